@@ -1,0 +1,167 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Engine converges one backup set. Implementations: native (robo's own
+// copier) and robocopy (robocopy.exe on Windows).
+type Engine interface {
+	// Name is the engine's name as used in config ("native", "robocopy").
+	Name() string
+	// Properties declares what the engine honours.
+	Properties() Properties
+	// Scan compares the source and destination trees of spec and returns the
+	// changes that would converge the destination. It MUST NOT modify either
+	// tree. A source root that is missing or unreadable MUST be reported as a
+	// *SourceError, never as an empty source.
+	Scan(ctx context.Context, spec Spec) (*ScanResult, error)
+	// Apply performs job.Changes. Each change MUST be guarded: an entry whose
+	// current metadata differs from the change's Src or Dst is left alone and
+	// reported as skipped, never deleted or overwritten. Files MUST be written
+	// under a temporary name and renamed into place. After any failed copy in
+	// PhaseCopy, deletions (PhaseDelete and PhaseReplace) MUST be skipped and
+	// reported. Apply returns an error only when it could not run at all; per
+	// file failures go into the Result.
+	Apply(ctx context.Context, job Job, r Reporter) (*Result, error)
+}
+
+// Properties declares an engine's abilities.
+type Properties struct {
+	// ExactChanges: Apply performs exactly the planned change list (native).
+	// An engine without it converges the whole set in its own way
+	// (robocopy.exe) and reports deviations from the plan.
+	ExactChanges bool
+	// TimeResolution is the finest modification-time step it preserves.
+	TimeResolution time.Duration
+}
+
+// Job is what Apply works on: a set and its planned changes, in order.
+type Job struct {
+	Spec    Spec
+	Changes []Change
+}
+
+// ScanResult is what Scan found.
+type ScanResult struct {
+	Changes []Change `json:"changes"`
+	// Source and Dest count the entries walked (after filters).
+	Source TreeStats `json:"source"`
+	Dest   TreeStats `json:"destination"`
+	// Extras counts destination-only entries; a copy-mode set reports but
+	// never deletes them.
+	ExtraFiles int64 `json:"extra_files"`
+	ExtraDirs  int64 `json:"extra_dirs"`
+	// Mismatches counts entries whose kind differs between the sides.
+	Mismatches int64 `json:"mismatches"`
+	// Errors are entries that could not be read. Any error makes the set's
+	// deletions unsafe; the planner drops them.
+	Errors []FileError `json:"errors,omitempty"`
+}
+
+// TreeStats counts one side of a scan.
+type TreeStats struct {
+	Exists bool  `json:"exists"`
+	Files  int64 `json:"files"`
+	Dirs   int64 `json:"dirs"`
+	Bytes  int64 `json:"bytes"`
+}
+
+// FileError is an operation that failed on one path.
+type FileError struct {
+	Path string `json:"path"`
+	Op   string `json:"op"`
+	Err  string `json:"error"`
+}
+
+func (e FileError) String() string { return fmt.Sprintf("%s %s: %s", e.Op, e.Path, e.Err) }
+
+// Skip is a planned change that Apply left alone, and why.
+type Skip struct {
+	Path   string `json:"path"`
+	Action Action `json:"action"`
+	Reason string `json:"reason"`
+}
+
+// Result is what Apply did.
+type Result struct {
+	Counters Counters `json:"counters"`
+	// Done counts the changes performed.
+	Done int64 `json:"done"`
+	// Deleted counts destination entries removed.
+	DeletedFiles int64 `json:"deleted_files"`
+	DeletedDirs  int64 `json:"deleted_dirs"`
+	// BytesCopied is the sum of the sizes of files written.
+	BytesCopied int64       `json:"bytes_copied"`
+	Errors      []FileError `json:"errors,omitempty"`
+	Skipped     []Skip      `json:"skipped,omitempty"`
+	// DeletesSkipped counts deletions not attempted because of earlier errors.
+	DeletesSkipped int64         `json:"deletes_skipped"`
+	Duration       time.Duration `json:"duration_ns"`
+	// Interrupted is set when the context ended before every change ran.
+	Interrupted bool `json:"interrupted,omitempty"`
+}
+
+// ExitCode returns robocopy's exit-code bits for the result.
+func (r *Result) ExitCode() int {
+	code := 0
+	if r.Counters.Files.Copied > 0 || r.Counters.Dirs.Copied > 0 {
+		code |= ExitCopied
+	}
+	if r.Counters.Files.Extras > 0 || r.Counters.Dirs.Extras > 0 {
+		code |= ExitExtras
+	}
+	if r.Counters.Files.Mismatch > 0 || r.Counters.Dirs.Mismatch > 0 {
+		code |= ExitMismatch
+	}
+	if len(r.Errors) > 0 || r.Interrupted {
+		code |= ExitFailed
+	}
+	return code
+}
+
+// OK reports whether every planned change was performed or deliberately
+// skipped by a guard, with no errors.
+func (r *Result) OK() bool { return len(r.Errors) == 0 && !r.Interrupted && r.DeletesSkipped == 0 }
+
+// Event is one progress report from Apply.
+type Event struct {
+	Change *Change
+	// Bytes is the number of bytes written for this change so far.
+	Bytes int64
+	Done  bool
+	Err   error
+	Skip  string
+}
+
+// Reporter receives progress. Implementations MUST be safe for concurrent use.
+type Reporter interface {
+	Report(Event)
+}
+
+// Discard is a Reporter that ignores every event.
+var Discard Reporter = discard{}
+
+type discard struct{}
+
+func (discard) Report(Event) {}
+
+// SourceError says the source root could not be read at all. Planners MUST
+// treat it as "unknown", never as "empty".
+type SourceError struct {
+	Path string
+	Err  error
+}
+
+func (e *SourceError) Error() string {
+	return fmt.Sprintf("source %s cannot be read: %v", e.Path, e.Err)
+}
+
+func (e *SourceError) Unwrap() error { return e.Err }
+
+// ErrNotAvailable is returned when an engine cannot run on this host (for
+// example robocopy.exe outside Windows).
+var ErrNotAvailable = errors.New("engine not available on this host")

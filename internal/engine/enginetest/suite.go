@@ -1,0 +1,384 @@
+package enginetest
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/robo-backup/robo/internal/engine"
+	tt "github.com/robo-backup/robo/internal/testtree"
+)
+
+// Run runs the conformance suite against engines made by newEngine.
+func Run(t *testing.T, newEngine func(t *testing.T) engine.Engine) {
+	s := &suite{newEngine: newEngine}
+	t.Run("InitialMirror", s.initialMirror)
+	t.Run("MirrorDeletesExtras", s.mirrorDeletesExtras)
+	t.Run("CopyNeverDeletes", s.copyNeverDeletes)
+	t.Run("Classes", s.classes)
+	t.Run("ExcludeOlder", s.excludeOlder)
+	t.Run("TimeTolerance", s.timeTolerance)
+	t.Run("Filters", s.filters)
+	t.Run("EmptyDirs", s.emptyDirs)
+	t.Run("Mismatch", s.mismatch)
+	t.Run("Symlinks", s.symlinks)
+	t.Run("GuardSourceChanged", s.guardSourceChanged)
+	t.Run("GuardExtraChanged", s.guardExtraChanged)
+	t.Run("CopyErrorSkipsDeletes", s.copyErrorSkipsDeletes)
+	t.Run("SourceMissing", s.sourceMissing)
+	t.Run("StaleTempFiles", s.staleTemp)
+	t.Run("Cancel", s.cancel)
+}
+
+type suite struct {
+	newEngine func(t *testing.T) engine.Engine
+}
+
+func spec(t *testing.T, mirror bool) (engine.Spec, string, string) {
+	dir := t.TempDir()
+	src, dst := filepath.Join(dir, "src"), filepath.Join(dir, "dst")
+	return engine.Spec{Name: "t", Source: src, Destination: dst, Mirror: mirror, CopyEmptyDirs: true, Threads: 4, Retries: 0}, src, dst
+}
+
+func scan(t *testing.T, e engine.Engine, sp engine.Spec) *engine.ScanResult {
+	t.Helper()
+	res, err := e.Scan(context.Background(), sp)
+	if err != nil {
+		t.Fatalf("scan: %v", err)
+	}
+	if len(res.Errors) > 0 {
+		t.Fatalf("scan errors: %v", res.Errors)
+	}
+	return res
+}
+
+func apply(t *testing.T, e engine.Engine, sp engine.Spec, changes []engine.Change) *engine.Result {
+	t.Helper()
+	res, err := e.Apply(context.Background(), engine.Job{Spec: sp, Changes: changes}, engine.Discard)
+	if err != nil {
+		t.Fatalf("apply: %v", err)
+	}
+	return res
+}
+
+// converge scans and applies, then checks that a second scan is empty.
+func converge(t *testing.T, e engine.Engine, sp engine.Spec) (*engine.ScanResult, *engine.Result) {
+	t.Helper()
+	sc := scan(t, e, sp)
+	res := apply(t, e, sp, sc.Changes)
+	if len(res.Errors) > 0 || len(res.Skipped) > 0 {
+		t.Fatalf("apply: errors %v skipped %v", res.Errors, res.Skipped)
+	}
+	if again := scan(t, e, sp); len(again.Changes) != 0 {
+		t.Fatalf("second scan not empty: %s", describe(again.Changes))
+	}
+	return sc, res
+}
+
+// describe renders changes as "<symbol> <class> <path>" lines, sorted.
+func describe(cs []engine.Change) string {
+	var l []string
+	for _, c := range cs {
+		p := c.Path
+		if c.Kind == engine.KindDir {
+			p += "/"
+		}
+		l = append(l, c.Action.Symbol()+" "+c.Class.String()+" "+p)
+	}
+	sort.Strings(l)
+	return strings.Join(l, "\n")
+}
+
+func expectChanges(t *testing.T, cs []engine.Change, want ...string) {
+	t.Helper()
+	sort.Strings(want)
+	if got := describe(cs); got != strings.Join(want, "\n") {
+		t.Fatalf("changes:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
+	}
+}
+
+var (
+	t1 = tt.Base
+	t2 = tt.Base.Add(time.Hour)
+)
+
+func sample() tt.Dir {
+	return tt.Dir{
+		"a.txt":            tt.File{Content: "alpha"},
+		"b.bin":            tt.File{Content: strings.Repeat("\x00\x01binary", 5000), Mode: 0o600},
+		"empty":            tt.Dir{},
+		"sub/c.txt":        tt.File{Content: "gamma", MTime: t2},
+		"sub/deep/d.txt":   tt.File{Content: "delta"},
+		"sub/deep/e.txt":   tt.File{Content: ""},
+		"unicode/Größe 日本": tt.File{Content: "ü"},
+	}
+}
+
+func (s *suite) initialMirror(t *testing.T) {
+	e := s.newEngine(t)
+	sp, src, dst := spec(t, true)
+	tt.Create(t, src, sample())
+	sc, res := converge(t, e, sp)
+	if sc.Source.Files != 6 || sc.Source.Dirs != 4 {
+		t.Errorf("source stats %+v", sc.Source)
+	}
+	if res.Counters.Files.Copied != 6 || res.Counters.Dirs.Copied != 4 {
+		t.Errorf("counters %+v", res.Counters)
+	}
+	if res.ExitCode() != engine.ExitCopied {
+		t.Errorf("exit code %d", res.ExitCode())
+	}
+	tt.Equal(t, src, dst, tt.Options{DirTimes: true})
+}
+
+func (s *suite) mirrorDeletesExtras(t *testing.T) {
+	e := s.newEngine(t)
+	sp, src, dst := spec(t, true)
+	tt.Create(t, src, tt.Dir{"keep.txt": tt.File{Content: "k"}, "d/x": tt.File{Content: "x"}})
+	tt.Create(t, dst, tt.Dir{"keep.txt": tt.File{Content: "k"}, "gone.txt": tt.File{Content: "g"},
+		"old/y": tt.File{Content: "y"}, "old/z/w": tt.File{Content: "w"}, "d/x2": tt.File{Content: "x2"}})
+	sc := scan(t, e, sp)
+	expectChanges(t, sc.Changes, "+ New d/x", "- Extra gone.txt", "- Extra old/", "- Extra old/y", "- Extra old/z/", "- Extra old/z/w", "- Extra d/x2")
+	if sc.ExtraFiles != 4 || sc.ExtraDirs != 2 {
+		t.Errorf("extras %d files %d dirs", sc.ExtraFiles, sc.ExtraDirs)
+	}
+	res := apply(t, e, sp, sc.Changes)
+	if res.DeletedFiles != 4 || res.DeletedDirs != 2 || res.ExitCode() != engine.ExitCopied|engine.ExitExtras {
+		t.Errorf("result %+v exit %d", res, res.ExitCode())
+	}
+	tt.Equal(t, src, dst, tt.Options{})
+}
+
+func (s *suite) copyNeverDeletes(t *testing.T) {
+	e := s.newEngine(t)
+	sp, src, dst := spec(t, false)
+	tt.Create(t, src, tt.Dir{"a": tt.File{Content: "a"}})
+	tt.Create(t, dst, tt.Dir{"extra": tt.File{Content: "e"}, "xd/f": tt.File{Content: "f"}})
+	sc := scan(t, e, sp)
+	expectChanges(t, sc.Changes, "+ New a")
+	if sc.ExtraFiles != 1 || sc.ExtraDirs != 1 {
+		t.Errorf("extras %d %d", sc.ExtraFiles, sc.ExtraDirs)
+	}
+	apply(t, e, sp, sc.Changes)
+	got := tt.Snapshot(t, dst)
+	for _, p := range []string{"a", "extra", "xd/f"} {
+		if _, ok := got[p]; !ok {
+			t.Errorf("%s missing after copy", p)
+		}
+	}
+}
+
+func (s *suite) classes(t *testing.T) {
+	e := s.newEngine(t)
+	sp, src, dst := spec(t, true)
+	tt.Create(t, src, tt.Dir{"newer": tt.File{Content: "new", MTime: t2}, "older": tt.File{Content: "old", MTime: t1},
+		"changed": tt.File{Content: "longer", MTime: t1}, "same": tt.File{Content: "s"}})
+	tt.Create(t, dst, tt.Dir{"newer": tt.File{Content: "NEW", MTime: t1}, "older": tt.File{Content: "OLD", MTime: t2},
+		"changed": tt.File{Content: "short", MTime: t1}, "same": tt.File{Content: "s"}})
+	sc := scan(t, e, sp)
+	expectChanges(t, sc.Changes, "~ Newer newer", "~ Older older", "~ Changed changed")
+	apply(t, e, sp, sc.Changes)
+	tt.Equal(t, src, dst, tt.Options{})
+}
+
+func (s *suite) excludeOlder(t *testing.T) {
+	e := s.newEngine(t)
+	sp, src, dst := spec(t, true)
+	sp.ExcludeOlder = true
+	tt.Create(t, src, tt.Dir{"older": tt.File{Content: "old", MTime: t1}})
+	tt.Create(t, dst, tt.Dir{"older": tt.File{Content: "NEWER", MTime: t2}})
+	if sc := scan(t, e, sp); len(sc.Changes) != 0 {
+		t.Fatalf("changes %s", describe(sc.Changes))
+	}
+}
+
+func (s *suite) timeTolerance(t *testing.T) {
+	e := s.newEngine(t)
+	sp, src, dst := spec(t, true)
+	tt.Create(t, src, tt.Dir{"f": tt.File{Content: "x", MTime: t1.Add(1500 * time.Millisecond)}, "g": tt.File{Content: "y", MTime: t1.Add(3 * time.Second)}})
+	tt.Create(t, dst, tt.Dir{"f": tt.File{Content: "x", MTime: t1}, "g": tt.File{Content: "y", MTime: t1}})
+	sp.TimeTolerance = 2 * time.Second
+	expectChanges(t, scan(t, e, sp).Changes, "~ Newer g")
+	sp.TimeTolerance = 0
+	expectChanges(t, scan(t, e, sp).Changes, "~ Newer f", "~ Newer g")
+}
+
+func (s *suite) filters(t *testing.T) {
+	e := s.newEngine(t)
+	sp, src, dst := spec(t, true)
+	sp.Include = []string{"*.txt", "*.doc"}
+	sp.ExcludeFiles = []string{"~$*", "*.tmp.txt"}
+	sp.ExcludeDirs = []string{"node_modules", "build/cache"}
+	tt.Create(t, src, tt.Dir{"a.txt": tt.File{Content: "a"}, "b.png": tt.File{Content: "b"}, "~$lock.doc": tt.File{Content: "l"},
+		"x.tmp.txt": tt.File{Content: "t"}, "node_modules/m.txt": tt.File{Content: "m"}, "build/cache/c.txt": tt.File{Content: "c"},
+		"build/out.txt": tt.File{Content: "o"}, "sub/node_modules/n.txt": tt.File{Content: "n"}})
+	// Excluded and non-included entries in the destination are never deleted.
+	tt.Create(t, dst, tt.Dir{"dst.png": tt.File{Content: "p"}, "node_modules/keep.txt": tt.File{Content: "k"}, "~$x.doc": tt.File{Content: "x"}})
+	sc := scan(t, e, sp)
+	expectChanges(t, sc.Changes, "+ New a.txt", "+ New build/", "+ New build/out.txt", "+ New sub/")
+	apply(t, e, sp, sc.Changes)
+	got := tt.Snapshot(t, dst)
+	var names []string
+	for p := range got {
+		names = append(names, p)
+	}
+	sort.Strings(names)
+	want := "a.txt build build/out.txt dst.png node_modules node_modules/keep.txt sub ~$x.doc"
+	if strings.Join(names, " ") != want {
+		t.Fatalf("destination has %v, want %s", names, want)
+	}
+}
+
+func (s *suite) emptyDirs(t *testing.T) {
+	e := s.newEngine(t)
+	sp, src, dst := spec(t, true)
+	sp.CopyEmptyDirs = false
+	tt.Create(t, src, tt.Dir{"empty": tt.Dir{}, "nested/empty": tt.Dir{}, "full/f": tt.File{Content: "f"}})
+	sc := scan(t, e, sp)
+	expectChanges(t, sc.Changes, "+ New full/", "+ New full/f")
+	apply(t, e, sp, sc.Changes)
+	if _, err := os.Stat(filepath.Join(dst, "empty")); !os.IsNotExist(err) {
+		t.Fatalf("empty dir created without copy_empty_dirs: %v", err)
+	}
+}
+
+func (s *suite) mismatch(t *testing.T) {
+	e := s.newEngine(t)
+	for _, mirror := range []bool{false, true} {
+		sp, src, dst := spec(t, mirror)
+		tt.Create(t, src, tt.Dir{"fd": tt.File{Content: "file in src"}, "df/inner": tt.File{Content: "i"}})
+		tt.Create(t, dst, tt.Dir{"fd/x": tt.File{Content: "dir in dst"}, "df": tt.File{Content: "file in dst"}})
+		sc := scan(t, e, sp)
+		if sc.Mismatches != 2 {
+			t.Errorf("mirror=%v: mismatches %d", mirror, sc.Mismatches)
+		}
+		if !mirror {
+			expectChanges(t, sc.Changes)
+			continue
+		}
+		expectChanges(t, sc.Changes, "-/+ Mismatch fd", "- Extra fd/x", "-/+ Mismatch df/", "+ New df/inner")
+		res := apply(t, e, sp, sc.Changes)
+		if len(res.Errors)+len(res.Skipped) > 0 {
+			t.Fatalf("%v %v", res.Errors, res.Skipped)
+		}
+		tt.Equal(t, src, dst, tt.Options{})
+	}
+}
+
+func (s *suite) symlinks(t *testing.T) {
+	e := s.newEngine(t)
+	sp, src, dst := spec(t, true)
+	tt.Create(t, src, tt.Dir{"f": tt.File{Content: "f"}, "loop": tt.Link{Target: "."}, "lf": tt.Link{Target: "f"}})
+	tt.Create(t, dst, tt.Dir{"dlink": tt.Link{Target: "/etc"}})
+	sc := scan(t, e, sp)
+	expectChanges(t, sc.Changes, "+ New f")
+	apply(t, e, sp, sc.Changes)
+	if _, err := os.Lstat(filepath.Join(dst, "dlink")); err != nil {
+		t.Fatalf("skip mode touched a destination link: %v", err)
+	}
+	sp.CopySymlinks = true
+	sc = scan(t, e, sp)
+	expectChanges(t, sc.Changes, "+ New loop", "+ New lf", "- Extra dlink")
+	apply(t, e, sp, sc.Changes)
+	tt.Equal(t, src, dst, tt.Options{})
+}
+
+func (s *suite) guardSourceChanged(t *testing.T) {
+	e := s.newEngine(t)
+	sp, src, dst := spec(t, true)
+	tt.Create(t, src, tt.Dir{"a": tt.File{Content: "a"}, "b": tt.File{Content: "b"}})
+	sc := scan(t, e, sp)
+	os.WriteFile(filepath.Join(src, "a"), []byte("changed after plan"), 0o644)
+	res := apply(t, e, sp, sc.Changes)
+	if len(res.Skipped) != 1 || res.Skipped[0].Path != "a" {
+		t.Fatalf("skipped %+v", res.Skipped)
+	}
+	if _, err := os.Stat(filepath.Join(dst, "a")); !os.IsNotExist(err) {
+		t.Fatal("changed source file was copied")
+	}
+}
+
+func (s *suite) guardExtraChanged(t *testing.T) {
+	e := s.newEngine(t)
+	sp, src, dst := spec(t, true)
+	tt.Create(t, src, tt.Dir{"a": tt.File{Content: "a"}})
+	tt.Create(t, dst, tt.Dir{"a": tt.File{Content: "a"}, "extra": tt.File{Content: "old"}, "xd/f": tt.File{Content: "f"}})
+	sc := scan(t, e, sp)
+	os.WriteFile(filepath.Join(dst, "extra"), []byte("written after the plan"), 0o644)
+	os.WriteFile(filepath.Join(dst, "xd/new"), []byte("new after the plan"), 0o644)
+	res := apply(t, e, sp, sc.Changes)
+	for _, p := range []string{"extra", "xd/new"} {
+		if _, err := os.Stat(filepath.Join(dst, p)); err != nil {
+			t.Errorf("%s was deleted although it changed after the plan", p)
+		}
+	}
+	if len(res.Skipped) != 2 {
+		t.Fatalf("skipped %+v", res.Skipped)
+	}
+}
+
+func (s *suite) copyErrorSkipsDeletes(t *testing.T) {
+	e := s.newEngine(t)
+	sp, src, dst := spec(t, true)
+	tt.Create(t, src, tt.Dir{"sub/new": tt.File{Content: "n"}, "keep": tt.File{Content: "k"}})
+	tt.Create(t, dst, tt.Dir{"sub/old": tt.File{Content: "o"}, "keep": tt.File{Content: "k"}, "extra": tt.File{Content: "e"}})
+	sc := scan(t, e, sp)
+	// After the plan, the destination directory becomes a file: the copy
+	// into it fails for real.
+	os.RemoveAll(filepath.Join(dst, "sub"))
+	os.WriteFile(filepath.Join(dst, "sub"), []byte("blocker"), 0o644)
+	res := apply(t, e, sp, sc.Changes)
+	if len(res.Errors) == 0 {
+		t.Fatal("no error reported")
+	}
+	if res.DeletesSkipped == 0 || res.ExitCode()&engine.ExitFailed == 0 {
+		t.Fatalf("deletes skipped %d exit %d", res.DeletesSkipped, res.ExitCode())
+	}
+	if _, err := os.Stat(filepath.Join(dst, "extra")); err != nil {
+		t.Fatal("extra deleted after a copy error")
+	}
+}
+
+func (s *suite) sourceMissing(t *testing.T) {
+	e := s.newEngine(t)
+	sp, _, dst := spec(t, true)
+	tt.Create(t, dst, tt.Dir{"precious": tt.File{Content: "p"}})
+	_, err := e.Scan(context.Background(), sp)
+	var se *engine.SourceError
+	if err == nil || !asSourceError(err, &se) {
+		t.Fatalf("scan of a missing source: %v", err)
+	}
+}
+
+func (s *suite) staleTemp(t *testing.T) {
+	e := s.newEngine(t)
+	sp, src, dst := spec(t, false)
+	tt.Create(t, src, tt.Dir{"a": tt.File{Content: "a"}, ".robo-x.123.tmp": tt.File{Content: "never copied"}})
+	tt.Create(t, dst, tt.Dir{".robo-a.abc.tmp": tt.File{Content: "partial"}})
+	sc := scan(t, e, sp)
+	expectChanges(t, sc.Changes, "+ New a", "- StaleTemp .robo-a.abc.tmp")
+	apply(t, e, sp, sc.Changes)
+	if d := tt.Diff(map[string]tt.Entry{"a": {Kind: "file", Content: []byte("a"), MTime: tt.Base, Mode: 0o644}}, tt.Snapshot(t, dst), tt.Options{}); d != "" {
+		t.Fatal(d)
+	}
+}
+
+func (s *suite) cancel(t *testing.T) {
+	e := s.newEngine(t)
+	sp, src, _ := spec(t, true)
+	tt.Create(t, src, sample())
+	sc := scan(t, e, sp)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	res, err := e.Apply(ctx, engine.Job{Spec: sp, Changes: sc.Changes}, engine.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Interrupted || res.OK() {
+		t.Fatalf("cancelled apply: %+v", res)
+	}
+}

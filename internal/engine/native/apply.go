@@ -1,0 +1,440 @@
+package native
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/robo-backup/robo/internal/engine"
+	"github.com/robo-backup/robo/internal/vfs"
+)
+
+// Apply implements engine.Engine.
+func (e *Engine) Apply(ctx context.Context, job engine.Job, rep engine.Reporter) (*engine.Result, error) {
+	start := time.Now()
+	if rep == nil {
+		rep = engine.Discard
+	}
+	src, err := e.Open(job.Spec.Source)
+	if err != nil {
+		return nil, &engine.SourceError{Path: job.Spec.Source, Err: err}
+	}
+	dst, err := e.Open(job.Spec.Destination)
+	if err != nil {
+		return nil, fmt.Errorf("destination %s: %w", job.Spec.Destination, err)
+	}
+	a := &applier{e: e, ctx: ctx, spec: job.Spec, src: src, dst: dst, rep: rep, res: &engine.Result{}, touched: map[string]bool{}}
+	if len(job.Changes) > 0 {
+		if err := dst.MkdirAll(""); err != nil {
+			return nil, fmt.Errorf("create destination %s: %w", job.Spec.Destination, err)
+		}
+	}
+	a.phase(job.Changes, engine.PhaseCopy)
+	failed := len(a.res.Errors) > 0 || a.res.Interrupted
+	if !failed {
+		a.phase(job.Changes, engine.PhaseDelete)
+		failed = len(a.res.Errors) > 0 || a.res.Interrupted
+	}
+	if !failed {
+		a.phase(job.Changes, engine.PhaseReplace)
+	} else {
+		for i := range job.Changes {
+			c := &job.Changes[i]
+			if c.Phase != engine.PhaseCopy && !a.ran[c] {
+				a.res.DeletesSkipped++
+				a.skip(c, "not attempted: an earlier operation of this set failed, so its deletions are skipped")
+			}
+		}
+	}
+	a.restoreDirTimes()
+	a.res.Duration = time.Since(start)
+	return a.res, nil
+}
+
+type applier struct {
+	e    *Engine
+	ctx  context.Context
+	spec engine.Spec
+	src  vfs.FS
+	dst  vfs.FS
+	rep  engine.Reporter
+
+	mu      sync.Mutex
+	res     *engine.Result
+	touched map[string]bool // destination dirs whose times to restore
+	ran     map[*engine.Change]bool
+}
+
+// phase runs the changes of one phase: structural changes (directories,
+// deletions, replacements) one by one in plan order, then file and link
+// copies on the worker pool.
+func (a *applier) phase(all []engine.Change, p engine.Phase) {
+	if a.ran == nil {
+		a.ran = map[*engine.Change]bool{}
+	}
+	var copies []*engine.Change
+	for i := range all {
+		c := &all[i]
+		if c.Phase != p {
+			continue
+		}
+		if c.Kind != engine.KindDir && (c.Action == engine.Create || c.Action == engine.Update) {
+			copies = append(copies, c)
+			continue
+		}
+		if a.stopped() {
+			return
+		}
+		a.ran[c] = true
+		a.run(c)
+	}
+	threads := a.spec.Threads
+	if threads < 1 {
+		threads = 1
+	}
+	work := make(chan *engine.Change)
+	var wg sync.WaitGroup
+	for range min(threads, len(copies)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for c := range work {
+				a.run(c)
+			}
+		}()
+	}
+	for _, c := range copies {
+		if a.stopped() {
+			break
+		}
+		a.mu.Lock()
+		a.ran[c] = true
+		a.mu.Unlock()
+		work <- c
+	}
+	close(work)
+	wg.Wait()
+}
+
+func (a *applier) stopped() bool {
+	if a.ctx.Err() != nil {
+		a.mu.Lock()
+		a.res.Interrupted = true
+		a.mu.Unlock()
+		return true
+	}
+	return false
+}
+
+// run performs one change with retries for transient errors.
+func (a *applier) run(c *engine.Change) {
+	var err error
+	for attempt := 0; ; attempt++ {
+		var skip string
+		skip, err = a.do(c)
+		if skip != "" {
+			a.skip(c, skip)
+			return
+		}
+		if err == nil || !transient(err) || attempt >= a.spec.Retries || a.ctx.Err() != nil {
+			break
+		}
+		a.e.Sleep(a.spec.RetryWait)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if err != nil {
+		a.res.Errors = append(a.res.Errors, engine.FileError{Path: c.Path, Op: opName(c), Err: errText(err)})
+		a.failCount(c)
+		a.rep.Report(engine.Event{Change: c, Done: true, Err: err})
+		return
+	}
+	a.res.Done++
+	a.count(c)
+	a.touched[parent(c.Path)] = true
+	if c.Kind == engine.KindDir && c.Action != engine.Delete {
+		a.touched[c.Path] = true
+	}
+	a.rep.Report(engine.Event{Change: c, Bytes: c.Size, Done: true})
+}
+
+func (a *applier) skip(c *engine.Change, why string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.res.Skipped = append(a.res.Skipped, engine.Skip{Path: c.Path, Action: c.Action, Reason: why})
+	if c.Kind == engine.KindDir {
+		a.res.Counters.Dirs.Skipped++
+	} else {
+		a.res.Counters.Files.Skipped++
+	}
+	a.rep.Report(engine.Event{Change: c, Done: true, Skip: why})
+}
+
+func (a *applier) count(c *engine.Change) {
+	row := &a.res.Counters.Files
+	if c.Kind == engine.KindDir {
+		row = &a.res.Counters.Dirs
+	}
+	switch c.Action {
+	case engine.Delete:
+		if c.Class == engine.StaleTemp {
+			return
+		}
+		row.Extras++
+		if c.Kind == engine.KindDir {
+			a.res.DeletedDirs++
+		} else {
+			a.res.DeletedFiles++
+			a.res.Counters.Bytes.Extras += c.Size
+		}
+	case engine.Replace:
+		row.Mismatch++
+		row.Copied++
+		if c.Kind != engine.KindDir {
+			a.res.Counters.Bytes.Copied += c.Size
+			a.res.BytesCopied += c.Size
+		}
+	default:
+		row.Copied++
+		if c.Kind != engine.KindDir {
+			a.res.Counters.Bytes.Copied += c.Size
+			a.res.BytesCopied += c.Size
+		}
+	}
+}
+
+func (a *applier) failCount(c *engine.Change) {
+	if c.Kind == engine.KindDir {
+		a.res.Counters.Dirs.Failed++
+		return
+	}
+	a.res.Counters.Files.Failed++
+	if c.Action != engine.Delete {
+		a.res.Counters.Bytes.Failed += c.Size
+	}
+}
+
+func opName(c *engine.Change) string {
+	switch {
+	case c.Action == engine.Delete:
+		return "delete"
+	case c.Kind == engine.KindDir:
+		return "create dir"
+	case c.Action == engine.Replace:
+		return "replace"
+	}
+	return "copy"
+}
+
+// current returns the metadata of an entry now, or nil when it is absent.
+func current(fsys vfs.FS, rel string) (*engine.Meta, error) {
+	en, err := fsys.Stat(rel)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	m := metaOf(en)
+	if m.Kind == engine.KindSymlink {
+		if m.Target, err = fsys.Readlink(rel); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+// guard compares what is there now with what the plan saw. It returns a
+// reason to skip, or "".
+func guard(side string, planned, now *engine.Meta) string {
+	switch {
+	case planned == nil && now == nil:
+		return ""
+	case planned == nil:
+		return fmt.Sprintf("%s now has a %s here that the plan did not see", side, now.Kind)
+	case now == nil:
+		return fmt.Sprintf("%s %s is gone since the plan was made", side, planned.Kind)
+	case planned.Kind == engine.KindDir && now.Kind == engine.KindDir:
+		return ""
+	case !planned.Matches(*now):
+		return fmt.Sprintf("%s %s changed since the plan was made", side, planned.Kind)
+	}
+	return ""
+}
+
+// do performs one change once. It returns a skip reason when a guard fails.
+func (a *applier) do(c *engine.Change) (skip string, err error) {
+	switch c.Action {
+	case engine.Delete:
+		now, err := current(a.dst, c.Path)
+		if err != nil {
+			return "", err
+		}
+		if why := guard("destination", c.Dst, now); why != "" {
+			return why, nil
+		}
+		if err := a.dst.Remove(c.Path); err != nil {
+			if c.Kind == engine.KindDir && notEmpty(err) {
+				return "destination directory is not empty: something appeared in it since the plan was made", nil
+			}
+			return "", err
+		}
+		return "", nil
+	case engine.Replace:
+		now, err := current(a.dst, c.Path)
+		if err != nil {
+			return "", err
+		}
+		if why := guard("destination", c.Dst, now); why != "" {
+			return why, nil
+		}
+		if err := a.dst.Remove(c.Path); err != nil {
+			if notEmpty(err) {
+				return "destination directory is not empty: something appeared in it since the plan was made", nil
+			}
+			return "", err
+		}
+		return a.create(c)
+	}
+	if c.Kind == engine.KindDir {
+		now, err := current(a.dst, c.Path)
+		if err != nil {
+			return "", err
+		}
+		if now != nil && now.Kind != engine.KindDir {
+			return fmt.Sprintf("destination now has a %s here that the plan did not see", now.Kind), nil
+		}
+		return "", a.dst.Mkdir(c.Path, fs.FileMode(c.Src.Mode)|0o700)
+	}
+	now, err := current(a.dst, c.Path)
+	if err != nil {
+		return "", err
+	}
+	if why := guard("destination", c.Dst, now); why != "" {
+		return why, nil
+	}
+	return a.create(c)
+}
+
+// create writes the source entry of c at its path through a temporary name.
+func (a *applier) create(c *engine.Change) (skip string, err error) {
+	srcNow, err := current(a.src, c.Path)
+	if err != nil {
+		return "", err
+	}
+	if why := guard("source", c.Src, srcNow); why != "" {
+		return why, nil
+	}
+	switch c.Kind {
+	case engine.KindDir:
+		return "", a.dst.Mkdir(c.Path, fs.FileMode(c.Src.Mode)|0o700)
+	case engine.KindSymlink:
+		tmp := vfs.Join(parent(c.Path), tempPrefix+base(c.Path)+"."+randomSuffix()+tempSuffix)
+		if err := a.dst.Symlink(srcNow.Target, tmp); err != nil {
+			return "", err
+		}
+		if err := a.dst.Rename(tmp, c.Path); err != nil {
+			a.dst.Remove(tmp)
+			return "", err
+		}
+		return "", nil
+	}
+	return a.copyFile(c)
+}
+
+func (a *applier) copyFile(c *engine.Change) (skip string, err error) {
+	r, err := a.src.Open(c.Path)
+	if err != nil {
+		return "", err
+	}
+	defer r.Close()
+	w, tmp, err := a.dst.CreateTemp(parent(c.Path), tempPrefix+base(c.Path)+".", fs.FileMode(c.Src.Mode)&fs.ModePerm|0o600)
+	if err != nil {
+		return "", err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			w.Close()
+			a.dst.Remove(tmp)
+		}
+	}()
+	n, err := io.Copy(w, r)
+	if err != nil {
+		return "", err
+	}
+	if err := w.Close(); err != nil {
+		return "", err
+	}
+	// The source must not have changed while it was read.
+	fi, err := r.Stat()
+	if err != nil {
+		return "", err
+	}
+	if n != c.Src.Size || fi.Size() != c.Src.Size || !engine.TimesEqual(fi.ModTime(), c.Src.Time(), 0) {
+		a.dst.Remove(tmp)
+		ok = true
+		return "source file changed while it was copied", nil
+	}
+	if err := a.dst.Chtimes(tmp, c.Src.Time()); err != nil {
+		return "", err
+	}
+	if err := a.dst.Rename(tmp, c.Path); err != nil {
+		return "", err
+	}
+	ok = true
+	return "", nil
+}
+
+// restoreDirTimes gives every destination directory that was created or
+// changed the modification time of its source directory, deepest first.
+func (a *applier) restoreDirTimes() {
+	dirs := make([]string, 0, len(a.touched))
+	for d := range a.touched {
+		dirs = append(dirs, d)
+	}
+	sort.Slice(dirs, func(i, j int) bool { return strings.Count(dirs[i], "/") > strings.Count(dirs[j], "/") || (strings.Count(dirs[i], "/") == strings.Count(dirs[j], "/") && dirs[i] > dirs[j]) })
+	for _, d := range dirs {
+		s, err := a.src.Stat(d)
+		if err != nil || s.Kind != vfs.Dir {
+			continue
+		}
+		if dd, err := a.dst.Stat(d); err != nil || dd.Kind != vfs.Dir {
+			continue
+		}
+		if err := a.dst.Chtimes(d, s.ModTime); err != nil {
+			a.res.Errors = append(a.res.Errors, engine.FileError{Path: d, Op: "set dir time", Err: errText(err)})
+		}
+	}
+}
+
+func randomSuffix() string {
+	var b [6]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func notEmpty(err error) bool {
+	return errors.Is(err, syscall.ENOTEMPTY) || errors.Is(err, syscall.EEXIST) || strings.Contains(err.Error(), "not empty")
+}
+
+// transient reports whether an error may go away on a retry. Missing files,
+// permission problems and a full or read-only disk do not.
+func transient(err error) bool {
+	switch {
+	case errors.Is(err, fs.ErrNotExist), errors.Is(err, fs.ErrPermission), errors.Is(err, fs.ErrExist),
+		errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EROFS), errors.Is(err, syscall.ENAMETOOLONG),
+		errors.Is(err, syscall.EISDIR), errors.Is(err, syscall.ENOTDIR), errors.Is(err, syscall.EINVAL):
+		return false
+	}
+	return true
+}

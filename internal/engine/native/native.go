@@ -1,0 +1,94 @@
+package native
+
+import (
+	"fmt"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/robo-backup/robo/internal/engine"
+	"github.com/robo-backup/robo/internal/vfs"
+)
+
+// Engine is the native engine.
+type Engine struct {
+	// Open returns the file system rooted at a set's source or destination.
+	// The default opens local directories and refuses UNC paths.
+	Open func(root string) (vfs.FS, error)
+	// FoldCase matches names case-insensitively between the two trees, as
+	// on the case-insensitive file systems of Windows and macOS.
+	FoldCase bool
+	// Sleep waits between retries; tests may replace it.
+	Sleep func(time.Duration)
+}
+
+var _ engine.Engine = (*Engine)(nil)
+
+// New returns a native engine for local folders.
+func New() *Engine {
+	return &Engine{
+		Open:     OpenLocal,
+		FoldCase: runtime.GOOS == "windows" || runtime.GOOS == "darwin",
+		Sleep:    time.Sleep,
+	}
+}
+
+// OpenLocal opens a local directory root.
+func OpenLocal(root string) (vfs.FS, error) {
+	if strings.HasPrefix(root, `\\`) || strings.HasPrefix(root, "//") {
+		return nil, fmt.Errorf("%s is a UNC path: the native engine reaches shares only through a share block", root)
+	}
+	if !filepath.IsAbs(root) {
+		return nil, fmt.Errorf("%s is not an absolute path", root)
+	}
+	return vfs.NewLocal(filepath.Clean(root)), nil
+}
+
+// Name implements engine.Engine.
+func (e *Engine) Name() string { return "native" }
+
+// Properties implements engine.Engine.
+func (e *Engine) Properties() engine.Properties {
+	return engine.Properties{ExactChanges: true, TimeResolution: engine.TimeUnit}
+}
+
+// tempPrefix starts the name of every file robo writes before renaming it
+// into place; tempSuffix ends it.
+const (
+	tempPrefix = ".robo-"
+	tempSuffix = ".tmp"
+)
+
+// IsTemp reports whether a name is one of robo's temporary files.
+func IsTemp(name string) bool {
+	return strings.HasPrefix(name, tempPrefix) && strings.HasSuffix(name, tempSuffix)
+}
+
+func metaOf(e vfs.Entry) *engine.Meta {
+	m := &engine.Meta{Size: e.Size, MTime: e.ModTime.UnixNano(), Mode: uint32(e.Mode)}
+	switch e.Kind {
+	case vfs.Dir:
+		m.Kind = engine.KindDir
+		m.Size = 0
+	case vfs.Symlink:
+		m.Kind = engine.KindSymlink
+	default:
+		m.Kind = engine.KindFile
+	}
+	return m
+}
+
+func parent(p string) string {
+	if i := strings.LastIndexByte(p, '/'); i >= 0 {
+		return p[:i]
+	}
+	return ""
+}
+
+func base(p string) string {
+	if i := strings.LastIndexByte(p, '/'); i >= 0 {
+		return p[i+1:]
+	}
+	return p
+}

@@ -1,0 +1,405 @@
+package native
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strings"
+
+	"github.com/robo-backup/robo/internal/engine"
+	"github.com/robo-backup/robo/internal/filter"
+	"github.com/robo-backup/robo/internal/vfs"
+)
+
+// Scan implements engine.Engine. It walks both trees directory by directory
+// over sorted listings (rclone's march): memory holds the current listings on
+// the path from the root and the change list, nothing else.
+func (e *Engine) Scan(ctx context.Context, spec engine.Spec) (*engine.ScanResult, error) {
+	rules, errs := filter.New(spec.Include, spec.ExcludeFiles, spec.ExcludeDirs)
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	src, err := e.Open(spec.Source)
+	if err != nil {
+		return nil, &engine.SourceError{Path: spec.Source, Err: err}
+	}
+	dst, err := e.Open(spec.Destination)
+	if err != nil {
+		return nil, fmt.Errorf("destination %s: %w", spec.Destination, err)
+	}
+	s := &scanner{ctx: ctx, spec: spec, rules: rules, src: src, dst: dst, fold: e.FoldCase, res: &engine.ScanResult{}}
+
+	root, err := src.Stat("")
+	if err != nil {
+		return nil, &engine.SourceError{Path: spec.Source, Err: err}
+	}
+	if root.Kind != vfs.Dir {
+		return nil, &engine.SourceError{Path: spec.Source, Err: fmt.Errorf("not a directory (it is a %s)", root.Kind)}
+	}
+	s.res.Source.Exists = true
+	droot, err := dst.Stat("")
+	switch {
+	case err == nil && droot.Kind == vfs.Dir:
+		s.res.Dest.Exists = true
+	case err == nil:
+		return nil, fmt.Errorf("destination %s is not a directory (it is a %s)", spec.Destination, droot.Kind)
+	case errors.Is(err, fs.ErrNotExist):
+	default:
+		return nil, fmt.Errorf("destination %s: %w", spec.Destination, err)
+	}
+	if err := s.walk("", s.res.Dest.Exists, engine.PhaseCopy); err != nil {
+		return nil, err
+	}
+	return s.res, nil
+}
+
+type scanner struct {
+	ctx   context.Context
+	spec  engine.Spec
+	rules *filter.Rules
+	src   vfs.FS
+	dst   vfs.FS
+	fold  bool
+	res   *engine.ScanResult
+	// pending holds new directories not yet emitted because, without
+	// copy_empty_dirs, a directory is created only once a file needs it.
+	pending []engine.Change
+}
+
+func (s *scanner) key(name string) string {
+	if s.fold {
+		return strings.ToLower(name)
+	}
+	return name
+}
+
+func (s *scanner) emit(c engine.Change) {
+	if c.Kind != engine.KindDir || c.Action == engine.Delete {
+		s.flush()
+	}
+	s.res.Changes = append(s.res.Changes, c)
+}
+
+func (s *scanner) flush() {
+	s.res.Changes = append(s.res.Changes, s.pending...)
+	s.pending = s.pending[:0]
+}
+
+func (s *scanner) fail(op, path string, err error) {
+	s.res.Errors = append(s.res.Errors, engine.FileError{Path: path, Op: op, Err: errText(err)})
+}
+
+// selected filters a listing: it drops excluded names, entries robo never
+// copies (devices, FIFOs, sockets) and, on the source, robo's temp files.
+func (s *scanner) selected(dir string, list []vfs.Entry, source bool) []vfs.Entry {
+	out := list[:0]
+	for _, en := range list {
+		rel := vfs.Join(dir, en.Name)
+		switch en.Kind {
+		case vfs.Other:
+			continue
+		case vfs.Dir:
+			if !s.rules.Dir(rel, en.Name) {
+				continue
+			}
+		default:
+			if IsTemp(en.Name) {
+				if source {
+					continue
+				}
+				break // stale temp files are kept so they can be cleaned up
+			}
+			if !s.rules.File(rel, en.Name) {
+				continue
+			}
+		}
+		out = append(out, en)
+	}
+	if s.fold {
+		sort.SliceStable(out, func(i, j int) bool { return s.key(out[i].Name) < s.key(out[j].Name) })
+	}
+	return out
+}
+
+func (s *scanner) walk(dir string, dstExists bool, phase engine.Phase) error {
+	if err := s.ctx.Err(); err != nil {
+		return err
+	}
+	srcList, err := s.src.ReadDir(dir)
+	if err != nil {
+		if dir == "" {
+			return &engine.SourceError{Path: s.spec.Source, Err: err}
+		}
+		// The subtree is unknown: leave its destination alone.
+		s.fail("read source dir", dir, err)
+		return nil
+	}
+	srcList = s.selected(dir, srcList, true)
+	var dstList []vfs.Entry
+	if dstExists {
+		dstList, err = s.dst.ReadDir(dir)
+		if err != nil {
+			s.fail("read destination dir", dir, err)
+			return nil
+		}
+		dstList = s.selected(dir, dstList, false)
+	}
+	i, j := 0, 0
+	for i < len(srcList) || j < len(dstList) {
+		switch {
+		case j >= len(dstList) || (i < len(srcList) && s.key(srcList[i].Name) < s.key(dstList[j].Name)):
+			if err := s.srcOnly(dir, srcList[i], phase); err != nil {
+				return err
+			}
+			i++
+		case i >= len(srcList) || s.key(srcList[i].Name) > s.key(dstList[j].Name):
+			if err := s.dstOnly(dir, dstList[j]); err != nil {
+				return err
+			}
+			j++
+		default:
+			if err := s.both(dir, srcList[i], dstList[j], phase); err != nil {
+				return err
+			}
+			i++
+			j++
+		}
+	}
+	return nil
+}
+
+func (s *scanner) countSource(en vfs.Entry) {
+	if en.Kind == vfs.Dir {
+		s.res.Source.Dirs++
+		return
+	}
+	s.res.Source.Files++
+	s.res.Source.Bytes += en.Size
+}
+
+func (s *scanner) countDest(en vfs.Entry) {
+	if en.Kind == vfs.Dir {
+		s.res.Dest.Dirs++
+		return
+	}
+	s.res.Dest.Files++
+	s.res.Dest.Bytes += en.Size
+}
+
+func (s *scanner) link(fsys vfs.FS, rel string, m *engine.Meta) error {
+	t, err := fsys.Readlink(rel)
+	if err != nil {
+		return err
+	}
+	m.Target = t
+	return nil
+}
+
+func (s *scanner) srcOnly(dir string, en vfs.Entry, phase engine.Phase) error {
+	rel := vfs.Join(dir, en.Name)
+	if en.Kind == vfs.Symlink && !s.spec.CopySymlinks {
+		return nil
+	}
+	s.countSource(en)
+	m := metaOf(en)
+	switch en.Kind {
+	case vfs.Dir:
+		c := engine.Change{Action: engine.Create, Class: engine.New, Kind: engine.KindDir, Path: rel, Phase: phase, Src: m}
+		n := len(s.pending)
+		s.pending = append(s.pending, c)
+		if s.spec.CopyEmptyDirs {
+			s.flush()
+		}
+		if err := s.walk(rel, false, phase); err != nil {
+			return err
+		}
+		if len(s.pending) > n {
+			s.pending = s.pending[:n] // nothing under it needed it
+		}
+		return nil
+	case vfs.Symlink:
+		if err := s.link(s.src, rel, m); err != nil {
+			s.fail("readlink", rel, err)
+			return nil
+		}
+	}
+	s.emit(engine.Change{Action: engine.Create, Class: engine.New, Kind: m.Kind, Path: rel, Phase: phase, Size: m.Size, Src: m})
+	return nil
+}
+
+func (s *scanner) dstOnly(dir string, en vfs.Entry) error {
+	rel := vfs.Join(dir, en.Name)
+	if en.Kind == vfs.Symlink && !s.spec.CopySymlinks {
+		return nil // never touched
+	}
+	m := metaOf(en)
+	if en.Kind == vfs.Symlink {
+		if err := s.link(s.dst, rel, m); err != nil {
+			s.fail("readlink", rel, err)
+			return nil
+		}
+	}
+	if en.Kind != vfs.Dir && IsTemp(en.Name) {
+		s.emit(engine.Change{Action: engine.Delete, Class: engine.StaleTemp, Kind: m.Kind, Path: rel, Phase: engine.PhaseDelete, Size: m.Size, Dst: m})
+		return nil
+	}
+	s.countDest(en)
+	if !s.spec.Mirror {
+		if en.Kind == vfs.Dir {
+			s.res.ExtraDirs++
+		} else {
+			s.res.ExtraFiles++
+		}
+		return nil
+	}
+	if en.Kind != vfs.Dir {
+		s.res.ExtraFiles++
+		s.emit(engine.Change{Action: engine.Delete, Class: engine.Extra, Kind: m.Kind, Path: rel, Phase: engine.PhaseDelete, Size: m.Size, Dst: m})
+		return nil
+	}
+	s.res.ExtraDirs++
+	_, err := s.deleteTree(rel, m, engine.Extra)
+	return err
+}
+
+// deleteTree emits guarded deletions for a destination directory and
+// everything under it that the filters select, deepest first. The directory
+// itself is deleted only when nothing excluded or unreadable stays inside it.
+func (s *scanner) deleteTree(rel string, m *engine.Meta, class engine.Class) (complete bool, err error) {
+	if err := s.ctx.Err(); err != nil {
+		return false, err
+	}
+	list, err := s.dst.ReadDir(rel)
+	if err != nil {
+		s.fail("read destination dir", rel, err)
+		return false, nil
+	}
+	all := len(list)
+	list = s.selected(rel, list, false)
+	complete = len(list) == all
+	for _, en := range list {
+		crel := vfs.Join(rel, en.Name)
+		cm := metaOf(en)
+		switch {
+		case en.Kind == vfs.Symlink && !s.spec.CopySymlinks:
+			complete = false
+		case en.Kind == vfs.Dir:
+			s.countDest(en)
+			s.res.ExtraDirs++
+			ok, err := s.deleteTree(crel, cm, engine.Extra)
+			if err != nil {
+				return false, err
+			}
+			complete = complete && ok
+		default:
+			if en.Kind == vfs.Symlink {
+				if err := s.link(s.dst, crel, cm); err != nil {
+					s.fail("readlink", crel, err)
+					complete = false
+					continue
+				}
+			}
+			if !IsTemp(en.Name) {
+				s.countDest(en)
+				s.res.ExtraFiles++
+			}
+			s.emit(engine.Change{Action: engine.Delete, Class: engine.Extra, Kind: cm.Kind, Path: crel, Phase: engine.PhaseDelete, Size: cm.Size, Dst: cm})
+		}
+	}
+	if complete {
+		s.emit(engine.Change{Action: engine.Delete, Class: class, Kind: engine.KindDir, Path: rel, Phase: engine.PhaseDelete, Dst: m})
+	}
+	return complete, nil
+}
+
+func (s *scanner) both(dir string, se, de vfs.Entry, phase engine.Phase) error {
+	rel := vfs.Join(dir, se.Name)
+	srcLink := se.Kind == vfs.Symlink
+	dstLink := de.Kind == vfs.Symlink
+	if srcLink && !s.spec.CopySymlinks {
+		if dstLink {
+			return nil
+		}
+		// The source side is invisible; the destination entry is an extra.
+		return s.dstOnly(dir, de)
+	}
+	if dstLink && !s.spec.CopySymlinks {
+		// A destination link is never replaced or followed.
+		s.countSource(se)
+		s.res.Mismatches++
+		return nil
+	}
+	s.countSource(se)
+	s.countDest(de)
+	sm, dm := metaOf(se), metaOf(de)
+	if sm.Kind != dm.Kind {
+		return s.mismatch(rel, se, sm, dm)
+	}
+	switch sm.Kind {
+	case engine.KindDir:
+		return s.walk(rel, true, phase)
+	case engine.KindSymlink:
+		if err := s.link(s.src, rel, sm); err != nil {
+			s.fail("readlink", rel, err)
+			return nil
+		}
+		if err := s.link(s.dst, rel, dm); err != nil {
+			s.fail("readlink", rel, err)
+			return nil
+		}
+		if sm.Target != dm.Target {
+			s.emit(engine.Change{Action: engine.Update, Class: engine.Changed, Kind: sm.Kind, Path: rel, Phase: phase, Size: sm.Size, Src: sm, Dst: dm})
+		}
+		return nil
+	}
+	class := engine.Classify(*sm, *dm, s.spec.TimeTolerance)
+	if class == engine.Same || (class == engine.Older && s.spec.ExcludeOlder) {
+		return nil
+	}
+	s.emit(engine.Change{Action: engine.Update, Class: class, Kind: sm.Kind, Path: rel, Phase: phase, Size: sm.Size, Src: sm, Dst: dm})
+	return nil
+}
+
+// mismatch handles an entry that is a file on one side and a directory (or
+// link) on the other. A copy-mode set reports it and leaves both alone; a
+// mirror deletes the destination entry, then creates the source's.
+func (s *scanner) mismatch(rel string, se vfs.Entry, sm, dm *engine.Meta) error {
+	s.res.Mismatches++
+	if !s.spec.Mirror {
+		return nil
+	}
+	if dm.Kind == engine.KindDir {
+		complete, err := s.deleteTree(rel, dm, engine.Mismatch)
+		if err != nil || !complete {
+			// deleteTree emitted no deletion of the directory itself (or
+			// we are stopping), so the source entry cannot take its place.
+			if err == nil {
+				s.fail("replace", rel, fmt.Errorf("destination directory holds excluded or unreadable entries"))
+			}
+			return err
+		}
+		// Drop the directory's own delete: the replace does it, guarded.
+		s.res.Changes = s.res.Changes[:len(s.res.Changes)-1]
+	}
+	if sm.Kind == engine.KindSymlink {
+		if err := s.link(s.src, rel, sm); err != nil {
+			s.fail("readlink", rel, err)
+			return nil
+		}
+	}
+	s.emit(engine.Change{Action: engine.Replace, Class: engine.Mismatch, Kind: sm.Kind, Path: rel, Phase: engine.PhaseReplace, Size: sm.Size, Src: sm, Dst: dm})
+	if se.Kind == vfs.Dir {
+		return s.walk(rel, false, engine.PhaseReplace)
+	}
+	return nil
+}
+
+func errText(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}

@@ -1,0 +1,93 @@
+package vfs
+
+import (
+	"io"
+	"io/fs"
+	"time"
+)
+
+// Kind is the type of a directory entry.
+type Kind uint8
+
+// Entry kinds. Other covers devices, sockets and FIFOs, which robo never copies.
+const (
+	File Kind = iota
+	Dir
+	Symlink
+	Other
+)
+
+func (k Kind) String() string {
+	switch k {
+	case File:
+		return "file"
+	case Dir:
+		return "dir"
+	case Symlink:
+		return "symlink"
+	}
+	return "other"
+}
+
+// Entry describes one directory entry as seen by lstat.
+type Entry struct {
+	Name    string
+	Kind    Kind
+	Size    int64
+	ModTime time.Time
+	Mode    fs.FileMode // permission bits only
+}
+
+// Reader is an open file being read.
+type Reader interface {
+	io.Reader
+	io.Closer
+	Stat() (fs.FileInfo, error)
+}
+
+// Writer is a new file being written. Sync must flush it to stable storage.
+type Writer interface {
+	io.Writer
+	io.Closer
+	Sync() error
+}
+
+// FS is a directory tree the native engine reads or writes. Implementations
+// MUST be safe for concurrent use by several goroutines. Errors MUST name the
+// path (as *fs.PathError or similar) and wrap fs.ErrNotExist, fs.ErrExist and
+// fs.ErrPermission where those apply, so callers can test them with errors.Is.
+type FS interface {
+	// String names the root for messages (a local path or a UNC path).
+	String() string
+	// Stat returns the entry at name without following a final symlink.
+	Stat(name string) (Entry, error)
+	// ReadDir lists a directory, sorted by name, without following links.
+	ReadDir(name string) ([]Entry, error)
+	// Open opens a file for reading.
+	Open(name string) (Reader, error)
+	// CreateTemp creates a new, empty file with a unique name in directory
+	// dir, whose name starts with prefix, and returns it and its name.
+	CreateTemp(dir, prefix string, perm fs.FileMode) (Writer, string, error)
+	// Rename atomically replaces newname with oldname.
+	Rename(oldname, newname string) error
+	// Chtimes sets the modification time (and the access time to now).
+	Chtimes(name string, mtime time.Time) error
+	// Mkdir creates one directory. An existing directory is not an error.
+	Mkdir(name string, perm fs.FileMode) error
+	// MkdirAll creates a directory and its missing parents (used for roots).
+	MkdirAll(name string) error
+	// Remove deletes a file, a symlink or an empty directory.
+	Remove(name string) error
+	// Symlink creates name as a symbolic link to target.
+	Symlink(target, name string) error
+	// Readlink returns the target of a symbolic link.
+	Readlink(name string) (string, error)
+}
+
+// Join joins slash-separated relative names; Join("", "a") is "a".
+func Join(dir, name string) string {
+	if dir == "" {
+		return name
+	}
+	return dir + "/" + name
+}
