@@ -1,0 +1,112 @@
+package schema
+
+import (
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// Config is one configuration directory, decoded.
+type Config struct {
+	// Dir is the absolute configuration directory.
+	Dir string
+	// Files are the parsed files by name, for rendering diagnostics.
+	Files map[string]*hcl.File
+	// Settings come from the robo block (or defaults).
+	Settings  Settings
+	Variables map[string]*Variable
+	Backups   []*Backup
+	Schedules map[string]*Schedule
+}
+
+// Backup returns the backup set with the given name, or nil.
+func (c *Config) Backup(name string) *Backup {
+	for _, b := range c.Backups {
+		if b.Name == name {
+			return b
+		}
+	}
+	return nil
+}
+
+// Settings is the robo block.
+type Settings struct {
+	// StateFile is the absolute path of the state file.
+	StateFile string
+	// Engine is the default engine: "auto", "native" or "robocopy".
+	Engine    string
+	DeclRange hcl.Range
+}
+
+// Variable is a variable block with its resolved value rendered as text.
+type Variable struct {
+	Name        string
+	Description string
+	DeclRange   hcl.Range
+}
+
+// Mode is a backup set's mode.
+type Mode string
+
+// The modes.
+const (
+	Mirror Mode = "mirror" // robocopy /MIR: copy and delete extras
+	Copy   Mode = "copy"   // robocopy /E: copy, never delete
+)
+
+// MaxDelete limits how much a plan may delete.
+type MaxDelete struct {
+	// Percent is set for a limit given as "N%" of the destination's files.
+	Percent   bool
+	Value     float64
+	Unlimited bool
+}
+
+// Backup is a backup block.
+type Backup struct {
+	Name          string
+	Source        string
+	Destination   string
+	Mode          Mode
+	Include       []string
+	ExcludeFiles  []string
+	ExcludeDirs   []string
+	CopyEmptyDirs bool
+	ExcludeOlder  bool
+	TimeTolerance time.Duration
+	// Symlinks is "skip" or "copy".
+	Symlinks  string
+	Threads   int
+	Retries   int
+	RetryWait time.Duration
+	MaxDelete MaxDelete
+	Enabled   bool
+	// Engine is "auto", "native" or "robocopy" ("" means the robo block's).
+	Engine string
+	// Schedule is the cron expression (resolved from a schedule block name
+	// when one is named), or "".
+	Schedule     string
+	ScheduleName string
+
+	DeclRange hcl.Range
+	// Ranges holds the source range of each attribute that was set.
+	Ranges map[string]hcl.Range
+}
+
+// Schedule is a schedule block.
+type Schedule struct {
+	Name      string
+	Cron      string
+	Timezone  string
+	Jitter    time.Duration
+	DeclRange hcl.Range
+}
+
+// Defaults for backup attributes.
+const (
+	DefaultThreads   = 8
+	DefaultRetries   = 2
+	DefaultRetryWait = 5 * time.Second
+	DefaultMaxDelete = 50 // percent
+	DefaultStateFile = ".robo/state.json"
+)

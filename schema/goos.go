@@ -1,0 +1,5 @@
+package schema
+
+import "runtime"
+
+var hostGOOS = runtime.GOOS

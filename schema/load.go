@@ -1,0 +1,230 @@
+package schema
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclparse"
+	"github.com/robfig/cron/v3"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// Options are the inputs of Load beyond the files.
+type Options struct {
+	// Vars are -var name=value settings.
+	Vars map[string]string
+	// LookupEnv reads the environment (os.LookupEnv when nil).
+	LookupEnv func(string) (string, bool)
+	// Hostname names this host (os.Hostname when nil).
+	Hostname func() (string, error)
+	// GOOS is the operating system paths are resolved for (runtime.GOOS
+	// when empty); tests use it to check Windows paths on Linux.
+	GOOS string
+}
+
+func (o *Options) defaults() {
+	if o.LookupEnv == nil {
+		o.LookupEnv = os.LookupEnv
+	}
+	if o.Hostname == nil {
+		o.Hostname = os.Hostname
+	}
+}
+
+var rootSchema = &hcl.BodySchema{
+	Blocks: []hcl.BlockHeaderSchema{
+		{Type: "robo"},
+		{Type: "variable", LabelNames: []string{"name"}},
+		{Type: "locals"},
+		{Type: "backup", LabelNames: []string{"name"}},
+		{Type: "schedule", LabelNames: []string{"name"}},
+	},
+}
+
+// ConfigFiles lists the *.hcl files of a directory, sorted.
+func ConfigFiles(dir string) ([]string, error) {
+	m, err := filepath.Glob(filepath.Join(dir, "*.hcl"))
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(m)
+	return m, nil
+}
+
+// Load reads every *.hcl file in dir as one configuration. It always
+// returns a Config (possibly partial) so callers can render diagnostics
+// against its Files.
+func Load(dir string, opts Options) (*Config, hcl.Diagnostics) {
+	opts.defaults()
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		abs = dir
+	}
+	cfg := &Config{Dir: abs, Files: map[string]*hcl.File{}, Variables: map[string]*Variable{}, Schedules: map[string]*Schedule{}}
+	var diags hcl.Diagnostics
+	files, err := ConfigFiles(abs)
+	if err != nil {
+		return cfg, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read configuration directory", Detail: err.Error()}}
+	}
+	if len(files) == 0 {
+		return cfg, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "No configuration files",
+			Detail: fmt.Sprintf("The directory %s has no *.hcl files. Run robo in the directory that holds your configuration, or name it with -chdir DIR.", abs)}}
+	}
+	parser := hclparse.NewParser()
+	var blocks hcl.Blocks
+	for _, f := range files {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot read configuration file", Detail: err.Error()})
+			continue
+		}
+		name := f
+		if rel, err := filepath.Rel(abs, f); err == nil {
+			name = rel
+		}
+		file, d := parser.ParseHCL(src, name)
+		diags = append(diags, d...)
+		if file == nil {
+			continue
+		}
+		cfg.Files[name] = file
+		content, d := file.Body.Content(rootSchema)
+		diags = append(diags, d...)
+		blocks = append(blocks, content.Blocks...)
+	}
+	if diags.HasErrors() && len(blocks) == 0 {
+		return cfg, diags
+	}
+	byType := map[string][]*hcl.Block{}
+	for _, b := range blocks {
+		byType[b.Type] = append(byType[b.Type], b)
+	}
+
+	vars, d := variableValues(byType["variable"], &opts, cfg)
+	diags = append(diags, d...)
+	ctx := &hcl.EvalContext{
+		Variables: map[string]cty.Value{"var": cty.ObjectVal(vars)},
+		Functions: functions(abs, &opts),
+	}
+	diags = append(diags, evalLocals(byType["locals"], ctx)...)
+
+	diags = append(diags, decodeRobo(byType["robo"], ctx, cfg, &opts)...)
+	for _, b := range byType["schedule"] {
+		diags = append(diags, decodeSchedule(b, ctx, cfg)...)
+	}
+	for _, b := range byType["backup"] {
+		bk, d := decodeBackup(b, ctx, cfg, &opts)
+		diags = append(diags, d...)
+		if bk != nil {
+			cfg.Backups = append(cfg.Backups, bk)
+		}
+	}
+	diags = append(diags, checkOverlaps(cfg, &opts)...)
+	sort.SliceStable(cfg.Backups, func(i, j int) bool { return cfg.Backups[i].Name < cfg.Backups[j].Name })
+	return cfg, diags
+}
+
+func decodeRobo(blocks []*hcl.Block, ctx *hcl.EvalContext, cfg *Config, opts *Options) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	cfg.Settings = Settings{StateFile: filepath.Join(cfg.Dir, filepath.FromSlash(DefaultStateFile)), Engine: "auto"}
+	for i, b := range blocks {
+		if i > 0 {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Duplicate robo block",
+				Detail: fmt.Sprintf("Only one robo block is allowed; the first is at %s.", blocks[0].DefRange), Subject: &b.DefRange})
+			continue
+		}
+		cfg.Settings.DeclRange = b.DefRange
+		content, d := b.Body.Content(&hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "state_file"}, {Name: "engine"}}})
+		diags = append(diags, d...)
+		if a, ok := content.Attributes["state_file"]; ok {
+			if s, ok := evalString(a, ctx, &diags); ok {
+				p, kind, err := NormalizePath(s, cfg.Dir, opts.goos())
+				switch {
+				case err != nil:
+					diags = append(diags, attrError(a, "Invalid state_file", err.Error()))
+				case kind != LocalPath && opts.goos() != "windows":
+					diags = append(diags, attrError(a, "Invalid state_file", "The state file must be on a local disk of this host."))
+				default:
+					cfg.Settings.StateFile = p
+				}
+			}
+		}
+		if a, ok := content.Attributes["engine"]; ok {
+			if s, ok := evalString(a, ctx, &diags); ok {
+				if checkOneOf(a, s, engines, &diags) {
+					cfg.Settings.Engine = s
+				}
+			}
+		}
+	}
+	return diags
+}
+
+var engines = []string{"auto", "native", "robocopy"}
+
+func decodeSchedule(b *hcl.Block, ctx *hcl.EvalContext, cfg *Config) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	name := b.Labels[0]
+	if prev, ok := cfg.Schedules[name]; ok {
+		return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Duplicate schedule",
+			Detail: fmt.Sprintf("Schedule %q was already declared at %s.", name, prev.DeclRange), Subject: &b.LabelRanges[0]}}
+	}
+	content, d := b.Body.Content(&hcl.BodySchema{Attributes: []hcl.AttributeSchema{
+		{Name: "cron", Required: true}, {Name: "timezone"}, {Name: "jitter"}}})
+	diags = append(diags, d...)
+	s := &Schedule{Name: name, DeclRange: b.DefRange}
+	cfg.Schedules[name] = s
+	if a, ok := content.Attributes["timezone"]; ok {
+		if tz, ok := evalString(a, ctx, &diags); ok {
+			if _, err := time.LoadLocation(tz); err != nil {
+				diags = append(diags, attrError(a, "Unknown time zone", fmt.Sprintf("%q is not a time zone name such as \"Europe/Berlin\" or \"UTC\": %v.", tz, err)))
+			} else {
+				s.Timezone = tz
+			}
+		}
+	}
+	if a, ok := content.Attributes["cron"]; ok {
+		if c, ok := evalString(a, ctx, &diags); ok {
+			if err := ValidateCron(c); err != nil {
+				diags = append(diags, attrError(a, "Invalid cron expression", err.Error()))
+			} else {
+				s.Cron = c
+			}
+		}
+	}
+	if a, ok := content.Attributes["jitter"]; ok {
+		if v, ok := evalDuration(a, ctx, &diags); ok {
+			s.Jitter = v
+		}
+	}
+	return diags
+}
+
+var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+
+// ValidateCron checks a five-field cron expression (minute hour day-of-month
+// month day-of-week) or a descriptor such as @daily or @every 1h.
+func ValidateCron(expr string) error {
+	if strings.HasPrefix(strings.TrimSpace(expr), "TZ=") || strings.HasPrefix(strings.TrimSpace(expr), "CRON_TZ=") {
+		return fmt.Errorf("set the time zone with the schedule's timezone attribute, not inside the cron expression")
+	}
+	if _, err := cronParser.Parse(expr); err != nil {
+		return fmt.Errorf("%q is not a cron expression (\"minute hour day-of-month month day-of-week\", e.g. \"0 2 * * *\", or @daily, @hourly, @every 6h): %v", expr, err)
+	}
+	return nil
+}
+
+// ParseCron parses an expression that ValidateCron accepted.
+func ParseCron(expr string) (cron.Schedule, error) { return cronParser.Parse(expr) }
+
+func (o *Options) goos() string {
+	if o.GOOS != "" {
+		return o.GOOS
+	}
+	return hostGOOS
+}

@@ -1,0 +1,11 @@
+backup "photos" {
+  source          = "/srv/photos"
+  destination     = "/mnt/backup/photos"
+  mode            = "copy"
+  copy_empty_dirs = false
+  exclude_older   = true
+  symlinks        = "copy"
+  max_delete      = 100
+  enabled         = false
+  schedule        = "@every 6h"
+}
