@@ -1,0 +1,111 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/robo-backup/robo/internal/apply"
+	"github.com/robo-backup/robo/internal/plan"
+	"github.com/robo-backup/robo/internal/state"
+	"github.com/robo-backup/robo/internal/views"
+)
+
+func runApply(e *env, args []string) error {
+	fs := newFlags(e, "apply", "apply [-auto-approve] [-target NAME]... [-json] [-verbose] [-allow-deletes] [-lock-timeout D] [-var name=value]... [PLANFILE]")
+	var pf planFlags
+	pf.register(fs)
+	autoApprove := fs.Bool("auto-approve", false, "apply without asking for confirmation")
+	lockTimeout := fs.Duration("lock-timeout", 0, "wait this long for the state lock (default: fail at once)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 1 {
+		return fatalf("robo apply takes at most one plan file, got %d arguments", fs.NArg())
+	}
+	planFile := fs.Arg(0)
+	if planFile != "" && (len(pf.targets) > 0 || pf.allowDeletes || len(pf.vars) > 0) {
+		return fatalf("-target, -allow-deletes and -var cannot be used with a saved plan").hint("they were fixed when the plan was made; make a new plan with them")
+	}
+	if !*autoApprove && planFile == "" && !e.interactive {
+		return fatalf("robo apply asks for confirmation, but its input is not a terminal").
+			hint("pass -auto-approve to apply without asking, or apply a saved plan: robo plan -out FILE, then robo apply FILE")
+	}
+	cfg, err := loadConfig(e, pf.vars)
+	if err != nil {
+		return err
+	}
+	store := &state.Store{Path: cfg.Settings.StateFile}
+	lock, err := store.Lock(e.ctx, state.CurrentLockInfo("apply"), *lockTimeout)
+	if err != nil {
+		return lockError(err)
+	}
+	defer lock.Unlock()
+	st, err := store.Read()
+	if err != nil {
+		return fatalf("%v", err)
+	}
+	var p *plan.Plan
+	if planFile != "" {
+		if p, err = plan.Read(planFile); err != nil {
+			return fatalf("%v", err)
+		}
+		if err := apply.CheckStale(p, cfg, st); err != nil {
+			return fatalf("%v", err)
+		}
+	} else {
+		if st == nil {
+			st = state.New()
+			st.RoboVersion = version
+		}
+		p, err = plan.Build(e.ctx, plan.Input{Config: cfg, State: st, Targets: pf.targets, Refresh: true,
+			AllowDeletes: pf.allowDeletes, Engines: newEngines(), RoboVersion: version, Now: time.Now()})
+		if err != nil {
+			return fatalf("%v", err)
+		}
+	}
+	if !pf.jsonOut {
+		if err := views.NewPlanView(false, e.stdout, pf.verbose).Plan(p); err != nil {
+			return err
+		}
+		if !*autoApprove && planFile == "" {
+			if !p.HasChanges() && !p.Failed() {
+				e.printf("\nNo changes. The destinations match the configuration.\n")
+			}
+			if !confirm(e) {
+				return fatalf("apply cancelled: nothing was changed")
+			}
+		}
+		e.printf("\n")
+	}
+	res, _, werr := apply.Run(e.ctx, p, st, apply.Options{Store: store, Engines: newEngines()})
+	if pf.jsonOut {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(struct {
+			FormatVersion string        `json:"format_version"`
+			OK            bool          `json:"ok"`
+			Plan          *plan.Plan    `json:"plan"`
+			Result        *apply.Result `json:"result"`
+		}{"1", res.OK() && werr == nil, p, res}); err != nil {
+			return err
+		}
+	} else if err := views.NewApplyView(false, e.stdout).Result(res); err != nil {
+		return err
+	}
+	if werr != nil {
+		return fatalf("%v", werr).hint("the files were copied, but the state could not record it; the next plan will show what is left")
+	}
+	if !res.OK() {
+		return exitErr(exitError)
+	}
+	return nil
+}
+
+func confirm(e *env) bool {
+	fmt.Fprintf(e.stdout, "\nDo you want to apply this plan? Only 'yes' will be accepted.\n  Enter a value: ")
+	line, _ := bufio.NewReader(e.stdin).ReadString('\n')
+	return strings.TrimSpace(line) == "yes"
+}

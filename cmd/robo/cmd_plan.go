@@ -1,0 +1,124 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"strings"
+	"time"
+
+	"github.com/robo-backup/robo/internal/plan"
+	"github.com/robo-backup/robo/internal/state"
+	"github.com/robo-backup/robo/internal/views"
+)
+
+// targetFlags collects repeated -target NAME flags.
+type targetFlags []string
+
+func (t *targetFlags) String() string { return strings.Join(*t, ",") }
+
+func (t *targetFlags) Set(s string) error {
+	if s == "" {
+		return errors.New("-target takes a backup set name")
+	}
+	*t = append(*t, s)
+	return nil
+}
+
+// planFlags are shared by plan and apply.
+type planFlags struct {
+	vars         varFlags
+	targets      targetFlags
+	jsonOut      bool
+	verbose      bool
+	allowDeletes bool
+}
+
+func (p *planFlags) register(fs *flag.FlagSet) {
+	p.vars = varFlags{}
+	fs.Var(p.vars, "var", "set a variable (name=value); repeatable")
+	fs.Var(&p.targets, "target", "limit to the backup set NAME; repeatable")
+	fs.BoolVar(&p.jsonOut, "json", false, "print machine-readable JSON")
+	fs.BoolVar(&p.verbose, "verbose", false, "list every file operation")
+	fs.BoolVar(&p.allowDeletes, "allow-deletes", false, "lift every set's max_delete limit for this run")
+}
+
+func runPlan(e *env, args []string) error {
+	fs := newFlags(e, "plan", "plan [-out FILE] [-detailed-exitcode] [-target NAME]... [-json] [-refresh=false] [-verbose] [-allow-deletes] [-var name=value]...")
+	var pf planFlags
+	pf.register(fs)
+	out := fs.String("out", "", "save the plan to FILE for robo apply FILE")
+	detailed := fs.Bool("detailed-exitcode", false, "exit 0 when nothing would change, 2 when something would, 1 on error")
+	refresh := fs.Bool("refresh", true, "read the source and destination trees (false: compare config and state only)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fatalf("robo plan takes no arguments, got %q", fs.Arg(0)).hint("name sets with -target NAME")
+	}
+	cfg, err := loadConfig(e, pf.vars)
+	if err != nil {
+		return err
+	}
+	store := &state.Store{Path: cfg.Settings.StateFile}
+	st, err := readOrCreateState(e, store)
+	if err != nil {
+		return err
+	}
+	p, err := plan.Build(e.ctx, plan.Input{Config: cfg, State: st, Targets: pf.targets, Refresh: *refresh,
+		AllowDeletes: pf.allowDeletes, Engines: newEngines(), RoboVersion: version, Now: time.Now()})
+	if err != nil {
+		return fatalf("%v", err)
+	}
+	if err := views.NewPlanView(pf.jsonOut, e.stdout, pf.verbose).Plan(p); err != nil {
+		return err
+	}
+	if *out != "" {
+		if err := p.Write(*out); err != nil {
+			return fatalf("%v", err)
+		}
+		if !pf.jsonOut {
+			e.printf("\nSaved the plan to %s. To perform exactly these operations, run: robo apply %s\n", *out, *out)
+		}
+	}
+	switch {
+	case p.Failed():
+		return exitErr(exitError)
+	case *detailed && p.HasChanges():
+		return exitErr(exitChanges)
+	}
+	return nil
+}
+
+// readOrCreateState reads the state; when there is none it creates one, so
+// that the first plan already has a lineage that a saved plan can name.
+func readOrCreateState(e *env, store *state.Store) (*state.State, error) {
+	st, err := store.Read()
+	if err != nil {
+		return nil, fatalf("%v", err)
+	}
+	if st != nil {
+		return st, nil
+	}
+	lock, err := store.Lock(e.ctx, state.CurrentLockInfo("plan"), 0)
+	if err != nil {
+		return nil, lockError(err)
+	}
+	defer lock.Unlock()
+	if st, err = store.Read(); err != nil || st != nil {
+		return st, err
+	}
+	st = state.New()
+	st.RoboVersion = version
+	if err := store.Write(st); err != nil {
+		return nil, fatalf("%v", err)
+	}
+	return st, nil
+}
+
+func lockError(err error) error {
+	var le *state.LockedError
+	if errors.As(err, &le) {
+		return fatalf("%v", err).hint("wait for it to finish, or pass -lock-timeout 10m to wait")
+	}
+	return fatalf("%v", err)
+}

@@ -1,0 +1,151 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/robo-backup/robo/internal/state"
+	"github.com/robo-backup/robo/internal/views"
+)
+
+func runState(e *env, args []string) error {
+	if len(args) == 0 {
+		return fatalf("robo state needs a subcommand: list, show NAME or rm NAME")
+	}
+	switch args[0] {
+	case "list":
+		return runStateList(e, args[1:])
+	case "show":
+		return runStateShow(e, args[1:])
+	case "rm":
+		return runStateRm(e, args[1:])
+	}
+	return fatalf("unknown state subcommand %q", args[0]).hint("use list, show NAME or rm NAME")
+}
+
+// stateStore finds the state file through the configuration's robo block.
+func stateStore(e *env, vars varFlags) (*state.Store, error) {
+	cfg, err := loadConfig(e, vars)
+	if err != nil {
+		return nil, err
+	}
+	return &state.Store{Path: cfg.Settings.StateFile}, nil
+}
+
+func runStateList(e *env, args []string) error {
+	fs := newFlags(e, "state list", "state list [-json]")
+	jsonOut := fs.Bool("json", false, "print JSON")
+	vars := varFlags{}
+	fs.Var(vars, "var", "set a variable (name=value); repeatable")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	store, err := stateStore(e, vars)
+	if err != nil {
+		return err
+	}
+	st, err := store.Read()
+	if err != nil {
+		return fatalf("%v", err)
+	}
+	if st == nil {
+		st = &state.State{Sets: map[string]*state.Set{}}
+	}
+	if *jsonOut {
+		return writeJSON(e, st)
+	}
+	if len(st.Sets) == 0 {
+		e.printf("The state records no backup sets yet (%s).\n", store.Path)
+		return nil
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tLAST RUN\tOUTCOME\tFILES\tBYTES\tDESTINATION")
+	for _, n := range st.Names() {
+		s := st.Sets[n]
+		when, outcome, files, bytes := "never", "-", "-", "-"
+		if r := s.LastRun; r != nil {
+			when = r.Started.Local().Format(time.DateTime)
+			outcome = r.Outcome
+			files = fmt.Sprint(r.FilesCopied)
+			bytes = views.Bytes(r.BytesCopied)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", n, when, outcome, files, bytes, s.Destination)
+	}
+	return tw.Flush()
+}
+
+func runStateShow(e *env, args []string) error {
+	fs := newFlags(e, "state show", "state show NAME")
+	vars := varFlags{}
+	fs.Var(vars, "var", "set a variable (name=value); repeatable")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return fatalf("robo state show takes one backup set name")
+	}
+	store, err := stateStore(e, vars)
+	if err != nil {
+		return err
+	}
+	st, err := store.Read()
+	if err != nil {
+		return fatalf("%v", err)
+	}
+	name := fs.Arg(0)
+	if st == nil || st.Sets[name] == nil {
+		return fatalf("the state has no backup set named %q", name).hint("robo state list shows what it has")
+	}
+	return writeJSON(e, st.Sets[name])
+}
+
+func runStateRm(e *env, args []string) error {
+	fs := newFlags(e, "state rm", "state rm [-lock-timeout D] NAME...")
+	lockTimeout := fs.Duration("lock-timeout", 0, "wait this long for the state lock")
+	vars := varFlags{}
+	fs.Var(vars, "var", "set a variable (name=value); repeatable")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return fatalf("robo state rm takes one or more backup set names")
+	}
+	store, err := stateStore(e, vars)
+	if err != nil {
+		return err
+	}
+	lock, err := store.Lock(e.ctx, state.CurrentLockInfo("state rm"), *lockTimeout)
+	if err != nil {
+		return lockError(err)
+	}
+	defer lock.Unlock()
+	st, err := store.Read()
+	if err != nil {
+		return fatalf("%v", err)
+	}
+	for _, name := range fs.Args() {
+		if st == nil || st.Sets[name] == nil {
+			return fatalf("the state has no backup set named %q; nothing was removed", name)
+		}
+	}
+	var removed []*state.Set
+	for _, name := range fs.Args() {
+		removed = append(removed, st.Sets[name])
+		delete(st.Sets, name)
+	}
+	if err := store.Write(st); err != nil {
+		return fatalf("%v", err)
+	}
+	for _, s := range removed {
+		e.printf("Removed %s from the state. Its destination %s was not touched.\n", s.Name, s.Destination)
+	}
+	return nil
+}
+
+func writeJSON(e *env, v any) error {
+	enc := json.NewEncoder(e.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}

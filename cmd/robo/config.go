@@ -1,0 +1,75 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"golang.org/x/term"
+
+	"github.com/robo-backup/robo/internal/engine"
+	"github.com/robo-backup/robo/internal/engine/native"
+	"github.com/robo-backup/robo/schema"
+)
+
+// varFlags collects repeated -var name=value flags.
+type varFlags map[string]string
+
+func (v varFlags) String() string { return "" }
+
+func (v varFlags) Set(s string) error {
+	name, value, ok := strings.Cut(s, "=")
+	if !ok || name == "" {
+		return fmt.Errorf("-var takes name=value, not %q", s)
+	}
+	v[name] = value
+	return nil
+}
+
+// loadConfig loads the configuration directory and prints its diagnostics.
+// It fails when any diagnostic is an error.
+func loadConfig(e *env, vars varFlags) (*schema.Config, error) {
+	cfg, diags := schema.Load(e.dir, schema.Options{Vars: vars, LookupEnv: e.lookupEnv})
+	if len(diags) > 0 {
+		printDiags(e.stderr, cfg, diags)
+	}
+	if diags.HasErrors() {
+		return cfg, exitErr(exitError)
+	}
+	return cfg, nil
+}
+
+func printDiags(w io.Writer, cfg *schema.Config, diags hcl.Diagnostics) {
+	width := 0
+	if f, ok := w.(interface{ Fd() uintptr }); ok {
+		if cols, _, err := term.GetSize(int(f.Fd())); err == nil {
+			width = cols
+		}
+	}
+	files := map[string]*hcl.File{}
+	if cfg != nil {
+		files = cfg.Files
+	}
+	dw := hcl.NewDiagnosticTextWriter(w, files, uint(width), false)
+	dw.WriteDiagnostics(diags)
+}
+
+// engines selects engines by configured name.
+type engines struct {
+	native *native.Engine
+}
+
+func newEngines() *engines { return &engines{native: native.New()} }
+
+// Select implements plan.Engines. "auto" is the native engine until the
+// robocopy engine lands.
+func (s *engines) Select(name string) (engine.Engine, error) {
+	switch name {
+	case "", "auto", "native":
+		return s.native, nil
+	case "robocopy":
+		return nil, fmt.Errorf("the robocopy engine is not available in this build: set engine = \"native\" or \"auto\"")
+	}
+	return nil, fmt.Errorf("unknown engine %q", name)
+}

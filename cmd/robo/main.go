@@ -1,0 +1,191 @@
+// Command robo is a declarative backup reconciler: it reads HCL backup sets,
+// plans what would change, and converges destinations with robocopy's
+// semantics.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+
+	"golang.org/x/term"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "0.1.0-dev"
+
+// Exit codes. Only main turns errors into these.
+const (
+	exitOK      = 0
+	exitError   = 1
+	exitChanges = 2 // plan -detailed-exitcode: changes present
+	exitFormat  = 3 // fmt -check: files need formatting
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], newEnv()))
+}
+
+// env is what a command may touch of the outside world.
+type env struct {
+	stdin       io.Reader
+	stdout      io.Writer
+	stderr      io.Writer
+	interactive bool // stdin is a terminal
+	dir         string
+	lookupEnv   func(string) (string, bool)
+	ctx         context.Context
+}
+
+func newEnv() *env {
+	return &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr,
+		interactive: term.IsTerminal(int(os.Stdin.Fd())), lookupEnv: os.LookupEnv, ctx: context.Background()}
+}
+
+type command struct {
+	name    string
+	summary string
+	run     func(e *env, args []string) error
+}
+
+var commands []command
+
+func init() {
+	commands = []command{
+		{"validate", "Check the configuration files", runValidate},
+		{"fmt", "Rewrite the configuration files in canonical format", runFmt},
+		{"plan", "Show what apply would change", runPlan},
+		{"apply", "Converge the destinations", runApply},
+		{"show", "Show a saved plan", runShow},
+		{"state", "Inspect or change the state (list, show, rm)", runState},
+		{"version", "Print the version", runVersion},
+	}
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintf(w, "Usage: robo [-chdir DIR] COMMAND [options]\n\nCommands:\n")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintf(w, "\nGlobal options:\n  -chdir DIR  use DIR as the configuration directory (default: the current directory)\n\nRun 'robo COMMAND -h' for a command's options.\n")
+}
+
+func run(args []string, e *env) int {
+	g := flag.NewFlagSet("robo", flag.ContinueOnError)
+	g.SetOutput(e.stderr)
+	g.Usage = func() { usage(e.stderr) }
+	chdir := g.String("chdir", "", "configuration directory")
+	showVersion := g.Bool("version", false, "print the version")
+	if err := g.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitError
+	}
+	if *showVersion {
+		return finish(e, runVersion(e, nil))
+	}
+	rest := g.Args()
+	if len(rest) == 0 {
+		usage(e.stderr)
+		return exitError
+	}
+	e.dir = "."
+	if *chdir != "" {
+		fi, err := os.Stat(*chdir)
+		if err != nil || !fi.IsDir() {
+			return finish(e, fatalf("-chdir %s: not a directory", *chdir))
+		}
+		e.dir = *chdir
+	}
+	for _, c := range commands {
+		if c.name == rest[0] {
+			ctx, stop := signal.NotifyContext(e.ctx, os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			e.ctx = ctx
+			return finish(e, c.run(e, rest[1:]))
+		}
+	}
+	names := make([]string, len(commands))
+	for i, c := range commands {
+		names[i] = c.name
+	}
+	sort.Strings(names)
+	return finish(e, fatalf("unknown command %q", rest[0]).hint("commands are: "+strings.Join(names, ", ")))
+}
+
+// finish prints an error once and maps it to an exit code.
+func finish(e *env, err error) int {
+	if err == nil {
+		return exitOK
+	}
+	var ex exitErr
+	if errors.As(err, &ex) {
+		return int(ex)
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	var fe *fatalError
+	if errors.As(err, &fe) {
+		fmt.Fprintf(e.stderr, "robo: error: %s\n", fe.msg)
+		for _, h := range fe.hints {
+			fmt.Fprintf(e.stderr, "robo: hint: %s\n", h)
+		}
+		return fe.code
+	}
+	fmt.Fprintf(e.stderr, "robo: error: %v\n", err)
+	return exitError
+}
+
+// fatalError is a message meant for the user, printed as it is, with hints.
+type fatalError struct {
+	msg   string
+	hints []string
+	code  int
+}
+
+func (f *fatalError) Error() string { return f.msg }
+
+func (f *fatalError) hint(h string) *fatalError {
+	f.hints = append(f.hints, h)
+	return f
+}
+
+func fatalf(format string, args ...any) *fatalError {
+	return &fatalError{msg: fmt.Sprintf(format, args...), code: exitError}
+}
+
+// exitErr ends a command with a code after it printed everything itself.
+type exitErr int
+
+func (e exitErr) Error() string { return fmt.Sprintf("exit %d", int(e)) }
+
+// newFlags returns a command's flag set writing usage to stderr.
+func newFlags(e *env, name, usageLine string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(e.stderr, "Usage: robo %s\n\nOptions:\n", usageLine)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseFlags parses a command's flags; a usage error is exit 1, already printed.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitErr(exitOK)
+		}
+		return exitErr(exitError)
+	}
+	return nil
+}

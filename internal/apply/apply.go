@@ -1,0 +1,209 @@
+package apply
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/robo-backup/robo/internal/engine"
+	"github.com/robo-backup/robo/internal/plan"
+	"github.com/robo-backup/robo/internal/state"
+	"github.com/robo-backup/robo/schema"
+)
+
+// StaleError says a saved plan no longer matches the configuration or the
+// state it was made against.
+type StaleError struct{ Reason string }
+
+func (e *StaleError) Error() string {
+	return "the saved plan is stale: " + e.Reason + "; make a new plan with robo plan -out FILE"
+}
+
+// CheckStale refuses a saved plan made against another configuration or
+// another version of the state.
+func CheckStale(p *plan.Plan, cfg *schema.Config, st *state.State) error {
+	if d := plan.ConfigDigest(cfg); d != p.ConfigDigest {
+		return &StaleError{"the configuration changed since the plan was made"}
+	}
+	var lineage string
+	var serial uint64
+	if st != nil {
+		lineage, serial = st.Lineage, st.Serial
+	}
+	if lineage != p.StateLineage {
+		return &StaleError{fmt.Sprintf("the state's lineage is %q, the plan was made against %q", lineage, p.StateLineage)}
+	}
+	if serial != p.StateSerial {
+		return &StaleError{fmt.Sprintf("the state changed since the plan was made (serial %d, the plan saw %d)", serial, p.StateSerial)}
+	}
+	if !p.Refresh {
+		return &StaleError{"it was made with -refresh=false and lists no file operations"}
+	}
+	return nil
+}
+
+// Options configure Run.
+type Options struct {
+	Store   *state.Store
+	Engines plan.Engines
+	// Progress returns the reporter for one set's file operations.
+	Progress func(set string) engine.Reporter
+	Logger   hclog.Logger
+	Now      func() time.Time
+}
+
+// SetResult is the outcome of one set.
+type SetResult struct {
+	Name    string         `json:"name"`
+	Action  plan.Action    `json:"action"`
+	Outcome string         `json:"outcome"`
+	Message string         `json:"message,omitempty"`
+	Result  *engine.Result `json:"result,omitempty"`
+}
+
+// OK reports whether the set converged.
+func (r *SetResult) OK() bool { return r.Outcome == state.Success }
+
+// Result is the outcome of a whole apply.
+type Result struct {
+	Sets []*SetResult `json:"sets"`
+}
+
+// OK reports whether every set converged.
+func (r *Result) OK() bool {
+	for _, s := range r.Sets {
+		if !s.OK() {
+			return false
+		}
+	}
+	return true
+}
+
+// Run applies p. st is the current state (nil when there is none; a new one
+// is created) and is written through opts.Store after each set. It returns
+// an error only when the state cannot be written.
+func Run(ctx context.Context, p *plan.Plan, st *state.State, opts Options) (*Result, *state.State, error) {
+	log := opts.Logger
+	if log == nil {
+		log = hclog.NewNullLogger()
+	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	if st == nil {
+		st = state.New()
+	}
+	res := &Result{}
+	for _, s := range p.Sets {
+		r := &SetResult{Name: s.Name, Action: s.Action}
+		res.Sets = append(res.Sets, r)
+		changed := applySet(ctx, s, st, r, opts, log, now)
+		if changed {
+			if err := opts.Store.Write(st); err != nil {
+				return res, st, err
+			}
+		}
+	}
+	return res, st, nil
+}
+
+// applySet converges one set and updates st; it reports whether st changed.
+func applySet(ctx context.Context, s *plan.Set, st *state.State, r *SetResult, opts Options, log hclog.Logger, now func() time.Time) bool {
+	rec := st.Sets[s.Name]
+	switch {
+	case s.Action == plan.Forget:
+		delete(st.Sets, s.Name)
+		r.Outcome, r.Message = state.Success, "removed from the state; "+s.Destination+" was not touched"
+		log.Info("forgot set", "set", s.Name)
+		return true
+	case s.Refused != "":
+		r.Outcome, r.Message = state.Refused, s.Refused
+	case s.Error != "":
+		r.Outcome, r.Message = state.Failed, s.Error
+	case s.Spec == nil:
+		r.Outcome, r.Message = state.Success, s.Reason
+		return false
+	}
+	if r.Outcome != "" {
+		log.Warn("set not applied", "set", s.Name, "outcome", r.Outcome, "reason", r.Message)
+		if rec == nil {
+			return false
+		}
+		rec.LastRun = &state.Run{Started: now().UTC(), Outcome: r.Outcome, Message: r.Message, ExitCode: engine.ExitFatal}
+		return true
+	}
+	if err := ctx.Err(); err != nil {
+		r.Outcome, r.Message = state.Interrupted, "not started: "+err.Error()
+		return false
+	}
+	started := now()
+	log.Info("applying set", "set", s.Name, "engine", s.Engine, "changes", len(s.Changes))
+	eng, err := opts.Engines.Select(s.Engine)
+	var er *engine.Result
+	if err == nil {
+		rep := engine.Discard
+		if opts.Progress != nil {
+			rep = opts.Progress(s.Name)
+		}
+		er, err = eng.Apply(ctx, engine.Job{Spec: *s.Spec, Changes: s.Changes}, rep)
+	}
+	run := &state.Run{Started: started.UTC(), Duration: now().Sub(started)}
+	if err != nil {
+		r.Outcome, r.Message = state.Failed, err.Error()
+		run.Outcome, run.Message, run.ExitCode = state.Failed, err.Error(), engine.ExitFatal
+		log.Error("set failed", "set", s.Name, "error", err)
+		if rec != nil {
+			rec.LastRun = run
+			return true
+		}
+		return false
+	}
+	r.Result = er
+	run.FilesCopied = er.Counters.Files.Copied
+	run.BytesCopied = er.BytesCopied
+	run.DirsCreated = er.Counters.Dirs.Copied
+	run.FilesDeleted, run.DirsDeleted = er.DeletedFiles, er.DeletedDirs
+	run.Skipped, run.Errors = int64(len(er.Skipped)), int64(len(er.Errors))
+	run.ExitCode = er.ExitCode()
+	switch {
+	case er.Interrupted:
+		r.Outcome = state.Interrupted
+		r.Message = "stopped before every change ran"
+	case len(er.Errors) > 0:
+		r.Outcome = state.Partial
+		r.Message = fmt.Sprintf("%d %s failed", len(er.Errors), plural(len(er.Errors), "operation", "operations"))
+		if er.DeletesSkipped > 0 {
+			r.Message += fmt.Sprintf("; %d deletions skipped because of the failure", er.DeletesSkipped)
+		}
+	default:
+		r.Outcome = state.Success
+		if n := len(er.Skipped); n > 0 {
+			r.Message = fmt.Sprintf("%d %s left alone because %s changed since the plan", n, plural(n, "entry", "entries"), plural(n, "it", "they"))
+		}
+	}
+	run.Outcome, run.Message = r.Outcome, r.Message
+	if rec == nil {
+		rec = &state.Set{Name: s.Name}
+		st.Sets[s.Name] = rec
+	}
+	rec.ConfigDigest, rec.Source, rec.Destination, rec.Mode, rec.Engine = s.ConfigDigest, s.Source, s.Destination, s.Mode, s.Engine
+	rec.AppliedAt = started.UTC()
+	rec.LastRun = run
+	if r.Outcome == state.Success {
+		t := now().UTC()
+		rec.LastSuccess = &t
+	}
+	log.Info("set applied", "set", s.Name, "outcome", r.Outcome, "copied", run.FilesCopied, "bytes", run.BytesCopied,
+		"deleted", run.FilesDeleted, "errors", run.Errors, "duration", run.Duration)
+	return true
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}

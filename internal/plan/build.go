@@ -1,0 +1,333 @@
+package plan
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/robo-backup/robo/internal/engine"
+	"github.com/robo-backup/robo/internal/state"
+	"github.com/robo-backup/robo/schema"
+)
+
+// Engines chooses the engine for a set. name is "auto", "native" or
+// "robocopy" as configured.
+type Engines interface {
+	Select(name string) (engine.Engine, error)
+}
+
+// Input is everything Build reads.
+type Input struct {
+	Config *schema.Config
+	// State may be nil (nothing applied yet).
+	State *state.State
+	// Targets limits the plan to these sets (all when empty).
+	Targets []string
+	// Refresh walks the trees; without it the plan compares config and
+	// state only.
+	Refresh bool
+	// AllowDeletes lifts every set's max_delete limit.
+	AllowDeletes bool
+	Engines      Engines
+	RoboVersion  string
+	Now          time.Time
+}
+
+// Build computes the plan. Problems with one set are recorded in that set;
+// Build returns an error only for problems with the whole input.
+func Build(ctx context.Context, in Input) (*Plan, error) {
+	cfg := in.Config
+	p := &Plan{
+		FormatVersion: FormatVersion, RoboVersion: in.RoboVersion, CreatedAt: in.Now.UTC(), ConfigDir: cfg.Dir,
+		ConfigDigest: ConfigDigest(cfg), Refresh: in.Refresh, AllowDeletes: in.AllowDeletes, Targets: in.Targets,
+	}
+	recorded := map[string]*state.Set{}
+	if in.State != nil {
+		p.StateLineage, p.StateSerial = in.State.Lineage, in.State.Serial
+		recorded = in.State.Sets
+	}
+	targets := map[string]bool{}
+	for _, t := range in.Targets {
+		if cfg.Backup(t) == nil && recorded[t] == nil {
+			return nil, fmt.Errorf("-target %s: there is no backup set named %q in the configuration or the state", t, t)
+		}
+		targets[t] = true
+	}
+	wanted := func(name string) bool { return len(targets) == 0 || targets[name] }
+	for _, b := range cfg.Backups {
+		if !wanted(b.Name) {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		p.Sets = append(p.Sets, planSet(ctx, in, b, recorded[b.Name]))
+	}
+	var forgotten []string
+	for name := range recorded {
+		if cfg.Backup(name) == nil && wanted(name) {
+			forgotten = append(forgotten, name)
+		}
+	}
+	sort.Strings(forgotten)
+	for _, name := range forgotten {
+		r := recorded[name]
+		p.Sets = append(p.Sets, &Set{Name: name, Action: Forget, Source: r.Source, Destination: r.Destination, Mode: r.Mode,
+			Reason: fmt.Sprintf("no longer in the configuration: only its state entry is removed; %s is left as it is", r.Destination)})
+	}
+	return p, nil
+}
+
+// SpecOf resolves a backup block into what an engine needs.
+func SpecOf(b *schema.Backup) engine.Spec {
+	return engine.Spec{
+		Name: b.Name, Source: b.Source, Destination: b.Destination, Mirror: b.Mode == schema.Mirror,
+		Include: b.Include, ExcludeFiles: b.ExcludeFiles, ExcludeDirs: b.ExcludeDirs, CopyEmptyDirs: b.CopyEmptyDirs,
+		ExcludeOlder: b.ExcludeOlder, TimeTolerance: b.TimeTolerance, CopySymlinks: b.Symlinks == "copy",
+		Threads: b.Threads, Retries: b.Retries, RetryWait: b.RetryWait,
+	}
+}
+
+// EngineName is the engine a set asks for.
+func EngineName(cfg *schema.Config, b *schema.Backup) string {
+	if b.Engine != "" {
+		return b.Engine
+	}
+	return cfg.Settings.Engine
+}
+
+// SetDigest identifies everything configured for a set.
+func SetDigest(cfg *schema.Config, b *schema.Backup) string {
+	d := struct {
+		Spec      engine.Spec `json:"spec"`
+		MaxDelete string      `json:"max_delete"`
+		Engine    string      `json:"engine"`
+		Enabled   bool        `json:"enabled"`
+		Schedule  string      `json:"schedule"`
+	}{SpecOf(b), b.MaxDelete.String(), EngineName(cfg, b), b.Enabled, b.Schedule}
+	return digest(d)
+}
+
+// ConfigDigest identifies the whole resolved configuration.
+func ConfigDigest(cfg *schema.Config) string {
+	sets := map[string]string{}
+	for _, b := range cfg.Backups {
+		sets[b.Name] = SetDigest(cfg, b)
+	}
+	return digest(struct {
+		StateFile string            `json:"state_file"`
+		Engine    string            `json:"engine"`
+		Sets      map[string]string `json:"sets"`
+	}{cfg.Settings.StateFile, cfg.Settings.Engine, sets})
+}
+
+func digest(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	h := sha256.Sum256(b)
+	return "sha256:" + hex.EncodeToString(h[:])
+}
+
+func planSet(ctx context.Context, in Input, b *schema.Backup, rec *state.Set) *Set {
+	spec := SpecOf(b)
+	s := &Set{Name: b.Name, Mode: string(b.Mode), Source: b.Source, Destination: b.Destination,
+		ConfigDigest: SetDigest(in.Config, b), Spec: &spec}
+	switch {
+	case rec == nil:
+		s.Action, s.Reason = Create, "never applied"
+	case rec.ConfigDigest != s.ConfigDigest:
+		s.Action, s.Reason = Update, "configuration changed since the last apply"+whatChanged(rec, b)
+	default:
+		s.Action, s.Reason = Noop, "configuration unchanged"
+	}
+	if !b.Enabled {
+		s.Action, s.Reason = Noop, "disabled (enabled = false): not planned"
+		if rec == nil {
+			s.Reason = "disabled (enabled = false): never applied, not planned"
+		}
+		s.Spec = nil
+		return s
+	}
+	eng, err := in.Engines.Select(EngineName(in.Config, b))
+	if err != nil {
+		s.Error = err.Error()
+		return s
+	}
+	s.Engine = eng.Name()
+	if !in.Refresh {
+		return s
+	}
+	res, err := eng.Scan(ctx, spec)
+	if err != nil {
+		var se *engine.SourceError
+		switch {
+		case errors.As(err, &se) && spec.Mirror:
+			s.Refused = fmt.Sprintf("%v. A mirror of a missing or unreadable source could delete the destination, so nothing will be touched. Check that the source is mounted and reachable.", err)
+		default:
+			s.Error = err.Error()
+		}
+		return s
+	}
+	s.Changes = res.Changes
+	s.ScanErrors = res.Errors
+	s.Summary = summarize(res)
+	if s.Action == Noop && len(s.Changes) > 0 {
+		s.Action, s.Reason = Sync, syncReason(s.Summary)
+	}
+	safety(in, b, s, res)
+	return s
+}
+
+func whatChanged(rec *state.Set, b *schema.Backup) string {
+	var what []string
+	if rec.Source != b.Source {
+		what = append(what, fmt.Sprintf("source was %s", rec.Source))
+	}
+	if rec.Destination != b.Destination {
+		what = append(what, fmt.Sprintf("destination was %s", rec.Destination))
+	}
+	if rec.Mode != string(b.Mode) {
+		what = append(what, fmt.Sprintf("mode was %s", rec.Mode))
+	}
+	if len(what) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(what, "; ") + ")"
+}
+
+func syncReason(sum *Summary) string {
+	var parts []string
+	add := func(n int64, what string) {
+		if n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, what))
+		}
+	}
+	add(sum.NewFiles, plural(sum.NewFiles, "new file", "new files"))
+	add(sum.ChangedFiles, plural(sum.ChangedFiles, "changed file", "changed files"))
+	add(sum.FilesToDelete, plural(sum.FilesToDelete, "extra file", "extra files"))
+	add(sum.NewDirs, plural(sum.NewDirs, "new dir", "new dirs"))
+	add(sum.ExtraDirs, plural(sum.ExtraDirs, "extra dir", "extra dirs"))
+	add(sum.Mismatches, plural(sum.Mismatches, "mismatch", "mismatches"))
+	add(sum.StaleTempFiles, plural(sum.StaleTempFiles, "stale temporary file", "stale temporary files"))
+	if len(parts) == 0 {
+		return "files differ"
+	}
+	return "files differ: " + strings.Join(parts, ", ")
+}
+
+func plural(n int64, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+func summarize(res *engine.ScanResult) *Summary {
+	sum := &Summary{SourceFiles: res.Source.Files, SourceBytes: res.Source.Bytes, DestFiles: res.Dest.Files, Mismatches: res.Mismatches}
+	for i := range res.Changes {
+		c := &res.Changes[i]
+		dir := c.Kind == engine.KindDir
+		switch {
+		case c.Class == engine.StaleTemp:
+			sum.StaleTempFiles++
+		case c.Action == engine.Create && dir:
+			sum.NewDirs++
+		case c.Action == engine.Create:
+			sum.NewFiles++
+			sum.BytesToCopy += c.Size
+		case c.Action == engine.Update:
+			sum.ChangedFiles++
+			sum.BytesToCopy += c.Size
+			switch c.Class {
+			case engine.Newer:
+				sum.Newer++
+			case engine.Older:
+				sum.Older++
+			default:
+				sum.Changed++
+			}
+		case c.Action == engine.Delete && dir:
+			sum.ExtraDirs++
+		case c.Action == engine.Delete:
+			sum.ExtraFiles++
+			sum.FilesToDelete++
+			sum.BytesToDelete += c.Size
+		case c.Action == engine.Replace:
+			if c.Dst != nil && c.Dst.Kind != engine.KindDir {
+				sum.FilesToDelete++
+				sum.BytesToDelete += c.Dst.Size
+			}
+			if dir {
+				sum.NewDirs++
+			} else {
+				sum.NewFiles++
+				sum.BytesToCopy += c.Size
+			}
+		}
+	}
+	if !hasDeletes(res.Changes) {
+		// A copy-mode set reports extras it will never delete.
+		sum.ExtraFiles += res.ExtraFiles
+		sum.ExtraDirs += res.ExtraDirs
+	}
+	return sum
+}
+
+func hasDeletes(cs []engine.Change) bool {
+	for i := range cs {
+		if cs[i].Action == engine.Delete && cs[i].Class != engine.StaleTemp {
+			return true
+		}
+	}
+	return false
+}
+
+// safety applies the plan-time guards to a scanned set.
+func safety(in Input, b *schema.Backup, s *Set, res *engine.ScanResult) {
+	if !s.Spec.Mirror {
+		return
+	}
+	sum := s.Summary
+	if len(res.Errors) > 0 && (sum.FilesToDelete > 0 || sum.ExtraDirs > 0 || sum.Mismatches > 0) {
+		kept := s.Changes[:0]
+		for _, c := range s.Changes {
+			if c.Phase == engine.PhaseCopy {
+				kept = append(kept, c)
+			}
+		}
+		s.Changes = kept
+		s.Warnings = append(s.Warnings, fmt.Sprintf("%d %s could not be read while planning, so this run deletes nothing (%d extra %s kept)",
+			len(res.Errors), plural(int64(len(res.Errors)), "entry", "entries"), sum.FilesToDelete, plural(sum.FilesToDelete, "file", "files")))
+		sum.FilesToDelete, sum.BytesToDelete, sum.ExtraFiles, sum.ExtraDirs = 0, 0, 0, 0
+		return
+	}
+	if res.Source.Files == 0 && res.Source.Dirs == 0 && res.Dest.Files > 0 {
+		s.Refused = fmt.Sprintf("the source %s is empty but the destination %s holds %d %s: a mirror would delete all of them. "+
+			"If the source is an unmounted drive or share, mount it; if you really mean to empty the backup, delete it by hand.",
+			b.Source, b.Destination, res.Dest.Files, plural(res.Dest.Files, "file", "files"))
+		return
+	}
+	if in.AllowDeletes {
+		return
+	}
+	if limit := b.MaxDelete.Limit(res.Dest.Files); sum.FilesToDelete > limit {
+		s.Refused = fmt.Sprintf("the plan would delete %d of the %d files in %s, more than max_delete = %s allows (%d). "+
+			"Check the source; if the deletions are intended, raise max_delete or run again with -allow-deletes.",
+			sum.FilesToDelete, res.Dest.Files, b.Destination, quoteLimit(b.MaxDelete), limit)
+	}
+}
+
+func quoteLimit(m schema.MaxDelete) string {
+	if m.Percent || m.Unlimited {
+		return fmt.Sprintf("%q", m.String())
+	}
+	return m.String()
+}

@@ -1,0 +1,84 @@
+package views
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/robo-backup/robo/internal/apply"
+	"github.com/robo-backup/robo/internal/state"
+)
+
+// ApplyView renders the outcome of an apply.
+type ApplyView interface {
+	Result(r *apply.Result) error
+}
+
+// NewApplyView returns the JSON view or the human view.
+func NewApplyView(jsonOut bool, w io.Writer) ApplyView {
+	if jsonOut {
+		return &ApplyJSON{W: w}
+	}
+	return &ApplyHuman{W: w}
+}
+
+// ApplyJSON writes the result document.
+type ApplyJSON struct{ W io.Writer }
+
+// Result implements ApplyView.
+func (v *ApplyJSON) Result(r *apply.Result) error {
+	enc := json.NewEncoder(v.W)
+	enc.SetIndent("", "  ")
+	return enc.Encode(struct {
+		FormatVersion string `json:"format_version"`
+		OK            bool   `json:"ok"`
+		*apply.Result
+	}{"1", r.OK(), r})
+}
+
+// ApplyHuman writes the result for a person.
+type ApplyHuman struct{ W io.Writer }
+
+// Result implements ApplyView.
+func (v *ApplyHuman) Result(r *apply.Result) error {
+	var b strings.Builder
+	counts := map[string]int{}
+	for _, s := range r.Sets {
+		counts[s.Outcome]++
+		fmt.Fprintf(&b, "%s: %s", s.Name, s.Outcome)
+		if er := s.Result; er != nil {
+			fmt.Fprintf(&b, " (%s copied, %s; %s and %s deleted; %s)",
+				plural(er.Counters.Files.Copied, "file", "files"), Bytes(er.BytesCopied),
+				plural(er.DeletedFiles, "file", "files"), plural(er.DeletedDirs, "dir", "dirs"), er.Duration.Round(1e6))
+		}
+		b.WriteString("\n")
+		if s.Message != "" {
+			fmt.Fprintf(&b, "  %s\n", s.Message)
+		}
+		if er := s.Result; er != nil {
+			for i, e := range er.Errors {
+				if i == 20 {
+					fmt.Fprintf(&b, "  ... and %d more errors\n", len(er.Errors)-20)
+					break
+				}
+				fmt.Fprintf(&b, "  Error: cannot %s\n", e)
+			}
+			for i, sk := range er.Skipped {
+				if i == 20 {
+					fmt.Fprintf(&b, "  ... and %d more skipped\n", len(er.Skipped)-20)
+					break
+				}
+				fmt.Fprintf(&b, "  Skipped %s %s: %s\n", sk.Action, sk.Path, sk.Reason)
+			}
+		}
+	}
+	fmt.Fprintf(&b, "\nApply complete: %d succeeded, %d partial, %d refused, %d failed",
+		counts[state.Success], counts[state.Partial], counts[state.Refused], counts[state.Failed])
+	if n := counts[state.Interrupted]; n > 0 {
+		fmt.Fprintf(&b, ", %d interrupted", n)
+	}
+	b.WriteString(".\n")
+	_, err := io.WriteString(v.W, b.String())
+	return err
+}

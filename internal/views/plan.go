@@ -1,0 +1,169 @@
+package views
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/robo-backup/robo/internal/engine"
+	"github.com/robo-backup/robo/internal/plan"
+)
+
+// PlanView renders a plan.
+type PlanView interface {
+	Plan(p *plan.Plan) error
+}
+
+// DefaultMaxChanges is how many file operations per set the human view
+// lists before it cuts the list with a count.
+const DefaultMaxChanges = 25
+
+// NewPlanView returns the JSON view or the human view.
+func NewPlanView(jsonOut bool, w io.Writer, verbose bool) PlanView {
+	if jsonOut {
+		return &PlanJSON{W: w}
+	}
+	max := DefaultMaxChanges
+	if verbose {
+		max = -1
+	}
+	return &PlanHuman{W: w, MaxChanges: max}
+}
+
+// PlanJSON writes the plan document.
+type PlanJSON struct{ W io.Writer }
+
+// Plan implements PlanView.
+func (v *PlanJSON) Plan(p *plan.Plan) error {
+	enc := json.NewEncoder(v.W)
+	enc.SetIndent("", "  ")
+	return enc.Encode(p)
+}
+
+// PlanHuman writes the plan for a person.
+type PlanHuman struct {
+	W io.Writer
+	// MaxChanges cuts each set's list (negative: no limit).
+	MaxChanges int
+}
+
+// Plan implements PlanView.
+func (v *PlanHuman) Plan(p *plan.Plan) error {
+	var b strings.Builder
+	counts := map[plan.Action]int{}
+	var files, deletes, bytes int64
+	failed := 0
+	for _, s := range p.Sets {
+		v.set(&b, s)
+		if s.Failed() {
+			failed++
+			continue
+		}
+		counts[s.Action]++
+		if s.Summary != nil {
+			files += s.Summary.NewFiles + s.Summary.ChangedFiles
+			deletes += s.Summary.FilesToDelete
+			bytes += s.Summary.BytesToCopy
+		}
+	}
+	if len(p.Sets) == 0 {
+		b.WriteString("No backup sets are configured.\n\n")
+	}
+	if !p.Refresh {
+		b.WriteString("Note: -refresh=false: the trees were not read, so no file operations are listed.\n\n")
+	}
+	fmt.Fprintf(&b, "Plan: %d to create, %d to update, %d to sync, %d to forget, %d unchanged",
+		counts[plan.Create], counts[plan.Update], counts[plan.Sync], counts[plan.Forget], counts[plan.Noop])
+	if failed > 0 {
+		fmt.Fprintf(&b, ", %d refused or failed", failed)
+	}
+	if p.Refresh {
+		fmt.Fprintf(&b, ". %s to copy (%s), %s to delete.", plural(files, "file", "files"), Bytes(bytes), plural(deletes, "file", "files"))
+	} else {
+		b.WriteString(".")
+	}
+	b.WriteString("\n")
+	_, err := io.WriteString(v.W, b.String())
+	return err
+}
+
+func (v *PlanHuman) set(b *strings.Builder, s *plan.Set) {
+	fmt.Fprintf(b, "# %s: %s (%s)\n", s.Name, s.Action, s.Reason)
+	if s.Action != plan.Forget && s.Spec != nil {
+		eng := s.Engine
+		if eng == "" {
+			eng = "no"
+		}
+		fmt.Fprintf(b, "  %s -> %s (%s, %s engine)\n", s.Source, s.Destination, s.Mode, eng)
+	}
+	for _, w := range s.Warnings {
+		fmt.Fprintf(b, "  Warning: %s\n", w)
+	}
+	for i, e := range s.ScanErrors {
+		if i == 5 && v.MaxChanges >= 0 {
+			fmt.Fprintf(b, "  ... and %d more unreadable entries\n", len(s.ScanErrors)-5)
+			break
+		}
+		fmt.Fprintf(b, "  Error: cannot %s\n", e)
+	}
+	if s.Refused != "" {
+		fmt.Fprintf(b, "  Refused: %s\n", s.Refused)
+	}
+	if s.Error != "" {
+		fmt.Fprintf(b, "  Error: %s\n", s.Error)
+	}
+	for i := range s.Changes {
+		if v.MaxChanges >= 0 && i >= v.MaxChanges {
+			fmt.Fprintf(b, "    ... and %d more (use -verbose to list all)\n", len(s.Changes)-i)
+			break
+		}
+		c := &s.Changes[i]
+		path := c.Path
+		if c.Kind == engine.KindDir {
+			path += "/"
+		}
+		size := ""
+		if c.Kind != engine.KindDir {
+			size = Bytes(c.Size)
+		}
+		fmt.Fprintf(b, "  %3s %-11s %10s  %s\n", c.Action.Symbol(), Tag(c), size, path)
+	}
+	if sum := s.Summary; sum != nil && (len(s.Changes) > 0 || sum.ExtraFiles > 0 || sum.Mismatches > 0) {
+		fmt.Fprintf(b, "  Summary: %s\n", summaryLine(s))
+	}
+	b.WriteString("\n")
+}
+
+func summaryLine(s *plan.Set) string {
+	sum := s.Summary
+	var parts []string
+	add := func(n int64, one, many string) {
+		if n > 0 {
+			parts = append(parts, plural(n, one, many))
+		}
+	}
+	add(sum.NewFiles, "new file", "new files")
+	if sum.ChangedFiles > 0 {
+		var by []string
+		for _, x := range []struct {
+			n    int64
+			what string
+		}{{sum.Newer, "newer"}, {sum.Older, "older"}, {sum.Changed, "changed size"}} {
+			if x.n > 0 {
+				by = append(by, fmt.Sprintf("%d %s", x.n, x.what))
+			}
+		}
+		parts = append(parts, plural(sum.ChangedFiles, "changed file", "changed files")+" ("+strings.Join(by, ", ")+")")
+	}
+	add(sum.NewDirs, "new dir", "new dirs")
+	if s.Mode == "mirror" {
+		add(sum.FilesToDelete, "extra file to delete", "extra files to delete")
+		add(sum.ExtraDirs, "extra dir to delete", "extra dirs to delete")
+	} else if sum.ExtraFiles+sum.ExtraDirs > 0 {
+		parts = append(parts, fmt.Sprintf("%s and %s only in the destination (kept: copy mode)", plural(sum.ExtraFiles, "file", "files"), plural(sum.ExtraDirs, "dir", "dirs")))
+	}
+	add(sum.Mismatches, "mismatch", "mismatches")
+	add(sum.StaleTempFiles, "stale temporary file to remove", "stale temporary files to remove")
+	return strings.Join(parts, ", ") + "; " + Bytes(sum.BytesToCopy) + " to copy"
+}
