@@ -1,0 +1,295 @@
+package robocopy
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Options describes one robocopy job as robo wants to run it. The zero value
+// copies (no purge) recursively without empty directories (/S), with zero
+// retries and zero wait.
+type Options struct {
+	// Source and Destination are absolute directory paths (`C:\data`,
+	// `\\server\share\dir`). A trailing backslash is removed except on a drive
+	// root such as `C:\`, which is kept as is (see [BuildArgs]).
+	Source, Destination string
+
+	// Mirror makes the destination an exact copy: files and directories that
+	// exist only in the destination are DELETED. With CopyEmptyDirs it is
+	// /MIR, without it /S /PURGE. (/MIR also overwrites the security of
+	// existing destination directories, /E /PURGE does not; SEMANTICS.md §2.1.)
+	Mirror bool
+	// CopyEmptyDirs copies empty directories too: /E (or /MIR) instead of /S.
+	CopyEmptyDirs bool
+
+	// Include lists file name filespecs (names or wildcards, no paths) placed
+	// after the destination. Empty means all files (robocopy's *.*).
+	Include []string
+	// ExcludeFiles (/XF) takes names, paths or wildcards; ExcludeDirs (/XD)
+	// names or paths. Do not end a path with a backslash.
+	ExcludeFiles, ExcludeDirs []string
+
+	// ExcludeOlder skips source files older than the destination copy (/XO);
+	// by default robocopy overwrites a newer destination file.
+	ExcludeOlder bool
+	// FATTimes compares times with 2-second granularity (/FFT); needed for
+	// FAT/exFAT, many NAS and Samba destinations.
+	FATTimes bool
+	// DSTCompensation treats a difference of exactly one hour as equal (/DST).
+	DSTCompensation bool
+	// SkipLinks excludes junction points and (on 10.0.19041+) symbolic links
+	// (/XJ). CopyLinks copies symbolic links as links instead of following
+	// them (/SL). /SJ (junctions as junctions) is deliberately not used: it
+	// does not exist on builds before Windows 10; pass it through ExtraArgs if
+	// wanted. SkipLinks and CopyLinks are mutually exclusive.
+	SkipLinks, CopyLinks bool
+
+	// Threads > 1 adds /MT:n (n from 2 to 128). 0 or 1 means single-threaded.
+	// Under /MT the log lists full paths and no directory lines.
+	Threads int
+	// Retries (/R:n) and RetryWait (/W:n, seconds, rounded up) are ALWAYS
+	// passed: robocopy's defaults are 1,000,000 retries 30 s apart and can
+	// be changed per machine with /REG.
+	Retries   int
+	RetryWait time.Duration
+
+	// ListOnly reports what would be done without copying, deleting or
+	// touching timestamps (/L).
+	ListOnly bool
+	// UnilogPath, when set, makes robocopy write its log as UTF-16LE to this
+	// file (/UNILOG:path, overwritten each run) and also to the console
+	// (/TEE). Without it the log goes only to standard output, in the OEM
+	// code page.
+	UnilogPath string
+	// CopyDirTimestamps copies directory timestamps as well (/DCOPY:DAT
+	// instead of the default /DCOPY:DA).
+	CopyDirTimestamps bool
+
+	// ExtraArgs are appended verbatim after everything else: the user's
+	// escape hatch. They are checked with [ValidateExtraArgs].
+	ExtraArgs []string
+}
+
+// Logging switches BuildArgs always adds (FORMAT.md §8):
+//
+//	/NP     no "nn%" progress: the log stays one line per entry
+//	/BYTES  sizes as plain byte counts instead of "13.7 g"
+//	/FP     full paths in file lines, the same with and without /MT
+//
+// The job header and summary are kept (no /NJH, /NJS): the parser takes the
+// effective options and the counters from them. Dir lines are kept (no /NDL).
+var loggingSwitches = []string{"/NP", "/BYTES", "/FP"}
+
+// volumeRootExcludes are excluded when the source is the root of a volume:
+// older builds purge inside System Volume Information (SEMANTICS.md §5.9).
+var volumeRootExcludes = []string{"System Volume Information", "$RECYCLE.BIN"}
+
+// BuildArgs returns robocopy's argument vector for o, without the program
+// name. Every element is one argument: run it with os/exec (which quotes each
+// element with syscall.EscapeArg on Windows), never through a shell. That is
+// also why a drive root `C:\` may be passed as is: EscapeArg doubles a
+// backslash that precedes a closing quote, so the trailing backslash cannot
+// swallow the quote (the `"C:\src\"` trap of SEMANTICS.md §1).
+//
+// Order: source, destination, include filespecs, copy-mode switches, /XF
+// list, /XD list, other options, logging switches, ExtraArgs.
+func BuildArgs(o Options) ([]string, error) {
+	var errs []error
+	src, err := cleanDirArg("source", o.Source)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	dst, err := cleanDirArg("destination", o.Destination)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	if o.Threads < 0 || o.Threads > 128 {
+		errs = append(errs, fmt.Errorf("threads must be between 1 and 128, got %d", o.Threads))
+	}
+	if o.Retries < 0 {
+		errs = append(errs, fmt.Errorf("retries must not be negative, got %d", o.Retries))
+	}
+	if o.RetryWait < 0 {
+		errs = append(errs, fmt.Errorf("retry wait must not be negative, got %s", o.RetryWait))
+	}
+	if o.SkipLinks && o.CopyLinks {
+		errs = append(errs, errors.New("skip links (/XJ) and copy links (/SL) exclude each other: choose one"))
+	}
+	for _, spec := range o.Include {
+		if spec == "" || strings.ContainsAny(spec, `\/`) {
+			errs = append(errs, fmt.Errorf("include filespec %q must be a file name or wildcard without a path", spec))
+		}
+	}
+	for _, list := range [][]string{o.ExcludeFiles, o.ExcludeDirs} {
+		for _, x := range list {
+			if strings.TrimSpace(x) == "" {
+				errs = append(errs, errors.New("exclude entries must not be empty"))
+			}
+		}
+	}
+	for _, p := range ValidateExtraArgs(o.ExtraArgs, o.Threads) {
+		errs = append(errs, p)
+	}
+	if o.Mirror && hasSwitch(o.ExtraArgs, "/XX") {
+		errs = append(errs, Problem{Arg: "/XX", Message: "/XX excludes extra files and directories, which silently turns mirroring (purge) off; drop /XX or turn mirror off"})
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+
+	args := []string{src, dst}
+	args = append(args, o.Include...)
+	switch {
+	case o.Mirror && o.CopyEmptyDirs:
+		args = append(args, "/MIR")
+	case o.Mirror:
+		args = append(args, "/S", "/PURGE")
+	case o.CopyEmptyDirs:
+		args = append(args, "/E")
+	default:
+		args = append(args, "/S")
+	}
+	if len(o.ExcludeFiles) > 0 {
+		args = append(args, "/XF")
+		args = append(args, o.ExcludeFiles...)
+	}
+	xd := append([]string(nil), o.ExcludeDirs...)
+	if IsVolumeRoot(src) {
+		for _, name := range volumeRootExcludes {
+			if !containsFold(xd, name) {
+				xd = append(xd, name)
+			}
+		}
+	}
+	if len(xd) > 0 {
+		args = append(args, "/XD")
+		args = append(args, xd...)
+	}
+	if o.CopyDirTimestamps {
+		args = append(args, "/DCOPY:DAT")
+	} else {
+		args = append(args, "/DCOPY:DA")
+	}
+	if o.ExcludeOlder {
+		args = append(args, "/XO")
+	}
+	if o.FATTimes {
+		args = append(args, "/FFT")
+	}
+	if o.DSTCompensation {
+		args = append(args, "/DST")
+	}
+	if o.SkipLinks {
+		args = append(args, "/XJ")
+	}
+	if o.CopyLinks {
+		args = append(args, "/SL")
+	}
+	if o.Threads > 1 {
+		args = append(args, "/MT:"+strconv.Itoa(o.Threads))
+	}
+	args = append(args, "/R:"+strconv.Itoa(o.Retries), "/W:"+strconv.FormatInt(waitSeconds(o.RetryWait), 10))
+	if o.ListOnly {
+		args = append(args, "/L")
+	}
+	args = append(args, loggingSwitches...)
+	if o.UnilogPath != "" {
+		args = append(args, "/UNILOG:"+o.UnilogPath, "/TEE")
+	}
+	args = append(args, o.ExtraArgs...)
+	return args, nil
+}
+
+// waitSeconds rounds d up to whole seconds.
+func waitSeconds(d time.Duration) int64 {
+	s := int64(d / time.Second)
+	if d%time.Second != 0 {
+		s++
+	}
+	if s > math.MaxInt32 {
+		s = math.MaxInt32
+	}
+	return s
+}
+
+// cleanDirArg checks a source or destination path and strips a trailing
+// backslash, except on a drive root (`C:\`), which must keep it: `C:` alone
+// means the current directory of drive C.
+func cleanDirArg(what, p string) (string, error) {
+	if strings.TrimSpace(p) == "" {
+		return "", fmt.Errorf("%s path is empty", what)
+	}
+	if strings.ContainsAny(p, "\x00\"\r\n\t") {
+		return "", fmt.Errorf("%s path %q contains a quote, tab, newline or NUL", what, p)
+	}
+	if isDriveLetter(p) && len(p) == 2 {
+		return "", fmt.Errorf("%s path %q is drive-relative (the current directory of drive %s); write %s\\ for the root", what, p, p, p)
+	}
+	if isDriveRoot(p) {
+		return p[:2] + `\`, nil
+	}
+	for len(p) > 1 && (strings.HasSuffix(p, `\`) || strings.HasSuffix(p, "/")) && !isDriveRoot(p) {
+		p = p[:len(p)-1]
+	}
+	return p, nil
+}
+
+func isDriveLetter(p string) bool {
+	return len(p) >= 2 && p[1] == ':' && (p[0]|0x20 >= 'a' && p[0]|0x20 <= 'z')
+}
+
+func isDriveRoot(p string) bool {
+	return len(p) == 3 && isDriveLetter(p) && (p[2] == '\\' || p[2] == '/')
+}
+
+// IsVolumeRoot reports whether p names the root of a volume: a drive root
+// (`C:\`, `C:`), a share root (`\\server\share`, with or without trailing
+// backslash), or their `\\?\` forms (`\\?\C:\`, `\\?\UNC\server\share`,
+// `\\?\Volume{GUID}\`). Forward slashes are accepted as separators.
+func IsVolumeRoot(p string) bool {
+	p = strings.ReplaceAll(p, "/", `\`)
+	for len(p) > 3 && strings.HasSuffix(p, `\`) {
+		p = p[:len(p)-1]
+	}
+	if hasPrefixFold(p, `\\?\`) || hasPrefixFold(p, `\\.\`) {
+		rest := p[4:]
+		if hasPrefixFold(rest, `UNC\`) {
+			return isShareRoot(rest[4:])
+		}
+		if isDriveLetter(rest) && (len(rest) == 2 || rest == rest[:2]+`\`) {
+			return true
+		}
+		return hasPrefixFold(rest, "Volume{") && !strings.Contains(strings.TrimSuffix(rest, `\`), `\`)
+	}
+	if isDriveLetter(p) && (len(p) == 2 || isDriveRoot(p)) {
+		return true
+	}
+	if strings.HasPrefix(p, `\\`) {
+		return isShareRoot(p[2:])
+	}
+	return false
+}
+
+// isShareRoot reports whether s is "server\share" with nothing after.
+func isShareRoot(s string) bool {
+	s = strings.TrimSuffix(s, `\`)
+	parts := strings.Split(s, `\`)
+	return len(parts) == 2 && parts[0] != "" && parts[1] != ""
+}
+
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}
+
+func containsFold(list []string, s string) bool {
+	for _, x := range list {
+		if strings.EqualFold(x, s) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,317 @@
+package robocopy
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode"
+)
+
+func (p *parser) bodyLine(l string) {
+	js := p.cur
+	j := &js.job
+	if f, ok := parseFileTab(l); ok {
+		p.addFile(f)
+		return
+	}
+	if d, ok := parseDirTab(l); ok {
+		p.addDir(d)
+		return
+	}
+	if !strings.Contains(l, "\t") {
+		if f, d, isFile, ok := parseSpaceForm(l, js.indent); ok {
+			if isFile {
+				p.addFile(f)
+			} else {
+				p.addDir(d)
+			}
+			return
+		}
+	}
+	if isWaitLine(l) {
+		if hasWaitNumber(l) {
+			j.Retries++
+		}
+		return
+	}
+	if isRetryLimitLine(l) {
+		if n := len(j.Errors); n > 0 {
+			j.Errors[n-1].RetryLimitExceeded = true
+		}
+		return
+	}
+	if m := paramErrorRe.FindStringSubmatch(l); m != nil && isUpperWord(m[1]) {
+		j.Errors = append(j.Errors, Error{Message: strings.TrimSpace(m[2])})
+		js.paramErr = true
+		return
+	}
+	if m := starNoteRe.FindStringSubmatch(l); m != nil {
+		// "*****  You need this to copy auditing information ..." explains
+		// the parameter error above it; "****  /MIR can DELETE files as
+		// well as copy them !" ends the usage text.
+		if n := len(j.Errors); js.paramErr && n > 0 && strings.HasPrefix(l, "*****") {
+			j.Errors[n-1].Message += " " + strings.TrimSpace(m[1])
+		}
+		return
+	}
+	if isSummaryRow(l) || isTimesRow(l) {
+		js.state = stSummary
+		p.summaryLine(l)
+		return
+	}
+	if js.paramErr {
+		// Usage text printed after a parameter error.
+		return
+	}
+	js.unrecognized(l)
+}
+
+var (
+	paramErrorRe = regexp.MustCompile(`^(\S+)\s+:\s+(\S.*)$`)
+	starNoteRe   = regexp.MustCompile(`^\*{4,}\s+(\S.*)$`)
+)
+
+func isUpperWord(w string) bool {
+	letters := 0
+	for _, r := range w {
+		if unicode.IsLetter(r) {
+			if !unicode.IsUpper(r) {
+				return false
+			}
+			letters++
+		}
+	}
+	return letters > 0
+}
+
+// isBodyEntry reports file and directory lines (TAB or pasted space form).
+func isBodyEntry(l string) bool {
+	if _, ok := parseFileTab(l); ok {
+		return true
+	}
+	if _, ok := parseDirTab(l); ok {
+		return true
+	}
+	if !strings.Contains(l, "\t") {
+		_, _, _, ok := parseSpaceForm(l, 0)
+		return ok
+	}
+	return false
+}
+
+func (p *parser) addFile(f FileEntry) {
+	js := p.cur
+	j := &js.job
+	var waits int
+	f.Path, waits = stripGluedRetry(f.Path)
+	j.Retries += waits
+	f.Path = stripInnerProgress(f.Path)
+	f.Path = strings.TrimRight(f.Path, " ")
+	switch {
+	case isAbsPath(f.Path):
+		f.FullPath = f.Path
+	case js.curDir == "":
+	case f.Class == "*EXTRA File":
+		src, dst := withSlash(j.Source), withSlash(j.Destination)
+		if src != `\` && dst != `\` && hasPrefixFold(js.curDir, src) {
+			f.FullPath = dst + js.curDir[len(src):] + f.Path
+		}
+	default:
+		f.FullPath = js.curDir + f.Path
+	}
+	j.Files = append(j.Files, f)
+}
+
+func (p *parser) addDir(d DirEntry) {
+	js := p.cur
+	d.Path = strings.TrimRight(d.Path, " ")
+	if !strings.HasPrefix(d.RawTag, "*") && (d.Class == "" || d.Class == "New Dir") {
+		js.curDir = withSlash(d.Path)
+	}
+	js.job.Dirs = append(js.job.Dirs, d)
+}
+
+func withSlash(p string) string {
+	if strings.HasSuffix(p, `\`) {
+		return p
+	}
+	return p + `\`
+}
+
+func isAbsPath(p string) bool {
+	return len(p) >= 3 && isDriveLetter(p) && (p[2] == '\\' || p[2] == '/') || strings.HasPrefix(p, `\\`)
+}
+
+// ---- file and directory lines ----
+
+var (
+	sizeFieldRe = regexp.MustCompile(`^(\d+(?:\.\d+)?)(?:\s*([kmgtKMGT]))?$`)
+	tsFieldRe   = regexp.MustCompile(`^\d{4}/\d{2}/\d{2} \d{1,2}:\d{2}:\d{2}$`)
+	countTailRe = regexp.MustCompile(`^(.*?)\s*(-?\d+)$`)
+)
+
+// parseFileTab parses "\t<tag>\t\t<size>\t<name>" (/TS inserts a timestamp
+// field before the name; /NS leaves the size empty).
+func parseFileTab(l string) (FileEntry, bool) {
+	if !strings.HasPrefix(l, "\t") {
+		return FileEntry{}, false
+	}
+	parts := strings.Split(l, "\t")
+	if len(parts) < 5 || parts[2] != "" {
+		return FileEntry{}, false
+	}
+	tag := strings.TrimSpace(parts[1])
+	size := int64(-1)
+	if sf := strings.TrimSpace(parts[3]); sf != "" {
+		m := sizeFieldRe.FindStringSubmatch(sf)
+		if m == nil {
+			return FileEntry{}, false
+		}
+		v, ok := parseSize(m[1], m[2])
+		if !ok {
+			return FileEntry{}, false
+		}
+		size = v
+	}
+	rest := parts[4:]
+	f := FileEntry{Class: classifyFileTag(tag), RawTag: tag, Size: size}
+	if len(rest) > 1 && tsFieldRe.MatchString(strings.TrimSpace(rest[0])) {
+		f.Timestamp = strings.TrimSpace(rest[0])
+		rest = rest[1:]
+	}
+	f.Path = strings.Join(rest, "\t")
+	if strings.TrimSpace(f.Path) == "" {
+		return FileEntry{}, false
+	}
+	return f, true
+}
+
+// parseDirTab parses "\t<tag><count>\t<path>", the tag and the count sharing
+// one 20-column field.
+func parseDirTab(l string) (DirEntry, bool) {
+	if !strings.HasPrefix(l, "\t") {
+		return DirEntry{}, false
+	}
+	parts := strings.SplitN(l[1:], "\t", 2)
+	if len(parts) != 2 || strings.TrimSpace(parts[1]) == "" || strings.HasPrefix(parts[1], "\t") {
+		return DirEntry{}, false
+	}
+	m := countTailRe.FindStringSubmatch(parts[0])
+	if m == nil {
+		return DirEntry{}, false
+	}
+	n, err := strconv.ParseInt(m[2], 10, 64)
+	if err != nil {
+		return DirEntry{}, false
+	}
+	tag := strings.TrimSpace(m[1])
+	return DirEntry{Class: classifyDirTag(tag, n), RawTag: tag, Count: n, Path: parts[1]}, true
+}
+
+// spaceFormRe matches file and dir lines whose TABs became spaces (console
+// and Markdown pastes): indent, optional tag, number (+ unit), gap, name.
+var spaceFormRe = regexp.MustCompile(`^(\s+)(?:(\S.*?)\s+)?(-?\d+(?:\.\d+)?)(?: ([kmgtKMGT]))?\s{2,}(\S.*)$`)
+
+// parseSpaceForm parses a space-aligned line. Robocopy's TAB stops put a
+// directory's path at column 32 and a file's name at column 48 (after the
+// paste's own indent), which tells the two apart; a size unit or a "*" tag
+// with count -1 decides directly.
+func parseSpaceForm(l string, indent int) (FileEntry, DirEntry, bool, bool) {
+	l = blankLeadingProgress(l)
+	m := spaceFormRe.FindStringSubmatchIndex(l)
+	if m == nil {
+		return FileEntry{}, DirEntry{}, false, false
+	}
+	tag := ""
+	if m[4] >= 0 {
+		tag = strings.TrimSpace(l[m[4]:m[5]])
+	}
+	num, unit := l[m[6]:m[7]], ""
+	if m[8] >= 0 {
+		unit = l[m[8]:m[9]]
+	}
+	name := l[m[10]:m[11]]
+	nameCol := column(l, m[10]) - indent
+	isFile := unit != "" || nameCol >= 44
+	if tag != "" && strings.HasPrefix(tag, "*") && num == "-1" {
+		isFile = false
+	}
+	if isFile {
+		size, ok := parseSize(num, unit)
+		if !ok {
+			return FileEntry{}, DirEntry{}, false, false
+		}
+		return FileEntry{Class: classifyFileTag(tag), RawTag: tag, Size: size, Path: name}, DirEntry{}, true, true
+	}
+	if strings.Contains(num, ".") {
+		return FileEntry{}, DirEntry{}, false, false
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || !isAbsPath(name) {
+		return FileEntry{}, DirEntry{}, false, false
+	}
+	return FileEntry{}, DirEntry{Class: classifyDirTag(tag, n), RawTag: tag, Count: n, Path: name}, false, true
+}
+
+// ---- retries ----
+
+// waitLineRe: "Waiting 30 seconds... Retrying...", "Ожидание 5 секунд...
+// Повтор...": a number, words ending in "...", optionally a second "..."
+// part. A lone "Retrying..." half (split by another thread) also matches
+// retryHalfRe.
+var (
+	waitLineRe  = regexp.MustCompile(`^\s*(?:\S.*?\s)?\d+\s+\S+\.\.\.(?:\s+\S.*?\.\.\.)?\s*$`)
+	retryHalfRe = regexp.MustCompile(`^\s*\S+\.\.\.\s*$`)
+	waitNumRe   = regexp.MustCompile(`\s\d+\s|^\d+\s`)
+)
+
+func isWaitLine(l string) bool {
+	if strings.Contains(l, "\t") || strings.ContainsAny(l, `\/`) {
+		return false
+	}
+	return waitLineRe.MatchString(l) || retryHalfRe.MatchString(l)
+}
+
+func hasWaitNumber(l string) bool { return waitNumRe.MatchString(l) }
+
+// gluedWaitRe and gluedRetryRe cut retry messages that another thread
+// printed onto the end of a file name under /MT.
+var (
+	gluedWaitRe  = regexp.MustCompile(`\s*(?:` + strings.Join(waitWords, "|") + `)\s+\d+\s+\S+\.\.\.\s*$`)
+	gluedRetryRe = regexp.MustCompile(`\s*(?:` + strings.Join(retryWords, "|") + `)\.\.\.\s*$`)
+	gluedAnyRe   = regexp.MustCompile(`\s+\S*\.\.\.\s*$`)
+)
+
+// stripGluedRetry removes retry text glued to a name and returns how many
+// waits it held. Windows names cannot end in '.', so a name ending in "..."
+// always carries such text; unknown languages lose the last word only.
+func stripGluedRetry(name string) (string, int) {
+	waits := 0
+	for i := 0; i < 4 && strings.HasSuffix(strings.TrimRight(name, " "), "..."); i++ {
+		switch {
+		case gluedRetryRe.MatchString(name):
+			name = gluedRetryRe.ReplaceAllString(name, "")
+		case gluedWaitRe.MatchString(name):
+			name = gluedWaitRe.ReplaceAllString(name, "")
+			waits++
+		case gluedAnyRe.MatchString(name):
+			name = gluedAnyRe.ReplaceAllString(name, "")
+		default:
+			return name, waits
+		}
+	}
+	return name, waits
+}
+
+// retryLimitRe: "ERROR: RETRY LIMIT EXCEEDED." and its translations: an
+// all-capitals sentence with a colon, ending in '.'.
+var retryLimitRe = regexp.MustCompile(`^(\S[^:]*?)\s?:\s+(\S.*\.)\s*$`)
+
+func isRetryLimitLine(l string) bool {
+	return retryLimitRe.MatchString(l) && isUpperWord(strings.Map(func(r rune) rune {
+		if unicode.IsLetter(r) {
+			return r
+		}
+		return -1
+	}, l))
+}

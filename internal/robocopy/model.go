@@ -1,0 +1,136 @@
+package robocopy
+
+// Log is a parsed robocopy log: one or more jobs (/LOG+ and /UNILOG+ append
+// complete jobs one after another).
+type Log struct {
+	// Encoding names the text encoding the bytes were decoded with, e.g.
+	// "utf-16le", "utf-8", "cp850", "cp932".
+	Encoding string `json:"encoding"`
+	Jobs     []Job  `json:"jobs"`
+}
+
+// Job is one robocopy run as printed between its banner and its summary.
+// Texts that robocopy prints in the machine's locale (dates, error actions,
+// system messages) are kept as printed.
+type Job struct {
+	Source      string `json:"source"`
+	Destination string `json:"destination"`
+	// Options is the effective option line as printed ("*.* /S /E /DCOPY:DA
+	// /COPY:DAT /R:2 /W:10"), trailing space removed.
+	Options string `json:"options"`
+	// Include, ExcludeFiles and ExcludeDirs are the header's "Files",
+	// "Exc Files" and "Exc Dirs" blocks.
+	Include      []string `json:"include,omitempty"`
+	ExcludeFiles []string `json:"exclude_files,omitempty"`
+	ExcludeDirs  []string `json:"exclude_dirs,omitempty"`
+	// Started and Ended are the raw date texts (locale-dependent).
+	Started string `json:"started"`
+	Ended   string `json:"ended"`
+
+	Files  []FileEntry `json:"files"`
+	Dirs   []DirEntry  `json:"dirs"`
+	Errors []Error     `json:"errors"`
+	// Retries counts "Waiting N seconds... Retrying..." messages.
+	Retries int `json:"retries"`
+
+	// Summary is nil when the log has no (complete) summary: a killed,
+	// truncated or fatal run. That means unknown, NOT zero.
+	Summary *Summary `json:"summary"`
+	// Fatal is set when the job stopped on a fatal error: a parameter or
+	// privilege error ("ERROR : ..."), or errors with no file, directory or
+	// summary lines (e.g. "Accessing Source Directory", exit code 16).
+	Fatal bool `json:"fatal"`
+	// Truncated is set when there is no summary and no fatal error: the log
+	// ends (or the next job starts) mid-run.
+	Truncated bool `json:"truncated"`
+
+	// Unrecognized holds lines the parser could not classify (at most
+	// maxUnrecognized), for diagnostics.
+	Unrecognized []string `json:"unrecognized,omitempty"`
+}
+
+// FileEntry is one file line of the body.
+type FileEntry struct {
+	// Class is the normalized English class: "New File", "Newer", "Older",
+	// "Changed", "Same", "Tweaked", "Modified", "*EXTRA File", "*MISMATCH",
+	// or a lowercase skipped class from /V ("same", "newer", "older",
+	// "changed", "tweaked", "lonely", "named", "attrib", "extra"); "" when the
+	// (localized) tag is not known.
+	Class string `json:"class"`
+	// RawTag is the class tag as printed, trimmed.
+	RawTag string `json:"raw_tag"`
+	// Size in bytes, as robocopy computes it from a "1.2 m" column (k=1024,
+	// rounded); -1 when the log has no size (/NS).
+	Size int64 `json:"size"`
+	// Path is the name as printed: relative to the directory of the last
+	// dir line, or a full path under /FP and /MT.
+	Path string `json:"path"`
+	// FullPath is Path resolved against the last dir line (for *EXTRA File,
+	// against the matching destination directory); "" when unknown.
+	FullPath string `json:"full_path,omitempty"`
+	// Timestamp is the source time printed with /TS, as printed.
+	Timestamp string `json:"timestamp,omitempty"`
+}
+
+// DirEntry is one directory line of the body.
+type DirEntry struct {
+	// Class is "New Dir", "*EXTRA Dir", "*MISMATCH", a lowercase /V class
+	// ("lonely", "named", ...), or "" for an existing directory that was
+	// walked (and for unknown localized tags; see RawTag).
+	Class  string `json:"class"`
+	RawTag string `json:"raw_tag,omitempty"`
+	// Count is the number of matching files in the directory; -1 for extra.
+	Count int64  `json:"count"`
+	Path  string `json:"path"`
+}
+
+// Error is one "YYYY/MM/DD hh:mm:ss ERROR n (0x...) action path" line with
+// its message, or a parameter error ("ERROR : text", Code 0).
+type Error struct {
+	Code int `json:"code"`
+	// Action is the localized action phrase ("Copying File",
+	// "Accessing Source Directory", "Копирование файла").
+	Action string `json:"action"`
+	Path   string `json:"path"`
+	// Message is the system message printed on the next line.
+	Message string `json:"message"`
+	// Time is the timestamp as printed ("2025/11/18 23:30:15").
+	Time string `json:"time"`
+	// RetryLimitExceeded is set when "ERROR: RETRY LIMIT EXCEEDED." followed:
+	// robocopy gave up on this item.
+	RetryLimitExceeded bool `json:"retry_limit_exceeded,omitempty"`
+}
+
+// Summary holds the counters printed at the end of a job.
+type Summary struct {
+	Dirs  Row `json:"dirs"`
+	Files Row `json:"files"`
+	// Bytes are converted from robocopy's "13.749 g" notation (k=1024), so
+	// they are approximate unless /BYTES was used.
+	Bytes Row       `json:"bytes"`
+	Times *TimesRow `json:"times"`
+	// SpeedBytesPerSec and SpeedMegaBytesPerMin are nil when not printed
+	// (no bytes copied, /L, old builds).
+	SpeedBytesPerSec     *int64   `json:"speed_bytes_per_sec"`
+	SpeedMegaBytesPerMin *float64 `json:"speed_megabytes_per_min"`
+}
+
+// Row is one summary row.
+type Row struct {
+	Total    int64 `json:"total"`
+	Copied   int64 `json:"copied"`
+	Skipped  int64 `json:"skipped"`
+	Mismatch int64 `json:"mismatch"`
+	Failed   int64 `json:"failed"`
+	Extras   int64 `json:"extras"`
+}
+
+// TimesRow is the Times row as printed ("H:MM:SS"); see [ParseElapsed].
+type TimesRow struct {
+	Total  string `json:"total"`
+	Copied string `json:"copied"`
+	Failed string `json:"failed"`
+	Extras string `json:"extras"`
+}
+
+const maxUnrecognized = 100

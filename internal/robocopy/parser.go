@@ -1,0 +1,326 @@
+package robocopy
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode"
+)
+
+type state int
+
+const (
+	stHeader  state = iota // after the banner, before the first separator
+	stBody                 // between the two separators
+	stSummary              // after the second separator
+)
+
+// jobState is a job being parsed.
+type jobState struct {
+	job    Job
+	state  state
+	indent int // leading whitespace of separator lines (pasted logs)
+
+	// header
+	sawSource, sawDest, sawFiles bool
+	filesLabel                   string
+	list                         *[]string // block receiving "\t    value" lines
+
+	// body
+	curDir     string // last walked source directory
+	pendingErr int    // index in job.Errors awaiting its message line, or -1
+	paramErr   bool
+
+	// summary
+	rows    int
+	sum     Summary
+	speeds  int
+	ended   bool
+	lastRow int // line index of the last summary row
+}
+
+type parser struct {
+	log *Log
+	cur *jobState
+}
+
+func (p *parser) run(lines []string) {
+	banner := make([]bool, len(lines))
+	for i, l := range lines {
+		if bannerRe.MatchString(l) {
+			banner[i] = true
+			if i > 0 && separatorRe.MatchString(lines[i-1]) {
+				banner[i-1] = true
+			}
+			if i+1 < len(lines) && separatorRe.MatchString(lines[i+1]) {
+				banner[i+1] = true
+			}
+		}
+	}
+	for i, l := range lines {
+		if banner[i] {
+			if bannerRe.MatchString(l) {
+				p.startJob(stHeader)
+			}
+			continue
+		}
+		p.line(l)
+	}
+	p.finish()
+}
+
+func (p *parser) startJob(st state) {
+	p.finish()
+	p.cur = &jobState{state: st, pendingErr: -1}
+}
+
+// finish closes the current job and appends it to the log.
+func (p *parser) finish() {
+	js := p.cur
+	if js == nil {
+		return
+	}
+	p.cur = nil
+	j := js.job
+	if js.rows >= 3 {
+		s := js.sum
+		j.Summary = &s
+	}
+	if j.Files == nil {
+		j.Files = []FileEntry{}
+	}
+	if j.Dirs == nil {
+		j.Dirs = []DirEntry{}
+	}
+	if j.Errors == nil {
+		j.Errors = []Error{}
+	}
+	if j.Summary == nil {
+		j.Fatal = js.paramErr || (len(j.Errors) > 0 && len(j.Files) == 0 && len(j.Dirs) == 0)
+		j.Truncated = !j.Fatal
+	}
+	p.log.Jobs = append(p.log.Jobs, j)
+}
+
+func (js *jobState) unrecognized(l string) {
+	if len(js.job.Unrecognized) < maxUnrecognized {
+		js.job.Unrecognized = append(js.job.Unrecognized, l)
+	}
+}
+
+func (p *parser) line(l string) {
+	if strings.TrimSpace(l) == "" {
+		if p.cur != nil {
+			p.cur.pendingErr = -1
+		}
+		return
+	}
+	if progressRe.MatchString(l) {
+		return
+	}
+	js := p.cur
+	if js == nil {
+		// Text before any banner: a /NJH log, a cut-down paste, or console
+		// noise such as " Log File : ...". Start a job only on lines that
+		// belong to one.
+		switch {
+		case isErrorLine(l):
+			p.startJob(stBody)
+		case isBodyEntry(l):
+			p.startJob(stBody)
+		case isSummaryRow(l) || isTimesRow(l):
+			p.startJob(stSummary)
+		default:
+			return
+		}
+		js = p.cur
+	}
+	if separatorRe.MatchString(l) {
+		js.pendingErr = -1
+		js.list = nil
+		if js.state == stHeader {
+			js.indent = indentWidth(l)
+			js.state = stBody
+		} else if js.state == stBody {
+			js.state = stSummary
+		}
+		return
+	}
+	if e, ok := parseErrorLine(l); ok {
+		js.job.Errors = append(js.job.Errors, e)
+		js.pendingErr = len(js.job.Errors) - 1
+		js.list = nil
+		return
+	}
+	if js.pendingErr >= 0 {
+		i := js.pendingErr
+		js.pendingErr = -1
+		if isMessageLine(l) {
+			js.job.Errors[i].Message = strings.TrimSpace(l)
+			return
+		}
+	}
+	switch js.state {
+	case stHeader:
+		p.headerLine(l)
+	case stBody:
+		p.bodyLine(l)
+	case stSummary:
+		p.summaryLine(l)
+	}
+}
+
+// isMessageLine reports whether a line after an error line is its system
+// message rather than another structural line.
+func isMessageLine(l string) bool {
+	return !strings.HasPrefix(l, "\t") && !separatorRe.MatchString(l) && !isBodyEntry(l) &&
+		!isSummaryRow(l) && !isWaitLine(l)
+}
+
+// ---- errors ----
+
+// errorRe: "2025/11/18 23:30:15 ERROR 53 (0x00000035) Accessing Destination
+// Directory \\falcon\rwg$\". The ERROR word and the action are localized;
+// the timestamp and "N (0xXXXXXXXX)" are not. Errors start in column 1.
+var errorRe = regexp.MustCompile(`^(?:(\d{4}/\d{2}/\d{2} \d{1,2}:\d{2}:\d{2}) )?(\S[^\t]*?) (\d+) \(0x([0-9A-Fa-f]{8})\)(?: (.*))?$`)
+
+// pathStartRe finds where the path starts after the action phrase.
+var pathStartRe = regexp.MustCompile(`(?:^|\s)([A-Za-z]:[\\/]|\\\\)`)
+
+func isErrorLine(l string) bool {
+	_, ok := parseErrorLine(l)
+	return ok
+}
+
+func parseErrorLine(l string) (Error, bool) {
+	if l == "" || l[0] == ' ' || l[0] == '\t' {
+		return Error{}, false
+	}
+	m := errorRe.FindStringSubmatch(l)
+	if m == nil {
+		return Error{}, false
+	}
+	code, err := strconv.Atoi(m[3])
+	if err != nil || code < 0 {
+		return Error{}, false
+	}
+	hex, err := strconv.ParseUint(m[4], 16, 32)
+	if err != nil || hex != uint64(code) {
+		// "N (0x...)" must agree, or it is not an error line.
+		if err != nil || uint64(code) <= 0xFFFFFFFF {
+			return Error{}, false
+		}
+	}
+	rest := strings.TrimRight(m[5], " ")
+	e := Error{Code: code, Time: m[1]}
+	if loc := pathStartRe.FindStringSubmatchIndex(rest); loc != nil {
+		e.Action = strings.TrimSpace(rest[:loc[2]])
+		e.Path = rest[loc[2]:]
+	} else {
+		e.Action = rest
+	}
+	return e, true
+}
+
+// ---- header ----
+
+// splitLabel splits "  Started : value", "     Dest = value" or
+// "Iniciado: value" at the first ':' or '='.
+func splitLabel(l string) (label, value string, ok bool) {
+	if strings.HasPrefix(l, "\t") {
+		return "", "", false
+	}
+	i := strings.IndexAny(l, ":=")
+	if i <= 0 {
+		return "", "", false
+	}
+	label = strings.TrimFunc(l[:i], isSpaceOrNBSP)
+	value = strings.TrimFunc(l[i+1:], isSpaceOrNBSP)
+	if label == "" || len(label) > 120 || strings.ContainsAny(label, `\/`) || !strings.ContainsFunc(label, unicode.IsLetter) {
+		return "", "", false
+	}
+	return label, value, true
+}
+
+func isSpaceOrNBSP(r rune) bool { return unicode.IsSpace(r) || r == '\u00a0' || r == '\u202f' }
+
+func isPathValue(v string) bool {
+	return len(v) >= 3 && isDriveLetter(v) && (v[2] == '\\' || v[2] == '/') || strings.HasPrefix(v, `\\`)
+}
+
+var optionSwitchRe = regexp.MustCompile(`(?:^|\s)/[A-Za-z]`)
+
+func (p *parser) headerLine(l string) {
+	js := p.cur
+	j := &js.job
+	if strings.HasPrefix(l, "\t") && js.list != nil {
+		if v := strings.TrimSpace(l); v != "" {
+			*js.list = append(*js.list, v)
+		} else {
+			js.list = nil
+		}
+		return
+	}
+	label, value, ok := splitLabel(l)
+	if !ok {
+		if isBodyEntry(l) {
+			js.state = stBody
+			p.bodyLine(l)
+			return
+		}
+		if isSummaryRow(l) || isTimesRow(l) {
+			js.state = stSummary
+			p.summaryLine(l)
+			return
+		}
+		js.unrecognized(l)
+		return
+	}
+	js.list = nil
+	switch {
+	case !js.sawSource && isPathValue(value):
+		j.Source, js.sawSource = value, true
+	case js.sawSource && !js.sawDest && isPathValue(value):
+		j.Destination, js.sawDest = value, true
+	case !js.sawSource:
+		if j.Started == "" {
+			j.Started = value
+		} else {
+			js.unrecognized(l)
+		}
+	case optionSwitchRe.MatchString(value):
+		j.Options = value
+	case !js.sawFiles:
+		js.sawFiles, js.filesLabel = true, label
+		j.Include = append(j.Include, value)
+		js.list = &j.Include
+	default:
+		if isExcludeFilesLabel(label, js.filesLabel) {
+			j.ExcludeFiles = append(j.ExcludeFiles, value)
+			js.list = &j.ExcludeFiles
+		} else {
+			j.ExcludeDirs = append(j.ExcludeDirs, value)
+			js.list = &j.ExcludeDirs
+		}
+	}
+}
+
+// isExcludeFilesLabel decides whether an exclusion block lists files or
+// directories: known labels first; then structure (the label contains the
+// job's "Files" label: "Exc Files", "Arquivos Exc"); otherwise directories.
+func isExcludeFilesLabel(label, filesLabel string) bool {
+	for _, x := range excFilesLabels {
+		if strings.EqualFold(label, x) {
+			return true
+		}
+	}
+	for _, x := range excDirsLabels {
+		if strings.EqualFold(label, x) {
+			return false
+		}
+	}
+	if filesLabel != "" && strings.Contains(strings.ToLower(label), strings.ToLower(filesLabel)) {
+		return true
+	}
+	return false
+}
