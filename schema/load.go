@@ -147,8 +147,13 @@ func decodeRobo(blocks []*hcl.Block, ctx *hcl.EvalContext, cfg *Config, opts *Op
 				switch {
 				case err != nil:
 					diags = append(diags, attrError(a, "Invalid state_file", err.Error()))
-				case kind != LocalPath && opts.goos() != "windows":
-					diags = append(diags, attrError(a, "Invalid state_file", "The state file must be on a local disk of this host."))
+				case kind == UNCPath:
+					diags = append(diags, attrError(a, "Invalid state_file", "The state file must be on a local disk of this host, not on a share: the lock that guards it does not work over SMB."))
+				case kind == DrivePath && opts.goos() != "windows":
+					d := attrError(a, "Windows state_file on a "+opts.goos()+" host", "The state file is a Windows path: this configuration validates here, but plan and apply can only run on Windows.")
+					d.Severity = hcl.DiagWarning
+					diags = append(diags, d)
+					cfg.Settings.StateFile = p
 				default:
 					cfg.Settings.StateFile = p
 				}

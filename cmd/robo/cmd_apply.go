@@ -37,7 +37,10 @@ func runApply(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	store := &state.Store{Path: cfg.Settings.StateFile}
+	store, err := openStore(cfg)
+	if err != nil {
+		return err
+	}
 	lock, err := store.Lock(e.ctx, state.CurrentLockInfo("apply"), *lockTimeout)
 	if err != nil {
 		return lockError(err)

@@ -59,7 +59,10 @@ func runPlan(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	store := &state.Store{Path: cfg.Settings.StateFile}
+	store, err := openStore(cfg)
+	if err != nil {
+		return err
+	}
 	st, err := readOrCreateState(e, store)
 	if err != nil {
 		return err

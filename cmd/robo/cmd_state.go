@@ -31,7 +31,7 @@ func stateStore(e *env, vars varFlags) (*state.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &state.Store{Path: cfg.Settings.StateFile}, nil
+	return openStore(cfg)
 }
 
 func runStateList(e *env, args []string) error {

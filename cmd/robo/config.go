@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/robo-backup/robo/internal/engine"
 	"github.com/robo-backup/robo/internal/engine/native"
+	"github.com/robo-backup/robo/internal/state"
 	"github.com/robo-backup/robo/schema"
 )
 
@@ -53,6 +55,16 @@ func printDiags(w io.Writer, cfg *schema.Config, diags hcl.Diagnostics) {
 	}
 	dw := hcl.NewDiagnosticTextWriter(w, files, uint(width), false)
 	dw.WriteDiagnostics(diags)
+}
+
+// openStore returns the configured state file, refusing one this host
+// cannot use (a Windows path on another OS).
+func openStore(cfg *schema.Config) (*state.Store, error) {
+	if !filepath.IsAbs(cfg.Settings.StateFile) {
+		return nil, fatalf("state_file %s is not a path on this host", cfg.Settings.StateFile).
+			hint("this configuration is for Windows hosts; set robo { state_file } to a local path to use it here")
+	}
+	return &state.Store{Path: cfg.Settings.StateFile}, nil
 }
 
 // engines selects engines by configured name.
