@@ -402,7 +402,9 @@ func (a *applier) restoreDirTimes() {
 	for d := range a.touched {
 		dirs = append(dirs, d)
 	}
-	sort.Slice(dirs, func(i, j int) bool { return strings.Count(dirs[i], "/") > strings.Count(dirs[j], "/") || (strings.Count(dirs[i], "/") == strings.Count(dirs[j], "/") && dirs[i] > dirs[j]) })
+	sort.Slice(dirs, func(i, j int) bool {
+		return strings.Count(dirs[i], "/") > strings.Count(dirs[j], "/") || (strings.Count(dirs[i], "/") == strings.Count(dirs[j], "/") && dirs[i] > dirs[j])
+	})
 	for _, d := range dirs {
 		s, err := a.src.Stat(d)
 		if err != nil || s.Kind != vfs.Dir {
