@@ -52,7 +52,7 @@ func runApply(e *env, args []string) error {
 	}
 	var p *plan.Plan
 	if planFile != "" {
-		if p, err = plan.Read(planFile); err != nil {
+		if p, err = plan.Read(e.path(planFile)); err != nil {
 			return fatalf("%v", err)
 		}
 		if err := apply.CheckStale(p, cfg, st); err != nil {

@@ -17,7 +17,10 @@ func runFmt(e *env, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	files := fs.Args()
+	var files []string
+	for _, f := range fs.Args() {
+		files = append(files, e.path(f))
+	}
 	if len(files) == 0 {
 		var err error
 		if files, err = schema.ConfigFiles(e.dir); err != nil {

@@ -76,7 +76,7 @@ func runPlan(e *env, args []string) error {
 		return err
 	}
 	if *out != "" {
-		if err := p.Write(*out); err != nil {
+		if err := p.Write(e.path(*out)); err != nil {
 			return fatalf("%v", err)
 		}
 		if !pf.jsonOut {

@@ -15,7 +15,7 @@ func runShow(e *env, args []string) error {
 	if fs.NArg() != 1 {
 		return fatalf("robo show takes one plan file").hint("make one with robo plan -out FILE")
 	}
-	p, err := plan.Read(fs.Arg(0))
+	p, err := plan.Read(e.path(fs.Arg(0)))
 	if err != nil {
 		return fatalf("%v", err)
 	}

@@ -101,6 +101,15 @@ type Entry struct {
 // slash-separated and relative to root.
 func Snapshot(t testing.TB, root string) map[string]Entry {
 	t.Helper()
+	out, err := Read(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// Read is Snapshot returning its error.
+func Read(root string) (map[string]Entry, error) {
 	out := map[string]Entry{}
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -132,10 +141,7 @@ func Snapshot(t testing.TB, root string) map[string]Entry {
 		out[rel] = e
 		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return out, err
 }
 
 // Options tune Diff.
