@@ -1,0 +1,99 @@
+package archtest
+
+import (
+	"go/parser"
+	"go/token"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/robo-backup/robo/"
+
+// allowed lists, for each package, the robo packages it may import
+// (production code only; tests may import more). A package missing here
+// fails the test so that new packages get a deliberate place.
+var allowed = map[string][]string{
+	"schema":                     {},
+	"internal/filter":            {},
+	"internal/vfs":               {},
+	"internal/vfs/vfstest":       {"internal/vfs"},
+	"internal/robocopy":          {},
+	"internal/state":             {},
+	"internal/engine":            {},
+	"internal/engine/native":     {"internal/engine", "internal/filter", "internal/vfs"},
+	"internal/engine/enginetest": {"internal/engine", "internal/testtree"},
+	"internal/testtree":          {},
+	"internal/plan":              {"schema", "internal/engine", "internal/state"},
+	"internal/apply":             {"schema", "internal/plan", "internal/engine", "internal/state"},
+	"internal/views":             {"internal/plan", "internal/apply", "internal/engine", "internal/state"},
+	"internal/secrets":           {},
+	"internal/shares":            {},
+	"internal/archtest":          {},
+	"cmd/robo":                   {"*"},
+	"bench/gentree":              {"*"},
+	"bench/timeit":               {"*"},
+}
+
+func TestImportDirections(t *testing.T) {
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkgs := map[string]map[string]bool{}
+	err = filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (strings.HasPrefix(d.Name(), ".") || d.Name() == "testdata") && path != root {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		rel, _ := filepath.Rel(root, filepath.Dir(path))
+		rel = filepath.ToSlash(rel)
+		f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.ImportsOnly)
+		if err != nil {
+			return err
+		}
+		if pkgs[rel] == nil {
+			pkgs[rel] = map[string]bool{}
+		}
+		for _, imp := range f.Imports {
+			p := strings.Trim(imp.Path.Value, `"`)
+			if strings.HasPrefix(p, module) {
+				pkgs[rel][strings.TrimPrefix(p, module)] = true
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := make([]string, 0, len(pkgs))
+	for n := range pkgs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, pkg := range names {
+		allow, ok := allowed[pkg]
+		if !ok {
+			t.Errorf("package %s has no entry in archtest's allowed list: decide what it may import", pkg)
+			continue
+		}
+		for imp := range pkgs[pkg] {
+			okImp := false
+			for _, a := range allow {
+				if a == "*" || a == imp {
+					okImp = true
+				}
+			}
+			if !okImp {
+				t.Errorf("%s imports %s, which the layering forbids (allowed: %v)", pkg, imp, allow)
+			}
+		}
+	}
+}
