@@ -107,8 +107,17 @@ func run(args []string, e *env) int {
 	}
 	for _, c := range commands {
 		if c.name == rest[0] {
-			ctx, stop := signal.NotifyContext(e.ctx, os.Interrupt, syscall.SIGTERM)
+			parent := e.ctx
+			ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
 			defer stop()
+			go func() {
+				// After the first signal, a second one ends robo at once.
+				<-ctx.Done()
+				if parent.Err() == nil {
+					fmt.Fprintln(e.stderr, "robo: interrupted: finishing the files in progress and recording the state; interrupt again to stop at once")
+				}
+				stop()
+			}()
 			e.ctx = ctx
 			return finish(e, c.run(e, rest[1:]))
 		}
