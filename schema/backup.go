@@ -122,6 +122,13 @@ func decodeBackup(b *hcl.Block, ctx *hcl.EvalContext, cfg *Config, opts *Options
 	}
 	durAttr("time_tolerance", &bk.TimeTolerance)
 	durAttr("retry_wait", &bk.RetryWait)
+	limit := func(n string, v time.Duration, max time.Duration) {
+		if a, ok := attrs[n]; ok && v > max {
+			diags = append(diags, attrError(a, "Invalid "+n, fmt.Sprintf("%s is at most %s; %s would hold a run up for too long.", n, max, v)))
+		}
+	}
+	limit("time_tolerance", bk.TimeTolerance, 24*time.Hour)
+	limit("retry_wait", bk.RetryWait, time.Hour)
 	if a, ok := attrs["symlinks"]; ok {
 		if s, ok := evalString(a, ctx, &diags); ok && checkOneOf(a, s, []string{"skip", "copy"}, &diags) {
 			bk.Symlinks = s
@@ -178,6 +185,14 @@ func decodeBackup(b *hcl.Block, ctx *hcl.EvalContext, cfg *Config, opts *Options
 		case within(sk, dk):
 			diags = append(diags, attrError(attrs["destination"], "Source inside its destination",
 				fmt.Sprintf("The source %s lies inside the destination %s, so a mirror would treat the source as extra files. Choose a destination outside the source.", bk.Source, bk.Destination)))
+		}
+	}
+	if bk.Destination != "" {
+		dk := pathKey(bk.Destination, kindOf(bk.Destination), goos)
+		ck := pathKey(cfg.Dir, LocalPath, goos)
+		if within(ck, dk) {
+			diags = append(diags, attrError(attrs["destination"], "Destination holds the configuration",
+				fmt.Sprintf("The destination %s contains this configuration directory %s (and its state): a mirror would delete them as extra files. Keep the configuration outside every destination.", bk.Destination, cfg.Dir)))
 		}
 	}
 	return bk, diags

@@ -42,6 +42,9 @@ func functions(dir string, opts *Options) map[string]function.Function {
 		VarParam:    &function.Parameter{Name: "default", Type: cty.String},
 		Type:        function.StaticReturnType(cty.String),
 		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+			if len(args) > 2 {
+				return cty.NilVal, fmt.Errorf("env takes a name and at most one default, got %d arguments", len(args))
+			}
 			name := args[0].AsString()
 			if v, ok := opts.LookupEnv(name); ok {
 				return cty.StringVal(v), nil
@@ -127,11 +130,14 @@ func variableValues(blocks []*hcl.Block, opts *Options, cfg *Config) (map[string
 			raw, given = opts.LookupEnv("ROBO_VAR_" + name)
 		}
 		switch {
-		case given && hasDefault && def.Type() != cty.String && def.Type().IsPrimitiveType():
-			cv, err := convert.Convert(cty.StringVal(raw), def.Type())
+		case given && hasDefault && def.Type() != cty.String:
+			// Numbers, bools, lists and maps are written as HCL, as in
+			// -var 'dirs=["a","b"]'.
+			cv, err := parseVarValue(raw, def.Type())
 			if err != nil {
 				diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid value for variable",
 					Detail: fmt.Sprintf("Variable %q takes a %s (like its default): %s.", name, def.Type().FriendlyName(), err), Subject: &b.LabelRanges[0]})
+				vals[name] = cty.DynamicVal
 				continue
 			}
 			vals[name] = cv
@@ -142,6 +148,7 @@ func variableValues(blocks []*hcl.Block, opts *Options, cfg *Config) (map[string
 		default:
 			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "No value for required variable",
 				Detail: fmt.Sprintf("Variable %q has no default: set it with -var %s=VALUE or the environment variable ROBO_VAR_%s.", name, name, name), Subject: &b.LabelRanges[0]})
+			vals[name] = cty.DynamicVal
 		}
 	}
 	for name := range opts.Vars {
@@ -151,6 +158,30 @@ func variableValues(blocks []*hcl.Block, opts *Options, cfg *Config) (map[string
 		}
 	}
 	return vals, diags
+}
+
+// parseVarValue reads a -var or ROBO_VAR_ value for a variable whose
+// default is not a string: a number or bool as written, anything else as an
+// HCL expression.
+func parseVarValue(raw string, ty cty.Type) (cty.Value, error) {
+	if ty.IsPrimitiveType() {
+		return convert.Convert(cty.StringVal(raw), ty)
+	}
+	expr, diags := hclsyntax.ParseExpression([]byte(raw), "-var", hcl.InitialPos)
+	if diags.HasErrors() {
+		return cty.NilVal, fmt.Errorf("%q is not an HCL value such as [\"a\", \"b\"]", raw)
+	}
+	v, diags := expr.Value(nil)
+	if diags.HasErrors() {
+		return cty.NilVal, fmt.Errorf("%q is not a constant value", raw)
+	}
+	vt := v.Type()
+	switch {
+	case (ty.IsTupleType() || ty.IsListType() || ty.IsSetType()) && (vt.IsTupleType() || vt.IsListType() || vt.IsSetType()),
+		(ty.IsObjectType() || ty.IsMapType()) && (vt.IsObjectType() || vt.IsMapType()):
+		return v, nil
+	}
+	return convert.Convert(v, ty)
 }
 
 // evalLocals evaluates every locals attribute in dependency order.

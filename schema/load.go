@@ -204,7 +204,11 @@ func decodeSchedule(b *hcl.Block, ctx *hcl.EvalContext, cfg *Config) hcl.Diagnos
 	}
 	if a, ok := content.Attributes["jitter"]; ok {
 		if v, ok := evalDuration(a, ctx, &diags); ok {
-			s.Jitter = v
+			if v > 24*time.Hour {
+				diags = append(diags, attrError(a, "Invalid jitter", "jitter is at most 24h."))
+			} else {
+				s.Jitter = v
+			}
 		}
 	}
 	return diags

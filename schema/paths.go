@@ -19,9 +19,12 @@ const (
 )
 
 var (
-	drivePattern   = regexp.MustCompile(`^[A-Za-z]:([\\/]|$)`)
-	driveRelative  = regexp.MustCompile(`^[A-Za-z]:[^\\/]`)
-	envVarsPattern = regexp.MustCompile(`%[A-Za-z_][A-Za-z0-9_()]*%|\$\{?[A-Za-z_][A-Za-z0-9_]*\}?`)
+	drivePattern  = regexp.MustCompile(`^[A-Za-z]:([\\/]|$)`)
+	driveRelative = regexp.MustCompile(`^[A-Za-z]:[^\\/]`)
+	// An unexpanded cmd.exe variable anywhere, or a shell variable at the
+	// start ($HOME/x); "$" elsewhere is legal in Windows names ($RECYCLE.BIN,
+	// admin shares such as \\server\c$).
+	envVarsPattern = regexp.MustCompile(`%[A-Za-z_][A-Za-z0-9_()]*%|^\$\{?[A-Za-z_][A-Za-z0-9_]*\}?`)
 )
 
 // NormalizePath resolves a configured path for the host OS goos: UNC paths
@@ -59,7 +62,9 @@ func NormalizePath(raw, configDir, goos string) (string, PathKind, error) {
 		p := path.Clean("/" + strings.ReplaceAll(raw[2:], `\`, "/"))
 		return strings.ToUpper(raw[:1]) + ":" + strings.ReplaceAll(p, "/", `\`), DrivePath, nil
 	case driveRelative.MatchString(raw):
-		return "", 0, fmt.Errorf("%q is relative to the current directory of drive %s; write %s\\%s", raw, raw[:2], raw[:2], raw[2:])
+		return "", 0, fmt.Errorf("%q is relative to the current directory of drive %s; write %s/%s", raw, raw[:2], raw[:2], raw[2:])
+	case strings.HasPrefix(raw, `\`):
+		return "", 0, fmt.Errorf("%q starts with a single backslash and has no drive letter; write C:/... or a UNC path //server/share/...", raw)
 	}
 	if goos == "windows" {
 		if strings.HasPrefix(raw, `\`) || strings.HasPrefix(raw, "/") {

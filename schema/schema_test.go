@@ -164,6 +164,10 @@ func TestNormalizePath(t *testing.T) {
 		{"rel/dir", "windows", `C:\conf\rel\dir`, LocalPath, ""},
 		{"/x", "windows", "", 0, "has no drive letter"},
 		{"$HOME/docs", "linux", "", 0, "does not expand"},
+		{"%APPDATA%/x", "windows", "", 0, "does not expand"},
+		{"D:/$RECYCLE.BIN/x", "windows", `D:\$RECYCLE.BIN\x`, DrivePath, ""},
+		{`\\srv\c$\data`, "windows", `\\srv\c$\data`, UNCPath, ""},
+		{`\srv\data`, "linux", "", 0, "single backslash"},
 		{"", "linux", "", 0, "empty"},
 	}
 	for _, c := range cases {
@@ -245,5 +249,43 @@ func TestFormat(t *testing.T) {
 	}
 	if _, diags := Format([]byte("backup {"), "bad.hcl"); !diags.HasErrors() {
 		t.Fatal("no error for bad syntax")
+	}
+}
+
+func TestComplexVariable(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(`
+variable "dirs" {
+  default = ["node_modules"]
+}
+backup "a" {
+  source       = "/s"
+  destination  = "/d"
+  exclude_dirs = var.dirs
+}
+`), 0o644)
+	o := testOptions()
+	o.Vars = map[string]string{"dirs": `["a", "b c"]`}
+	cfg, diags := Load(dir, o)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	if got := strings.Join(cfg.Backups[0].ExcludeDirs, "|"); got != "a|b c" {
+		t.Fatalf("exclude_dirs %q", got)
+	}
+	// A bad value is one diagnostic, not a cascade.
+	o.Vars = map[string]string{"dirs": `[unclosed`}
+	_, diags = Load(dir, o)
+	if len(diags) != 1 || !strings.Contains(diags[0].Detail, "is not an HCL value") {
+		t.Fatalf("%v", diags)
+	}
+}
+
+func TestDestinationHoldsConfig(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "main.hcl"), []byte("backup \"a\" {\n  source = \"/srv/a\"\n  destination = \".\"\n}\n"), 0o644)
+	_, diags := Load(dir, testOptions())
+	if !diags.HasErrors() || !strings.Contains(diags[0].Detail, "contains this configuration directory") || diags[0].Subject.Start.Line != 3 {
+		t.Fatalf("%v", diags)
 	}
 }

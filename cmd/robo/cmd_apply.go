@@ -29,9 +29,8 @@ func runApply(e *env, args []string) error {
 	if planFile != "" && (len(pf.targets) > 0 || pf.allowDeletes || len(pf.vars) > 0) {
 		return fatalf("-target, -allow-deletes and -var cannot be used with a saved plan").hint("they were fixed when the plan was made; make a new plan with them")
 	}
-	if !*autoApprove && planFile == "" && !e.interactive {
-		return fatalf("robo apply asks for confirmation, but its input is not a terminal").
-			hint("pass -auto-approve to apply without asking, or apply a saved plan: robo plan -out FILE, then robo apply FILE")
+	if pf.jsonOut && !*autoApprove && planFile == "" {
+		return fatalf("robo apply -json needs -auto-approve: a JSON stream cannot ask for confirmation")
 	}
 	cfg, err := loadConfig(e, pf.vars)
 	if err != nil {
@@ -43,7 +42,7 @@ func runApply(e *env, args []string) error {
 	}
 	lock, err := store.Lock(e.ctx, state.CurrentLockInfo("apply"), *lockTimeout)
 	if err != nil {
-		return lockError(err)
+		return lockError(err, true)
 	}
 	defer lock.Unlock()
 	st, err := store.Read()
@@ -73,9 +72,13 @@ func runApply(e *env, args []string) error {
 		if err := views.NewPlanView(false, e.stdout, pf.verbose).Plan(p); err != nil {
 			return err
 		}
-		if !*autoApprove && planFile == "" {
-			if !p.HasChanges() && !p.Failed() {
-				e.printf("\nNo changes. The destinations match the configuration.\n")
+		if !p.HasChanges() && !p.Failed() {
+			// Nothing destructive can happen: record the runs without asking.
+			e.printf("\nNo changes. The destinations match the configuration.\n")
+		} else if !*autoApprove && planFile == "" {
+			if !e.interactive {
+				return fatalf("robo apply asks for confirmation, but its input is not a terminal: nothing was changed").
+					hint("pass -auto-approve to apply without asking, or apply a saved plan: robo plan -out FILE, then robo apply FILE")
 			}
 			if !confirm(e) {
 				return fatalf("apply cancelled: nothing was changed")
@@ -83,7 +86,7 @@ func runApply(e *env, args []string) error {
 		}
 		e.printf("\n")
 	}
-	res, _, werr := apply.Run(e.ctx, p, st, apply.Options{Store: store, Engines: newEngines()})
+	res, _, werr := apply.Run(e.ctx, p, st, apply.Options{Store: store, Engines: newEngines(), RoboVersion: version})
 	if pf.jsonOut {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")

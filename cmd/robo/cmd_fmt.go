@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+
 	"fmt"
+	"github.com/hashicorp/hcl/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -42,7 +44,7 @@ func runFmt(e *env, args []string) error {
 		}
 		out, diags := schema.Format(src, name)
 		if diags.HasErrors() {
-			printDiags(e.stderr, nil, diags)
+			printDiags(e.stderr, map[string]*hcl.File{name: {Bytes: src}}, diags)
 			bad = true
 			continue
 		}
@@ -102,16 +104,16 @@ func unifiedDiff(name, a, b string) string {
 		case i < n && j < m && al[i] == bl[j]:
 			i++
 			j++
-		case j < m && (i >= n || lcs[i][j+1] >= lcs[i+1][j]):
-			if bl[j] != "" {
-				line("+", bl[j])
-			}
-			j++
-		default:
+		case i < n && (j >= m || lcs[i+1][j] >= lcs[i][j+1]):
 			if al[i] != "" {
 				line("-", al[i])
 			}
 			i++
+		default:
+			if bl[j] != "" {
+				line("+", bl[j])
+			}
+			j++
 		}
 	}
 	return sb.String()

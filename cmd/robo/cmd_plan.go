@@ -104,7 +104,7 @@ func readOrCreateState(e *env, store *state.Store) (*state.State, error) {
 	}
 	lock, err := store.Lock(e.ctx, state.CurrentLockInfo("plan"), 0)
 	if err != nil {
-		return nil, lockError(err)
+		return nil, lockError(err, false)
 	}
 	defer lock.Unlock()
 	if st, err = store.Read(); err != nil || st != nil {
@@ -118,10 +118,15 @@ func readOrCreateState(e *env, store *state.Store) (*state.State, error) {
 	return st, nil
 }
 
-func lockError(err error) error {
+// lockError explains a lock failure; canWait says whether the command has
+// a -lock-timeout flag to suggest.
+func lockError(err error, canWait bool) error {
 	var le *state.LockedError
-	if errors.As(err, &le) {
-		return fatalf("%v", err).hint("wait for it to finish, or pass -lock-timeout 10m to wait")
+	if !errors.As(err, &le) {
+		return fatalf("%v", err)
 	}
-	return fatalf("%v", err)
+	if canWait {
+		return fatalf("%v", err).hint("wait for it to finish, or pass -lock-timeout 10m to wait for it")
+	}
+	return fatalf("%v", err).hint("wait for it to finish and run this again")
 }

@@ -118,7 +118,7 @@ func runStateRm(e *env, args []string) error {
 	}
 	lock, err := store.Lock(e.ctx, state.CurrentLockInfo("state rm"), *lockTimeout)
 	if err != nil {
-		return lockError(err)
+		return lockError(err, true)
 	}
 	defer lock.Unlock()
 	st, err := store.Read()

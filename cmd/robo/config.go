@@ -34,7 +34,7 @@ func (v varFlags) Set(s string) error {
 func loadConfig(e *env, vars varFlags) (*schema.Config, error) {
 	cfg, diags := schema.Load(e.dir, schema.Options{Vars: vars, LookupEnv: e.lookupEnv})
 	if len(diags) > 0 {
-		printDiags(e.stderr, cfg, diags)
+		printDiags(e.stderr, cfg.Files, diags)
 	}
 	if diags.HasErrors() {
 		return cfg, exitErr(exitError)
@@ -42,16 +42,12 @@ func loadConfig(e *env, vars varFlags) (*schema.Config, error) {
 	return cfg, nil
 }
 
-func printDiags(w io.Writer, cfg *schema.Config, diags hcl.Diagnostics) {
+func printDiags(w io.Writer, files map[string]*hcl.File, diags hcl.Diagnostics) {
 	width := 0
 	if f, ok := w.(interface{ Fd() uintptr }); ok {
 		if cols, _, err := term.GetSize(int(f.Fd())); err == nil {
 			width = cols
 		}
-	}
-	files := map[string]*hcl.File{}
-	if cfg != nil {
-		files = cfg.Files
 	}
 	dw := hcl.NewDiagnosticTextWriter(w, files, uint(width), false)
 	dw.WriteDiagnostics(diags)

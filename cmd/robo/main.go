@@ -107,16 +107,20 @@ func run(args []string, e *env) int {
 	}
 	for _, c := range commands {
 		if c.name == rest[0] {
-			parent := e.ctx
-			ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
-			defer stop()
+			ctx, cancel := context.WithCancel(e.ctx)
+			defer cancel()
+			sigs := make(chan os.Signal, 1)
+			signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+			defer signal.Stop(sigs)
 			go func() {
-				// After the first signal, a second one ends robo at once.
-				<-ctx.Done()
-				if parent.Err() == nil {
+				select {
+				case <-sigs:
+					// Stop notifying: a second signal ends robo at once.
+					signal.Stop(sigs)
 					fmt.Fprintln(e.stderr, "robo: interrupted: finishing the files in progress and recording the state; interrupt again to stop at once")
+					cancel()
+				case <-ctx.Done():
 				}
-				stop()
 			}()
 			e.ctx = ctx
 			return finish(e, c.run(e, rest[1:]))

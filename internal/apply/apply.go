@@ -52,6 +52,8 @@ type Options struct {
 	Progress func(set string) engine.Reporter
 	Logger   hclog.Logger
 	Now      func() time.Time
+	// RoboVersion is recorded in the state as the last writer's version.
+	RoboVersion string
 }
 
 // SetResult is the outcome of one set.
@@ -96,7 +98,10 @@ func Run(ctx context.Context, p *plan.Plan, st *state.State, opts Options) (*Res
 	if st == nil {
 		st = state.New()
 	}
-	res := &Result{}
+	if opts.RoboVersion != "" {
+		st.RoboVersion = opts.RoboVersion
+	}
+	res := &Result{Sets: []*SetResult{}}
 	for _, s := range p.Sets {
 		r := &SetResult{Name: s.Name, Action: s.Action}
 		res.Sets = append(res.Sets, r)
@@ -130,7 +135,10 @@ func applySet(ctx context.Context, s *plan.Set, st *state.State, r *SetResult, o
 	if r.Outcome != "" {
 		log.Warn("set not applied", "set", s.Name, "outcome", r.Outcome, "reason", r.Message)
 		if rec == nil {
-			return false
+			// Recorded without a config digest: the next plan still says
+			// create, and status can show the failed run.
+			rec = &state.Set{Name: s.Name, Source: s.Source, Destination: s.Destination, Mode: s.Mode}
+			st.Sets[s.Name] = rec
 		}
 		rec.LastRun = &state.Run{Started: now().UTC(), Outcome: r.Outcome, Message: r.Message, ExitCode: engine.ExitFatal}
 		return true
@@ -148,18 +156,23 @@ func applySet(ctx context.Context, s *plan.Set, st *state.State, r *SetResult, o
 		if opts.Progress != nil {
 			rep = opts.Progress(s.Name)
 		}
-		er, err = eng.Apply(ctx, engine.Job{Spec: *s.Spec, Changes: s.Changes}, rep)
+		job := engine.Job{Spec: *s.Spec, Changes: s.Changes}
+		if s.Summary != nil {
+			job.Source = engine.TreeStats{Exists: true, Files: s.Summary.SourceFiles, Dirs: s.Summary.SourceDirs, Bytes: s.Summary.SourceBytes}
+		}
+		er, err = eng.Apply(ctx, job, rep)
 	}
 	run := &state.Run{Started: started.UTC(), Duration: now().Sub(started)}
 	if err != nil {
 		r.Outcome, r.Message = state.Failed, err.Error()
 		run.Outcome, run.Message, run.ExitCode = state.Failed, err.Error(), engine.ExitFatal
 		log.Error("set failed", "set", s.Name, "error", err)
-		if rec != nil {
-			rec.LastRun = run
-			return true
+		if rec == nil {
+			rec = &state.Set{Name: s.Name, Source: s.Source, Destination: s.Destination, Mode: s.Mode}
+			st.Sets[s.Name] = rec
 		}
-		return false
+		rec.LastRun = run
+		return true
 	}
 	r.Result = er
 	run.FilesCopied = er.Counters.Files.Copied
@@ -176,8 +189,12 @@ func applySet(ctx context.Context, s *plan.Set, st *state.State, r *SetResult, o
 		r.Outcome = state.Partial
 		r.Message = fmt.Sprintf("%d %s failed", len(er.Errors), plural(len(er.Errors), "operation", "operations"))
 		if er.DeletesSkipped > 0 {
-			r.Message += fmt.Sprintf("; %d deletions skipped because of the failure", er.DeletesSkipped)
+			r.Message += fmt.Sprintf("; %d %s skipped because of the failure", er.DeletesSkipped, plural(int(er.DeletesSkipped), "deletion", "deletions"))
 		}
+	case len(s.ScanErrors) > 0:
+		r.Outcome = state.Partial
+		r.Message = fmt.Sprintf("%d %s could not be read while planning, so part of the source was not backed up and nothing was deleted",
+			len(s.ScanErrors), plural(len(s.ScanErrors), "entry", "entries"))
 	default:
 		r.Outcome = state.Success
 		if n := len(er.Skipped); n > 0 {

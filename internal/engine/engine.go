@@ -43,6 +43,9 @@ type Properties struct {
 type Job struct {
 	Spec    Spec
 	Changes []Change
+	// Source is what the plan counted in the source (for the Total and
+	// Skipped columns of the counters).
+	Source TreeStats
 }
 
 // ScanResult is what Scan found.

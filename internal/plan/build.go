@@ -44,6 +44,7 @@ type Input struct {
 func Build(ctx context.Context, in Input) (*Plan, error) {
 	cfg := in.Config
 	p := &Plan{
+		Sets:          []*Set{},
 		FormatVersion: FormatVersion, RoboVersion: in.RoboVersion, CreatedAt: in.Now.UTC(), ConfigDir: cfg.Dir,
 		ConfigDigest: ConfigDigest(cfg), Refresh: in.Refresh, AllowDeletes: in.AllowDeletes, Targets: in.Targets,
 	}
@@ -141,7 +142,7 @@ func planSet(ctx context.Context, in Input, b *schema.Backup, rec *state.Set) *S
 	s := &Set{Name: b.Name, Mode: string(b.Mode), Source: b.Source, Destination: b.Destination,
 		ConfigDigest: SetDigest(in.Config, b), Spec: &spec}
 	switch {
-	case rec == nil:
+	case rec == nil || rec.ConfigDigest == "":
 		s.Action, s.Reason = Create, "never applied"
 	case rec.ConfigDigest != s.ConfigDigest:
 		s.Action, s.Reason = Update, "configuration changed since the last apply"+whatChanged(rec, b)
@@ -179,10 +180,13 @@ func planSet(ctx context.Context, in Input, b *schema.Backup, rec *state.Set) *S
 	s.Changes = res.Changes
 	s.ScanErrors = res.Errors
 	s.Summary = summarize(res)
-	if s.Action == Noop && len(s.Changes) > 0 {
-		s.Action, s.Reason = Sync, syncReason(s.Summary)
-	}
 	safety(in, b, s, res)
+	if s.Action == Noop && (len(s.Changes) > 0 || len(s.ScanErrors) > 0) {
+		s.Action, s.Reason = Sync, syncReason(s.Summary)
+		if len(s.ScanErrors) > 0 {
+			s.Reason += fmt.Sprintf("; %d %s could not be read", len(s.ScanErrors), plural(int64(len(s.ScanErrors)), "entry", "entries"))
+		}
+	}
 	return s
 }
 
@@ -231,7 +235,7 @@ func plural(n int64, one, many string) string {
 }
 
 func summarize(res *engine.ScanResult) *Summary {
-	sum := &Summary{SourceFiles: res.Source.Files, SourceBytes: res.Source.Bytes, DestFiles: res.Dest.Files, Mismatches: res.Mismatches}
+	sum := &Summary{SourceFiles: res.Source.Files, SourceDirs: res.Source.Dirs, SourceBytes: res.Source.Bytes, DestFiles: res.Dest.Files, Mismatches: res.Mismatches}
 	for i := range res.Changes {
 		c := &res.Changes[i]
 		dir := c.Kind == engine.KindDir
@@ -310,9 +314,9 @@ func safety(in Input, b *schema.Backup, s *Set, res *engine.ScanResult) {
 		return
 	}
 	if res.Source.Files == 0 && res.Source.Dirs == 0 && res.Dest.Files > 0 {
-		s.Refused = fmt.Sprintf("the source %s is empty but the destination %s holds %d %s: a mirror would delete all of them. "+
+		s.Refused = fmt.Sprintf("the source %s is empty but the destination %s holds %d %s: a mirror would delete %s. "+
 			"If the source is an unmounted drive or share, mount it; if you really mean to empty the backup, delete it by hand.",
-			b.Source, b.Destination, res.Dest.Files, plural(res.Dest.Files, "file", "files"))
+			b.Source, b.Destination, res.Dest.Files, plural(res.Dest.Files, "file", "files"), plural(res.Dest.Files, "it", "all of them"))
 		return
 	}
 	if in.AllowDeletes {

@@ -57,7 +57,8 @@ type Set struct {
 	Spec *engine.Spec `json:"spec,omitempty"`
 	// Summary is absent when the plan was made with -refresh=false.
 	Summary *Summary `json:"summary,omitempty"`
-	// Changes are the file operations, in the order they run.
+	// Changes are the file operations in walk order (sorted by path within
+	// each directory); engines run them phase by phase (engine.Phase).
 	Changes []engine.Change `json:"changes,omitempty"`
 	// Refused says why a safety check stopped the set: apply will not touch it.
 	Refused string `json:"refused,omitempty"`
@@ -91,6 +92,7 @@ type Summary struct {
 	// StaleTempFiles are leftovers of an interrupted run, to be removed.
 	StaleTempFiles int64 `json:"stale_temp_files"`
 	SourceFiles    int64 `json:"source_files"`
+	SourceDirs     int64 `json:"source_dirs"`
 	SourceBytes    int64 `json:"source_bytes"`
 	DestFiles      int64 `json:"destination_files"`
 }

@@ -42,8 +42,8 @@ type Set struct {
 
 // Outcome of a run.
 const (
-	Success     = "success"     // converged
-	Partial     = "partial"     // some files failed or were skipped by guards
+	Success     = "success"     // converged (entries that changed since the plan are skipped and reported)
+	Partial     = "partial"     // some operations failed, or part of the source could not be read
 	Failed      = "failed"      // could not run, or nothing converged
 	Refused     = "refused"     // a safety check refused the set; nothing touched
 	Interrupted = "interrupted" // stopped before the end

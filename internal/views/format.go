@@ -22,16 +22,22 @@ func Bytes(n int64) string {
 
 // Tag is robocopy's log tag for a change.
 func Tag(c *engine.Change) string {
-	dir := c.Kind == engine.KindDir
+	dir, link := c.Kind == engine.KindDir, c.Kind == engine.KindSymlink
 	switch c.Class {
 	case engine.New:
-		if dir {
+		switch {
+		case dir:
 			return "New Dir"
+		case link:
+			return "New Link"
 		}
 		return "New File"
 	case engine.Extra:
-		if dir {
+		switch {
+		case dir:
 			return "*EXTRA Dir"
+		case link:
+			return "*EXTRA Link"
 		}
 		return "*EXTRA File"
 	case engine.Mismatch:

@@ -56,6 +56,7 @@ func (e *Engine) Apply(ctx context.Context, job engine.Job, rep engine.Reporter)
 		}
 	}
 	a.restoreDirTimes()
+	totals(&a.res.Counters, job.Source)
 	a.res.Duration = time.Since(start)
 	return a.res, nil
 }
@@ -199,6 +200,11 @@ func (a *applier) count(c *engine.Change) {
 	case engine.Replace:
 		row.Mismatch++
 		row.Copied++
+		if c.Dst != nil && c.Dst.Kind == engine.KindDir {
+			a.res.DeletedDirs++
+		} else {
+			a.res.DeletedFiles++
+		}
 		if c.Kind != engine.KindDir {
 			a.res.Counters.Bytes.Copied += c.Size
 			a.res.BytesCopied += c.Size
@@ -210,6 +216,18 @@ func (a *applier) count(c *engine.Change) {
 			a.res.BytesCopied += c.Size
 		}
 	}
+}
+
+// totals fills robocopy's Total and Skipped columns: everything the source
+// holds, and what of it was not copied and did not fail.
+func totals(c *engine.Counters, src engine.TreeStats) {
+	fill := func(r *engine.Row, total int64) {
+		r.Total = total
+		r.Skipped = max(0, total-r.Copied-r.Failed)
+	}
+	fill(&c.Files, src.Files)
+	fill(&c.Dirs, src.Dirs)
+	fill(&c.Bytes, src.Bytes)
 }
 
 func (a *applier) failCount(c *engine.Change) {

@@ -36,10 +36,13 @@ func New() *Engine {
 
 // OpenLocal opens a local directory root.
 func OpenLocal(root string) (vfs.FS, error) {
-	if strings.HasPrefix(root, `\\`) || strings.HasPrefix(root, "//") {
-		return nil, fmt.Errorf("%s is a UNC path: the native engine reaches shares only through a share block", root)
+	if (strings.HasPrefix(root, `\\`) || strings.HasPrefix(root, "//")) && runtime.GOOS != "windows" {
+		return nil, fmt.Errorf("%s is a UNC path: on %s robo needs its own SMB client to reach it, which this build does not have yet", root, runtime.GOOS)
 	}
 	if !filepath.IsAbs(root) {
+		if len(root) >= 3 && root[1] == ':' {
+			return nil, fmt.Errorf("%s is a Windows path and this host runs %s", root, runtime.GOOS)
+		}
 		return nil, fmt.Errorf("%s is not an absolute path", root)
 	}
 	return vfs.NewLocal(filepath.Clean(root)), nil

@@ -225,8 +225,17 @@ func (s *scanner) srcOnly(dir string, en vfs.Entry, phase engine.Phase) error {
 			return nil
 		}
 	}
-	s.emit(engine.Change{Action: engine.Create, Class: engine.New, Kind: m.Kind, Path: rel, Phase: phase, Size: m.Size, Src: m})
+	s.emit(engine.Change{Action: engine.Create, Class: engine.New, Kind: m.Kind, Path: rel, Phase: phase, Size: dataSize(m), Src: m})
 	return nil
+}
+
+// dataSize is the bytes a change copies or deletes: a link's target is not
+// file data.
+func dataSize(m *engine.Meta) int64 {
+	if m.Kind == engine.KindFile {
+		return m.Size
+	}
+	return 0
 }
 
 func (s *scanner) dstOnly(dir string, en vfs.Entry) error {
@@ -256,7 +265,7 @@ func (s *scanner) dstOnly(dir string, en vfs.Entry) error {
 	}
 	if en.Kind != vfs.Dir {
 		s.res.ExtraFiles++
-		s.emit(engine.Change{Action: engine.Delete, Class: engine.Extra, Kind: m.Kind, Path: rel, Phase: engine.PhaseDelete, Size: m.Size, Dst: m})
+		s.emit(engine.Change{Action: engine.Delete, Class: engine.Extra, Kind: m.Kind, Path: rel, Phase: engine.PhaseDelete, Size: dataSize(m), Dst: m})
 		return nil
 	}
 	s.res.ExtraDirs++
@@ -305,7 +314,7 @@ func (s *scanner) deleteTree(rel string, m *engine.Meta, class engine.Class) (co
 				s.countDest(en)
 				s.res.ExtraFiles++
 			}
-			s.emit(engine.Change{Action: engine.Delete, Class: engine.Extra, Kind: cm.Kind, Path: crel, Phase: engine.PhaseDelete, Size: cm.Size, Dst: cm})
+			s.emit(engine.Change{Action: engine.Delete, Class: engine.Extra, Kind: cm.Kind, Path: crel, Phase: engine.PhaseDelete, Size: dataSize(cm), Dst: cm})
 		}
 	}
 	if complete {
@@ -350,7 +359,7 @@ func (s *scanner) both(dir string, se, de vfs.Entry, phase engine.Phase) error {
 			return nil
 		}
 		if sm.Target != dm.Target {
-			s.emit(engine.Change{Action: engine.Update, Class: engine.Changed, Kind: sm.Kind, Path: rel, Phase: phase, Size: sm.Size, Src: sm, Dst: dm})
+			s.emit(engine.Change{Action: engine.Update, Class: engine.Changed, Kind: sm.Kind, Path: rel, Phase: phase, Src: sm, Dst: dm})
 		}
 		return nil
 	}
@@ -389,7 +398,7 @@ func (s *scanner) mismatch(rel string, se vfs.Entry, sm, dm *engine.Meta) error 
 			return nil
 		}
 	}
-	s.emit(engine.Change{Action: engine.Replace, Class: engine.Mismatch, Kind: sm.Kind, Path: rel, Phase: engine.PhaseReplace, Size: sm.Size, Src: sm, Dst: dm})
+	s.emit(engine.Change{Action: engine.Replace, Class: engine.Mismatch, Kind: sm.Kind, Path: rel, Phase: engine.PhaseReplace, Size: dataSize(sm), Src: sm, Dst: dm})
 	if se.Kind == vfs.Dir {
 		return s.walk(rel, false, engine.PhaseReplace)
 	}
