@@ -122,13 +122,13 @@ func decodeBackup(b *hcl.Block, ctx *hcl.EvalContext, cfg *Config, opts *Options
 	}
 	durAttr("time_tolerance", &bk.TimeTolerance)
 	durAttr("retry_wait", &bk.RetryWait)
-	limit := func(n string, v time.Duration, max time.Duration) {
-		if a, ok := attrs[n]; ok && v > max {
-			diags = append(diags, attrError(a, "Invalid "+n, fmt.Sprintf("%s is at most %s; %s would hold a run up for too long.", n, max, v)))
+	limit := func(n string, v time.Duration, max, why string) {
+		if a, ok := attrs[n]; ok && v > mustDuration(max) {
+			diags = append(diags, attrError(a, "Invalid "+n, fmt.Sprintf("%s is at most %s: %s.", n, max, why)))
 		}
 	}
-	limit("time_tolerance", bk.TimeTolerance, 24*time.Hour)
-	limit("retry_wait", bk.RetryWait, time.Hour)
+	limit("time_tolerance", bk.TimeTolerance, "24h", "a wider window would hide real changes")
+	limit("retry_wait", bk.RetryWait, "1h", "a longer wait would hold the run up for hours")
 	if a, ok := attrs["symlinks"]; ok {
 		if s, ok := evalString(a, ctx, &diags); ok && checkOneOf(a, s, []string{"skip", "copy"}, &diags) {
 			bk.Symlinks = s
@@ -187,7 +187,7 @@ func decodeBackup(b *hcl.Block, ctx *hcl.EvalContext, cfg *Config, opts *Options
 				fmt.Sprintf("The source %s lies inside the destination %s, so a mirror would treat the source as extra files. Choose a destination outside the source.", bk.Source, bk.Destination)))
 		}
 	}
-	if bk.Destination != "" {
+	if bk.Destination != "" && bk.Mode == Mirror {
 		dk := pathKey(bk.Destination, kindOf(bk.Destination), goos)
 		ck := pathKey(cfg.Dir, LocalPath, goos)
 		if within(ck, dk) {
@@ -196,6 +196,14 @@ func decodeBackup(b *hcl.Block, ctx *hcl.EvalContext, cfg *Config, opts *Options
 		}
 	}
 	return bk, diags
+}
+
+func mustDuration(s string) time.Duration {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		panic(err)
+	}
+	return d
 }
 
 func kindOf(p string) PathKind {

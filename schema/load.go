@@ -205,7 +205,7 @@ func decodeSchedule(b *hcl.Block, ctx *hcl.EvalContext, cfg *Config) hcl.Diagnos
 	if a, ok := content.Attributes["jitter"]; ok {
 		if v, ok := evalDuration(a, ctx, &diags); ok {
 			if v > 24*time.Hour {
-				diags = append(diags, attrError(a, "Invalid jitter", "jitter is at most 24h."))
+				diags = append(diags, attrError(a, "Invalid jitter", "jitter is at most 24h: a wider spread would move runs into another day."))
 			} else {
 				s.Jitter = v
 			}

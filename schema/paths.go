@@ -62,13 +62,13 @@ func NormalizePath(raw, configDir, goos string) (string, PathKind, error) {
 		p := path.Clean("/" + strings.ReplaceAll(raw[2:], `\`, "/"))
 		return strings.ToUpper(raw[:1]) + ":" + strings.ReplaceAll(p, "/", `\`), DrivePath, nil
 	case driveRelative.MatchString(raw):
-		return "", 0, fmt.Errorf("%q is relative to the current directory of drive %s; write %s/%s", raw, raw[:2], raw[:2], raw[2:])
+		return "", 0, fmt.Errorf("\"%s\" is relative to the current directory of drive %s; write %s/%s", raw, raw[:2], raw[:2], raw[2:])
 	case strings.HasPrefix(raw, `\`):
-		return "", 0, fmt.Errorf("%q starts with a single backslash and has no drive letter; write C:/... or a UNC path //server/share/...", raw)
+		return "", 0, fmt.Errorf("\"%s\" starts with a single backslash and has no drive letter; write C:/... or a UNC path //server/share/...", raw)
 	}
 	if goos == "windows" {
 		if strings.HasPrefix(raw, `\`) || strings.HasPrefix(raw, "/") {
-			return "", 0, fmt.Errorf("%q has no drive letter; write C:/... or a UNC path", raw)
+			return "", 0, fmt.Errorf("\"%s\" has no drive letter; write C:/... or a UNC path", raw)
 		}
 		return filepath.Clean(configDir + `\` + strings.ReplaceAll(raw, "/", `\`)), LocalPath, nil
 	}

@@ -72,9 +72,11 @@ func runApply(e *env, args []string) error {
 		if err := views.NewPlanView(false, e.stdout, pf.verbose).Plan(p); err != nil {
 			return err
 		}
-		if !p.HasChanges() && !p.Failed() {
-			// Nothing destructive can happen: record the runs without asking.
-			e.printf("\nNo changes. The destinations match the configuration.\n")
+		if !p.HasChanges() {
+			// Nothing can be copied or deleted: record the runs without asking.
+			if !p.Failed() {
+				e.printf("\nNo changes. The destinations match the configuration.\n")
+			}
 		} else if !*autoApprove && planFile == "" {
 			if !e.interactive {
 				return fatalf("robo apply asks for confirmation, but its input is not a terminal: nothing was changed").

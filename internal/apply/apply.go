@@ -207,7 +207,8 @@ func applySet(ctx context.Context, s *plan.Set, st *state.State, r *SetResult, o
 		st.Sets[s.Name] = rec
 	}
 	rec.ConfigDigest, rec.Source, rec.Destination, rec.Mode, rec.Engine = s.ConfigDigest, s.Source, s.Destination, s.Mode, s.Engine
-	rec.AppliedAt = started.UTC()
+	at := started.UTC()
+	rec.AppliedAt = &at
 	rec.LastRun = run
 	if r.Outcome == state.Success {
 		t := now().UTC()

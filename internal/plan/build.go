@@ -181,10 +181,15 @@ func planSet(ctx context.Context, in Input, b *schema.Backup, rec *state.Set) *S
 	s.ScanErrors = res.Errors
 	s.Summary = summarize(res)
 	safety(in, b, s, res)
-	if s.Action == Noop && (len(s.Changes) > 0 || len(s.ScanErrors) > 0) {
+	if s.Action == Noop && len(s.Changes) > 0 {
 		s.Action, s.Reason = Sync, syncReason(s.Summary)
-		if len(s.ScanErrors) > 0 {
-			s.Reason += fmt.Sprintf("; %d %s could not be read", len(s.ScanErrors), plural(int64(len(s.ScanErrors)), "entry", "entries"))
+	}
+	if n := int64(len(s.ScanErrors)); n > 0 {
+		unread := fmt.Sprintf("%d %s could not be read", n, plural(n, "entry", "entries"))
+		if s.Action == Noop {
+			s.Action, s.Reason = Sync, unread
+		} else {
+			s.Reason += "; " + unread
 		}
 	}
 	return s
@@ -300,17 +305,26 @@ func safety(in Input, b *schema.Backup, s *Set, res *engine.ScanResult) {
 		return
 	}
 	sum := s.Summary
-	if len(res.Errors) > 0 && (sum.FilesToDelete > 0 || sum.ExtraDirs > 0 || sum.Mismatches > 0) {
+	if len(res.Errors) > 0 {
 		kept := s.Changes[:0]
+		dropped := 0
 		for _, c := range s.Changes {
 			if c.Phase == engine.PhaseCopy {
 				kept = append(kept, c)
+			} else {
+				dropped++
 			}
 		}
 		s.Changes = kept
-		s.Warnings = append(s.Warnings, fmt.Sprintf("%d %s could not be read while planning, so this run deletes nothing (%d extra %s kept)",
-			len(res.Errors), plural(int64(len(res.Errors)), "entry", "entries"), sum.FilesToDelete, plural(sum.FilesToDelete, "file", "files")))
-		sum.FilesToDelete, sum.BytesToDelete, sum.ExtraFiles, sum.ExtraDirs = 0, 0, 0, 0
+		if dropped > 0 {
+			s.Warnings = append(s.Warnings, fmt.Sprintf("%d %s could not be read while planning, so this run deletes nothing (%d planned %s dropped)",
+				len(res.Errors), plural(int64(len(res.Errors)), "entry", "entries"), dropped, plural(int64(dropped), "deletion or replacement", "deletions and replacements")))
+			// Recount what is left, keeping the walk's totals.
+			left := *res
+			left.Changes = kept
+			left.ExtraFiles, left.ExtraDirs, left.Mismatches = 0, 0, 0
+			s.Summary = summarize(&left)
+		}
 		return
 	}
 	if res.Source.Files == 0 && res.Source.Dirs == 0 && res.Dest.Files > 0 {

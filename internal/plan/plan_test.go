@@ -190,7 +190,7 @@ func TestScanErrorsDropDeletions(t *testing.T) {
 			t.Fatalf("deletion kept after a scan error: %+v", c)
 		}
 	}
-	if len(s.Warnings) != 1 || !strings.Contains(s.Warnings[0], "1 entry could not be read while planning, so this run deletes nothing (1 extra file kept)") {
+	if len(s.Warnings) != 1 || !strings.Contains(s.Warnings[0], "1 entry could not be read while planning, so this run deletes nothing (1 planned deletion or replacement dropped)") {
 		t.Fatalf("warnings %q", s.Warnings)
 	}
 	if len(s.ScanErrors) != 1 || s.Summary.FilesToDelete != 0 {

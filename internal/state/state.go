@@ -29,13 +29,16 @@ type State struct {
 type Set struct {
 	Name string `json:"name"`
 	// ConfigDigest identifies the set's configuration as last applied.
-	ConfigDigest string    `json:"config_digest"`
-	Source       string    `json:"source"`
-	Destination  string    `json:"destination"`
-	Mode         string    `json:"mode"`
-	Engine       string    `json:"engine"`
-	AppliedAt    time.Time `json:"applied_at"`
-	LastRun      *Run      `json:"last_run,omitempty"`
+	// It is empty for a set that was refused or failed before it was ever
+	// applied.
+	ConfigDigest string `json:"config_digest,omitempty"`
+	Source       string `json:"source"`
+	Destination  string `json:"destination"`
+	Mode         string `json:"mode"`
+	Engine       string `json:"engine,omitempty"`
+	// AppliedAt is when the configuration with ConfigDigest was applied.
+	AppliedAt *time.Time `json:"applied_at,omitempty"`
+	LastRun   *Run       `json:"last_run,omitempty"`
 	// LastSuccess is the end of the last run whose outcome was success.
 	LastSuccess *time.Time `json:"last_success,omitempty"`
 }

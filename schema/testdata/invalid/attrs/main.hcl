@@ -33,5 +33,5 @@ unknown "block" { # ERROR: Blocks of type "unknown" are not expected here
 backup "waits" {
   source      = "/srv/w"
   destination = "/mnt/w"
-  retry_wait  = "2h" # ERROR: retry_wait is at most 1h0m0s
+  retry_wait  = "2h" # ERROR: retry_wait is at most 1h:
 }
