@@ -40,15 +40,11 @@ func runApply(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	lock, err := store.Lock(e.ctx, state.CurrentLockInfo("apply"), *lockTimeout)
+	lock, st, err := lockAndRead(e, store, "apply", *lockTimeout)
 	if err != nil {
-		return lockError(err, true)
+		return err
 	}
 	defer lock.Unlock()
-	st, err := store.Read()
-	if err != nil {
-		return fatalf("%v", err)
-	}
 	var p *plan.Plan
 	if planFile != "" {
 		if p, err = plan.Read(e.path(planFile)); err != nil {

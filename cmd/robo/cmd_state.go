@@ -116,15 +116,11 @@ func runStateRm(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	lock, err := store.Lock(e.ctx, state.CurrentLockInfo("state rm"), *lockTimeout)
+	lock, st, err := lockAndRead(e, store, "state rm", *lockTimeout)
 	if err != nil {
-		return lockError(err, true)
+		return err
 	}
 	defer lock.Unlock()
-	st, err := store.Read()
-	if err != nil {
-		return fatalf("%v", err)
-	}
 	for _, name := range fs.Args() {
 		if st == nil || st.Sets[name] == nil {
 			return fatalf("the state has no backup set named %q; nothing was removed", name)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"time"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -61,6 +62,21 @@ func openStore(cfg *schema.Config) (*state.Store, error) {
 			hint("this configuration is for Windows hosts; set robo { state_file } to a local path to use it here")
 	}
 	return &state.Store{Path: cfg.Settings.StateFile}, nil
+}
+
+// lockAndRead takes the state lock for operation (waiting up to timeout)
+// and reads the state under it. The caller unlocks.
+func lockAndRead(e *env, store *state.Store, operation string, timeout time.Duration) (*state.Lock, *state.State, error) {
+	lock, err := store.Lock(e.ctx, state.CurrentLockInfo(operation), timeout)
+	if err != nil {
+		return nil, nil, lockError(err, true)
+	}
+	st, err := store.Read()
+	if err != nil {
+		lock.Unlock()
+		return nil, nil, fatalf("%v", err)
+	}
+	return lock, st, nil
 }
 
 // engines selects engines by configured name.
