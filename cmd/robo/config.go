@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"time"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"golang.org/x/term"
