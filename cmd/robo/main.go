@@ -65,6 +65,8 @@ func init() {
 		{"apply", "Converge the destinations", runApply},
 		{"show", "Show a saved plan", runShow},
 		{"state", "Inspect or change the state (list, show, rm)", runState},
+		{"secret", "Manage age-encrypted secrets (keygen, set, list, rm, rekey)", runSecret},
+		{"robocopy", "Read robocopy logs (parse)", runRobocopy},
 		{"version", "Print the version", runVersion},
 	}
 }

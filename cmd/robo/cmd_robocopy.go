@@ -1,0 +1,5 @@
+package main
+
+func runRobocopy(e *env, args []string) error {
+	return fatalf("robo robocopy is not implemented yet")
+}

@@ -1,0 +1,5 @@
+package main
+
+func runSecret(e *env, args []string) error {
+	return fatalf("robo secret is not implemented yet")
+}
