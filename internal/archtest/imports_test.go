@@ -20,7 +20,7 @@ var allowed = map[string][]string{
 	"internal/filter":            {},
 	"internal/vfs":               {},
 	"internal/vfs/vfstest":       {"internal/vfs"},
-	"internal/robocopy":          {},
+	"internal/robocopy":          {"internal/engine"},
 	"internal/state":             {},
 	"internal/engine":            {},
 	"internal/engine/native":     {"internal/engine", "internal/filter", "internal/vfs"},

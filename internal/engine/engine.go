@@ -106,10 +106,19 @@ type Result struct {
 	Duration       time.Duration `json:"duration_ns"`
 	// Interrupted is set when the context ended before every change ran.
 	Interrupted bool `json:"interrupted,omitempty"`
+	// Warnings say where an engine without exact changes deviated from the
+	// plan, or what it could not tell.
+	Warnings []string `json:"warnings,omitempty"`
+	// ExitCodeRaw is the exit code of an external tool (robocopy.exe), when
+	// the engine ran one; -1 when it did not.
+	ExitCodeRaw *int `json:"tool_exit_code,omitempty"`
 }
 
 // ExitCode returns robocopy's exit-code bits for the result.
 func (r *Result) ExitCode() int {
+	if r.ExitCodeRaw != nil {
+		return *r.ExitCodeRaw
+	}
 	code := 0
 	if r.Counters.Files.Copied > 0 || r.Counters.Dirs.Copied > 0 {
 		code |= ExitCopied

@@ -29,6 +29,9 @@ type Spec struct {
 	Threads      int           `json:"threads"`
 	Retries      int           `json:"retries"`
 	RetryWait    time.Duration `json:"retry_wait"`
+	// RobocopyArgs are extra robocopy.exe arguments (the robocopy block's
+	// extra_args); other engines ignore them.
+	RobocopyArgs []string `json:"robocopy_args,omitempty"`
 }
 
 // Class is robocopy's classification of an entry (SEMANTICS.md §3).

@@ -5,14 +5,18 @@
 //     vetting the user's escape-hatch switches ([ValidateExtraArgs]);
 //   - interpreting the process exit code, a bitmask ([ExitCode]);
 //   - parsing the job log robocopy writes ([Parse], [ParseBytes],
-//     [ParseWith]) into a [Log] of [Job]s, and printing it ([Log.WriteText]).
+//     [ParseWith]) into a [Log] of [Job]s, and printing it ([Log.WriteText]);
+//   - the robocopy engine ([Engine]), which implements engine.Engine: plans
+//     through /L listings read back into robo's change model
+//     ([ChangesFromJob]) and applies by running robocopy and reading its log
+//     into a result ([ResultFromJob]).
 //
-// The package is a leaf: it imports nothing from robo's other internal
-// packages, only the standard library and golang.org/x/text. It contains no
-// cgo and no build tags; it compiles and its tests run on every GOOS, because
-// parsing a log and building an argv are pure string work. Running the
-// process is the caller's business (exec each argument separately, never via
-// a shell; see [BuildArgs]).
+// Besides internal/engine (the model every engine shares) it imports nothing
+// from robo, only the standard library and golang.org/x/text. It contains no
+// cgo and no build tags; argv building, exit codes and log parsing are pure
+// string work whose tests run on every GOOS. Running robocopy.exe needs
+// Windows: its conformance test runs there (the Windows CI workflow). Each
+// argument is exec'd separately, never via a shell (see [BuildArgs]).
 //
 // # Log parsing
 //

@@ -1,0 +1,474 @@
+package robocopy
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/robo-backup/robo/internal/engine"
+)
+
+// Engine converges a backup set by running robocopy.exe. It implements
+// engine.Engine: Scan runs robocopy with /L and reads the listing back into
+// robo's change model; Apply re-lists, refuses when robocopy would now delete
+// more than the plan showed, runs robocopy for real and reads its log into a
+// Result.
+type Engine struct {
+	// Exe is the path of robocopy.exe.
+	Exe string
+	// LogDir, when set, keeps each run's raw UTF-16 log there; otherwise the
+	// log is written to a temporary file and removed after parsing.
+	LogDir string
+	// Run executes robocopy; tests may replace it. It returns the exit code.
+	Run func(ctx context.Context, exe string, args []string) (code int, output []byte, err error)
+}
+
+var _ engine.Engine = (*Engine)(nil)
+
+// Find locates robocopy.exe: only on Windows, through PATH (it lives in
+// %SystemRoot%\System32).
+func Find() (string, error) {
+	if runtime.GOOS != "windows" {
+		return "", fmt.Errorf("robocopy.exe runs only on Windows, and this host runs %s: %w", runtime.GOOS, engine.ErrNotAvailable)
+	}
+	p, err := exec.LookPath("robocopy.exe")
+	if err != nil {
+		return "", fmt.Errorf("robocopy.exe was not found in PATH: %w", engine.ErrNotAvailable)
+	}
+	return p, nil
+}
+
+// New returns an engine for the robocopy.exe found on this host.
+func New() (*Engine, error) {
+	exe, err := Find()
+	if err != nil {
+		return nil, err
+	}
+	return &Engine{Exe: exe, Run: runExe}, nil
+}
+
+// Name implements engine.Engine.
+func (e *Engine) Name() string { return "robocopy" }
+
+// Properties implements engine.Engine.
+func (e *Engine) Properties() engine.Properties {
+	return engine.Properties{ExactChanges: false, TimeResolution: engine.TimeUnit}
+}
+
+// OptionsFor maps a set to robocopy options. Warnings say what robocopy
+// cannot express exactly.
+func OptionsFor(spec engine.Spec) (Options, []string) {
+	var warns []string
+	o := Options{
+		Source: spec.Source, Destination: spec.Destination,
+		Mirror: spec.Mirror, CopyEmptyDirs: spec.CopyEmptyDirs,
+		Include: spec.Include, ExcludeFiles: spec.ExcludeFiles, ExcludeDirs: spec.ExcludeDirs,
+		ExcludeOlder: spec.ExcludeOlder,
+		SkipLinks:    !spec.CopySymlinks, CopyLinks: spec.CopySymlinks,
+		Threads: spec.Threads, Retries: spec.Retries, RetryWait: spec.RetryWait,
+		CopyDirTimestamps: true,
+		ExtraArgs:         spec.RobocopyArgs,
+	}
+	switch tol := spec.TimeTolerance; {
+	case tol == 0:
+	case tol == 2*time.Second:
+		o.FATTimes = true
+	default:
+		o.FATTimes = true
+		warns = append(warns, fmt.Sprintf("robocopy compares times exactly or with 2-second granularity (/FFT); time_tolerance = %s is run as /FFT", tol))
+	}
+	return o, warns
+}
+
+// Scan implements engine.Engine with robocopy /L.
+func (e *Engine) Scan(ctx context.Context, spec engine.Spec) (*engine.ScanResult, error) {
+	fi, err := os.Stat(spec.Source)
+	if err != nil {
+		return nil, &engine.SourceError{Path: spec.Source, Err: err}
+	}
+	if !fi.IsDir() {
+		return nil, &engine.SourceError{Path: spec.Source, Err: errors.New("not a directory")}
+	}
+	o, _ := OptionsFor(spec)
+	o.ListOnly = true
+	job, code, err := e.exec(ctx, o, "list")
+	if err != nil {
+		return nil, err
+	}
+	if code.Fatal() {
+		return nil, fatalError(job, code)
+	}
+	res := ChangesFromJob(job, spec)
+	if job.Summary == nil {
+		res.Errors = append(res.Errors, engine.FileError{Op: "list", Path: "", Err: "robocopy /L wrote no summary: the listing is incomplete"})
+	}
+	if spec.Mirror {
+		e.expandExtraDirs(spec, res)
+	}
+	if _, err := os.Stat(spec.Destination); err == nil {
+		res.Dest.Exists = true
+	}
+	return res, nil
+}
+
+// exec runs robocopy with a UTF-16 log and parses it.
+func (e *Engine) exec(ctx context.Context, o Options, what string) (*Job, ExitCode, error) {
+	dir := e.LogDir
+	if dir == "" {
+		dir = os.TempDir()
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, 0, err
+	}
+	f, err := os.CreateTemp(dir, "robocopy-"+what+"-*.log")
+	if err != nil {
+		return nil, 0, fmt.Errorf("robocopy log: %w", err)
+	}
+	logPath := f.Name()
+	f.Close()
+	if e.LogDir == "" {
+		defer os.Remove(logPath)
+	}
+	o.UnilogPath = logPath
+	args, err := BuildArgs(o)
+	if err != nil {
+		return nil, 0, err
+	}
+	run := e.Run
+	if run == nil {
+		run = runExe
+	}
+	code, out, err := run(ctx, e.Exe, args)
+	if err != nil {
+		return nil, 0, fmt.Errorf("run robocopy: %w", err)
+	}
+	b, err := os.ReadFile(logPath)
+	if err != nil {
+		return nil, ExitCode(code), fmt.Errorf("read robocopy log %s: %w", logPath, err)
+	}
+	log := ParseBytes(b)
+	if len(log.Jobs) == 0 {
+		// Usage errors go to the console only.
+		log = ParseBytes(out)
+	}
+	if len(log.Jobs) == 0 {
+		return &Job{Fatal: true}, ExitCode(code), nil
+	}
+	j := log.Jobs[len(log.Jobs)-1]
+	return &j, ExitCode(code), nil
+}
+
+func fatalError(job *Job, code ExitCode) error {
+	var msgs []string
+	for _, er := range job.Errors {
+		m := strings.TrimSpace(fmt.Sprintf("%s %s: %s", er.Action, er.Path, er.Message))
+		if er.Code != 0 {
+			m = fmt.Sprintf("error %d (%s)", er.Code, m)
+		}
+		msgs = append(msgs, m)
+	}
+	if len(msgs) == 0 {
+		return fmt.Errorf("robocopy failed: exit code %s", code)
+	}
+	return fmt.Errorf("robocopy failed: exit code %s: %s", code, strings.Join(msgs, "; "))
+}
+
+// runExe runs robocopy without a shell; each argument is passed as is.
+func runExe(ctx context.Context, exe string, args []string) (int, []byte, error) {
+	cmd := exec.CommandContext(ctx, exe, args...)
+	var out limitedBuffer
+	out.max = 1 << 16
+	cmd.Stdout = &out
+	cmd.Stderr = &out
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitCode(), out.Bytes(), nil
+	}
+	if err != nil {
+		return 0, out.Bytes(), err
+	}
+	return 0, out.Bytes(), nil
+}
+
+// limitedBuffer keeps the last max bytes written.
+type limitedBuffer struct {
+	bytes.Buffer
+	max int
+}
+
+func (b *limitedBuffer) Write(p []byte) (int, error) {
+	n := len(p)
+	b.Buffer.Write(p)
+	if over := b.Len() - b.max; over > 0 {
+		b.Next(over)
+	}
+	return n, nil
+}
+
+// relPath turns a path printed by robocopy into a slash-separated path
+// relative to root, comparing case-insensitively as Windows does.
+func relPath(root, p string) (string, bool) {
+	root = strings.TrimRight(strings.ReplaceAll(root, "/", `\`), `\`)
+	p = strings.TrimRight(strings.ReplaceAll(p, "/", `\`), `\`)
+	if strings.EqualFold(p, root) {
+		return "", true
+	}
+	if len(p) > len(root) && strings.EqualFold(p[:len(root)], root) && p[len(root)] == '\\' {
+		return strings.ReplaceAll(p[len(root)+1:], `\`, "/"), true
+	}
+	return "", false
+}
+
+// ChangesFromJob reads a robocopy /L listing (made with /FP) into robo's
+// change model. Entries it cannot place or classify become scan errors,
+// which make the planner drop every deletion: an unreadable listing must
+// never delete.
+func ChangesFromJob(job *Job, spec engine.Spec) *engine.ScanResult {
+	res := &engine.ScanResult{Source: engine.TreeStats{Exists: true}}
+	place := func(p string, roots ...string) (string, bool) {
+		for _, r := range roots {
+			if rel, ok := relPath(r, p); ok {
+				return rel, true
+			}
+		}
+		return "", false
+	}
+	unknown := func(what, p string) {
+		res.Errors = append(res.Errors, engine.FileError{Path: p, Op: "read robocopy listing", Err: what})
+	}
+	for _, d := range job.Dirs {
+		switch d.Class {
+		case "New Dir":
+			rel, ok := place(d.Path, spec.Source)
+			if !ok {
+				unknown("new directory outside the source", d.Path)
+				continue
+			}
+			res.Changes = append(res.Changes, engine.Change{Action: engine.Create, Class: engine.New, Kind: engine.KindDir, Path: rel, Phase: engine.PhaseCopy})
+		case "*EXTRA Dir":
+			rel, ok := place(d.Path, spec.Destination)
+			if !ok {
+				unknown("extra directory outside the destination", d.Path)
+				continue
+			}
+			res.ExtraDirs++
+			if spec.Mirror {
+				res.Changes = append(res.Changes, engine.Change{Action: engine.Delete, Class: engine.Extra, Kind: engine.KindDir, Path: rel, Phase: engine.PhaseDelete})
+			}
+		case "*MISMATCH":
+			res.Mismatches++
+		}
+	}
+	for _, f := range job.Files {
+		p := f.FullPath
+		if p == "" {
+			p = f.Path
+		}
+		size := max(f.Size, 0)
+		switch f.Class {
+		case "New File", "Newer", "Older", "Changed", "Tweaked", "Same", "Modified":
+			rel, ok := place(p, spec.Source)
+			if !ok {
+				unknown("file outside the source", p)
+				continue
+			}
+			c := engine.Change{Action: engine.Update, Kind: engine.KindFile, Path: rel, Phase: engine.PhaseCopy, Size: size}
+			switch f.Class {
+			case "New File":
+				c.Action, c.Class = engine.Create, engine.New
+			case "Newer":
+				c.Class = engine.Newer
+			case "Older":
+				c.Class = engine.Older
+			default:
+				c.Class = engine.Changed
+			}
+			res.Changes = append(res.Changes, c)
+		case "*EXTRA File":
+			rel, ok := place(p, spec.Destination)
+			if !ok {
+				unknown("extra file outside the destination", p)
+				continue
+			}
+			res.ExtraFiles++
+			res.Dest.Files++
+			res.Dest.Bytes += size
+			if spec.Mirror {
+				res.Changes = append(res.Changes, engine.Change{Action: engine.Delete, Class: engine.Extra, Kind: engine.KindFile, Path: rel, Phase: engine.PhaseDelete, Size: size})
+			}
+		case "*MISMATCH":
+			res.Mismatches++
+			if rel, ok := place(p, spec.Source); ok && spec.Mirror {
+				res.Changes = append(res.Changes, engine.Change{Action: engine.Replace, Class: engine.Mismatch, Kind: engine.KindFile, Path: rel, Phase: engine.PhaseReplace, Size: size})
+			}
+		case "":
+			unknown(fmt.Sprintf("unrecognized robocopy tag %q", f.RawTag), p)
+		default:
+			// Lowercase classes are skipped entries (/V); nothing to do.
+		}
+	}
+	if s := job.Summary; s != nil {
+		res.Source.Files = s.Files.Total
+		res.Source.Bytes = s.Bytes.Total
+		res.Source.Dirs = max(s.Dirs.Total-1, 0) // robocopy counts the root
+		// Destination files that match a source file, plus the extras.
+		var created int64
+		for _, c := range res.Changes {
+			if c.Action == engine.Create && c.Kind == engine.KindFile {
+				created++
+			}
+		}
+		res.Dest.Files += max(s.Files.Total-created, 0)
+	}
+	return res
+}
+
+// expandExtraDirs lists each extra directory robocopy will purge, so that
+// the plan names every file it deletes (robocopy's listing shows only the
+// directory) and max_delete counts them. Files go before their directory.
+func (e *Engine) expandExtraDirs(spec engine.Spec, res *engine.ScanResult) {
+	var out []engine.Change
+	for _, c := range res.Changes {
+		if c.Action != engine.Delete || c.Kind != engine.KindDir {
+			out = append(out, c)
+			continue
+		}
+		root := filepath.Join(spec.Destination, filepath.FromSlash(c.Path))
+		var inner []engine.Change
+		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			rel, _ := filepath.Rel(spec.Destination, p)
+			rel = filepath.ToSlash(rel)
+			info, err := d.Info()
+			if err != nil {
+				return err
+			}
+			m := &engine.Meta{Size: info.Size(), MTime: info.ModTime().UnixNano()}
+			switch {
+			case d.IsDir():
+				m.Kind, m.Size = engine.KindDir, 0
+				if p != root {
+					res.ExtraDirs++
+				}
+				inner = append(inner, engine.Change{Action: engine.Delete, Class: engine.Extra, Kind: engine.KindDir, Path: rel, Phase: engine.PhaseDelete, Dst: m})
+			default:
+				m.Kind = engine.KindFile
+				res.ExtraFiles++
+				res.Dest.Files++
+				res.Dest.Bytes += m.Size
+				inner = append(inner, engine.Change{Action: engine.Delete, Class: engine.Extra, Kind: engine.KindFile, Path: rel, Phase: engine.PhaseDelete, Size: m.Size, Dst: m})
+			}
+			return nil
+		})
+		if err != nil {
+			res.Errors = append(res.Errors, engine.FileError{Path: c.Path, Op: "read destination dir", Err: err.Error()})
+			continue
+		}
+		// Deepest first: reverse the directories' pre-order.
+		for i := len(inner) - 1; i >= 0; i-- {
+			out = append(out, inner[i])
+		}
+	}
+	res.Changes = out
+}
+
+// Apply implements engine.Engine: it runs robocopy for the whole set.
+func (e *Engine) Apply(ctx context.Context, job engine.Job, rep engine.Reporter) (*engine.Result, error) {
+	start := time.Now()
+	planned := deletions(job.Changes)
+	if job.Spec.Mirror {
+		now, err := e.Scan(ctx, job.Spec)
+		if err != nil {
+			return nil, err
+		}
+		if len(now.Errors) > 0 {
+			return nil, fmt.Errorf("robocopy's listing could not be read completely (%s); nothing was run", now.Errors[0])
+		}
+		if n := deletions(now.Changes); n > planned {
+			return nil, fmt.Errorf("robocopy would now delete %d entries, the plan showed %d: refusing to run it; make a new plan", n, planned)
+		}
+	}
+	o, warns := OptionsFor(job.Spec)
+	j, code, err := e.exec(ctx, o, "run")
+	if err != nil {
+		return nil, err
+	}
+	if code.Fatal() {
+		return nil, fatalError(j, code)
+	}
+	res := ResultFromJob(j, code, job.Spec.Mirror)
+	res.Warnings = append(warns, res.Warnings...)
+	if ctx.Err() != nil {
+		res.Interrupted = true
+	}
+	if copied, want := res.Counters.Files.Copied, copies(job.Changes); copied > want {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("robocopy copied %d files, the plan listed %d: the source changed since the plan", copied, want))
+	}
+	res.Duration = time.Since(start)
+	if rep != nil {
+		rep.Report(engine.Event{Done: true, Bytes: res.BytesCopied})
+	}
+	return res, nil
+}
+
+// ResultFromJob turns a parsed robocopy run and its exit code into a Result.
+// A run without a summary is reported as unknown (an error), never as zero.
+func ResultFromJob(j *Job, code ExitCode, mirror bool) *engine.Result {
+	raw := int(code)
+	res := &engine.Result{ExitCodeRaw: &raw}
+	for _, er := range j.Errors {
+		res.Errors = append(res.Errors, engine.FileError{Path: er.Path, Op: strings.TrimSpace(er.Action),
+			Err: strings.TrimSpace(fmt.Sprintf("error %d: %s", er.Code, er.Message))})
+	}
+	if s := j.Summary; s != nil {
+		conv := func(r Row) engine.Row {
+			return engine.Row{Total: r.Total, Copied: r.Copied, Skipped: r.Skipped, Mismatch: r.Mismatch, Failed: r.Failed, Extras: r.Extras}
+		}
+		res.Counters = engine.Counters{Dirs: conv(s.Dirs), Files: conv(s.Files), Bytes: conv(s.Bytes)}
+		res.BytesCopied = s.Bytes.Copied
+		res.Done = s.Files.Copied + s.Dirs.Copied
+		if mirror {
+			res.DeletedFiles, res.DeletedDirs = s.Files.Extras, s.Dirs.Extras
+		}
+	} else {
+		res.Errors = append(res.Errors, engine.FileError{Op: "read robocopy log", Err: fmt.Sprintf("robocopy wrote no summary (exit code %s): what it did is unknown", code)})
+	}
+	if code.Failed() && len(res.Errors) == 0 {
+		// Some builds fail files without an error line (SEMANTICS.md §4).
+		res.Errors = append(res.Errors, engine.FileError{Op: "robocopy", Err: fmt.Sprintf("exit code %s", code)})
+	}
+	return res
+}
+
+func deletions(cs []engine.Change) int {
+	n := 0
+	for _, c := range cs {
+		if c.Action == engine.Delete || c.Action == engine.Replace {
+			n++
+		}
+	}
+	return n
+}
+
+func copies(cs []engine.Change) int64 {
+	var n int64
+	for _, c := range cs {
+		if c.Kind != engine.KindDir && (c.Action == engine.Create || c.Action == engine.Update || c.Action == engine.Replace) {
+			n++
+		}
+	}
+	return n
+}
+
+var _ io.Writer = (*limitedBuffer)(nil)

@@ -1,0 +1,154 @@
+package robocopy
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/robo-backup/robo/internal/engine"
+)
+
+func readSample(t *testing.T, name string) *Job {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(samplesDir, name))
+	if os.IsNotExist(err) {
+		t.Skipf("%s not found (../shared is beside the repository in CI and on developer machines)", name)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := ParseBytes(b)
+	if len(log.Jobs) == 0 {
+		t.Fatalf("%s: no job", name)
+	}
+	return &log.Jobs[len(log.Jobs)-1]
+}
+
+func TestOptionsForArgv(t *testing.T) {
+	spec := engine.Spec{Source: `D:\Data`, Destination: `\\nas01\backups\data`, Mirror: true, CopyEmptyDirs: true,
+		Include: []string{"*.docx"}, ExcludeFiles: []string{"*.tmp", "~$*"}, ExcludeDirs: []string{"node_modules"},
+		ExcludeOlder: true, TimeTolerance: 2 * time.Second, Threads: 16, Retries: 3, RetryWait: 10 * time.Second,
+		RobocopyArgs: []string{"/COMPRESS"}}
+	o, warns := OptionsFor(spec)
+	if len(warns) != 0 {
+		t.Fatal(warns)
+	}
+	args, err := BuildArgs(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `D:\Data|\\nas01\backups\data|*.docx|/MIR|/XF|*.tmp|~$*|/XD|node_modules|/DCOPY:DAT|/XO|/FFT|/XJ|/MT:16|/R:3|/W:10|/NP|/BYTES|/FP|/COMPRESS`
+	if got := strings.Join(args, "|"); got != want {
+		t.Fatalf("argv\n got %s\nwant %s", got, want)
+	}
+	// Copy mode without empty dirs, links copied, an odd tolerance warned.
+	o, warns = OptionsFor(engine.Spec{Source: `C:\a`, Destination: `C:\b`, CopySymlinks: true, TimeTolerance: 5 * time.Second, Threads: 1})
+	args, _ = BuildArgs(o)
+	if got := strings.Join(args, " "); got != `C:\a C:\b /S /DCOPY:DAT /FFT /SL /R:0 /W:0 /NP /BYTES /FP` {
+		t.Fatalf("argv %s", got)
+	}
+	if len(warns) != 1 || !strings.Contains(warns[0], "time_tolerance = 5s is run as /FFT") {
+		t.Fatalf("warnings %q", warns)
+	}
+}
+
+// Sample 26 is a real robocopy run (Older, *EXTRA File, *EXTRA Dir, New Dir,
+// New File): its lines read back into the same changes robo's native engine
+// would plan.
+func TestChangesFromRealLog(t *testing.T) {
+	j := readSample(t, "26-older-extra-newdir-newfile-775kb-native-log.log")
+	spec := engine.Spec{Source: `c:\Users\Hp\OneDrive\Desktop\Shubham OS\frontend`, Destination: `C:\USERS\Hp\OneDrive\Desktop\shubham-ai-os-fronted-tmp`, Mirror: true}
+	res := ChangesFromJob(j, spec)
+	if len(res.Errors) != 0 {
+		t.Fatalf("errors %v", res.Errors[:min(3, len(res.Errors))])
+	}
+	count := map[string]int{}
+	byPath := map[string]engine.Change{}
+	for _, c := range res.Changes {
+		count[c.Action.Symbol()+" "+c.Class.String()+" "+string(c.Kind)]++
+		byPath[c.Path] = c
+	}
+	want := map[string]int{"+ New file": 12938, "~ Older file": 75, "- Extra file": 6, "+ New dir": 1072, "- Extra dir": 1}
+	for k, n := range want {
+		if count[k] != n {
+			t.Errorf("%s: %d, want %d", k, count[k], n)
+		}
+	}
+	if c := byPath[".env"]; c.Class != engine.Older || c.Size != 54 {
+		t.Errorf(".env: %+v", c)
+	}
+	if c := byPath[".git/packed-refs"]; c.Action != engine.Delete || c.Size != 210 {
+		t.Errorf(".git/packed-refs: %+v", c)
+	}
+	if c := byPath["frontend"]; c.Action != engine.Delete || c.Kind != engine.KindDir {
+		t.Errorf("extra dir: %+v", c)
+	}
+	if res.Source.Files != 13013 || res.Source.Dirs != 1094 || res.ExtraFiles != 6 || res.ExtraDirs != 1 {
+		t.Errorf("stats %+v extras %d/%d", res.Source, res.ExtraFiles, res.ExtraDirs)
+	}
+	// In copy mode the extras are counted, never deleted.
+	spec.Mirror = false
+	for _, c := range ChangesFromJob(j, spec).Changes {
+		if c.Action == engine.Delete {
+			t.Fatalf("copy mode plans a deletion: %+v", c)
+		}
+	}
+}
+
+// Entries outside both roots (a listing robo cannot place) become scan
+// errors, so the planner deletes nothing.
+func TestChangesFromJobUnplaceable(t *testing.T) {
+	j := readSample(t, "26-older-extra-newdir-newfile-775kb-native-log.log")
+	res := ChangesFromJob(j, engine.Spec{Source: `C:\elsewhere`, Destination: `D:\other`, Mirror: true})
+	if len(res.Errors) == 0 {
+		t.Fatal("no errors for entries outside the roots")
+	}
+	for _, c := range res.Changes {
+		if c.Action == engine.Delete {
+			t.Fatalf("deletion planned from an unplaceable listing: %+v", c)
+		}
+	}
+}
+
+func TestResultFromRealLogs(t *testing.T) {
+	j := readSample(t, "26-older-extra-newdir-newfile-775kb-native-log.log")
+	res := ResultFromJob(j, 3, true)
+	if res.Counters.Files.Copied != 13013 || res.Counters.Files.Extras != 6 || res.DeletedFiles != 6 || res.DeletedDirs != 1 {
+		t.Errorf("counters %+v", res.Counters)
+	}
+	if res.BytesCopied != 156646769 || res.ExitCode() != 3 || len(res.Errors) != 0 {
+		t.Errorf("bytes %d exit %d errors %v", res.BytesCopied, res.ExitCode(), res.Errors)
+	}
+	// A killed or fatal run has no summary: unknown, never zero.
+	j = readSample(t, "15-fatal-error3-source-missing-no-summary.log")
+	res = ResultFromJob(j, 16, true)
+	if len(res.Errors) == 0 || !strings.Contains(res.Errors[len(res.Errors)-1].Err, "robocopy wrote no summary") {
+		t.Errorf("errors %+v", res.Errors)
+	}
+	// Copy errors after retries (Russian, CP866): exit 9, each error named.
+	j = readSample(t, "24-russian-cp866-mt32-error5-retries-retry-limit.log")
+	res = ResultFromJob(j, 9, false)
+	if len(res.Errors) == 0 || !strings.Contains(res.Errors[0].Err, "error 5") || res.ExitCode()&engine.ExitFailed == 0 {
+		t.Errorf("errors %+v", res.Errors)
+	}
+}
+
+func TestRelPath(t *testing.T) {
+	cases := []struct{ root, p, want string }{
+		{`C:\Data`, `c:\data\a\b.txt`, "a/b.txt"},
+		{`C:\Data\`, `C:\Data\`, ""},
+		{`\\nas\share\x`, `\\NAS\Share\x\y\`, "y"},
+		{`C:\Data`, `C:\Database\x`, "!"},
+	}
+	for _, c := range cases {
+		got, ok := relPath(c.root, c.p)
+		if !ok {
+			got = "!"
+		}
+		if got != c.want {
+			t.Errorf("relPath(%q, %q) = %q, want %q", c.root, c.p, got, c.want)
+		}
+	}
+}
