@@ -1,5 +1,142 @@
 package main
 
+import (
+	"encoding/json"
+	"os"
+
+	"github.com/robo-backup/robo/internal/robocopy"
+)
+
 func runRobocopy(e *env, args []string) error {
-	return fatalf("robo robocopy is not implemented yet")
+	if len(args) == 0 || args[0] != "parse" {
+		return fatalf("robo robocopy needs a subcommand: parse FILE...").hint("robo robocopy parse reads robocopy logs, e.g. the ones your .bat jobs wrote")
+	}
+	fs := newFlags(e, "robocopy parse", "robocopy parse [-json] [-encoding NAME] FILE...")
+	jsonOut := fs.Bool("json", false, "print one JSON document with a jobs array")
+	encName := fs.String("encoding", "", "the log's encoding when it has no byte-order mark (cp437, cp850, cp866, cp932, cp936, utf-8); default: detect")
+	if err := parseFlags(fs, args[1:]); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return fatalf("robo robocopy parse needs at least one log file")
+	}
+	var opts robocopy.ParseOptions
+	if *encName != "" {
+		enc, ok := robocopy.EncodingByName(*encName)
+		if !ok {
+			return fatalf("-encoding %s: unknown encoding", *encName).hint("use cp437, cp850, cp866, cp932, cp936, utf-8 or utf-16le")
+		}
+		opts.Encoding = enc
+	}
+	var files []parsedFile
+	failed := false
+	for _, name := range fs.Args() {
+		f, err := os.Open(e.path(name))
+		if err != nil {
+			failed = true
+			files = append(files, parsedFile{File: name, Error: err.Error()})
+			if !*jsonOut {
+				e.printf("%s: error: %v\n\n", name, err)
+			}
+			continue
+		}
+		log, err := robocopy.ParseWith(f, opts)
+		f.Close()
+		if err != nil {
+			failed = true
+			files = append(files, parsedFile{File: name, Error: err.Error()})
+			if !*jsonOut {
+				e.printf("%s: error: %v\n\n", name, err)
+			}
+			continue
+		}
+		pf := parsedFile{File: name, Encoding: log.Encoding}
+		for _, j := range log.Jobs {
+			pf.Jobs = append(pf.Jobs, summarizeJob(j))
+		}
+		files = append(files, pf)
+		if !*jsonOut {
+			e.printf("%s:\n", name)
+			if err := log.WriteText(e.stdout); err != nil {
+				return err
+			}
+			e.printf("\n")
+		}
+	}
+	if *jsonOut {
+		// One document; jobs of all files in order, each naming its file.
+		doc := struct {
+			FormatVersion string       `json:"format_version"`
+			Jobs          []jobJSON    `json:"jobs"`
+			Files         []parsedFile `json:"files"`
+		}{"1", []jobJSON{}, files}
+		for _, f := range files {
+			for _, j := range f.Jobs {
+				j.File = f.File
+				doc.Jobs = append(doc.Jobs, j)
+			}
+		}
+		for i := range doc.Files {
+			doc.Files[i].Jobs = nil
+		}
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(doc); err != nil {
+			return err
+		}
+	}
+	if failed {
+		return exitErr(exitError)
+	}
+	return nil
+}
+
+type parsedFile struct {
+	File     string    `json:"file"`
+	Encoding string    `json:"encoding,omitempty"`
+	Error    string    `json:"error,omitempty"`
+	Jobs     []jobJSON `json:"-"`
+}
+
+// jobJSON is one job of `robo robocopy parse -json`: the header, the
+// summary (null when the log has none: a killed or fatal run, unknown and
+// not zero), the errors, and the file lines counted by class.
+type jobJSON struct {
+	File        string            `json:"file"`
+	Source      string            `json:"source"`
+	Destination string            `json:"destination"`
+	Options     string            `json:"options"`
+	Started     string            `json:"started"`
+	Ended       string            `json:"ended"`
+	Summary     *robocopy.Summary `json:"summary"`
+	Errors      []robocopy.Error  `json:"errors"`
+	Fatal       bool              `json:"fatal"`
+	Truncated   bool              `json:"truncated"`
+	Retries     int               `json:"retries"`
+	FileClasses map[string]int    `json:"file_classes"`
+	DirClasses  map[string]int    `json:"dir_classes"`
+}
+
+func summarizeJob(j robocopy.Job) jobJSON {
+	out := jobJSON{Source: j.Source, Destination: j.Destination, Options: j.Options, Started: j.Started, Ended: j.Ended,
+		Summary: j.Summary, Errors: j.Errors, Fatal: j.Fatal, Truncated: j.Truncated, Retries: j.Retries,
+		FileClasses: map[string]int{}, DirClasses: map[string]int{}}
+	if out.Errors == nil {
+		out.Errors = []robocopy.Error{}
+	}
+	for _, f := range j.Files {
+		c := f.Class
+		if c == "" {
+			c = "unknown: " + f.RawTag
+		}
+		out.FileClasses[c]++
+	}
+	for _, d := range j.Dirs {
+		c := d.Class
+		if c == "" {
+			c = "walked"
+		}
+		out.DirClasses[c]++
+	}
+	return out
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/robo-backup/robo/internal/engine"
 	"github.com/robo-backup/robo/internal/engine/native"
+	"github.com/robo-backup/robo/internal/robocopy"
 	"github.com/robo-backup/robo/internal/state"
 	"github.com/robo-backup/robo/schema"
 )
@@ -81,19 +82,32 @@ func lockAndRead(e *env, store *state.Store, operation string, timeout time.Dura
 
 // engines selects engines by configured name.
 type engines struct {
-	native *native.Engine
+	native   *native.Engine
+	robocopy *robocopy.Engine // nil where robocopy.exe is not available
+	missing  error            // why robocopy is nil
 }
 
-func newEngines() *engines { return &engines{native: native.New()} }
+func newEngines() *engines {
+	rc, err := robocopy.New()
+	return &engines{native: native.New(), robocopy: rc, missing: err}
+}
 
-// Select implements plan.Engines. "auto" is the native engine until the
-// robocopy engine lands.
+// Select implements plan.Engines: "auto" is robocopy where robocopy.exe is
+// found (Windows), the native engine elsewhere.
 func (s *engines) Select(name string) (engine.Engine, error) {
 	switch name {
-	case "", "auto", "native":
+	case "", "auto":
+		if s.robocopy != nil {
+			return s.robocopy, nil
+		}
+		return s.native, nil
+	case "native":
 		return s.native, nil
 	case "robocopy":
-		return nil, fmt.Errorf("the robocopy engine is not available in this build: set engine = \"native\" or \"auto\"")
+		if s.robocopy == nil {
+			return nil, fmt.Errorf("the robocopy engine is not available: %v; set engine = \"native\" or \"auto\" to use robo's own engine", s.missing)
+		}
+		return s.robocopy, nil
 	}
 	return nil, fmt.Errorf("unknown engine %q", name)
 }
