@@ -1,0 +1,379 @@
+#!/usr/bin/env bash
+# bench/run.sh: benchmark robo plan/apply against rsync, rclone and cp -a on a
+# generated tree of many small files. See docs/performance.md.
+#
+#   bench/run.sh                    # 100,000 files, 3 runs each (~16 min on 2 CPUs, ~6 GB)
+#   FILES=2000 RUNS=1 bench/run.sh  # smoke run
+#
+# Environment:
+#   FILES    number of files in the tree               (default 100000)
+#   RUNS     timed runs per tool and job; median shown  (default 3)
+#   WORK     work directory, wiped of its own files     (default /tmp/robo-bench)
+#   SEED     gentree seed                               (default 1)
+#   MUTATE   percentage of files changed for the 1% jobs (default 1)
+#   JOBS     jobs to run, space-separated               (default "initial nochange dryrun sync")
+#   KEEP     1: keep the work trees afterwards for the next run (default 1)
+#
+# Results: a Markdown table on stdout and in bench/out/results-<date>.md.
+# Every timed run starts from a dropped page cache followed by an untimed
+# metadata read of both trees (du), so every tool starts equally warm.
+set -euo pipefail
+
+FILES=${FILES:-100000}
+RUNS=${RUNS:-3}
+WORK=${WORK:-/tmp/robo-bench}
+SEED=${SEED:-1}
+MUTATE=${MUTATE:-1}
+JOBS=${JOBS:-"initial nochange dryrun sync"}
+KEEP=${KEEP:-1}
+MIN_SIZE=1024
+MAX_SIZE=16384
+PER_DIR=100
+FANOUT=10
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+OUTDIR=$REPO/bench/out
+DATE=$(date +%Y%m%d-%H%M%S)
+RESULT=$OUTDIR/results-$DATE.md
+
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { printf 'run.sh: FAIL: %s\n' "$*" >&2; exit 1; }
+
+[[ $FILES =~ ^[0-9]+$ && $FILES -ge 1 ]] || die "FILES must be a positive integer"
+[[ $RUNS =~ ^[0-9]+$ && $RUNS -ge 1 ]] || die "RUNS must be a positive integer"
+command -v go >/dev/null || die "go is not installed"
+command -v rsync >/dev/null || die "rsync is not installed (apt-get install -y rsync)"
+HAVE_RCLONE=0
+command -v rclone >/dev/null && HAVE_RCLONE=1
+
+# ---------------------------------------------------------------- build
+BIN=$(mktemp -d "${TMPDIR:-/tmp}/robo-bench-bin.XXXXXX")
+SRC_IS=$WORK/src.is # names the tree currently moved to $WORK/src
+
+restore_source() {
+	if [[ -f $SRC_IS ]]; then
+		mv "$WORK/src" "$WORK/$(cat "$SRC_IS")"
+		rm -f "$SRC_IS"
+	fi
+}
+cleanup() {
+	local rc=$?
+	restore_source || true
+	rm -rf "$BIN"
+	if [[ $KEEP != 1 && -d $WORK ]]; then
+		rm -rf "$WORK"/{tree.base,tree.mut,dst.base,dst,conf,state.base,logs,tree.stamp}
+	fi
+	exit $rc
+}
+trap cleanup EXIT
+
+log "building robo, gentree and timeit into $BIN"
+(cd "$REPO" && go build -o "$BIN/robo" ./cmd/robo && go build -o "$BIN/gentree" ./bench/gentree &&
+	go build -o "$BIN/timeit" ./bench/timeit)
+ROBO=$BIN/robo
+TIMEIT=$BIN/timeit
+
+# ---------------------------------------------------------------- disk
+mkdir -p "$WORK" "$OUTDIR"
+restore_source
+# Four trees live at once (base, mutated, prepared destination, working
+# destination). Budget 12 KiB per file per tree (1-16 KiB files in 4 KiB
+# blocks, plus inodes and directories) and 20% slack.
+need_kb=$((FILES * 12 * 4 * 12 / 10))
+have_kb=$(df -Pk "$WORK" | awk 'NR==2 {print $4}')
+used_kb=$(du -sk "$WORK" 2>/dev/null | awk '{print $1}')
+if ((have_kb + used_kb < need_kb)); then
+	die "$WORK needs about $((need_kb / 1024)) MiB; $((have_kb / 1024)) MiB free (+$((used_kb / 1024)) MiB already used there). Set WORK= or FILES="
+fi
+log "disk: need ~$((need_kb / 1024)) MiB in $WORK, $((have_kb / 1024)) MiB free"
+
+# ---------------------------------------------------------------- page cache
+DROP_OK=1
+drop_caches() {
+	sync
+	if ((DROP_OK)); then
+		if ! (echo 3 >/proc/sys/vm/drop_caches) 2>/dev/null; then
+			DROP_OK=0
+			log "WARNING: cannot drop the page cache (not root, or /proc/sys read-only); timings will drift between runs"
+		fi
+	fi
+}
+# warm reads the metadata of both trees untimed (du lstat()s every entry).
+warm() {
+	local d
+	for d in "$WORK/src" "$WORK/dst"; do
+		[[ -e $d ]] && du -s "$d" >/dev/null
+	done
+	return 0
+}
+
+# ---------------------------------------------------------------- trees
+GENFLAGS=(-files "$FILES" -min "$MIN_SIZE" -max "$MAX_SIZE" -per-dir "$PER_DIR" -dirs "$FANOUT" -seed "$SEED")
+STAMP="files=$FILES seed=$SEED mutate=$MUTATE sizes=$MIN_SIZE-$MAX_SIZE perdir=$PER_DIR fanout=$FANOUT gentree=$(sha256sum "$REPO/bench/gentree/main.go" | cut -c1-16)"
+if [[ -f $WORK/tree.stamp && $(cat "$WORK/tree.stamp") == "$STAMP" && -d $WORK/tree.base && -d $WORK/tree.mut && -d $WORK/dst.base ]]; then
+	log "reusing the trees in $WORK ($STAMP)"
+else
+	log "generating $FILES files in $WORK/tree.base"
+	rm -rf "$WORK"/{tree.base,tree.mut,dst.base,dst,tree.stamp,state.base}
+	"$BIN/gentree" -root "$WORK/tree.base" "${GENFLAGS[@]}" >&2
+	cp -a "$WORK/tree.base" "$WORK/tree.mut"
+	"$BIN/gentree" -root "$WORK/tree.mut" "${GENFLAGS[@]}" -mutate "$MUTATE" >&2
+	cp -a "$WORK/tree.base" "$WORK/dst.base"
+	echo "$STAMP" >"$WORK/tree.stamp"
+fi
+MUTATION=$("$BIN/gentree" -root "$WORK/tree.mut" "${GENFLAGS[@]}" -mutate "$MUTATE" | sed 's/^gentree: //; s/ under .*//')
+
+# use_source moves a tree to $WORK/src, so every job and tool sees the same
+# source path (robo's state records it).
+use_source() {
+	restore_source
+	mv "$WORK/$1" "$WORK/src"
+	echo "$1" >"$SRC_IS"
+}
+
+# robo configuration: always $WORK/src -> $WORK/dst.
+CONF=$WORK/conf
+rm -rf "$CONF"
+mkdir -p "$CONF"
+cat >"$CONF/main.hcl" <<EOF
+backup "b" {
+  source      = "$WORK/src"
+  destination = "$WORK/dst"
+  mode        = "mirror"
+  max_delete  = "unlimited"
+}
+EOF
+
+# The state a user has after a successful apply of the base tree: made by an
+# untimed apply over a copy of it (which must change nothing).
+if [[ ! -d $WORK/state.base ]]; then
+	log "recording robo's state for an applied base tree"
+	use_source tree.base
+	rm -rf "$WORK/dst"
+	cp -a "$WORK/dst.base" "$WORK/dst"
+	"$ROBO" -chdir "$CONF" apply -auto-approve >"$WORK/state.log" 2>&1 || {
+		cat "$WORK/state.log" >&2
+		die "robo apply over an identical copy failed"
+	}
+	grep -q '(0 files copied' "$WORK/state.log" || {
+		cat "$WORK/state.log" >&2
+		die "robo apply over an identical copy copied files"
+	}
+	cp -a "$CONF/.robo" "$WORK/state.base"
+	rm -rf "$CONF/.robo"
+fi
+
+# ---------------------------------------------------------------- checks
+# same_content fails loudly unless src and dst have the same entries with the
+# same bytes.
+same_content() {
+	local what=$1
+	if ! diff -r "$WORK/src" "$WORK/dst" >"$WORK/diff.out" 2>&1; then
+		head -20 "$WORK/diff.out" >&2
+		die "$what: destination differs from source (diff -r; $(wc -l <"$WORK/diff.out") lines, see $WORK/diff.out)"
+	fi
+}
+# same_meta fails unless rsync sees nothing to do: same entries, sizes,
+# modification times (files and directories), permissions and owners.
+same_meta() {
+	local what=$1 from=${2:-$WORK/src}
+	rsync -a --delete -n -i "$from/" "$WORK/dst/" >"$WORK/meta.out"
+	if [[ -s $WORK/meta.out ]]; then
+		head -20 "$WORK/meta.out" >&2
+		die "$what: metadata differs (rsync -ani lists $(wc -l <"$WORK/meta.out") entries, see $WORK/meta.out)"
+	fi
+}
+
+# ---------------------------------------------------------------- measuring
+ROWS=() # "job|tool|command|median|min|max|cpu|rss"
+JOB_DST="" # the job whose shared destination is in $WORK/dst
+LOGS=$WORK/logs
+rm -rf "$LOGS"
+mkdir -p "$LOGS"
+
+median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
+field() { sed -n "s/.*$1=\([^ ]*\).*/\1/p" "$2"; }
+
+# measure JOB TOOL DST STATE CHECK -- COMMAND...
+#   DST:   empty (no destination before every run)
+#        | fresh (a cp -a of dst.base before the tool's first run; before
+#          its later runs, rsync -a --delete dst.base/ dst/ puts back the few
+#          files the previous run changed, which is much faster than another
+#          cold 100k-file copy and gives the same names, bytes and times)
+#        | job (one cp -a of dst.base per job, shared by its tools: for
+#          jobs whose tools must not change the destination; CHECK proves it)
+#   STATE: none | base (robo's state after applying the base tree)
+#   CHECK: none | content (diff -r after every run) | full (diff -r and
+#          rsync metadata after every run) | first (diff -r after run 1)
+#          | meta (rsync metadata after every run)
+#          | unchanged (dst still equals dst.base in rsync's eyes)
+measure() {
+	local job=$1 tool=$2 dst=$3 state=$4 check=$5
+	shift 6
+	local r res=$LOGS/$job.$tool.res
+	rm -f "$res"
+	for ((r = 1; r <= RUNS; r++)); do
+		case $dst in
+		empty) rm -rf "$WORK/dst" ;;
+		fresh)
+			if ((r == 1)); then
+				rm -rf "$WORK/dst"
+				cp -a "$WORK/dst.base" "$WORK/dst"
+			else
+				rsync -a --delete "$WORK/dst.base/" "$WORK/dst/"
+			fi
+			;;
+		job)
+			if [[ $JOB_DST != "$job" ]]; then
+				rm -rf "$WORK/dst"
+				cp -a "$WORK/dst.base" "$WORK/dst"
+				JOB_DST=$job
+			fi
+			;;
+		esac
+		rm -rf "$CONF/.robo"
+		[[ $state == base ]] && cp -a "$WORK/state.base" "$CONF/.robo"
+		drop_caches
+		warm
+		local out=$LOGS/$job.$tool.$r.log
+		if ! "$TIMEIT" -o "$res" -- "$@" >"$out" 2>&1; then
+			tail -20 "$out" >&2
+			die "$job/$tool run $r failed: $* (log: $out)"
+		fi
+		case $check in
+		content) same_content "$job/$tool run $r" ;;
+		full)
+			same_content "$job/$tool run $r"
+			same_meta "$job/$tool run $r"
+			;;
+		first) ((r > 1)) || same_content "$job/$tool run $r" ;;
+		meta) same_meta "$job/$tool run $r" ;;
+		unchanged) same_meta "$job/$tool run $r" "$WORK/dst.base" ;;
+		esac
+		log "  $job/$tool run $r: $(tail -1 "$res")"
+	done
+	local med lo hi cpu rss
+	med=$(field wall_s "$res" | median)
+	lo=$(field wall_s "$res" | sort -g | head -1)
+	hi=$(field wall_s "$res" | sort -g | tail -1)
+	cpu=$(paste -d' ' <(field user_s "$res") <(field sys_s "$res") | awk '{print $1+$2}' | median)
+	rss=$(field maxrss_kb "$res" | sort -g | tail -1)
+	ROWS+=("$job|$tool|$*|$med|$lo|$hi|$cpu|$rss")
+}
+
+RCLONE_FLAGS=(--config /dev/null -q)
+R="$WORK/src" D="$WORK/dst"
+
+for job in $JOBS; do
+	case $job in
+	initial)
+		log "job initial: copy $FILES files into an empty destination"
+		use_source tree.base
+		measure initial robo-plan empty none none -- "$ROBO" -chdir "$CONF" plan
+		measure initial robo-apply empty none full -- "$ROBO" -chdir "$CONF" apply -auto-approve
+		measure initial rsync empty none first -- rsync -a --delete "$R/" "$D/"
+		if ((HAVE_RCLONE)); then measure initial rclone empty none first -- rclone sync "${RCLONE_FLAGS[@]}" "$R" "$D"; fi
+		measure initial cp-a empty none first -- cp -a "$R" "$D"
+		;;
+	nochange)
+		log "job nochange: destination already equal to the source"
+		use_source tree.base
+		measure nochange robo-plan job base meta -- "$ROBO" -chdir "$CONF" plan
+		measure nochange robo-apply job base full -- "$ROBO" -chdir "$CONF" apply -auto-approve
+		measure nochange rsync job none meta -- rsync -a --delete "$R/" "$D/"
+		if ((HAVE_RCLONE)); then measure nochange rclone job none meta -- rclone sync "${RCLONE_FLAGS[@]}" "$R" "$D"; fi
+		;;
+	dryrun)
+		log "job dryrun: plan after a $MUTATE% change ($MUTATION)"
+		use_source tree.mut
+		measure dryrun robo-plan job base unchanged -- "$ROBO" -chdir "$CONF" plan
+		measure dryrun rsync-n job none unchanged -- rsync -a --delete -n -i "$R/" "$D/"
+		if ((HAVE_RCLONE)); then measure dryrun rclone-dry job none unchanged -- rclone sync "${RCLONE_FLAGS[@]}" --dry-run "$R" "$D"; fi
+		;;
+	sync)
+		log "job sync: apply a $MUTATE% change ($MUTATION)"
+		use_source tree.mut
+		measure sync robo-apply fresh base full -- "$ROBO" -chdir "$CONF" apply -auto-approve
+		measure sync rsync fresh none first -- rsync -a --delete "$R/" "$D/"
+		if ((HAVE_RCLONE)); then measure sync rclone fresh none first -- rclone sync "${RCLONE_FLAGS[@]}" "$R" "$D"; fi
+		;;
+	*) die "unknown job $job (jobs: initial nochange dryrun sync)" ;;
+	esac
+done
+restore_source
+rm -rf "$WORK/dst" "$CONF/.robo"
+
+# ---------------------------------------------------------------- report
+job_title() {
+	case $1 in
+	initial) echo "initial copy" ;;
+	nochange) echo "nothing changed" ;;
+	dryrun) echo "dry run, $MUTATE% changed" ;;
+	sync) echo "sync, $MUTATE% changed" ;;
+	esac
+}
+# baseline TOOLNAME-PREFIX JOB: median wall of rsync (or rsync -n) / cp -a in a job
+baseline() {
+	local row
+	for row in "${ROWS[@]}"; do
+		IFS='|' read -r j t _ m _ <<<"$row"
+		if [[ $j == "$2" && $t == "$1" ]]; then
+			echo "$m"
+			return
+		fi
+	done
+}
+ratio() { [[ -n $2 ]] && awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2f×", a/b; else print "–"}' || echo "–"; }
+
+kernel=$(uname -r)
+v_robo=$("$ROBO" version 2>/dev/null | head -1 || true)
+v_rsync=$(rsync --version 2>/dev/null | awk 'NR==1 {print "rsync", $3}' || true)
+v_rclone="rclone not installed"
+if ((HAVE_RCLONE)); then v_rclone=$(rclone version 2>/dev/null | awk 'NR==1' || true); fi
+v_cp=$(cp --version 2>/dev/null | awk 'NR==1' || true)
+fstype=$(df -PT "$WORK" | awk 'NR==2 {print $2}')
+{
+	echo "# robo benchmark $DATE"
+	echo
+	echo "- machine: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'))," \
+		"$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM, Linux $kernel, work dir $WORK on $fstype"
+	echo "- tree: $FILES files of $MIN_SIZE-$MAX_SIZE bytes, $PER_DIR per directory, fan-out $FANOUT, seed $SEED" \
+		"($(du -sh "$WORK/tree.base" | cut -f1) on disk); $MUTATE% change: $MUTATION"
+	echo "- runs: $RUNS per tool and job, median wall time shown (min–max in brackets)"
+	echo "- page cache dropped before every run: $([[ $DROP_OK == 1 ]] && echo yes || echo 'NO (not permitted): timings may drift')," \
+		"then both trees' metadata read untimed (du -s)"
+	echo "- versions: $v_robo, $v_rsync, $v_rclone, $v_cp"
+	echo
+	echo "| job | tool | wall s (median) | min–max | CPU s (user+sys) | peak RSS MiB | vs rsync | vs cp -a |"
+	echo "|---|---|---:|---:|---:|---:|---:|---:|"
+	for row in "${ROWS[@]}"; do
+		IFS='|' read -r j t cmd m lo hi cpu rss <<<"$row"
+		rs=$(baseline rsync "$j")
+		[[ -z $rs ]] && rs=$(baseline rsync-n "$j")
+		cpa=$(baseline cp-a "$j")
+		printf '| %s | %s | %.2f | %.2f–%.2f | %.2f | %.1f | %s | %s |\n' "$(job_title "$j")" "$t" "$m" "$lo" "$hi" "$cpu" \
+			"$(awk -v k="$rss" 'BEGIN {print k/1024}')" "$(ratio "$m" "$rs")" "$(ratio "$m" "$cpa")"
+	done
+	echo
+	echo "Commands (src=$WORK/src, dst=$WORK/dst; robo's config in $CONF):"
+	echo
+	declare -A seen=()
+	for row in "${ROWS[@]}"; do
+		IFS='|' read -r j t cmd _ <<<"$row"
+		[[ -n ${seen[$j.$t]:-} ]] && continue
+		seen[$j.$t]=1
+		echo "- $(job_title "$j") / $t: \`${cmd//$BIN\//}\`"
+	done
+	echo
+	echo "What the dry runs saw:"
+	echo
+	if [[ -f $LOGS/dryrun.robo-plan.1.log ]]; then
+		echo "- robo plan: $(grep -m1 '^Plan:' "$LOGS/dryrun.robo-plan.1.log" || echo '?')"
+	fi
+	if [[ -f $LOGS/dryrun.rsync-n.1.log ]]; then
+		echo "- rsync -n -i: $(grep -c '^>f' "$LOGS/dryrun.rsync-n.1.log" || true) files to send," \
+			"$(grep -c '^\*deleting' "$LOGS/dryrun.rsync-n.1.log" || true) to delete"
+	fi
+} >"$RESULT"
+cat "$RESULT"
+log "wrote $RESULT"
