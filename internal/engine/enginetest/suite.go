@@ -14,25 +14,39 @@ import (
 	tt "github.com/robo-backup/robo/internal/testtree"
 )
 
-// Run runs the conformance suite against engines made by newEngine.
+// Run runs the conformance suite against engines made by newEngine, with
+// both trees of each case in a fresh t.TempDir().
 func Run(t *testing.T, newEngine func(t *testing.T) engine.Engine) {
-	s := &suite{newEngine: newEngine}
-	t.Run("InitialMirror", s.initialMirror)
-	t.Run("MirrorDeletesExtras", s.mirrorDeletesExtras)
-	t.Run("CopyNeverDeletes", s.copyNeverDeletes)
-	t.Run("Classes", s.classes)
-	t.Run("ExcludeOlder", s.excludeOlder)
-	t.Run("TimeTolerance", s.timeTolerance)
-	t.Run("Filters", s.filters)
-	t.Run("EmptyDirs", s.emptyDirs)
-	t.Run("Mismatch", s.mismatch)
-	t.Run("Symlinks", s.symlinks)
-	t.Run("GuardSourceChanged", s.guardSourceChanged)
-	t.Run("GuardExtraChanged", s.guardExtraChanged)
-	t.Run("CopyErrorSkipsDeletes", s.copyErrorSkipsDeletes)
-	t.Run("SourceMissing", s.sourceMissing)
-	t.Run("StaleTempFiles", s.staleTemp)
-	t.Run("Cancel", s.cancel)
+	RunWith(t, newEngine, Options{})
+}
+
+// RunWith is Run with options (see Options).
+func RunWith(t *testing.T, newEngine func(t *testing.T) engine.Engine, o Options) {
+	s := &suite{newEngine: newEngine, o: o}
+	run := func(name string, fn func(*testing.T)) {
+		t.Run(name, func(t *testing.T) {
+			if why, ok := o.Skip[name]; ok {
+				t.Skip(why)
+			}
+			fn(t)
+		})
+	}
+	run("InitialMirror", s.initialMirror)
+	run("MirrorDeletesExtras", s.mirrorDeletesExtras)
+	run("CopyNeverDeletes", s.copyNeverDeletes)
+	run("Classes", s.classes)
+	run("ExcludeOlder", s.excludeOlder)
+	run("TimeTolerance", s.timeTolerance)
+	run("Filters", s.filters)
+	run("EmptyDirs", s.emptyDirs)
+	run("Mismatch", s.mismatch)
+	run("Symlinks", s.symlinks)
+	run("GuardSourceChanged", s.guardSourceChanged)
+	run("GuardExtraChanged", s.guardExtraChanged)
+	run("CopyErrorSkipsDeletes", s.copyErrorSkipsDeletes)
+	run("SourceMissing", s.sourceMissing)
+	run("StaleTempFiles", s.staleTemp)
+	run("Cancel", s.cancel)
 }
 
 // requireExact skips cases that need an engine performing exactly the
@@ -47,12 +61,7 @@ func requireExact(t *testing.T, e engine.Engine) {
 
 type suite struct {
 	newEngine func(t *testing.T) engine.Engine
-}
-
-func spec(t *testing.T, mirror bool) (engine.Spec, string, string) {
-	dir := t.TempDir()
-	src, dst := filepath.Join(dir, "src"), filepath.Join(dir, "dst")
-	return engine.Spec{Name: "t", Source: src, Destination: dst, Mirror: mirror, CopyEmptyDirs: true, Threads: 4, Retries: 0}, src, dst
+	o         Options
 }
 
 func scan(t *testing.T, e engine.Engine, sp engine.Spec) *engine.ScanResult {
@@ -131,7 +140,7 @@ func sample() tt.Dir {
 
 func (s *suite) initialMirror(t *testing.T) {
 	e := s.newEngine(t)
-	sp, src, dst := spec(t, true)
+	sp, src, dst := s.spec(t, true)
 	tt.Create(t, src, sample())
 	sc, res := converge(t, e, sp)
 	if sc.Source.Files != 6 || sc.Source.Dirs != 4 {
@@ -143,12 +152,12 @@ func (s *suite) initialMirror(t *testing.T) {
 	if res.ExitCode() != engine.ExitCopied {
 		t.Errorf("exit code %d", res.ExitCode())
 	}
-	tt.Equal(t, src, dst, tt.Options{DirTimes: true})
+	s.equal(t, src, dst, tt.Options{DirTimes: true})
 }
 
 func (s *suite) mirrorDeletesExtras(t *testing.T) {
 	e := s.newEngine(t)
-	sp, src, dst := spec(t, true)
+	sp, src, dst := s.spec(t, true)
 	tt.Create(t, src, tt.Dir{"keep.txt": tt.File{Content: "k"}, "d/x": tt.File{Content: "x"}})
 	tt.Create(t, dst, tt.Dir{"keep.txt": tt.File{Content: "k"}, "gone.txt": tt.File{Content: "g"},
 		"old/y": tt.File{Content: "y"}, "old/z/w": tt.File{Content: "w"}, "d/x2": tt.File{Content: "x2"}})
@@ -161,12 +170,12 @@ func (s *suite) mirrorDeletesExtras(t *testing.T) {
 	if res.DeletedFiles != 4 || res.DeletedDirs != 2 || res.ExitCode() != engine.ExitCopied|engine.ExitExtras {
 		t.Errorf("result %+v exit %d", res, res.ExitCode())
 	}
-	tt.Equal(t, src, dst, tt.Options{})
+	s.equal(t, src, dst, tt.Options{})
 }
 
 func (s *suite) copyNeverDeletes(t *testing.T) {
 	e := s.newEngine(t)
-	sp, src, dst := spec(t, false)
+	sp, src, dst := s.spec(t, false)
 	tt.Create(t, src, tt.Dir{"a": tt.File{Content: "a"}})
 	tt.Create(t, dst, tt.Dir{"extra": tt.File{Content: "e"}, "xd/f": tt.File{Content: "f"}})
 	sc := scan(t, e, sp)
@@ -185,7 +194,7 @@ func (s *suite) copyNeverDeletes(t *testing.T) {
 
 func (s *suite) classes(t *testing.T) {
 	e := s.newEngine(t)
-	sp, src, dst := spec(t, true)
+	sp, src, dst := s.spec(t, true)
 	tt.Create(t, src, tt.Dir{"newer": tt.File{Content: "new", MTime: t2}, "older": tt.File{Content: "old", MTime: t1},
 		"changed": tt.File{Content: "longer", MTime: t1}, "same": tt.File{Content: "s"}})
 	tt.Create(t, dst, tt.Dir{"newer": tt.File{Content: "NEW", MTime: t1}, "older": tt.File{Content: "OLD", MTime: t2},
@@ -193,12 +202,12 @@ func (s *suite) classes(t *testing.T) {
 	sc := scan(t, e, sp)
 	expectChanges(t, sc.Changes, "~ Newer newer", "~ Older older", "~ Changed changed")
 	apply(t, e, sp, sc.Changes)
-	tt.Equal(t, src, dst, tt.Options{})
+	s.equal(t, src, dst, tt.Options{})
 }
 
 func (s *suite) excludeOlder(t *testing.T) {
 	e := s.newEngine(t)
-	sp, src, dst := spec(t, true)
+	sp, src, dst := s.spec(t, true)
 	sp.ExcludeOlder = true
 	tt.Create(t, src, tt.Dir{"older": tt.File{Content: "old", MTime: t1}})
 	tt.Create(t, dst, tt.Dir{"older": tt.File{Content: "NEWER", MTime: t2}})
@@ -209,7 +218,7 @@ func (s *suite) excludeOlder(t *testing.T) {
 
 func (s *suite) timeTolerance(t *testing.T) {
 	e := s.newEngine(t)
-	sp, src, dst := spec(t, true)
+	sp, src, dst := s.spec(t, true)
 	tt.Create(t, src, tt.Dir{"f": tt.File{Content: "x", MTime: t1.Add(1500 * time.Millisecond)}, "g": tt.File{Content: "y", MTime: t1.Add(3 * time.Second)}})
 	tt.Create(t, dst, tt.Dir{"f": tt.File{Content: "x", MTime: t1}, "g": tt.File{Content: "y", MTime: t1}})
 	sp.TimeTolerance = 2 * time.Second
@@ -220,7 +229,7 @@ func (s *suite) timeTolerance(t *testing.T) {
 
 func (s *suite) filters(t *testing.T) {
 	e := s.newEngine(t)
-	sp, src, dst := spec(t, true)
+	sp, src, dst := s.spec(t, true)
 	sp.Include = []string{"*.txt", "*.doc"}
 	sp.ExcludeFiles = []string{"~$*", "*.tmp.txt"}
 	sp.ExcludeDirs = []string{"node_modules", "build/cache"}
@@ -246,7 +255,7 @@ func (s *suite) filters(t *testing.T) {
 
 func (s *suite) emptyDirs(t *testing.T) {
 	e := s.newEngine(t)
-	sp, src, dst := spec(t, true)
+	sp, src, dst := s.spec(t, true)
 	sp.CopyEmptyDirs = false
 	tt.Create(t, src, tt.Dir{"empty": tt.Dir{}, "nested/empty": tt.Dir{}, "full/f": tt.File{Content: "f"}})
 	sc := scan(t, e, sp)
@@ -260,7 +269,7 @@ func (s *suite) emptyDirs(t *testing.T) {
 func (s *suite) mismatch(t *testing.T) {
 	e := s.newEngine(t)
 	for _, mirror := range []bool{false, true} {
-		sp, src, dst := spec(t, mirror)
+		sp, src, dst := s.spec(t, mirror)
 		tt.Create(t, src, tt.Dir{"fd": tt.File{Content: "file in src"}, "df/inner": tt.File{Content: "i"}})
 		tt.Create(t, dst, tt.Dir{"fd/x": tt.File{Content: "dir in dst"}, "df": tt.File{Content: "file in dst"}})
 		sc := scan(t, e, sp)
@@ -276,7 +285,7 @@ func (s *suite) mismatch(t *testing.T) {
 		if len(res.Errors)+len(res.Skipped) > 0 {
 			t.Fatalf("%v %v", res.Errors, res.Skipped)
 		}
-		tt.Equal(t, src, dst, tt.Options{})
+		s.equal(t, src, dst, tt.Options{})
 	}
 }
 
@@ -285,7 +294,7 @@ func (s *suite) symlinks(t *testing.T) {
 		t.Skip("creating symbolic links needs a privilege on Windows")
 	}
 	e := s.newEngine(t)
-	sp, src, dst := spec(t, true)
+	sp, src, dst := s.spec(t, true)
 	tt.Create(t, src, tt.Dir{"f": tt.File{Content: "f"}, "loop": tt.Link{Target: "."}, "lf": tt.Link{Target: "f"}})
 	tt.Create(t, dst, tt.Dir{"dlink": tt.Link{Target: "/etc"}})
 	sc := scan(t, e, sp)
@@ -298,13 +307,13 @@ func (s *suite) symlinks(t *testing.T) {
 	sc = scan(t, e, sp)
 	expectChanges(t, sc.Changes, "+ New loop", "+ New lf", "- Extra dlink")
 	apply(t, e, sp, sc.Changes)
-	tt.Equal(t, src, dst, tt.Options{})
+	s.equal(t, src, dst, tt.Options{})
 }
 
 func (s *suite) guardSourceChanged(t *testing.T) {
 	e := s.newEngine(t)
 	requireExact(t, e)
-	sp, src, dst := spec(t, true)
+	sp, src, dst := s.spec(t, true)
 	tt.Create(t, src, tt.Dir{"a": tt.File{Content: "a"}, "b": tt.File{Content: "b"}})
 	sc := scan(t, e, sp)
 	os.WriteFile(filepath.Join(src, "a"), []byte("changed after plan"), 0o644)
@@ -320,7 +329,7 @@ func (s *suite) guardSourceChanged(t *testing.T) {
 func (s *suite) guardExtraChanged(t *testing.T) {
 	e := s.newEngine(t)
 	requireExact(t, e)
-	sp, src, dst := spec(t, true)
+	sp, src, dst := s.spec(t, true)
 	tt.Create(t, src, tt.Dir{"a": tt.File{Content: "a"}})
 	tt.Create(t, dst, tt.Dir{"a": tt.File{Content: "a"}, "extra": tt.File{Content: "old"}, "xd/f": tt.File{Content: "f"}})
 	sc := scan(t, e, sp)
@@ -340,7 +349,7 @@ func (s *suite) guardExtraChanged(t *testing.T) {
 func (s *suite) copyErrorSkipsDeletes(t *testing.T) {
 	e := s.newEngine(t)
 	requireExact(t, e)
-	sp, src, dst := spec(t, true)
+	sp, src, dst := s.spec(t, true)
 	tt.Create(t, src, tt.Dir{"sub/new": tt.File{Content: "n"}, "keep": tt.File{Content: "k"}})
 	tt.Create(t, dst, tt.Dir{"sub/old": tt.File{Content: "o"}, "keep": tt.File{Content: "k"}, "extra": tt.File{Content: "e"}})
 	sc := scan(t, e, sp)
@@ -362,7 +371,7 @@ func (s *suite) copyErrorSkipsDeletes(t *testing.T) {
 
 func (s *suite) sourceMissing(t *testing.T) {
 	e := s.newEngine(t)
-	sp, _, dst := spec(t, true)
+	sp, _, dst := s.spec(t, true)
 	tt.Create(t, dst, tt.Dir{"precious": tt.File{Content: "p"}})
 	_, err := e.Scan(context.Background(), sp)
 	var se *engine.SourceError
@@ -374,13 +383,13 @@ func (s *suite) sourceMissing(t *testing.T) {
 func (s *suite) staleTemp(t *testing.T) {
 	e := s.newEngine(t)
 	requireExact(t, e)
-	sp, src, dst := spec(t, false)
+	sp, src, dst := s.spec(t, false)
 	tt.Create(t, src, tt.Dir{"a": tt.File{Content: "a"}, ".robo-x.123.tmp": tt.File{Content: "never copied"}})
 	tt.Create(t, dst, tt.Dir{".robo-a.abc.tmp": tt.File{Content: "partial"}})
 	sc := scan(t, e, sp)
 	expectChanges(t, sc.Changes, "+ New a", "- StaleTemp .robo-a.abc.tmp")
 	apply(t, e, sp, sc.Changes)
-	if d := tt.Diff(map[string]tt.Entry{"a": {Kind: "file", Content: []byte("a"), MTime: tt.Base, Mode: 0o644}}, tt.Snapshot(t, dst), tt.Options{}); d != "" {
+	if d := s.diff(map[string]tt.Entry{"a": {Kind: "file", Content: []byte("a"), MTime: tt.Base, Mode: 0o644}}, tt.Snapshot(t, dst), tt.Options{}); d != "" {
 		t.Fatal(d)
 	}
 }
@@ -388,7 +397,7 @@ func (s *suite) staleTemp(t *testing.T) {
 func (s *suite) cancel(t *testing.T) {
 	e := s.newEngine(t)
 	requireExact(t, e)
-	sp, src, _ := spec(t, true)
+	sp, src, _ := s.spec(t, true)
 	tt.Create(t, src, sample())
 	sc := scan(t, e, sp)
 	ctx, cancel := context.WithCancel(context.Background())

@@ -1,0 +1,443 @@
+package shares
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	smb2 "github.com/cloudsoda/go-smb2"
+
+	"github.com/robo-backup/robo/internal/vfs"
+)
+
+// FS returns the file system rooted at dir, a directory inside the share
+// (slash- or backslash-separated, "" for the share's root). The directory
+// need not exist yet. Operations are not bound to a context; see FSContext.
+func (c *Conn) FS(dir string) vfs.FS { return c.FSContext(context.Background(), dir) }
+
+// FSContext is FS whose operations (and reconnects) end when ctx does.
+func (c *Conn) FSContext(ctx context.Context, dir string) vfs.FS {
+	f := &shareFS{c: c, ctx: ctx, idPath: map[uint64]string{}, pathID: map[string]uint64{}, links: map[string]bool{}}
+	dir = strings.ReplaceAll(dir, `\`, "/")
+	u, err := ParseUNC(`\\s\s\` + dir)
+	if err != nil {
+		f.err = fmt.Errorf("directory %q in %s: %w", dir, c.target, err)
+	}
+	f.dir = u.Path
+	f.root = UNC{Server: c.target.Server, Share: c.target.Share, Path: u.Path}
+	return f
+}
+
+var _ vfs.FS = (*shareFS)(nil)
+
+// shareFS is a vfs.FS on a directory of a share.
+type shareFS struct {
+	c    *Conn
+	ctx  context.Context
+	dir  string // share-relative, slash-separated
+	root UNC
+	err  error // from an invalid dir
+
+	// Symlink detection (see doc.go): Samba shows server-side symlinks as
+	// what they point to. Directory entries whose file id was already seen
+	// at another path are reported as symlinks and never descended.
+	mu     sync.Mutex
+	idPath map[uint64]string // directory file id -> first path seen
+	pathID map[string]uint64 // and back
+	links  map[string]bool   // paths reported as links
+}
+
+func (f *shareFS) String() string { return f.root.String() }
+
+// full returns the share-relative backslash name of a vfs name.
+func (f *shareFS) full(op, name string) (string, error) {
+	if f.err != nil {
+		return "", f.err
+	}
+	if name != "" {
+		if strings.ContainsRune(name, '\\') || !fs.ValidPath(name) {
+			return "", &fs.PathError{Op: op, Path: f.display(name), Err: fs.ErrInvalid}
+		}
+	}
+	p := vfs.Join(f.dir, name)
+	if f.dir == "" {
+		p = name
+	}
+	return strings.ReplaceAll(p, "/", `\`), nil
+}
+
+// display is the UNC path of a name, for messages.
+func (f *shareFS) display(name string) string {
+	if name == "" {
+		return f.root.String()
+	}
+	return f.root.String() + `\` + strings.ReplaceAll(name, "/", `\`)
+}
+
+func (f *shareFS) wrap(op, name string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var le *LostError
+	if errors.As(err, &le) || errors.Is(err, ErrClosed) || err == f.err {
+		return &fs.PathError{Op: op, Path: f.display(name), Err: err}
+	}
+	if needsRedial(err) {
+		err = &LostError{Target: f.c.target, Err: inner(err)}
+	} else {
+		err = inner(err)
+	}
+	return &fs.PathError{Op: op, Path: f.display(name), Err: err}
+}
+
+// do runs fn on the share with reconnects and wraps its error.
+func (f *shareFS) do(op, name string, fn func(sh *smb2.Share, full string, retried bool) error) error {
+	full, err := f.full(op, name)
+	if err != nil {
+		return err
+	}
+	err = f.c.do(f.ctx, func(sh *smb2.Share, retried bool) error { return fn(sh, full, retried) })
+	return f.wrap(op, name, err)
+}
+
+// File attributes.
+const (
+	attrReadOnly     = 0x1
+	attrDirectory    = 0x10
+	attrReparsePoint = 0x400
+)
+
+// Reparse point tags that make an entry a link (name surrogates).
+const (
+	reparseTagMountPoint    = 0xA0000003
+	reparseTagSymlink       = 0xA000000C
+	reparseTagNameSurrogate = 0x20000000
+)
+
+func (f *shareFS) entry(name string, st *smb2.FileStat) vfs.Entry {
+	e := vfs.Entry{Name: name, Size: st.EndOfFile, ModTime: st.LastWriteTime, Mode: 0o644, Kind: vfs.File}
+	attrs := st.FileAttributes
+	if attrs&attrReadOnly != 0 {
+		e.Mode = 0o444
+	}
+	if attrs&attrDirectory != 0 {
+		e.Kind, e.Size, e.Mode = vfs.Dir, 0, 0o755
+	}
+	if attrs&attrReparsePoint != 0 {
+		tag := st.ReparsePointTag
+		// Share.Lstat does not report the tag (0): treat every reparse
+		// point it shows as a link. Listings do, and then only name
+		// surrogates (symlinks, junctions) are links; other tags (dedup,
+		// cloud files) are ordinary files and directories.
+		if tag == 0 || tag == reparseTagSymlink || tag == reparseTagMountPoint || tag&reparseTagNameSurrogate != 0 {
+			e.Kind, e.Size = vfs.Symlink, 0
+		}
+	}
+	return e
+}
+
+func (f *shareFS) Stat(name string) (vfs.Entry, error) {
+	var e vfs.Entry
+	err := f.do("lstat", name, func(sh *smb2.Share, full string, _ bool) error {
+		fi, err := sh.Lstat(full)
+		if err != nil {
+			return err
+		}
+		st := fi.Sys().(*smb2.FileStat)
+		base := path.Base(name)
+		if name == "" {
+			base = path.Base("/" + f.root.Share + "/" + f.dir)
+		}
+		e = f.entry(base, st)
+		return nil
+	})
+	if err != nil {
+		return vfs.Entry{}, err
+	}
+	f.mu.Lock()
+	if f.links[name] {
+		e.Kind, e.Size = vfs.Symlink, 0
+	}
+	f.mu.Unlock()
+	return e, nil
+}
+
+func (f *shareFS) ReadDir(name string) ([]vfs.Entry, error) {
+	var (
+		stats []*smb2.FileStat
+		ownID uint64
+	)
+	f.mu.Lock()
+	_, known := f.pathID[name]
+	f.mu.Unlock()
+	err := f.do("readdir", name, func(sh *smb2.Share, full string, _ bool) error {
+		d, err := sh.Open(full)
+		if err != nil {
+			return err
+		}
+		defer d.Close()
+		if !known {
+			// The directory's own id, to recognise links back to it.
+			if fi, err := d.Stat(); err == nil {
+				ownID = fi.Sys().(*smb2.FileStat).FileId
+			}
+		}
+		fis, err := d.Readdir(-1)
+		if err != nil {
+			return err
+		}
+		stats = stats[:0]
+		for _, fi := range fis {
+			stats = append(stats, fi.(*smb2.FileStat))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]vfs.Entry, 0, len(stats))
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if ownID != 0 {
+		if _, seen := f.idPath[ownID]; !seen {
+			f.idPath[ownID], f.pathID[name] = name, ownID
+		}
+	}
+	// Directories sharing a file id within this listing: at least one is a
+	// link, and SMB does not say which, so all are reported as links.
+	count := map[uint64]int{}
+	for _, st := range stats {
+		if st.FileAttributes&attrDirectory != 0 && st.FileId != 0 {
+			count[st.FileId]++
+		}
+	}
+	for _, st := range stats {
+		e := f.entry(st.FileName, st)
+		rel := vfs.Join(name, st.FileName)
+		if e.Kind == vfs.Dir && st.FileId != 0 {
+			first, seen := f.idPath[st.FileId]
+			switch {
+			case count[st.FileId] > 1, seen && first != rel:
+				e.Kind = vfs.Symlink
+			case !seen:
+				f.idPath[st.FileId], f.pathID[rel] = rel, st.FileId
+			}
+		}
+		if e.Kind == vfs.Symlink {
+			f.links[rel] = true
+		} else {
+			delete(f.links, rel)
+		}
+		out = append(out, e)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+func (f *shareFS) Open(name string) (vfs.Reader, error) {
+	var r *smbFile
+	err := f.do("open", name, func(sh *smb2.Share, full string, _ bool) error {
+		file, err := sh.Open(full)
+		if err != nil {
+			return err
+		}
+		r = &smbFile{f: f, name: name, file: file}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+func (f *shareFS) CreateTemp(dir, prefix string, perm fs.FileMode) (vfs.Writer, string, error) {
+	for range 10 {
+		var b [6]byte
+		rand.Read(b[:])
+		name := vfs.Join(dir, prefix+hex.EncodeToString(b[:])+".tmp")
+		var w *smbFile
+		err := f.do("create", name, func(sh *smb2.Share, full string, retried bool) error {
+			// FILE_CREATE: fails when the name exists (O_EXCL). The
+			// read-only attribute is never set on a file being written.
+			file, err := sh.OpenFile(full, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+			if err != nil {
+				return err
+			}
+			w = &smbFile{f: f, name: name, file: file}
+			return nil
+		})
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return nil, "", err
+		}
+		return w, name, nil
+	}
+	return nil, "", &fs.PathError{Op: "create", Path: f.display(dir), Err: errors.New("no unique temporary name after 10 attempts")}
+}
+
+// clearReadOnly clears the DOS read-only attribute of full when it is set.
+// Windows servers refuse to delete or replace read-only files.
+func clearReadOnly(sh *smb2.Share, full string) (cleared bool) {
+	fi, err := sh.Lstat(full)
+	if err != nil || fi.Sys().(*smb2.FileStat).FileAttributes&attrReadOnly == 0 {
+		return false
+	}
+	return sh.Chmod(full, 0o644) == nil
+}
+
+func (f *shareFS) Rename(oldname, newname string) error {
+	newFull, err := f.full("rename", newname)
+	if err != nil {
+		return err
+	}
+	return f.do("rename", oldname, func(sh *smb2.Share, oldFull string, retried bool) error {
+		err := sh.Rename(oldFull, newFull)
+		if errors.Is(err, fs.ErrPermission) && clearReadOnly(sh, newFull) {
+			err = sh.Rename(oldFull, newFull)
+		}
+		if retried && errors.Is(err, fs.ErrNotExist) {
+			// The first attempt may have succeeded before the connection
+			// broke.
+			if _, serr := sh.Lstat(oldFull); errors.Is(serr, fs.ErrNotExist) {
+				if _, serr := sh.Lstat(newFull); serr == nil {
+					return nil
+				}
+			}
+		}
+		return err
+	})
+}
+
+func (f *shareFS) Chtimes(name string, mtime time.Time) error {
+	return f.do("chtimes", name, func(sh *smb2.Share, full string, _ bool) error {
+		// A real access time, always: the zero time.Time sets garbage.
+		return sh.Chtimes(full, time.Now(), mtime)
+	})
+}
+
+func (f *shareFS) Mkdir(name string, perm fs.FileMode) error {
+	return f.do("mkdir", name, func(sh *smb2.Share, full string, _ bool) error {
+		err := sh.Mkdir(full, perm)
+		if errors.Is(err, fs.ErrExist) {
+			if fi, serr := sh.Lstat(full); serr == nil && fi.IsDir() {
+				return nil
+			}
+		}
+		return err
+	})
+}
+
+func (f *shareFS) MkdirAll(name string) error {
+	full, err := f.full("mkdir", name)
+	if err != nil {
+		return err
+	}
+	if full == "" {
+		return nil
+	}
+	return f.do("mkdir", name, func(sh *smb2.Share, _ string, _ bool) error {
+		if fi, err := sh.Lstat(full); err == nil {
+			if fi.IsDir() {
+				return nil
+			}
+			return &statusError{code: statusNotADirectory, err: errors.New("not a directory")}
+		}
+		elems := strings.Split(full, `\`)
+		for i := range elems {
+			p := strings.Join(elems[:i+1], `\`)
+			err := sh.Mkdir(p, 0o755)
+			if errors.Is(err, fs.ErrExist) {
+				if fi, serr := sh.Lstat(p); serr == nil && fi.IsDir() {
+					continue
+				}
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func (f *shareFS) Remove(name string) error {
+	if name == "" {
+		return &fs.PathError{Op: "remove", Path: f.display(name), Err: errors.New("refusing to remove the root of an SMB file system")}
+	}
+	f.mu.Lock()
+	link := f.links[name]
+	f.mu.Unlock()
+	if link {
+		// A server-side link looks like its target; deleting "it" could
+		// delete what it points to. Never.
+		return &fs.PathError{Op: "remove", Path: f.display(name), Err: ErrSymlinksUnsupported}
+	}
+	return f.do("remove", name, func(sh *smb2.Share, full string, retried bool) error {
+		// Share.Remove clears the read-only attribute and retries when
+		// the server refuses (Windows does, Samba does not).
+		err := sh.Remove(full)
+		if errors.Is(err, fs.ErrPermission) && clearReadOnly(sh, full) {
+			err = sh.Remove(full)
+		}
+		if retried && errors.Is(err, fs.ErrNotExist) {
+			return nil // the first attempt removed it before the connection broke
+		}
+		return err
+	})
+}
+
+func (f *shareFS) Symlink(target, name string) error {
+	return &fs.PathError{Op: "symlink", Path: f.display(name), Err: ErrSymlinksUnsupported}
+}
+
+func (f *shareFS) Readlink(name string) (string, error) {
+	return "", &fs.PathError{Op: "readlink", Path: f.display(name), Err: ErrSymlinksUnsupported}
+}
+
+// smbFile is an open file: a vfs.Reader or vfs.Writer.
+type smbFile struct {
+	f    *shareFS
+	name string
+	file *smb2.File
+	once sync.Once
+	cerr error
+}
+
+func (s *smbFile) Read(p []byte) (int, error) {
+	n, err := s.file.Read(p)
+	if err != nil && err != io.EOF {
+		err = s.f.wrap("read", s.name, err)
+	}
+	return n, err
+}
+
+func (s *smbFile) Write(p []byte) (int, error) {
+	n, err := s.file.Write(p)
+	return n, s.f.wrap("write", s.name, err)
+}
+
+func (s *smbFile) Sync() error { return s.f.wrap("sync", s.name, s.file.Sync()) }
+
+func (s *smbFile) Stat() (fs.FileInfo, error) {
+	fi, err := s.file.Stat()
+	if err != nil {
+		return nil, s.f.wrap("stat", s.name, err)
+	}
+	return fi, nil
+}
+
+func (s *smbFile) Close() error {
+	s.once.Do(func() { s.cerr = s.f.wrap("close", s.name, s.file.Close()) })
+	return s.cerr
+}

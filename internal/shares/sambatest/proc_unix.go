@@ -1,0 +1,20 @@
+//go:build unix
+
+package sambatest
+
+import "syscall"
+
+func newProcessGroup() *syscall.SysProcAttr { return &syscall.SysProcAttr{Setpgid: true} }
+
+func sig(kill bool) syscall.Signal {
+	if kill {
+		return syscall.SIGKILL
+	}
+	return syscall.SIGTERM
+}
+
+func signalGroup(pgid int, kill bool) { syscall.Kill(-pgid, sig(kill)) }
+
+func signalPid(pid int, kill bool) { syscall.Kill(pid, sig(kill)) }
+
+func alive(pid int) bool { return syscall.Kill(pid, 0) == nil }
