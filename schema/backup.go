@@ -265,6 +265,10 @@ func evalTyped(a *hcl.Attribute, ctx *hcl.EvalContext, ty cty.Type, diags *hcl.D
 	if d.HasErrors() {
 		return cty.NilVal, false
 	}
+	if d := rejectSecret(a, v); d != nil {
+		*diags = append(*diags, d)
+		return cty.NilVal, false
+	}
 	if v.IsNull() {
 		*diags = append(*diags, attrError(a, "Missing value for "+a.Name, fmt.Sprintf("%s must not be null.", a.Name)))
 		return cty.NilVal, false
@@ -340,6 +344,10 @@ func evalMaxDelete(a *hcl.Attribute, ctx *hcl.EvalContext, diags *hcl.Diagnostic
 	v, d := a.Expr.Value(ctx)
 	*diags = append(*diags, d...)
 	if d.HasErrors() || !v.IsWhollyKnown() || v.IsNull() {
+		return MaxDelete{}, false
+	}
+	if d := rejectSecret(a, v); d != nil {
+		*diags = append(*diags, d)
 		return MaxDelete{}, false
 	}
 	bad := func() (MaxDelete, bool) {

@@ -34,7 +34,17 @@ type Settings struct {
 	// StateFile is the absolute path of the state file.
 	StateFile string
 	// Engine is the default engine: "auto", "native" or "robocopy".
-	Engine    string
+	Engine string
+	// SecretsFile is the absolute path of the secrets file
+	// (robo.secrets.json in the configuration directory by default).
+	SecretsFile string
+	// SecretsFileRange is where secrets_file was set, or nil.
+	SecretsFileRange *hcl.Range
+	// Recipients are the age and SSH public keys new secret values are
+	// encrypted to, as written.
+	Recipients []string
+	// Identity is the configured identity file (absolute), or "".
+	Identity  string
 	DeclRange hcl.Range
 }
 

@@ -17,7 +17,7 @@ import (
 )
 
 // functions returns the functions available in expressions: the HCL
-// standard library plus env, hostname and file.
+// standard library plus env, hostname, file and secret.
 func functions(dir string, opts *Options) map[string]function.Function {
 	fns := map[string]function.Function{
 		"abs": stdlib.AbsoluteFunc, "ceil": stdlib.CeilFunc, "chomp": stdlib.ChompFunc,
@@ -55,6 +55,7 @@ func functions(dir string, opts *Options) map[string]function.Function {
 			return cty.NilVal, fmt.Errorf("environment variable %s is not set (give a default as env(%q, \"...\"))", name, name)
 		},
 	})
+	fns["secret"] = secretFunc(opts)
 	fns["hostname"] = function.New(&function.Spec{
 		Description: "Returns this host's name.",
 		Type:        function.StaticReturnType(cty.String),

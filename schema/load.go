@@ -25,6 +25,16 @@ type Options struct {
 	// GOOS is the operating system paths are resolved for (runtime.GOOS
 	// when empty); tests use it to check Windows paths on Linux.
 	GOOS string
+	// SecretExists reports whether the secrets file at path holds a secret
+	// named name, without decrypting anything. When it is set, every
+	// secret("name") must exist; nil skips the check.
+	SecretExists func(path, name string) (bool, error)
+	// CheckRecipient fully parses one of the robo block's recipients; nil
+	// checks the syntax only.
+	CheckRecipient func(recipient string) error
+
+	// secretRefs records the names secret() was called with.
+	secretRefs map[string]bool
 }
 
 func (o *Options) defaults() {
@@ -125,13 +135,15 @@ func Load(dir string, opts Options) (*Config, hcl.Diagnostics) {
 		}
 	}
 	diags = append(diags, checkOverlaps(cfg, &opts)...)
+	diags = append(diags, checkSecrets(cfg, ctx, &opts)...)
 	sort.SliceStable(cfg.Backups, func(i, j int) bool { return cfg.Backups[i].Name < cfg.Backups[j].Name })
 	return cfg, diags
 }
 
 func decodeRobo(blocks []*hcl.Block, ctx *hcl.EvalContext, cfg *Config, opts *Options) hcl.Diagnostics {
 	var diags hcl.Diagnostics
-	cfg.Settings = Settings{StateFile: filepath.Join(cfg.Dir, filepath.FromSlash(DefaultStateFile)), Engine: "auto"}
+	cfg.Settings = Settings{StateFile: filepath.Join(cfg.Dir, filepath.FromSlash(DefaultStateFile)), Engine: "auto",
+		SecretsFile: filepath.Join(cfg.Dir, DefaultSecretsFile)}
 	for i, b := range blocks {
 		if i > 0 {
 			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Duplicate robo block",
@@ -139,8 +151,10 @@ func decodeRobo(blocks []*hcl.Block, ctx *hcl.EvalContext, cfg *Config, opts *Op
 			continue
 		}
 		cfg.Settings.DeclRange = b.DefRange
-		content, d := b.Body.Content(&hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "state_file"}, {Name: "engine"}}})
+		content, d := b.Body.Content(&hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "state_file"}, {Name: "engine"},
+			{Name: "recipients"}, {Name: "identity"}, {Name: "secrets_file"}}})
 		diags = append(diags, d...)
+		diags = append(diags, decodeRoboSecrets(content.Attributes, ctx, cfg, opts)...)
 		if a, ok := content.Attributes["state_file"]; ok {
 			if s, ok := evalString(a, ctx, &diags); ok {
 				p, kind, err := NormalizePath(s, cfg.Dir, opts.goos())

@@ -25,7 +25,7 @@ func runValidate(e *env, args []string) error {
 			len(cfg.Schedules), pluralWord(len(cfg.Schedules), "schedule", "schedules"))
 		return nil
 	}
-	_, diags := schema.Load(e.dir, schema.Options{Vars: vars, LookupEnv: e.lookupEnv})
+	_, diags := schema.Load(e.dir, schemaOptions(e, vars))
 	out := validateJSON{FormatVersion: "1", Valid: !diags.HasErrors(), Diagnostics: []diagJSON{}}
 	for _, d := range diags {
 		dj := diagJSON{Summary: d.Summary, Detail: d.Detail, Severity: "error"}

@@ -34,7 +34,7 @@ func (v varFlags) Set(s string) error {
 // loadConfig loads the configuration directory and prints its diagnostics.
 // It fails when any diagnostic is an error.
 func loadConfig(e *env, vars varFlags) (*schema.Config, error) {
-	cfg, diags := schema.Load(e.dir, schema.Options{Vars: vars, LookupEnv: e.lookupEnv})
+	cfg, diags := schema.Load(e.dir, schemaOptions(e, vars))
 	if len(diags) > 0 {
 		printDiags(e.stderr, cfg.Files, diags)
 	}
