@@ -31,7 +31,10 @@ var backupSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 	{Name: "enabled"},
 	{Name: "engine"},
 	{Name: "schedule"},
-}}
+	{Name: "watch"},
+	{Name: "debounce"},
+	{Name: "rescan"},
+}, Blocks: []hcl.BlockHeaderSchema{{Type: "robocopy"}}}
 
 func decodeBackup(b *hcl.Block, ctx *hcl.EvalContext, cfg *Config, opts *Options) (*Backup, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
@@ -50,7 +53,7 @@ func decodeBackup(b *hcl.Block, ctx *hcl.EvalContext, cfg *Config, opts *Options
 	bk := &Backup{
 		Name: name, Mode: Mirror, CopyEmptyDirs: true, Symlinks: "skip", Threads: DefaultThreads,
 		Retries: DefaultRetries, RetryWait: DefaultRetryWait, MaxDelete: MaxDelete{Percent: true, Value: DefaultMaxDelete},
-		Enabled: true, DeclRange: b.DefRange, Ranges: map[string]hcl.Range{},
+		Enabled: true, Debounce: DefaultDebounce, Rescan: DefaultRescan, DeclRange: b.DefRange, Ranges: map[string]hcl.Range{},
 	}
 	attrs := content.Attributes
 	for n, a := range attrs {
@@ -113,6 +116,7 @@ func decodeBackup(b *hcl.Block, ctx *hcl.EvalContext, cfg *Config, opts *Options
 	boolAttr("copy_empty_dirs", &bk.CopyEmptyDirs)
 	boolAttr("exclude_older", &bk.ExcludeOlder)
 	boolAttr("enabled", &bk.Enabled)
+	boolAttr("watch", &bk.Watch)
 	durAttr := func(n string, out *time.Duration) {
 		if a, ok := attrs[n]; ok {
 			if v, ok := evalDuration(a, ctx, &diags); ok {
@@ -122,6 +126,8 @@ func decodeBackup(b *hcl.Block, ctx *hcl.EvalContext, cfg *Config, opts *Options
 	}
 	durAttr("time_tolerance", &bk.TimeTolerance)
 	durAttr("retry_wait", &bk.RetryWait)
+	durAttr("debounce", &bk.Debounce)
+	durAttr("rescan", &bk.Rescan)
 	limit := func(n string, v time.Duration, max, why string) {
 		if a, ok := attrs[n]; ok && v > mustDuration(max) {
 			diags = append(diags, attrError(a, "Invalid "+n, fmt.Sprintf("%s is at most %s: %s.", n, max, why)))
@@ -129,6 +135,10 @@ func decodeBackup(b *hcl.Block, ctx *hcl.EvalContext, cfg *Config, opts *Options
 	}
 	limit("time_tolerance", bk.TimeTolerance, "24h", "a wider window would hide real changes")
 	limit("retry_wait", bk.RetryWait, "1h", "a longer wait would hold the run up for hours")
+	limit("debounce", bk.Debounce, "24h", "changes would wait a day before they are backed up")
+	if a, ok := attrs["rescan"]; ok && bk.Rescan < time.Minute {
+		diags = append(diags, attrError(a, "Invalid rescan", "rescan is at least 1m: a full rescan more often would keep the disks busy."))
+	}
 	if a, ok := attrs["symlinks"]; ok {
 		if s, ok := evalString(a, ctx, &diags); ok && checkOneOf(a, s, []string{"skip", "copy"}, &diags) {
 			bk.Symlinks = s
@@ -136,14 +146,7 @@ func decodeBackup(b *hcl.Block, ctx *hcl.EvalContext, cfg *Config, opts *Options
 	}
 	intAttr := func(n string, lo, hi int, out *int) {
 		if a, ok := attrs[n]; ok {
-			if v, ok := evalTyped(a, ctx, cty.Number, &diags); ok {
-				var i int
-				if err := gocty.FromCtyValue(v, &i); err != nil || i < lo || i > hi {
-					diags = append(diags, attrError(a, "Invalid "+n, fmt.Sprintf("%s must be a whole number from %d to %d.", n, lo, hi)))
-					return
-				}
-				*out = i
-			}
+			evalInt(a, ctx, lo, hi, out, &diags)
 		}
 	}
 	intAttr("threads", 1, 128, &bk.Threads)
@@ -195,7 +198,22 @@ func decodeBackup(b *hcl.Block, ctx *hcl.EvalContext, cfg *Config, opts *Options
 				fmt.Sprintf("The destination %s contains this configuration directory %s (and its state): a mirror would delete them as extra files. Keep the configuration outside every destination.", bk.Destination, cfg.Dir)))
 		}
 	}
+	diags = append(diags, decodeRobocopyBlocks(content.Blocks, ctx, bk, opts)...)
 	return bk, diags
+}
+
+// evalInt evaluates a whole number within [lo, hi] into out.
+func evalInt(a *hcl.Attribute, ctx *hcl.EvalContext, lo, hi int, out *int, diags *hcl.Diagnostics) {
+	v, ok := evalTyped(a, ctx, cty.Number, diags)
+	if !ok {
+		return
+	}
+	var i int
+	if err := gocty.FromCtyValue(v, &i); err != nil || i < lo || i > hi {
+		*diags = append(*diags, attrError(a, "Invalid "+a.Name, fmt.Sprintf("%s must be a whole number from %d to %d.", a.Name, lo, hi)))
+		return
+	}
+	*out = i
 }
 
 func mustDuration(s string) time.Duration {

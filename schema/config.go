@@ -17,6 +17,7 @@ type Config struct {
 	Variables map[string]*Variable
 	Backups   []*Backup
 	Schedules map[string]*Schedule
+	Shares    map[string]*Share
 }
 
 // Backup returns the backup set with the given name, or nil.
@@ -44,8 +45,10 @@ type Settings struct {
 	// encrypted to, as written.
 	Recipients []string
 	// Identity is the configured identity file (absolute), or "".
-	Identity  string
-	DeclRange hcl.Range
+	Identity string
+	// MaxParallel is how many sets robo watch runs at once.
+	MaxParallel int
+	DeclRange   hcl.Range
 }
 
 // Variable is a variable block with its resolved value rendered as text.
@@ -97,10 +100,43 @@ type Backup struct {
 	// when one is named), or "".
 	Schedule     string
 	ScheduleName string
+	// Watch reapplies the set when its source changes (robo watch), after
+	// changes settle for Debounce, with a full rescan every Rescan.
+	Watch    bool
+	Debounce time.Duration
+	Rescan   time.Duration
+	// RobocopyArgs are the robocopy block's extra_args.
+	RobocopyArgs []string
 
 	DeclRange hcl.Range
 	// Ranges holds the source range of each attribute that was set.
 	Ranges map[string]hcl.Range
+}
+
+// Share is a share block: an SMB share root and the credentials to reach it.
+type Share struct {
+	Name string
+	// UNC is the normalized root, \\server\share or \\server\share\dir.
+	UNC      string
+	Username string
+	// Password refers to a secret; it is never a value.
+	Password SecretRef
+	// Port is the SMB port (0 means the default, 445).
+	Port      int
+	DeclRange hcl.Range
+}
+
+// ShareFor returns the share whose UNC root contains path (a normalized
+// UNC path), preferring the longest root, or nil.
+func (c *Config) ShareFor(path string) *Share {
+	var best *Share
+	pk := pathKey(path, UNCPath, "windows")
+	for _, s := range c.Shares {
+		if within(pk, pathKey(s.UNC, UNCPath, "windows")) && (best == nil || len(s.UNC) > len(best.UNC)) {
+			best = s
+		}
+	}
+	return best
 }
 
 // Schedule is a schedule block.
@@ -119,4 +155,7 @@ const (
 	DefaultRetryWait = 5 * time.Second
 	DefaultMaxDelete = 50 // percent
 	DefaultStateFile = ".robo/state.json"
+	DefaultDebounce  = 30 * time.Second
+	DefaultRescan    = time.Hour
+	DefaultParallel  = 2
 )

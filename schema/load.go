@@ -33,6 +33,10 @@ type Options struct {
 	// checks the syntax only.
 	CheckRecipient func(recipient string) error
 
+	// CheckRobocopyArgs vets a robocopy block's extra_args for a set with
+	// the given thread count; nil skips the check.
+	CheckRobocopyArgs func(args []string, threads int, mirror bool) []ArgProblem
+
 	// secretRefs records the names secret() was called with.
 	secretRefs map[string]bool
 }
@@ -53,6 +57,7 @@ var rootSchema = &hcl.BodySchema{
 		{Type: "locals"},
 		{Type: "backup", LabelNames: []string{"name"}},
 		{Type: "schedule", LabelNames: []string{"name"}},
+		{Type: "share", LabelNames: []string{"name"}},
 	},
 }
 
@@ -75,7 +80,7 @@ func Load(dir string, opts Options) (*Config, hcl.Diagnostics) {
 	if err != nil {
 		abs = dir
 	}
-	cfg := &Config{Dir: abs, Files: map[string]*hcl.File{}, Variables: map[string]*Variable{}, Schedules: map[string]*Schedule{}}
+	cfg := &Config{Dir: abs, Files: map[string]*hcl.File{}, Variables: map[string]*Variable{}, Schedules: map[string]*Schedule{}, Shares: map[string]*Share{}}
 	var diags hcl.Diagnostics
 	files, err := ConfigFiles(abs)
 	if err != nil {
@@ -121,6 +126,7 @@ func Load(dir string, opts Options) (*Config, hcl.Diagnostics) {
 		Variables: map[string]cty.Value{"var": cty.ObjectVal(vars)},
 		Functions: functions(abs, &opts),
 	}
+	diags = append(diags, decodeShares(byType["share"], ctx, cfg, &opts)...)
 	diags = append(diags, evalLocals(byType["locals"], ctx)...)
 
 	diags = append(diags, decodeRobo(byType["robo"], ctx, cfg, &opts)...)
@@ -142,7 +148,7 @@ func Load(dir string, opts Options) (*Config, hcl.Diagnostics) {
 
 func decodeRobo(blocks []*hcl.Block, ctx *hcl.EvalContext, cfg *Config, opts *Options) hcl.Diagnostics {
 	var diags hcl.Diagnostics
-	cfg.Settings = Settings{StateFile: filepath.Join(cfg.Dir, filepath.FromSlash(DefaultStateFile)), Engine: "auto",
+	cfg.Settings = Settings{StateFile: filepath.Join(cfg.Dir, filepath.FromSlash(DefaultStateFile)), Engine: "auto", MaxParallel: DefaultParallel,
 		SecretsFile: filepath.Join(cfg.Dir, DefaultSecretsFile)}
 	for i, b := range blocks {
 		if i > 0 {
@@ -151,7 +157,7 @@ func decodeRobo(blocks []*hcl.Block, ctx *hcl.EvalContext, cfg *Config, opts *Op
 			continue
 		}
 		cfg.Settings.DeclRange = b.DefRange
-		content, d := b.Body.Content(&hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "state_file"}, {Name: "engine"},
+		content, d := b.Body.Content(&hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "state_file"}, {Name: "engine"}, {Name: "max_parallel"},
 			{Name: "recipients"}, {Name: "identity"}, {Name: "secrets_file"}}})
 		diags = append(diags, d...)
 		diags = append(diags, decodeRoboSecrets(content.Attributes, ctx, cfg, opts)...)
@@ -179,6 +185,9 @@ func decodeRobo(blocks []*hcl.Block, ctx *hcl.EvalContext, cfg *Config, opts *Op
 					cfg.Settings.Engine = s
 				}
 			}
+		}
+		if a, ok := content.Attributes["max_parallel"]; ok {
+			evalInt(a, ctx, 1, 64, &cfg.Settings.MaxParallel, &diags)
 		}
 	}
 	return diags

@@ -5,9 +5,12 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/robo-backup/robo/internal/robocopy"
 	"time"
 )
 
@@ -16,6 +19,14 @@ func testOptions() Options {
 		GOOS:      "linux",
 		LookupEnv: func(string) (string, bool) { return "", false },
 		Hostname:  func() (string, error) { return "HOST01", nil },
+		CheckRobocopyArgs: func(args []string, threads int, mirror bool) []ArgProblem {
+			var out []ArgProblem
+			for _, p := range robocopy.ValidateForSet(args, threads, mirror) {
+				idx := slices.Index(args, p.Arg)
+				out = append(out, ArgProblem{Index: idx, Message: p.Arg + ": " + p.Message})
+			}
+			return out
+		},
 	}
 }
 

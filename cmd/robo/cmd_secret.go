@@ -19,10 +19,6 @@ import (
 // schemaOptions are the options every command loads the configuration
 // with: secret("name") must exist in the secrets file (checked by name,
 // without decrypting) and recipients must parse.
-func schemaOptions(e *env, vars varFlags) schema.Options {
-	return schema.Options{Vars: vars, LookupEnv: e.lookupEnv, SecretExists: secrets.Exists, CheckRecipient: secrets.CheckRecipient}
-}
-
 const secretUsage = "use keygen [-o FILE], set NAME, list, rm NAME or rekey [-identity FILE]"
 
 func runSecret(e *env, args []string) error {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/robo-backup/robo/internal/engine"
 	"github.com/robo-backup/robo/internal/engine/native"
 	"github.com/robo-backup/robo/internal/robocopy"
+	"github.com/robo-backup/robo/internal/secrets"
 	"github.com/robo-backup/robo/internal/state"
 	"github.com/robo-backup/robo/schema"
 )
@@ -29,6 +31,23 @@ func (v varFlags) Set(s string) error {
 	}
 	v[name] = value
 	return nil
+}
+
+// schemaOptions are the inputs of schema.Load: variables, the environment,
+// and the checks that live outside schema (secrets, robocopy arguments).
+func schemaOptions(e *env, vars varFlags) schema.Options {
+	return schema.Options{Vars: vars, LookupEnv: e.lookupEnv, SecretExists: secrets.Exists, CheckRecipient: secrets.CheckRecipient,
+		CheckRobocopyArgs: checkRobocopyArgs}
+}
+
+// checkRobocopyArgs adapts robocopy.ValidateExtraArgs to schema: each
+// problem names the position of the argument it concerns.
+func checkRobocopyArgs(args []string, threads int, mirror bool) []schema.ArgProblem {
+	var out []schema.ArgProblem
+	for _, p := range robocopy.ValidateForSet(args, threads, mirror) {
+		out = append(out, schema.ArgProblem{Index: slices.Index(args, p.Arg), Message: p.Arg + ": " + p.Message})
+	}
+	return out
 }
 
 // loadConfig loads the configuration directory and prints its diagnostics.

@@ -91,7 +91,7 @@ func SpecOf(b *schema.Backup) engine.Spec {
 		Name: b.Name, Source: b.Source, Destination: b.Destination, Mirror: b.Mode == schema.Mirror,
 		Include: b.Include, ExcludeFiles: b.ExcludeFiles, ExcludeDirs: b.ExcludeDirs, CopyEmptyDirs: b.CopyEmptyDirs,
 		ExcludeOlder: b.ExcludeOlder, TimeTolerance: b.TimeTolerance, CopySymlinks: b.Symlinks == "copy",
-		Threads: b.Threads, Retries: b.Retries, RetryWait: b.RetryWait,
+		Threads: b.Threads, Retries: b.Retries, RetryWait: b.RetryWait, RobocopyArgs: b.RobocopyArgs,
 	}
 }
 

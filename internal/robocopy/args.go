@@ -131,11 +131,8 @@ func BuildArgs(o Options) ([]string, error) {
 			}
 		}
 	}
-	for _, p := range ValidateExtraArgs(o.ExtraArgs, o.Threads) {
+	for _, p := range ValidateForSet(o.ExtraArgs, o.Threads, o.Mirror) {
 		errs = append(errs, p)
-	}
-	if o.Mirror && hasSwitch(o.ExtraArgs, "/XX") {
-		errs = append(errs, Problem{Arg: "/XX", Message: "/XX excludes extra files and directories, which silently turns mirroring (purge) off; drop /XX or turn mirror off"})
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)

@@ -116,6 +116,20 @@ func ValidateExtraArgs(args []string, threads int) []Problem {
 	return probs
 }
 
+// ValidateForSet is ValidateExtraArgs for a set that mirrors or not: with
+// a mirror, /XX would silently turn robo's purge off.
+func ValidateForSet(args []string, threads int, mirror bool) []Problem {
+	probs := ValidateExtraArgs(args, threads)
+	if mirror {
+		for _, a := range args {
+			if switchName(a) == "/XX" {
+				probs = append(probs, Problem{Arg: a, Message: "/XX excludes extra files and directories, which silently turns mirroring (purge) off; drop /XX or set mode = \"copy\""})
+			}
+		}
+	}
+	return probs
+}
+
 // switchName returns the upper-case switch of a ("/MT:16" -> "/MT"), or ""
 // when a is not a switch.
 func switchName(a string) string {

@@ -1,0 +1,106 @@
+package schema
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/gocty"
+)
+
+var shareSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
+	{Name: "unc", Required: true},
+	{Name: "username", Required: true},
+	{Name: "password", Required: true},
+	{Name: "port"},
+}}
+
+// decodeShares decodes every share block and makes share.NAME.unc available
+// to the expressions evaluated after it (locals, backups).
+func decodeShares(blocks []*hcl.Block, ctx *hcl.EvalContext, cfg *Config, opts *Options) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, b := range blocks {
+		name := b.Labels[0]
+		if !validName(name) || strings.ContainsAny(name, ".") {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid share name",
+				Detail: fmt.Sprintf("%q is not a valid share name: use letters, digits, '-' and '_', starting with a letter or digit.", name), Subject: &b.LabelRanges[0]})
+			continue
+		}
+		if prev, ok := cfg.Shares[name]; ok {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Duplicate share",
+				Detail: fmt.Sprintf("A share named %q was already declared at %s.", name, prev.DeclRange), Subject: &b.LabelRanges[0]})
+			continue
+		}
+		content, d := b.Body.Content(shareSchema)
+		diags = append(diags, d...)
+		sh := &Share{Name: name, DeclRange: b.DefRange}
+		if a, ok := content.Attributes["unc"]; ok {
+			if s, ok := evalString(a, ctx, &diags); ok {
+				p, kind, err := NormalizePath(s, cfg.Dir, "windows")
+				switch {
+				case err != nil:
+					diags = append(diags, attrError(a, "Invalid unc", err.Error()))
+				case kind != UNCPath:
+					diags = append(diags, attrError(a, "Invalid unc", fmt.Sprintf("%q is not a UNC path: write //server/share or \"\\\\\\\\server\\\\share\".", s)))
+				default:
+					sh.UNC = p
+				}
+			}
+		}
+		if a, ok := content.Attributes["username"]; ok {
+			if s, ok := evalString(a, ctx, &diags); ok {
+				if err := checkUsername(s); err != nil {
+					diags = append(diags, attrError(a, "Invalid username", err.Error()))
+				} else {
+					sh.Username = s
+				}
+			}
+		}
+		if a, ok := content.Attributes["password"]; ok {
+			if ref, ok := evalSecret(a, ctx, &diags); ok {
+				sh.Password = ref
+			}
+		}
+		if a, ok := content.Attributes["port"]; ok {
+			if v, ok := evalTyped(a, ctx, cty.Number, &diags); ok {
+				var p int
+				if err := gocty.FromCtyValue(v, &p); err != nil || p < 1 || p > 65535 {
+					diags = append(diags, attrError(a, "Invalid port", "port must be a whole number from 1 to 65535 (SMB's default is 445)."))
+				} else {
+					sh.Port = p
+				}
+			}
+		}
+		for _, other := range cfg.Shares {
+			if sh.UNC != "" && other.UNC != "" && strings.EqualFold(sh.UNC, other.UNC) {
+				diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Duplicate share root",
+					Detail: fmt.Sprintf("Share %q has the same UNC root as share %q (%s): robo could not tell which credentials to use.", name, other.Name, other.DeclRange), Subject: &b.LabelRanges[0]})
+			}
+		}
+		cfg.Shares[name] = sh
+	}
+	objs := map[string]cty.Value{}
+	for name, sh := range cfg.Shares {
+		objs[name] = cty.ObjectVal(map[string]cty.Value{"unc": cty.StringVal(sh.UNC), "name": cty.StringVal(name)})
+	}
+	ctx.Variables["share"] = cty.ObjectVal(objs)
+	return diags
+}
+
+// checkUsername accepts user, DOMAIN\user and user@domain.
+func checkUsername(s string) error {
+	if strings.TrimSpace(s) == "" {
+		return fmt.Errorf("the username is empty")
+	}
+	if strings.ContainsAny(s, "\x00\r\n/:*?\"<>|") {
+		return fmt.Errorf("%q contains a character a Windows account name cannot have", s)
+	}
+	if domain, user, ok := strings.Cut(s, `\`); ok && (domain == "" || user == "" || strings.Contains(user, `\`)) {
+		return fmt.Errorf("%q is not DOMAIN\\user", s)
+	}
+	if user, domain, ok := strings.Cut(s, "@"); ok && (user == "" || domain == "" || strings.Contains(s, `\`)) {
+		return fmt.Errorf("%q is not user@domain", s)
+	}
+	return nil
+}
