@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/robo-backup/robo/internal/apply"
 	"github.com/robo-backup/robo/internal/plan"
@@ -58,10 +57,8 @@ func runApply(e *env, args []string) error {
 			st = state.New()
 			st.RoboVersion = version
 		}
-		p, err = plan.Build(e.ctx, plan.Input{Config: cfg, State: st, Targets: pf.targets, Refresh: true,
-			AllowDeletes: pf.allowDeletes, Engines: newEngines(), RoboVersion: version, Now: time.Now()})
-		if err != nil {
-			return fatalf("%v", err)
+		if p, err = buildPlan(e.ctx, cfg, st, pf.targets, true, pf.allowDeletes, newEngines()); err != nil {
+			return err
 		}
 	}
 	if !pf.jsonOut {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"github.com/robo-backup/robo/internal/plan"
 	"github.com/robo-backup/robo/internal/state"
 	"github.com/robo-backup/robo/internal/views"
+	"github.com/robo-backup/robo/schema"
 )
 
 // targetFlags collects repeated -target NAME flags.
@@ -67,10 +69,9 @@ func runPlan(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	p, err := plan.Build(e.ctx, plan.Input{Config: cfg, State: st, Targets: pf.targets, Refresh: *refresh,
-		AllowDeletes: pf.allowDeletes, Engines: newEngines(), RoboVersion: version, Now: time.Now()})
+	p, err := buildPlan(e.ctx, cfg, st, pf.targets, *refresh, pf.allowDeletes, newEngines())
 	if err != nil {
-		return fatalf("%v", err)
+		return err
 	}
 	if err := views.NewPlanView(pf.jsonOut, e.stdout, pf.verbose).Plan(p); err != nil {
 		return err
@@ -90,6 +91,17 @@ func runPlan(e *env, args []string) error {
 		return exitErr(exitChanges)
 	}
 	return nil
+}
+
+// buildPlan is the one way commands plan: the whole configuration against
+// the state, through the engines each set asks for.
+func buildPlan(ctx context.Context, cfg *schema.Config, st *state.State, targets []string, refresh, allowDeletes bool, eng plan.Engines) (*plan.Plan, error) {
+	p, err := plan.Build(ctx, plan.Input{Config: cfg, State: st, Targets: targets, Refresh: refresh,
+		AllowDeletes: allowDeletes, Engines: eng, RoboVersion: version, Now: time.Now()})
+	if err != nil {
+		return nil, fatalf("%v", err)
+	}
+	return p, nil
 }
 
 // readOrCreateState reads the state; when there is none it creates one, so

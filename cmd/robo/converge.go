@@ -1,0 +1,44 @@
+package main
+
+import (
+	"context"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/robo-backup/robo/internal/apply"
+	"github.com/robo-backup/robo/internal/plan"
+	"github.com/robo-backup/robo/internal/state"
+	"github.com/robo-backup/robo/schema"
+)
+
+// converge plans and applies the targeted sets (all when targets is empty)
+// without asking, under the state lock: the unit of work of robo watch, and
+// the same path as robo apply -auto-approve. The state records every run.
+func converge(ctx context.Context, e *env, cfg *schema.Config, targets []string, operation string, lockTimeout time.Duration, log hclog.Logger) (*plan.Plan, *apply.Result, error) {
+	store, err := openStore(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	le := *e
+	le.ctx = ctx
+	lock, st, err := lockAndRead(&le, store, operation, lockTimeout)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer lock.Unlock()
+	if st == nil {
+		st = state.New()
+		st.RoboVersion = version
+	}
+	eng := newEngines()
+	p, err := buildPlan(ctx, cfg, st, targets, true, false, eng)
+	if err != nil {
+		return nil, nil, err
+	}
+	res, _, err := apply.Run(ctx, p, st, apply.Options{Store: store, Engines: eng, RoboVersion: version, Logger: log})
+	if err != nil {
+		return p, res, fatalf("%v", err)
+	}
+	return p, res, nil
+}
