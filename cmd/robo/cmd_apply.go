@@ -44,6 +44,8 @@ func runApply(e *env, args []string) error {
 		return err
 	}
 	defer lock.Unlock()
+	eng := newEngines(e, cfg, pf.identity)
+	defer eng.Close()
 	var p *plan.Plan
 	if planFile != "" {
 		if p, err = plan.Read(e.path(planFile)); err != nil {
@@ -57,7 +59,7 @@ func runApply(e *env, args []string) error {
 			st = state.New()
 			st.RoboVersion = version
 		}
-		if p, err = buildPlan(e.ctx, cfg, st, pf.targets, true, pf.allowDeletes, newEngines()); err != nil {
+		if p, err = buildPlan(e.ctx, cfg, st, pf.targets, true, pf.allowDeletes, eng); err != nil {
 			return err
 		}
 	}
@@ -81,7 +83,7 @@ func runApply(e *env, args []string) error {
 		}
 		e.printf("\n")
 	}
-	res, _, werr := apply.Run(e.ctx, p, st, apply.Options{Store: store, Engines: newEngines(), RoboVersion: version})
+	res, _, werr := apply.Run(e.ctx, p, st, apply.Options{Store: store, Engines: eng, RoboVersion: version})
 	if pf.jsonOut {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")

@@ -33,6 +33,7 @@ type planFlags struct {
 	jsonOut      bool
 	verbose      bool
 	allowDeletes bool
+	identity     string
 }
 
 func (p *planFlags) register(fs *flag.FlagSet) {
@@ -42,6 +43,7 @@ func (p *planFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&p.jsonOut, "json", false, "print machine-readable JSON")
 	fs.BoolVar(&p.verbose, "verbose", false, "list every file operation")
 	fs.BoolVar(&p.allowDeletes, "allow-deletes", false, "lift every set's max_delete limit for this run")
+	fs.StringVar(&p.identity, "identity", "", "age identity FILE that decrypts share passwords (default: ROBO_AGE_IDENTITY, robo { identity }, the per-OS default)")
 }
 
 func runPlan(e *env, args []string) error {
@@ -69,7 +71,9 @@ func runPlan(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	p, err := buildPlan(e.ctx, cfg, st, pf.targets, *refresh, pf.allowDeletes, newEngines())
+	eng := newEngines(e, cfg, pf.identity)
+	defer eng.Close()
+	p, err := buildPlan(e.ctx, cfg, st, pf.targets, *refresh, pf.allowDeletes, eng)
 	if err != nil {
 		return err
 	}

@@ -99,34 +99,64 @@ func lockAndRead(e *env, store *state.Store, operation string, timeout time.Dura
 	return lock, st, nil
 }
 
-// engines selects engines by configured name.
+// engines selects engines by configured name, and reaches shares for them.
 type engines struct {
 	native   *native.Engine
 	robocopy *robocopy.Engine // nil where robocopy.exe is not available
 	missing  error            // why robocopy is nil
+	access   *shareAccess
+	resolver *secretResolver
 }
 
-func newEngines() *engines {
-	rc, err := robocopy.New()
-	return &engines{native: native.New(), robocopy: rc, missing: err}
+// newEngines prepares the engines of one command. Share passwords are
+// decrypted (with the identity named by identityFlag, ROBO_AGE_IDENTITY,
+// the robo block or the per-OS default) only when a set first touches a
+// share. Close ends every connection.
+func newEngines(e *env, cfg *schema.Config, identityFlag string) *engines {
+	s := &engines{native: native.New()}
+	s.robocopy, s.missing = robocopy.New()
+	s.access = newShareAccess(e.ctx, cfg, func(ref schema.SecretRef) ([]byte, error) {
+		if s.resolver == nil {
+			r, err := newSecretResolver(e, cfg, identityFlag)
+			if err != nil {
+				return nil, err
+			}
+			s.resolver = r
+		}
+		return s.resolver.ResolveRef(ref)
+	})
+	s.native.Open = s.access.Open
+	return s
+}
+
+// Close ends share connections and wipes decrypted secrets.
+func (s *engines) Close() error {
+	err := s.access.Close()
+	if s.resolver != nil {
+		s.resolver.Wipe()
+	}
+	return err
 }
 
 // Select implements plan.Engines: "auto" is robocopy where robocopy.exe is
 // found (Windows), the native engine elsewhere.
 func (s *engines) Select(name string) (engine.Engine, error) {
+	var eng engine.Engine
 	switch name {
 	case "", "auto":
+		eng = s.native
 		if s.robocopy != nil {
-			return s.robocopy, nil
+			eng = s.robocopy
 		}
-		return s.native, nil
 	case "native":
-		return s.native, nil
+		eng = s.native
 	case "robocopy":
 		if s.robocopy == nil {
 			return nil, fmt.Errorf("the robocopy engine is not available: %v; set engine = \"native\" or \"auto\" to use robo's own engine", s.missing)
 		}
-		return s.robocopy, nil
+		eng = s.robocopy
+	default:
+		return nil, fmt.Errorf("unknown engine %q", name)
 	}
-	return nil, fmt.Errorf("unknown engine %q", name)
+	return sharedEngine{Engine: eng, access: s.access}, nil
 }

@@ -31,7 +31,8 @@ func converge(ctx context.Context, e *env, cfg *schema.Config, targets []string,
 		st = state.New()
 		st.RoboVersion = version
 	}
-	eng := newEngines()
+	eng := newEngines(&le, cfg, "")
+	defer eng.Close()
 	p, err := buildPlan(ctx, cfg, st, targets, true, false, eng)
 	if err != nil {
 		return nil, nil, err

@@ -67,6 +67,7 @@ func init() {
 		{"state", "Inspect or change the state (list, show, rm)", runState},
 		{"secret", "Manage age-encrypted secrets (keygen, set, list, rm, rekey)", runSecret},
 		{"robocopy", "Read robocopy logs (parse)", runRobocopy},
+		{"share", "Check that shares are reachable with their credentials (check)", runShare},
 		{"version", "Print the version", runVersion},
 	}
 }

@@ -34,9 +34,11 @@ func New() *Engine {
 	}
 }
 
+func isUNC(p string) bool { return strings.HasPrefix(p, `\\`) || strings.HasPrefix(p, "//") }
+
 // OpenLocal opens a local directory root.
 func OpenLocal(root string) (vfs.FS, error) {
-	if (strings.HasPrefix(root, `\\`) || strings.HasPrefix(root, "//")) && runtime.GOOS != "windows" {
+	if isUNC(root) && runtime.GOOS != "windows" {
 		return nil, fmt.Errorf("%s is a UNC path: on %s robo needs its own SMB client to reach it, which this build does not have yet", root, runtime.GOOS)
 	}
 	if !filepath.IsAbs(root) {

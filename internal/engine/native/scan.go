@@ -29,7 +29,9 @@ func (e *Engine) Scan(ctx context.Context, spec engine.Spec) (*engine.ScanResult
 	if err != nil {
 		return nil, fmt.Errorf("destination %s: %w", spec.Destination, err)
 	}
-	s := &scanner{ctx: ctx, spec: spec, rules: rules, src: src, dst: dst, fold: e.FoldCase, res: &engine.ScanResult{}}
+	// SMB shares compare names case-insensitively whatever the client OS.
+	fold := e.FoldCase || isUNC(spec.Source) || isUNC(spec.Destination)
+	s := &scanner{ctx: ctx, spec: spec, rules: rules, src: src, dst: dst, fold: fold, res: &engine.ScanResult{}}
 
 	root, err := src.Stat("")
 	if err != nil {
