@@ -39,11 +39,13 @@ func runApply(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	lock, st, err := lockAndRead(e, store, "apply", *lockTimeout)
+	e.startAudit(cfg)
+	e.record("apply.started", map[string]string{"targets": strings.Join(pf.targets, ","), "plan_file": planFile})
+	unlock, st, err := lockAndRead(e, store, "apply", *lockTimeout)
 	if err != nil {
 		return err
 	}
-	defer lock.Unlock()
+	defer unlock()
 	eng := newEngines(e, cfg, pf.identity)
 	defer eng.Close()
 	var p *plan.Plan
@@ -84,6 +86,7 @@ func runApply(e *env, args []string) error {
 		e.printf("\n")
 	}
 	res, _, werr := apply.Run(e.ctx, p, st, apply.Options{Store: store, Engines: eng, RoboVersion: version})
+	e.record("apply.finished", applyFields(res, werr))
 	if pf.jsonOut {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
@@ -105,6 +108,19 @@ func runApply(e *env, args []string) error {
 		return exitErr(exitError)
 	}
 	return nil
+}
+
+// applyFields summarizes an apply for the audit trail.
+func applyFields(res *apply.Result, werr error) map[string]string {
+	m := map[string]string{}
+	for _, s := range res.Sets {
+		m[s.Name] = s.Outcome
+	}
+	f := map[string]string{"ok": fmt.Sprint(res.OK() && werr == nil), "sets": outcomes(m)}
+	if werr != nil {
+		f["error"] = werr.Error()
+	}
+	return f
 }
 
 func confirm(e *env) bool {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"strings"
 	"time"
 
@@ -67,16 +68,20 @@ func runPlan(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	e.startAudit(cfg)
 	st, err := readOrCreateState(e, store)
 	if err != nil {
 		return err
 	}
 	eng := newEngines(e, cfg, pf.identity)
 	defer eng.Close()
+	e.record("plan.started", map[string]string{"targets": strings.Join(pf.targets, ","), "refresh": fmt.Sprint(*refresh)})
 	p, err := buildPlan(e.ctx, cfg, st, pf.targets, *refresh, pf.allowDeletes, eng)
 	if err != nil {
+		e.record("plan.finished", map[string]string{"outcome": "error", "error": err.Error()})
 		return err
 	}
+	e.record("plan.finished", map[string]string{"outcome": planOutcome(p), "sets": setActions(p)})
 	if err := views.NewPlanView(pf.jsonOut, e.stdout, pf.verbose).Plan(p); err != nil {
 		return err
 	}
@@ -95,6 +100,29 @@ func runPlan(e *env, args []string) error {
 		return exitErr(exitChanges)
 	}
 	return nil
+}
+
+// planOutcome summarizes a plan for the audit trail.
+func planOutcome(p *plan.Plan) string {
+	switch {
+	case p.Failed():
+		return "refused or failed"
+	case p.HasChanges():
+		return "changes"
+	}
+	return "no changes"
+}
+
+// setActions renders "name=action,..." for the audit trail.
+func setActions(p *plan.Plan) string {
+	m := map[string]string{}
+	for _, s := range p.Sets {
+		m[s.Name] = string(s.Action)
+		if s.Failed() {
+			m[s.Name] += "(refused)"
+		}
+	}
+	return outcomes(m)
 }
 
 // buildPlan is the one way commands plan: the whole configuration against

@@ -179,6 +179,8 @@ func runSecretSet(e *env, args []string) error {
 	if err := f.Save(); err != nil {
 		return fatalf("%v", err)
 	}
+	e.startAudit(cfg)
+	e.record("secret.set", map[string]string{"name": name, "recipients": fmt.Sprint(len(rs))})
 	verb := "Added"
 	if existed {
 		verb = "Replaced"
@@ -293,6 +295,8 @@ func runSecretRm(e *env, args []string) error {
 	if err := f.Save(); err != nil {
 		return fatalf("%v", err)
 	}
+	e.startAudit(cfg)
+	e.record("secret.removed", map[string]string{"name": name})
 	e.printf("Removed secret %q from %s.\n", name, shown(cfg, f))
 	return nil
 }
@@ -331,6 +335,8 @@ func runSecretRekey(e *env, args []string) error {
 	if err := f.Save(); err != nil {
 		return fatalf("%v", err)
 	}
+	e.startAudit(cfg)
+	e.record("secret.rekeyed", map[string]string{"secrets": fmt.Sprint(n), "recipients": fmt.Sprint(len(rs))})
 	e.printf("Re-encrypted %d %s in %s to %d %s.\n", n, pluralWord(n, "secret", "secrets"), shown(cfg, f), len(rs), pluralWord(len(rs), "recipient", "recipients"))
 	return nil
 }

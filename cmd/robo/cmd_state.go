@@ -8,6 +8,7 @@ import (
 
 	"github.com/robo-backup/robo/internal/state"
 	"github.com/robo-backup/robo/internal/views"
+	"github.com/robo-backup/robo/schema"
 )
 
 func runState(e *env, args []string) error {
@@ -26,12 +27,13 @@ func runState(e *env, args []string) error {
 }
 
 // stateStore finds the state file through the configuration's robo block.
-func stateStore(e *env, vars varFlags) (*state.Store, error) {
+func stateStore(e *env, vars varFlags) (*schema.Config, *state.Store, error) {
 	cfg, err := loadConfig(e, vars)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return openStore(cfg)
+	store, err := openStore(cfg)
+	return cfg, store, err
 }
 
 func runStateList(e *env, args []string) error {
@@ -42,7 +44,7 @@ func runStateList(e *env, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	store, err := stateStore(e, vars)
+	_, store, err := stateStore(e, vars)
 	if err != nil {
 		return err
 	}
@@ -86,7 +88,7 @@ func runStateShow(e *env, args []string) error {
 	if fs.NArg() != 1 {
 		return fatalf("robo state show takes one backup set name")
 	}
-	store, err := stateStore(e, vars)
+	_, store, err := stateStore(e, vars)
 	if err != nil {
 		return err
 	}
@@ -112,15 +114,16 @@ func runStateRm(e *env, args []string) error {
 	if fs.NArg() == 0 {
 		return fatalf("robo state rm takes one or more backup set names")
 	}
-	store, err := stateStore(e, vars)
+	cfg, store, err := stateStore(e, vars)
 	if err != nil {
 		return err
 	}
-	lock, st, err := lockAndRead(e, store, "state rm", *lockTimeout)
+	e.startAudit(cfg)
+	unlock, st, err := lockAndRead(e, store, "state rm", *lockTimeout)
 	if err != nil {
 		return err
 	}
-	defer lock.Unlock()
+	defer unlock()
 	for _, name := range fs.Args() {
 		if st == nil || st.Sets[name] == nil {
 			return fatalf("the state has no backup set named %q; nothing was removed", name)
@@ -135,6 +138,7 @@ func runStateRm(e *env, args []string) error {
 		return fatalf("%v", err)
 	}
 	for _, s := range removed {
+		e.record("state.removed", map[string]string{"set": s.Name, "destination": s.Destination})
 		e.printf("Removed %s from the state. Its destination %s was not touched.\n", s.Name, s.Destination)
 	}
 	return nil

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -85,18 +86,26 @@ func openStore(cfg *schema.Config) (*state.Store, error) {
 }
 
 // lockAndRead takes the state lock for operation (waiting up to timeout)
-// and reads the state under it. The caller unlocks.
-func lockAndRead(e *env, store *state.Store, operation string, timeout time.Duration) (*state.Lock, *state.State, error) {
+// and reads the state under it. The caller calls unlock.
+func lockAndRead(e *env, store *state.Store, operation string, timeout time.Duration) (unlock func(), st *state.State, err error) {
 	lock, err := store.Lock(e.ctx, state.CurrentLockInfo(operation), timeout)
 	if err != nil {
+		var le *state.LockedError
+		if errors.As(err, &le) {
+			e.record("state.lock_refused", map[string]string{"operation": operation, "holder": fmt.Sprint(le.Holder)})
+		}
 		return nil, nil, lockError(err, true)
 	}
-	st, err := store.Read()
-	if err != nil {
+	e.record("state.locked", map[string]string{"operation": operation})
+	unlock = func() {
 		lock.Unlock()
+		e.record("state.unlocked", map[string]string{"operation": operation})
+	}
+	if st, err = store.Read(); err != nil {
+		unlock()
 		return nil, nil, fatalf("%v", err)
 	}
-	return lock, st, nil
+	return unlock, st, nil
 }
 
 // engines selects engines by configured name, and reaches shares for them.
@@ -123,8 +132,13 @@ func newEngines(e *env, cfg *schema.Config, identityFlag string) *engines {
 			}
 			s.resolver = r
 		}
-		return s.resolver.ResolveRef(ref)
+		b, err := s.resolver.ResolveRef(ref)
+		if err == nil {
+			e.record("secret.decrypted", map[string]string{"name": ref.Name})
+		}
+		return b, err
 	})
+	s.access.record = e.record
 	s.native.Open = s.access.Open
 	return s
 }

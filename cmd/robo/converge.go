@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -22,11 +23,11 @@ func converge(ctx context.Context, e *env, cfg *schema.Config, targets []string,
 	}
 	le := *e
 	le.ctx = ctx
-	lock, st, err := lockAndRead(&le, store, operation, lockTimeout)
+	unlock, st, err := lockAndRead(&le, store, operation, lockTimeout)
 	if err != nil {
 		return nil, nil, err
 	}
-	defer lock.Unlock()
+	defer unlock()
 	if st == nil {
 		st = state.New()
 		st.RoboVersion = version
@@ -37,7 +38,9 @@ func converge(ctx context.Context, e *env, cfg *schema.Config, targets []string,
 	if err != nil {
 		return nil, nil, err
 	}
+	e.record("apply.started", map[string]string{"targets": strings.Join(targets, ","), "operation": operation})
 	res, _, err := apply.Run(ctx, p, st, apply.Options{Store: store, Engines: eng, RoboVersion: version, Logger: log})
+	e.record("apply.finished", applyFields(res, err))
 	if err != nil {
 		return p, res, fatalf("%v", err)
 	}

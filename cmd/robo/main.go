@@ -16,6 +16,8 @@ import (
 	"syscall"
 
 	"golang.org/x/term"
+
+	"github.com/robo-backup/robo/internal/audit"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -42,6 +44,7 @@ type env struct {
 	dir         string
 	lookupEnv   func(string) (string, bool)
 	ctx         context.Context
+	audit       *audit.Log // the configuration's audit trail, once opened
 }
 
 func newEnv() *env {
@@ -68,6 +71,7 @@ func init() {
 		{"secret", "Manage age-encrypted secrets (keygen, set, list, rm, rekey)", runSecret},
 		{"robocopy", "Read robocopy logs (parse)", runRobocopy},
 		{"share", "Check that shares are reachable with their credentials (check)", runShare},
+		{"audit", "Verify the tamper-evident audit trail (verify)", runAudit},
 		{"version", "Print the version", runVersion},
 	}
 }

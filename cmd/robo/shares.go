@@ -27,6 +27,10 @@ type shareAccess struct {
 	pools    map[string]*shares.Pool // share name -> pool (SMB2 client)
 	connects map[string]func() error // share name -> disconnect (Windows)
 	failed   map[string]error
+	// disconnectAudit lists the SMB2 connections to report at Close.
+	disconnectAudit []map[string]string
+	// record writes an audit event (server, share, user; never a password).
+	record func(event string, fields map[string]string)
 }
 
 func newShareAccess(ctx context.Context, cfg *schema.Config, resolve func(schema.SecretRef) ([]byte, error)) *shareAccess {
@@ -103,18 +107,50 @@ func (s *shareAccess) ensure(root string) error {
 		s.failed[sh.Name] = err
 		return err
 	}
+	fields := map[string]string{"share": sh.Name, "server": unc.Server, "share_name": unc.Share, "user": creds.Name()}
 	if runtime.GOOS == "windows" {
 		disconnect, err := shares.Connect(s.ctx, unc, creds)
 		creds.Wipe()
 		if err != nil {
 			s.failed[sh.Name] = err
+			s.audit("share.connect_failed", fields, err)
 			return err
 		}
-		s.connects[sh.Name] = disconnect
+		s.audit("share.connected", fields, nil)
+		s.connects[sh.Name] = func() error {
+			err := disconnect()
+			s.audit("share.disconnected", fields, err)
+			return err
+		}
 		return nil
 	}
-	s.pools[sh.Name] = shares.NewPool(s.ctx, shares.Options{}, shares.Mount{Name: sh.Name, UNC: unc, Port: sh.Port, Credentials: creds})
+	pool := shares.NewPool(s.ctx, shares.Options{}, shares.Mount{Name: sh.Name, UNC: unc, Port: sh.Port, Credentials: creds})
+	// The SMB2 client dials on first use: dial now, so the outcome is known
+	// (and audited) here.
+	if _, err := pool.Open(sh.UNC); err != nil {
+		pool.Close()
+		s.failed[sh.Name] = err
+		s.audit("share.connect_failed", fields, err)
+		return err
+	}
+	s.audit("share.connected", fields, nil)
+	s.pools[sh.Name] = pool
+	s.disconnectAudit = append(s.disconnectAudit, fields)
 	return nil
+}
+
+func (s *shareAccess) audit(event string, fields map[string]string, err error) {
+	if s.record == nil {
+		return
+	}
+	f := map[string]string{}
+	for k, v := range fields {
+		f[k] = v
+	}
+	if err != nil {
+		f["error"] = err.Error()
+	}
+	s.record(event, f)
 }
 
 // Close ends every connection this command made.
@@ -126,6 +162,10 @@ func (s *shareAccess) Close() error {
 		errs = append(errs, p.Close())
 		delete(s.pools, name)
 	}
+	for _, f := range s.disconnectAudit {
+		s.audit("share.disconnected", f, nil)
+	}
+	s.disconnectAudit = nil
 	for name, disconnect := range s.connects {
 		errs = append(errs, disconnect())
 		delete(s.connects, name)

@@ -114,6 +114,17 @@ backup "down" {
 	if code != exitOK || !strings.Contains(out3, "nas") || strings.Count(out3, "ok") < 3 {
 		t.Fatalf("share check: exit %d\n%s", code, out3)
 	}
+	// Every connection is an audit event naming server, share and user.
+	trail, err := os.ReadFile(filepath.Join(conf, ".robo", "audit.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"event":"share.connected","user":`, `"server":"127.0.0.1","share":"nas","share_name":"data","user":"WORKGROUP\\` + srv.User + `"`,
+		`"event":"share.disconnected"`, `"event":"secret.decrypted"`, `"name":"nas"`} {
+		if !bytes.Contains(trail, []byte(want)) {
+			t.Errorf("audit trail lacks %s", want)
+		}
+	}
 	// The canary: the share password is in no output and no file robo wrote.
 	all := out + out2 + out3
 	if strings.Contains(all, srv.Password) {
