@@ -124,6 +124,10 @@ type engines struct {
 func newEngines(e *env, cfg *schema.Config, identityFlag string) *engines {
 	s := &engines{native: native.New()}
 	s.robocopy, s.missing = robocopy.New()
+	if s.robocopy != nil && filepath.IsAbs(cfg.Settings.StateFile) {
+		// Each real run's raw log is kept as the run log.
+		s.robocopy.LogDir = filepath.Join(filepath.Dir(cfg.Settings.StateFile), "logs")
+	}
 	s.access = newShareAccess(e.ctx, cfg, func(ref schema.SecretRef) ([]byte, error) {
 		if s.resolver == nil {
 			r, err := newSecretResolver(e, cfg, identityFlag)

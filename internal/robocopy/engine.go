@@ -25,8 +25,9 @@ import (
 type Engine struct {
 	// Exe is the path of robocopy.exe.
 	Exe string
-	// LogDir, when set, keeps each run's raw UTF-16 log there; otherwise the
-	// log is written to a temporary file and removed after parsing.
+	// LogDir, when set, keeps each real run's raw UTF-16 log there (the
+	// set's run log, readable with robo robocopy parse); /L listings and,
+	// without LogDir, every log go to a temporary file removed after parsing.
 	LogDir string
 	// Run executes robocopy; tests may replace it. It returns the exit code.
 	Run func(ctx context.Context, exe string, args []string) (code int, output []byte, err error)
@@ -122,11 +123,13 @@ func (e *Engine) Scan(ctx context.Context, spec engine.Spec) (*engine.ScanResult
 
 // exec runs robocopy with a UTF-16 log and parses it.
 func (e *Engine) exec(ctx context.Context, o Options, what string) (*Job, ExitCode, error) {
-	dir := e.LogDir
-	if dir == "" {
-		dir = os.TempDir()
-	} else if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, 0, err
+	keep := e.LogDir != "" && !o.ListOnly
+	dir := os.TempDir()
+	if keep {
+		dir = e.LogDir
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, 0, err
+		}
 	}
 	f, err := os.CreateTemp(dir, "robocopy-"+what+"-*.log")
 	if err != nil {
@@ -134,7 +137,7 @@ func (e *Engine) exec(ctx context.Context, o Options, what string) (*Job, ExitCo
 	}
 	logPath := f.Name()
 	f.Close()
-	if e.LogDir == "" {
+	if !keep {
 		defer os.Remove(logPath)
 	}
 	o.UnilogPath = logPath
