@@ -34,7 +34,15 @@ var backupSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 	{Name: "watch"},
 	{Name: "debounce"},
 	{Name: "rescan"},
-}, Blocks: []hcl.BlockHeaderSchema{{Type: "robocopy"}}}
+	// Hooks and health (decoded in hooks.go).
+	{Name: "before"},
+	{Name: "after"},
+	{Name: "on_failure"},
+	{Name: "hook_timeout"},
+	{Name: "alert_after"},
+	// Data safety (decoded in versions.go).
+	{Name: "verify_after_apply"},
+}, Blocks: []hcl.BlockHeaderSchema{{Type: "robocopy"}, {Type: "versions"}}}
 
 func decodeBackup(b *hcl.Block, ctx *hcl.EvalContext, cfg *Config, opts *Options) (*Backup, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
@@ -198,7 +206,9 @@ func decodeBackup(b *hcl.Block, ctx *hcl.EvalContext, cfg *Config, opts *Options
 				fmt.Sprintf("The destination %s contains this configuration directory %s (and its state): a mirror would delete them as extra files. Keep the configuration outside every destination.", bk.Destination, cfg.Dir)))
 		}
 	}
-	diags = append(diags, decodeRobocopyBlocks(content.Blocks, ctx, bk, opts)...)
+	diags = append(diags, decodeRobocopyBlocks(content.Blocks.OfType("robocopy"), ctx, bk, opts)...)
+	diags = append(diags, decodeHooks(attrs, ctx, bk)...)
+	diags = append(diags, decodeVersions(content.Blocks.OfType("versions"), attrs, ctx, bk)...)
 	return bk, diags
 }
 

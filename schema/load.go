@@ -58,6 +58,7 @@ var rootSchema = &hcl.BodySchema{
 		{Type: "backup", LabelNames: []string{"name"}},
 		{Type: "schedule", LabelNames: []string{"name"}},
 		{Type: "share", LabelNames: []string{"name"}},
+		{Type: "notify", LabelNames: []string{"name"}},
 	},
 }
 
@@ -140,6 +141,7 @@ func Load(dir string, opts Options) (*Config, hcl.Diagnostics) {
 			cfg.Backups = append(cfg.Backups, bk)
 		}
 	}
+	diags = append(diags, decodeNotifiers(byType["notify"], ctx, cfg)...)
 	diags = append(diags, checkOverlaps(cfg, &opts)...)
 	diags = append(diags, checkSecrets(cfg, ctx, &opts)...)
 	sort.SliceStable(cfg.Backups, func(i, j int) bool { return cfg.Backups[i].Name < cfg.Backups[j].Name })
