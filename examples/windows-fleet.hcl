@@ -15,6 +15,19 @@ locals {
 robo {
   state_file = "C:/ProgramData/robo/state.json"
   engine     = "auto" # robocopy.exe on Windows
+  # Public keys of the hosts and admins that may read the secrets in
+  # robo.secrets.json (robo secret keygen prints one per host).
+  recipients = [
+    "age1rgufemucv755rz859398x4qlura7eg52jd4nua087pd3gv0ap44q8l290l", # backup admins
+  ]
+}
+
+# The NAS, declared once: sets whose paths lie under //nas01.corp.example/backups
+# use these credentials (a temporary deviceless connection on Windows).
+share "nas" {
+  unc      = var.nas
+  username = "CORP\\svc-backup"
+  password = secret("nas") # age ciphertext in robo.secrets.json; never in git as plain text
 }
 
 schedule "nightly" {
@@ -49,4 +62,7 @@ backup "finance" {
   exclude_older  = true
   time_tolerance = "2s"
   schedule       = "hourly"
+  robocopy {
+    extra_args = ["/COMPRESS"] # SMB compression on the wire (Windows 10 1809+)
+  }
 }
