@@ -29,8 +29,10 @@ type Engine struct {
 	// set's run log, readable with robo robocopy parse); /L listings and,
 	// without LogDir, every log go to a temporary file removed after parsing.
 	LogDir string
-	// Run executes robocopy; tests may replace it. It returns the exit code.
-	Run func(ctx context.Context, exe string, args []string) (code int, output []byte, err error)
+	// Run executes robocopy; tests may replace it. It returns the exit code
+	// and the tail of the console output, and calls onLine (when not nil)
+	// with each console line as robocopy prints it.
+	Run func(ctx context.Context, exe string, args []string, onLine func(string)) (code int, output []byte, err error)
 }
 
 var _ engine.Engine = (*Engine)(nil)
@@ -101,7 +103,7 @@ func (e *Engine) Scan(ctx context.Context, spec engine.Spec) (*engine.ScanResult
 	}
 	o, _ := OptionsFor(spec)
 	o.ListOnly = true
-	job, code, err := e.exec(ctx, o, "list")
+	job, code, err := e.exec(ctx, o, "list", nil)
 	if err != nil {
 		return nil, err
 	}
@@ -122,7 +124,7 @@ func (e *Engine) Scan(ctx context.Context, spec engine.Spec) (*engine.ScanResult
 }
 
 // exec runs robocopy with a UTF-16 log and parses it.
-func (e *Engine) exec(ctx context.Context, o Options, what string) (*Job, ExitCode, error) {
+func (e *Engine) exec(ctx context.Context, o Options, what string, onLine func(string)) (*Job, ExitCode, error) {
 	keep := e.LogDir != "" && !o.ListOnly
 	dir := os.TempDir()
 	if keep {
@@ -149,7 +151,7 @@ func (e *Engine) exec(ctx context.Context, o Options, what string) (*Job, ExitCo
 	if run == nil {
 		run = runExe
 	}
-	code, out, err := run(ctx, e.Exe, args)
+	code, out, err := run(ctx, e.Exe, args, onLine)
 	if err != nil {
 		return nil, 0, fmt.Errorf("run robocopy: %w", err)
 	}
@@ -185,11 +187,11 @@ func fatalError(job *Job, code ExitCode) error {
 }
 
 // runExe runs robocopy without a shell; each argument is passed as is.
-func runExe(ctx context.Context, exe string, args []string) (int, []byte, error) {
+func runExe(ctx context.Context, exe string, args []string, onLine func(string)) (int, []byte, error) {
 	cmd := exec.CommandContext(ctx, exe, args...)
 	var out limitedBuffer
 	out.max = 1 << 16
-	cmd.Stdout = &out
+	cmd.Stdout = &lineWriter{w: &out, onLine: onLine}
 	cmd.Stderr = &out
 	err := cmd.Run()
 	var ee *exec.ExitError
@@ -200,6 +202,69 @@ func runExe(ctx context.Context, exe string, args []string) (int, []byte, error)
 		return 0, out.Bytes(), err
 	}
 	return 0, out.Bytes(), nil
+}
+
+// lineWriter passes writes through and calls onLine for each complete
+// line (CR or LF ended; robocopy's console uses both).
+type lineWriter struct {
+	w      io.Writer
+	onLine func(string)
+	buf    []byte
+}
+
+func (l *lineWriter) Write(p []byte) (int, error) {
+	if l.onLine != nil {
+		for _, b := range p {
+			if b == '\n' || b == '\r' {
+				if len(l.buf) > 0 {
+					l.onLine(string(l.buf))
+					l.buf = l.buf[:0]
+				}
+				continue
+			}
+			if len(l.buf) < 1<<16 {
+				l.buf = append(l.buf, b)
+			}
+		}
+	}
+	return l.w.Write(p)
+}
+
+// progress turns console file lines into progress events: each copied
+// file, as robocopy reports it, with its size.
+func progress(rep engine.Reporter, spec engine.Spec) func(string) {
+	return func(line string) {
+		f, ok := parseFileTab(line)
+		if !ok {
+			return
+		}
+		var c engine.Change
+		switch f.Class {
+		case "New File":
+			c = engine.Change{Action: engine.Create, Class: engine.New}
+		case "Newer":
+			c = engine.Change{Action: engine.Update, Class: engine.Newer}
+		case "Older":
+			c = engine.Change{Action: engine.Update, Class: engine.Older}
+		case "Changed":
+			c = engine.Change{Action: engine.Update, Class: engine.Changed}
+		case "*EXTRA File":
+			if !spec.Mirror {
+				return
+			}
+			c = engine.Change{Action: engine.Delete, Class: engine.Extra}
+		default:
+			return
+		}
+		c.Kind, c.Size = engine.KindFile, max(f.Size, 0)
+		c.Path = f.Path
+		if rel, ok := relPath(spec.Source, f.Path); ok {
+			c.Path = rel
+		} else if rel, ok := relPath(spec.Destination, f.Path); ok {
+			c.Path = rel
+		}
+		rep.Report(engine.Event{Change: &c, Bytes: c.Size, Done: true})
+	}
 }
 
 // limitedBuffer keeps the last max bytes written.
@@ -403,7 +468,10 @@ func (e *Engine) Apply(ctx context.Context, job engine.Job, rep engine.Reporter)
 		}
 	}
 	o, warns := OptionsFor(job.Spec)
-	j, code, err := e.exec(ctx, o, "run")
+	if rep == nil {
+		rep = engine.Discard
+	}
+	j, code, err := e.exec(ctx, o, "run", progress(rep, job.Spec))
 	if err != nil {
 		return nil, err
 	}
@@ -419,9 +487,6 @@ func (e *Engine) Apply(ctx context.Context, job engine.Job, rep engine.Reporter)
 		res.Warnings = append(res.Warnings, fmt.Sprintf("robocopy copied %d files, the plan listed %d: the source changed since the plan", copied, want))
 	}
 	res.Duration = time.Since(start)
-	if rep != nil {
-		rep.Report(engine.Event{Done: true, Bytes: res.BytesCopied})
-	}
 	return res, nil
 }
 

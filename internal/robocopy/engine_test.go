@@ -1,6 +1,8 @@
 package robocopy
 
 import (
+	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -150,5 +152,38 @@ func TestRelPath(t *testing.T) {
 		if got != c.want {
 			t.Errorf("relPath(%q, %q) = %q, want %q", c.root, c.p, got, c.want)
 		}
+	}
+}
+
+type events struct{ got []engine.Event }
+
+func (e *events) Report(ev engine.Event) { e.got = append(e.got, ev) }
+
+// Console lines from a real /FP run (sample 10's layout: full paths, CR
+// progress) become progress events as robocopy prints them.
+func TestProgressFromConsoleLines(t *testing.T) {
+	var rec events
+	var sink bytes.Buffer
+	w := &lineWriter{w: &sink, onLine: progress(&rec, engine.Spec{Source: `C:\src`, Destination: `D:\dst`, Mirror: true})}
+	console := "\t                   3\tC:\\src\\\r\n" +
+		"\t    New File  \t\t    1024\tC:\\src\\a.txt\r100%  \r\n" +
+		"\t    Newer     \t\t     512\tC:\\src\\sub\\b.txt\r\n" +
+		"\t  *EXTRA File \t\t      10\tD:\\dst\\old.txt\r\n" +
+		"  Total    Copied\r\n"
+	for _, chunk := range []string{console[:17], console[17:40], console[40:]} {
+		if _, err := w.Write([]byte(chunk)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if sink.String() != console {
+		t.Fatal("output not passed through")
+	}
+	var got []string
+	for _, ev := range rec.got {
+		got = append(got, fmt.Sprintf("%s %s %d", ev.Change.Action, ev.Change.Path, ev.Bytes))
+	}
+	want := "create a.txt 1024|update sub/b.txt 512|delete old.txt 10"
+	if strings.Join(got, "|") != want {
+		t.Fatalf("events %q, want %q", strings.Join(got, "|"), want)
 	}
 }
