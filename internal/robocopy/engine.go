@@ -81,6 +81,11 @@ func OptionsFor(spec engine.Spec) (Options, []string) {
 		CopyDirTimestamps: true,
 		ExtraArgs:         spec.RobocopyArgs,
 	}
+	// Patterns with a path are relative to the set's roots in robo; robocopy
+	// matches a path in /XF and /XD only in full, so they are passed under
+	// both roots (the destination's for extras).
+	o.ExcludeFiles = rootedPatterns(spec.ExcludeFiles, spec.Source, spec.Destination)
+	o.ExcludeDirs = rootedPatterns(spec.ExcludeDirs, spec.Source, spec.Destination)
 	switch tol := spec.TimeTolerance; {
 	case tol == 0:
 	case tol == 2*time.Second:
@@ -90,6 +95,23 @@ func OptionsFor(spec engine.Spec) (Options, []string) {
 		warns = append(warns, fmt.Sprintf("robocopy compares times exactly or with 2-second granularity (/FFT); time_tolerance = %s is run as /FFT", tol))
 	}
 	return o, warns
+}
+
+// rootedPatterns keeps name patterns as they are and turns each
+// relative-path pattern into the same path under each root.
+func rootedPatterns(pats []string, roots ...string) []string {
+	var out []string
+	for _, p := range pats {
+		q := strings.Trim(strings.ReplaceAll(p, "/", `\`), `\`)
+		if !strings.Contains(q, `\`) {
+			out = append(out, p)
+			continue
+		}
+		for _, r := range roots {
+			out = append(out, strings.TrimRight(strings.ReplaceAll(r, "/", `\`), `\`)+`\`+q)
+		}
+	}
+	return out
 }
 
 // Scan implements engine.Engine with robocopy /L.

@@ -137,6 +137,16 @@ func TestResultFromRealLogs(t *testing.T) {
 	}
 }
 
+func TestRootedPatterns(t *testing.T) {
+	o, _ := OptionsFor(engine.Spec{Source: `C:\src`, Destination: `\\nas\b`, ExcludeDirs: []string{"node_modules", "build/cache"}, ExcludeFiles: []string{"*.tmp", `logs\old.log`}})
+	if got := strings.Join(o.ExcludeDirs, "|"); got != `node_modules|C:\src\build\cache|\\nas\b\build\cache` {
+		t.Errorf("XD %s", got)
+	}
+	if got := strings.Join(o.ExcludeFiles, "|"); got != `*.tmp|C:\src\logs\old.log|\\nas\b\logs\old.log` {
+		t.Errorf("XF %s", got)
+	}
+}
+
 func TestRelPath(t *testing.T) {
 	cases := []struct{ root, p, want string }{
 		{`C:\Data`, `c:\data\a\b.txt`, "a/b.txt"},

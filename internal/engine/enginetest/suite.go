@@ -146,7 +146,8 @@ func (s *suite) initialMirror(t *testing.T) {
 	if sc.Source.Files != 6 || sc.Source.Dirs != 4 {
 		t.Errorf("source stats %+v", sc.Source)
 	}
-	if res.Counters.Files.Copied != 6 || res.Counters.Dirs.Copied != 4 {
+	// robocopy.exe also counts the destination root it creates.
+	if dirs := res.Counters.Dirs.Copied; res.Counters.Files.Copied != 6 || (dirs != 4 && !(dirs == 5 && !e.Properties().ExactChanges)) {
 		t.Errorf("counters %+v", res.Counters)
 	}
 	if res.ExitCode() != engine.ExitCopied {
@@ -276,11 +277,18 @@ func (s *suite) mismatch(t *testing.T) {
 		if sc.Mismatches != 2 {
 			t.Errorf("mirror=%v: mismatches %d", mirror, sc.Mismatches)
 		}
+		exact := e.Properties().ExactChanges
 		if !mirror {
-			expectChanges(t, sc.Changes)
+			if exact {
+				expectChanges(t, sc.Changes)
+			}
 			continue
 		}
-		expectChanges(t, sc.Changes, "-/+ Mismatch fd", "- Extra fd/x", "-/+ Mismatch df/", "+ New df/inner")
+		if exact {
+			// robocopy.exe lists a mismatch without what replacing it
+			// involves; for it only the converged tree is checked.
+			expectChanges(t, sc.Changes, "-/+ Mismatch fd", "- Extra fd/x", "-/+ Mismatch df/", "+ New df/inner")
+		}
 		res := apply(t, e, sp, sc.Changes)
 		if len(res.Errors)+len(res.Skipped) > 0 {
 			t.Fatalf("%v %v", res.Errors, res.Skipped)
