@@ -13,7 +13,7 @@ import (
 )
 
 func runApply(e *env, args []string) error {
-	fs := newFlags(e, "apply", "apply [-auto-approve] [-target NAME]... [-json] [-verbose] [-allow-deletes] [-lock-timeout D] [-var name=value]... [PLANFILE]")
+	fs := newFlags(e, "apply", "apply [-auto-approve] [-target NAME]... [-json] [-verbose] [-allow-deletes] [-lock-timeout D] [-identity FILE] [-var name=value]... [PLANFILE]")
 	var pf planFlags
 	pf.register(fs)
 	autoApprove := fs.Bool("auto-approve", false, "apply without asking for confirmation")

@@ -48,7 +48,7 @@ func (p *planFlags) register(fs *flag.FlagSet) {
 }
 
 func runPlan(e *env, args []string) error {
-	fs := newFlags(e, "plan", "plan [-out FILE] [-detailed-exitcode] [-target NAME]... [-json] [-refresh=false] [-verbose] [-allow-deletes] [-var name=value]...")
+	fs := newFlags(e, "plan", "plan [-out FILE] [-detailed-exitcode] [-target NAME]... [-json] [-refresh=false] [-verbose] [-allow-deletes] [-identity FILE] [-var name=value]...")
 	var pf planFlags
 	pf.register(fs)
 	out := fs.String("out", "", "save the plan to FILE for robo apply FILE")

@@ -33,6 +33,11 @@ func runShare(e *env, args []string) error {
 	if len(names) == 0 {
 		return fatalf("the configuration declares no share blocks")
 	}
+	for _, name := range names {
+		if cfg.Shares[name] == nil {
+			return fatalf("no share named %q in the configuration", name)
+		}
+	}
 	eng := newEngines(e, cfg, *identity)
 	defer eng.Close()
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
@@ -40,9 +45,6 @@ func runShare(e *env, args []string) error {
 	var problems []string
 	for _, name := range names {
 		sh := cfg.Shares[name]
-		if sh == nil {
-			return fatalf("no share named %q in the configuration", name)
-		}
 		connect, read, write := "ok", "-", "-"
 		fsys, err := eng.access.Open(sh.UNC)
 		if err == nil {
@@ -60,7 +62,7 @@ func runShare(e *env, args []string) error {
 			connect = "FAILED"
 		}
 		if err != nil {
-			problems = append(problems, fmt.Sprintf("%s: %v", name, err))
+			problems = append(problems, err.Error())
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", name, sh.UNC, sh.Username, connect, read, write)
 	}

@@ -172,7 +172,14 @@ type fatalError struct {
 	code  int
 }
 
-func (f *fatalError) Error() string { return f.msg }
+// Error includes the hints, so that a fatal error that ends up inside a
+// set's result (a share's identity problem during plan) keeps them.
+func (f *fatalError) Error() string {
+	if len(f.hints) == 0 {
+		return f.msg
+	}
+	return f.msg + " (hint: " + strings.Join(f.hints, "; ") + ")"
+}
 
 func (f *fatalError) hint(h string) *fatalError {
 	f.hints = append(f.hints, h)

@@ -35,8 +35,8 @@ var forbidden = map[string]string{
 	"/MOV":     "moves files, deleting them from the source after copying; a backup must never touch the source",
 	"/MOVE":    "moves files and directories, deleting them from the source; a backup must never touch the source",
 	"/CREATE":  "creates only the directory tree and zero-length files, destroying the data in the backup copies",
-	"/MIR":     "deletes files in the destination; set mirror = true instead so robo's deletion safeguards apply",
-	"/PURGE":   "deletes files in the destination; set mirror = true instead so robo's deletion safeguards apply",
+	"/MIR":     "deletes files in the destination; set mode = \"mirror\" instead so robo's deletion safeguards apply",
+	"/PURGE":   "deletes files in the destination; set mode = \"mirror\" instead so robo's deletion safeguards apply",
 	"/R":       "robo always passes the retry count from its retries setting; set it there",
 	"/W":       "robo always passes the retry wait from its retry_wait setting; set it there",
 }
