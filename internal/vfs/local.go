@@ -5,7 +5,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"time"
 )
 
@@ -54,30 +53,7 @@ func (l *Local) Stat(name string) (Entry, error) {
 	return entryOf(fi.Name(), fi), nil
 }
 
-func (l *Local) ReadDir(name string) ([]Entry, error) {
-	f, err := os.Open(l.Path(name))
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	des, err := f.ReadDir(-1)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Entry, 0, len(des))
-	for _, de := range des {
-		fi, err := de.Info()
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				continue // vanished between readdir and lstat
-			}
-			return nil, err
-		}
-		out = append(out, entryOf(de.Name(), fi))
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out, nil
-}
+func (l *Local) ReadDir(name string) ([]Entry, error) { return readDir(l.Path(name)) }
 
 func (l *Local) Open(name string) (Reader, error) {
 	return os.Open(l.Path(name))

@@ -129,7 +129,21 @@ func (s *scanner) walk(dir string, dstExists bool, phase engine.Phase) error {
 	if err := s.ctx.Err(); err != nil {
 		return err
 	}
+	// The two listings are read at once: on two cores (and over SMB) the
+	// walk of an unchanged tree is bound by these calls.
+	var dstList []vfs.Entry
+	var dstErr error
+	done := make(chan struct{})
+	if dstExists {
+		go func() {
+			dstList, dstErr = s.dst.ReadDir(dir)
+			close(done)
+		}()
+	} else {
+		close(done)
+	}
 	srcList, err := s.src.ReadDir(dir)
+	<-done
 	if err != nil {
 		if dir == "" {
 			return &engine.SourceError{Path: s.spec.Source, Err: err}
@@ -139,15 +153,11 @@ func (s *scanner) walk(dir string, dstExists bool, phase engine.Phase) error {
 		return nil
 	}
 	srcList = s.selected(dir, srcList, true)
-	var dstList []vfs.Entry
-	if dstExists {
-		dstList, err = s.dst.ReadDir(dir)
-		if err != nil {
-			s.fail("read destination dir", dir, err)
-			return nil
-		}
-		dstList = s.selected(dir, dstList, false)
+	if dstErr != nil {
+		s.fail("read destination dir", dir, dstErr)
+		return nil
 	}
+	dstList = s.selected(dir, dstList, false)
 	i, j := 0, 0
 	for i < len(srcList) || j < len(dstList) {
 		switch {
