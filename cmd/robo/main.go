@@ -72,6 +72,8 @@ func init() {
 		{"robocopy", "Read robocopy logs (parse)", runRobocopy},
 		{"share", "Check that shares are reachable with their credentials (check)", runShare},
 		{"audit", "Verify the tamper-evident audit trail (verify)", runAudit},
+		{"watch", "Run the backup sets on their schedules and source changes", runWatch},
+		{"service", "Run robo watch as a system service (install, uninstall, start, stop, restart, status)", runService},
 		{"version", "Print the version", runVersion},
 	}
 }

@@ -32,6 +32,7 @@ var allowed = map[string][]string{
 	"internal/secrets":           {},
 	"internal/shares":            {"internal/vfs"},
 	"internal/shares/sambatest":  {},
+	"internal/watch":             {"schema", "internal/state"},
 	"internal/audit":             {},
 	"internal/archtest":          {},
 	"cmd/robo":                   {"*"},

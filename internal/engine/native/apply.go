@@ -153,6 +153,12 @@ func (a *applier) run(c *engine.Change) {
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if errors.Is(err, errInterrupted) {
+		// Stopped mid-file: the temporary file is gone and the
+		// destination keeps its old version. Not an error of the set.
+		a.res.Interrupted = true
+		return
+	}
 	if err != nil {
 		a.res.Errors = append(a.res.Errors, engine.FileError{Path: c.Path, Op: opName(c), Err: errText(err)})
 		a.failCount(c)
@@ -386,7 +392,7 @@ func (a *applier) copyFile(c *engine.Change) (skip string, err error) {
 			a.dst.Remove(tmp)
 		}
 	}()
-	n, err := io.Copy(w, r)
+	n, err := copyChunks(a.ctx, w, r)
 	if err != nil {
 		return "", err
 	}
@@ -411,6 +417,35 @@ func (a *applier) copyFile(c *engine.Change) (skip string, err error) {
 	}
 	ok = true
 	return "", nil
+}
+
+// copyChunk is how much copyChunks copies between two looks at the context:
+// it bounds how long a stop waits for a large file (one chunk per copy
+// thread), and is large enough to keep the kernel's copy fast paths.
+const copyChunk = 64 << 20
+
+// errInterrupted ends a copy whose context ended; the caller removes the
+// temporary file and the set is reported as interrupted, not as failed.
+var errInterrupted = errors.New("interrupted")
+
+// copyChunks copies r to w in chunks of copyChunk bytes and stops between
+// chunks once ctx ends. io.CopyN hands an *io.LimitedReader to w's ReadFrom,
+// which *os.File unwraps for copy_file_range and sendfile.
+func copyChunks(ctx context.Context, w io.Writer, r io.Reader) (int64, error) {
+	var n int64
+	for {
+		if ctx.Err() != nil {
+			return n, errInterrupted
+		}
+		k, err := io.CopyN(w, r, copyChunk)
+		n += k
+		if errors.Is(err, io.EOF) {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+	}
 }
 
 // restoreDirTimes gives every destination directory that was created or
