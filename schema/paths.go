@@ -50,6 +50,9 @@ func NormalizePath(raw, configDir, goos string) (string, PathKind, error) {
 		if parts[0] == "." || parts[0] == "?" {
 			return "", 0, fmt.Errorf("device paths (\\\\.\\ and \\\\?\\) are not supported; write the path without the prefix")
 		}
+		if parts[0] == ".." || parts[1] == "." || parts[1] == ".." {
+			return "", 0, fmt.Errorf("a UNC path's server and share cannot be \".\" or \"..\"")
+		}
 		rest := ""
 		if len(parts) == 3 {
 			rest = path.Clean("/" + parts[2])

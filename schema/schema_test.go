@@ -166,6 +166,8 @@ func TestNormalizePath(t *testing.T) {
 		{`\\server\share`, "windows", `\\server\share`, UNCPath, ""},
 		{`\\server\share\a\..\b`, "linux", `\\server\share\b`, UNCPath, ""},
 		{`//server`, "linux", "", 0, "needs a server and a share"},
+		{`\\server\..\x`, "linux", "", 0, "server and share cannot be"},
+		{`//../share`, "windows", "", 0, "server and share cannot be"},
 		{`\\?\C:\x`, "windows", "", 0, "device paths"},
 		{"c:/data/x", "linux", `C:\data\x`, DrivePath, ""},
 		{`C:\`, "windows", `C:\`, DrivePath, ""},

@@ -166,6 +166,10 @@ func planSet(ctx context.Context, in Input, b *schema.Backup, rec *state.Set) *S
 	if !in.Refresh {
 		return s
 	}
+	if why := nestedThroughLinks(spec.Source, spec.Destination); why != "" {
+		s.Refused = why
+		return s
+	}
 	res, err := eng.Scan(ctx, spec)
 	if err != nil {
 		var se *engine.SourceError

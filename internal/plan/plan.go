@@ -166,6 +166,11 @@ func Read(path string) (*Plan, error) {
 		if s == nil {
 			return nil, fmt.Errorf("%s is not a robo plan file: a set is null", path)
 		}
+		for _, c := range s.Changes {
+			if err := engine.CheckPath(c.Path); err != nil {
+				return nil, fmt.Errorf("%s: set %q: a change path is not valid: %w", path, s.Name, err)
+			}
+		}
 	}
 	return &p, nil
 }

@@ -223,3 +223,30 @@ func TestPlanFileRoundTrip(t *testing.T) {
 		t.Fatalf("%v", err)
 	}
 }
+
+// A destination that the configuration places outside the source but that
+// a symbolic link puts inside it (and the reverse) is refused at plan time:
+// the schema's check compares the paths as written.
+func TestNestingThroughLinksRefused(t *testing.T) {
+	dir := t.TempDir()
+	tt.Create(t, filepath.Join(dir, "src"), tt.Dir{"f": tt.File{Content: "f"}})
+	tt.Create(t, filepath.Join(dir, "dst"), tt.Dir{"d": tt.File{Content: "d"}})
+	os.Symlink(filepath.Join(dir, "src"), filepath.Join(dir, "into-src"))
+	os.Symlink(filepath.Join(dir, "dst"), filepath.Join(dir, "into-dst"))
+	for _, tc := range []struct{ src, dst, want string }{
+		{"../src", "../into-src/backup", "inside the source"},
+		{"../into-dst/sub", "../dst", "inside the destination"},
+		{"../into-src", "../src", "are the same directory"},
+	} {
+		os.MkdirAll(filepath.Join(dir, "dst", "sub"), 0o755)
+		os.WriteFile(filepath.Join(dir, "dst", "sub", "x"), []byte("x"), 0o644)
+		cfg := load(t, filepath.Join(dir, "conf"), "backup \"x\" {\n source = \""+tc.src+"\"\n destination = \""+tc.dst+"\"\n}\n")
+		p := build(t, cfg, nil, nil)
+		if s := p.Sets[0]; !strings.Contains(s.Refused, tc.want) || !strings.Contains(s.Refused, "once links are followed") {
+			t.Errorf("%s -> %s: refused %q", tc.src, tc.dst, s.Refused)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "src", "backup")); err == nil {
+		t.Error("the refused set created its destination")
+	}
+}

@@ -19,6 +19,13 @@ type Engine struct {
 	// FoldCase matches names case-insensitively between the two trees, as
 	// on the case-insensitive file systems of Windows and macOS.
 	FoldCase bool
+	// FoldNorm matches names that differ only in Unicode normalization
+	// (NFC "é" and NFD "e" + combining accent), as macOS file systems do.
+	FoldNorm bool
+	// WindowsNames refuses to create names that Windows cannot hold
+	// (reserved device names, a trailing dot or space, <>:"|?*). It is
+	// on for Windows hosts; UNC destinations get it whatever the host.
+	WindowsNames bool
 	// Sleep waits between retries; tests may replace it.
 	Sleep func(time.Duration)
 }
@@ -28,9 +35,11 @@ var _ engine.Engine = (*Engine)(nil)
 // New returns a native engine for local folders.
 func New() *Engine {
 	return &Engine{
-		Open:     OpenLocal,
-		FoldCase: runtime.GOOS == "windows" || runtime.GOOS == "darwin",
-		Sleep:    time.Sleep,
+		Open:         OpenLocal,
+		FoldCase:     runtime.GOOS == "windows" || runtime.GOOS == "darwin",
+		FoldNorm:     runtime.GOOS == "darwin",
+		WindowsNames: runtime.GOOS == "windows",
+		Sleep:        time.Sleep,
 	}
 }
 

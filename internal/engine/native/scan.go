@@ -11,6 +11,7 @@ import (
 	"github.com/robo-backup/robo/internal/engine"
 	"github.com/robo-backup/robo/internal/filter"
 	"github.com/robo-backup/robo/internal/vfs"
+	"golang.org/x/text/unicode/norm"
 )
 
 // Scan implements engine.Engine. It walks both trees directory by directory
@@ -31,7 +32,8 @@ func (e *Engine) Scan(ctx context.Context, spec engine.Spec) (*engine.ScanResult
 	}
 	// SMB shares compare names case-insensitively whatever the client OS.
 	fold := e.FoldCase || isUNC(spec.Source) || isUNC(spec.Destination)
-	s := &scanner{ctx: ctx, spec: spec, rules: rules, src: src, dst: dst, fold: fold, res: &engine.ScanResult{}}
+	s := &scanner{ctx: ctx, spec: spec, rules: rules, src: src, dst: dst, fold: fold, norm: e.FoldNorm,
+		winNames: e.WindowsNames || isUNC(spec.Destination), res: &engine.ScanResult{}}
 
 	root, err := src.Stat("")
 	if err != nil {
@@ -64,13 +66,20 @@ type scanner struct {
 	src   vfs.FS
 	dst   vfs.FS
 	fold  bool
-	res   *engine.ScanResult
+	norm  bool // fold Unicode normalization too (macOS)
+	// winNames refuses to create source names a Windows or SMB
+	// destination cannot hold.
+	winNames bool
+	res      *engine.ScanResult
 	// pending holds new directories not yet emitted because, without
 	// copy_empty_dirs, a directory is created only once a file needs it.
 	pending []engine.Change
 }
 
 func (s *scanner) key(name string) string {
+	if s.norm {
+		name = norm.NFC.String(name)
+	}
 	if s.fold {
 		return strings.ToLower(name)
 	}
@@ -119,7 +128,7 @@ func (s *scanner) selected(dir string, list []vfs.Entry, source bool) []vfs.Entr
 		}
 		out = append(out, en)
 	}
-	if s.fold {
+	if s.fold || s.norm {
 		sort.SliceStable(out, func(i, j int) bool { return s.key(out[i].Name) < s.key(out[j].Name) })
 	}
 	return out
@@ -213,6 +222,15 @@ func (s *scanner) srcOnly(dir string, en vfs.Entry, phase engine.Phase) error {
 	rel := vfs.Join(dir, en.Name)
 	if en.Kind == vfs.Symlink && !s.spec.CopySymlinks {
 		return nil
+	}
+	if s.winNames {
+		if why := windowsNameProblem(en.Name); why != "" {
+			// Nothing under it can be created either. The scan error
+			// keeps the set's deletions from running until the name is
+			// fixed or excluded.
+			s.fail("create", rel, fmt.Errorf("%s: rename it in the source or leave it out with exclude_files or exclude_dirs", why))
+			return nil
+		}
 	}
 	s.countSource(en)
 	m := metaOf(en)

@@ -1,0 +1,4 @@
+backup "my docs!" { # ERROR: is not a valid backup name
+  source      = "/srv/x"
+  destination = "/mnt/x"
+}

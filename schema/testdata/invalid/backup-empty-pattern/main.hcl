@@ -1,0 +1,5 @@
+backup "x" {
+  source        = "/srv/x"
+  destination   = "/mnt/x"
+  exclude_files = ["*.tmp", ""] # ERROR: A pattern is empty
+}

@@ -1,0 +1,4 @@
+backup { # ERROR: Missing name for backup
+  source      = "/srv/x"
+  destination = "/mnt/x"
+}

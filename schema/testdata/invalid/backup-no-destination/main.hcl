@@ -1,0 +1,3 @@
+backup "x" { # ERROR: The argument "destination" is required
+  source = "/srv/x"
+}

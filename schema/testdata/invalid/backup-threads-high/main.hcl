@@ -1,0 +1,5 @@
+backup "x" {
+  source      = "/srv/x"
+  destination = "/mnt/x"
+  threads     = 129 # ERROR: threads must be a whole number from 1 to 128
+}

@@ -1,0 +1,6 @@
+backup "x" {
+  source      = "/srv/x"
+  destination = "/mnt/x"
+  versions { # ERROR: versions blocks are not supported
+  }
+}

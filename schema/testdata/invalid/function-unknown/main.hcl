@@ -1,0 +1,4 @@
+backup "x" {
+  source      = getenv("HOME") # ERROR: Call to unknown function
+  destination = "/mnt/x"
+}

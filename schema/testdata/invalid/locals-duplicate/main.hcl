@@ -1,0 +1,7 @@
+locals {
+  root = "/srv"
+}
+
+locals {
+  root = "/data" # ERROR: Duplicate local value
+}

@@ -1,0 +1,4 @@
+backup "x" {
+  source      = "/srv/x"
+  destination = "." # ERROR: contains this configuration directory
+}

@@ -1,0 +1,4 @@
+backup "x" {
+  source      = "/srv/x"
+  destination = "\\\\?\\C:\\backup" # ERROR: device paths
+}

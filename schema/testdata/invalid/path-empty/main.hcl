@@ -1,0 +1,4 @@
+backup "x" {
+  source      = "  " # ERROR: the path is empty
+  destination = "/mnt/x"
+}

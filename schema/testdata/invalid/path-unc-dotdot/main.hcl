@@ -1,0 +1,4 @@
+backup "x" {
+  source      = "/srv/x"
+  destination = "//nas01/../backups" # ERROR: server and share cannot be
+}

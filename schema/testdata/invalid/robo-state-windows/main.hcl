@@ -1,0 +1,3 @@
+robo {
+  state_file = "C:/ProgramData/robo/state.json" # ERROR: plan and apply can only run on Windows
+}

@@ -1,0 +1,2 @@
+schedule "nightly" { # ERROR: The argument "cron" is required
+}

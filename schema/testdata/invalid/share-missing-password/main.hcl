@@ -1,0 +1,4 @@
+share "nas" { # ERROR: The argument "password" is required
+  unc      = "//nas01/backups"
+  username = "svc"
+}

@@ -1,0 +1,4 @@
+backup "x" {
+  source      = "/srv/x\q" # ERROR: Invalid escape sequence
+  destination = "/mnt/x"
+}

@@ -1,0 +1,3 @@
+backup "x" { # ERROR: Unclosed configuration block
+  source      = "/srv/x"
+  destination = "/mnt/x"

@@ -1,0 +1,3 @@
+variable "2fast" { # ERROR: Invalid variable name
+  default = "x"
+}

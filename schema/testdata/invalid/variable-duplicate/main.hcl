@@ -1,0 +1,7 @@
+variable "root" {
+  default = "/srv"
+}
+
+variable "root" { # ERROR: Duplicate variable
+  default = "/data"
+}

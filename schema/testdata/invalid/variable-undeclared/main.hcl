@@ -1,0 +1,4 @@
+backup "x" {
+  source      = "${var.root}/x" # ERROR: Unsupported attribute
+  destination = "/mnt/x"
+}
