@@ -18,6 +18,8 @@ type Config struct {
 	Backups   []*Backup
 	Schedules map[string]*Schedule
 	Shares    map[string]*Share
+	// Notifiers are the notify blocks by name (see notify.go).
+	Notifiers map[string]*Notifier
 }
 
 // Backup returns the backup set with the given name, or nil.
@@ -107,6 +109,11 @@ type Backup struct {
 	Rescan   time.Duration
 	// RobocopyArgs are the robocopy block's extra_args.
 	RobocopyArgs []string
+	// Hooks are the before, after and on_failure commands (hooks.go).
+	Hooks Hooks
+	// AlertAfter is how long the set may go without a successful run
+	// before it is stale (0: never).
+	AlertAfter time.Duration
 
 	DeclRange hcl.Range
 	// Ranges holds the source range of each attribute that was set.

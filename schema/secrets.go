@@ -103,7 +103,7 @@ func rejectSecret(a *hcl.Attribute, v cty.Value) *hcl.Diagnostic {
 		return attrError(a, "Invalid "+a.Name, fmt.Sprintf("The value of %s is marked as sensitive and cannot be used here.", a.Name))
 	}
 	return attrError(a, "Secret not allowed here", fmt.Sprintf(
-		"secret(...) cannot be used in %s: its value would be written to plans and the state. Secrets are only accepted where the configuration language says so (a share's password). This value uses secret %s.",
+		"secret(...) cannot be used in %s: its value would be written to plans and the state. Secrets are only accepted where the configuration language says so (a share's password, a notify block's url or smtp password). This value uses secret %s.",
 		a.Name, quoteList(names)))
 }
 

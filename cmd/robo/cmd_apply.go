@@ -85,8 +85,11 @@ func runApply(e *env, args []string) error {
 		}
 		e.printf("\n")
 	}
-	res, _, werr := apply.Run(e.ctx, p, st, apply.Options{Store: store, Engines: eng, RoboVersion: version})
+	// Hooks and notifications (docs/monitoring.md): hooks run inside
+	// apply.Run; notifications go out after it and never fail the apply.
+	res, _, werr := apply.Run(e.ctx, p, st, apply.Options{Store: store, Engines: eng, RoboVersion: version, Hooks: hookRunner(cfg, nil)})
 	e.record("apply.finished", applyFields(res, werr))
+	e.notifyApply(e.ctx, cfg, res, pf.identity, nil)
 	if pf.jsonOut {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")

@@ -39,8 +39,10 @@ func converge(ctx context.Context, e *env, cfg *schema.Config, targets []string,
 		return nil, nil, err
 	}
 	e.record("apply.started", map[string]string{"targets": strings.Join(targets, ","), "operation": operation})
-	res, _, err := apply.Run(ctx, p, st, apply.Options{Store: store, Engines: eng, RoboVersion: version, Logger: log})
+	// Hooks and notifications (docs/monitoring.md), as in robo apply.
+	res, _, err := apply.Run(ctx, p, st, apply.Options{Store: store, Engines: eng, RoboVersion: version, Logger: log, Hooks: hookRunner(cfg, log)})
 	e.record("apply.finished", applyFields(res, err))
+	e.notifyApply(ctx, cfg, res, "", log)
 	if err != nil {
 		return p, res, fatalf("%v", err)
 	}

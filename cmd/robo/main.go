@@ -72,6 +72,7 @@ func init() {
 		{"robocopy", "Read robocopy logs (parse)", runRobocopy},
 		{"share", "Check that shares are reachable with their credentials (check)", runShare},
 		{"audit", "Verify the tamper-evident audit trail (verify)", runAudit},
+		{"notify", "Send a test notification (test NAME)", runNotify},
 		{"watch", "Run the backup sets on their schedules and source changes", runWatch},
 		{"service", "Run robo watch as a system service (install, uninstall, start, stop, restart, status)", runService},
 		{"version", "Print the version", runVersion},

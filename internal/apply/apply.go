@@ -8,6 +8,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/robo-backup/robo/internal/engine"
+	"github.com/robo-backup/robo/internal/hooks"
 	"github.com/robo-backup/robo/internal/plan"
 	"github.com/robo-backup/robo/internal/state"
 	"github.com/robo-backup/robo/schema"
@@ -54,6 +55,17 @@ type Options struct {
 	Now      func() time.Time
 	// RoboVersion is recorded in the state as the last writer's version.
 	RoboVersion string
+	// Hooks runs the sets' before, after and on_failure commands; nil runs
+	// none. See applySet for when each phase runs.
+	Hooks Hooks
+}
+
+// Hooks runs a set's hook commands (internal/hooks.Runner implements it).
+// Run returns nil when the set has no command for the phase; otherwise it
+// reports every failure (start, exit status, timeout) in the Result and
+// never panics. It must stop the command when ctx ends.
+type Hooks interface {
+	Run(ctx context.Context, c hooks.Call) *hooks.Result
 }
 
 // SetResult is the outcome of one set.
@@ -63,6 +75,8 @@ type SetResult struct {
 	Outcome string         `json:"outcome"`
 	Message string         `json:"message,omitempty"`
 	Result  *engine.Result `json:"result,omitempty"`
+	// Hooks are the hook commands that ran, in order.
+	Hooks []*hooks.Result `json:"hooks,omitempty"`
 }
 
 // OK reports whether the set converged.
@@ -134,6 +148,7 @@ func applySet(ctx context.Context, s *plan.Set, st *state.State, r *SetResult, o
 	}
 	if r.Outcome != "" {
 		log.Warn("set not applied", "set", s.Name, "outcome", r.Outcome, "reason", r.Message)
+		runOnFailure(ctx, s, r, opts)
 		if rec == nil {
 			// Recorded without a config digest: the next plan still says
 			// create, and status can show the failed run.
@@ -148,6 +163,23 @@ func applySet(ctx context.Context, s *plan.Set, st *state.State, r *SetResult, o
 		return false
 	}
 	started := now()
+	if res := runHook(ctx, s, r, opts, hooks.Before); res != nil && !res.OK() {
+		// A failed before hook (a database that could not be quiesced)
+		// means the copy would not be consistent: the engine never runs,
+		// nor does after, which undoes what before did.
+		r.Outcome, r.Message = state.Failed, "before hook failed ("+res.Error+"): the set was not applied"
+		if ctx.Err() != nil {
+			r.Outcome = state.Interrupted
+		}
+		log.Error("set not applied: before hook failed", "set", s.Name, "error", res.Error)
+		runOnFailure(ctx, s, r, opts)
+		if rec == nil {
+			rec = &state.Set{Name: s.Name, Source: s.Source, Destination: s.Destination, Mode: s.Mode}
+			st.Sets[s.Name] = rec
+		}
+		rec.LastRun = &state.Run{Started: started.UTC(), Duration: now().Sub(started), Outcome: r.Outcome, Message: r.Message, ExitCode: engine.ExitFatal}
+		return true
+	}
 	log.Info("applying set", "set", s.Name, "engine", s.Engine, "changes", len(s.Changes))
 	eng, err := opts.Engines.Select(s.Engine)
 	var er *engine.Result
@@ -165,8 +197,11 @@ func applySet(ctx context.Context, s *plan.Set, st *state.State, r *SetResult, o
 	run := &state.Run{Started: started.UTC(), Duration: now().Sub(started)}
 	if err != nil {
 		r.Outcome, r.Message = state.Failed, err.Error()
-		run.Outcome, run.Message, run.ExitCode = state.Failed, err.Error(), engine.ExitFatal
 		log.Error("set failed", "set", s.Name, "error", err)
+		if runAfterHooks(ctx, s, r, opts) {
+			run.Duration = now().Sub(started)
+		}
+		run.Outcome, run.Message, run.ExitCode = r.Outcome, r.Message, engine.ExitFatal
 		if rec == nil {
 			rec = &state.Set{Name: s.Name, Source: s.Source, Destination: s.Destination, Mode: s.Mode}
 			st.Sets[s.Name] = rec
@@ -201,6 +236,9 @@ func applySet(ctx context.Context, s *plan.Set, st *state.State, r *SetResult, o
 			r.Message = fmt.Sprintf("%d %s left alone because %s changed since the plan", n, plural(n, "entry", "entries"), plural(n, "it", "they"))
 		}
 	}
+	if runAfterHooks(ctx, s, r, opts) {
+		run.Duration = now().Sub(started)
+	}
 	run.Outcome, run.Message = r.Outcome, r.Message
 	if rec == nil {
 		rec = &state.Set{Name: s.Name}
@@ -224,4 +262,61 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
+}
+
+// Hook phases. before runs first (with ctx: an interrupt stops it); when it
+// fails the set is failed and not applied. after runs once the engine step
+// was attempted, whatever its outcome, since it undoes what before did; a
+// failed after turns a success into partial. on_failure runs last whenever
+// the set's final outcome is not success (including a refused set or a plan
+// error, where before and after never ran), but not for a set an interrupt
+// kept from starting. after and on_failure run even when ctx has ended (robo
+// is being stopped), bounded by their own timeout, so that a quiesced
+// database is always resumed.
+
+// runHook runs one phase and records it in r; nil when there is no command.
+func runHook(ctx context.Context, s *plan.Set, r *SetResult, opts Options, phase string) *hooks.Result {
+	if opts.Hooks == nil {
+		return nil
+	}
+	if phase != hooks.Before {
+		ctx = context.WithoutCancel(ctx)
+	}
+	res := opts.Hooks.Run(ctx, hooks.Call{Set: s.Name, Source: s.Source, Destination: s.Destination, Phase: phase, Outcome: r.Outcome})
+	if res != nil {
+		r.Hooks = append(r.Hooks, res)
+	}
+	return res
+}
+
+// runAfterHooks runs after, then on_failure when the outcome is not
+// success. It reports whether a command ran.
+func runAfterHooks(ctx context.Context, s *plan.Set, r *SetResult, opts Options) bool {
+	n := len(r.Hooks)
+	if res := runHook(ctx, s, r, opts, hooks.After); res != nil && !res.OK() {
+		if r.Outcome == state.Success {
+			r.Outcome = state.Partial
+		}
+		r.Message = joinMessage(r.Message, "after hook failed ("+res.Error+")")
+	}
+	runOnFailure(ctx, s, r, opts)
+	return len(r.Hooks) > n
+}
+
+// runOnFailure runs on_failure when the outcome is not success. Its own
+// failure is reported in the message; the outcome stays.
+func runOnFailure(ctx context.Context, s *plan.Set, r *SetResult, opts Options) {
+	if r.Outcome == state.Success {
+		return
+	}
+	if res := runHook(ctx, s, r, opts, hooks.OnFailure); res != nil && !res.OK() {
+		r.Message = joinMessage(r.Message, "on_failure hook failed ("+res.Error+")")
+	}
+}
+
+func joinMessage(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "; " + b
 }

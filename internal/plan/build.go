@@ -111,7 +111,13 @@ func SetDigest(cfg *schema.Config, b *schema.Backup) string {
 		Engine    string      `json:"engine"`
 		Enabled   bool        `json:"enabled"`
 		Schedule  string      `json:"schedule"`
-	}{SpecOf(b), b.MaxDelete.String(), EngineName(cfg, b), b.Enabled, b.Schedule}
+		// Hooks count only when a set has one, so adding the field left
+		// every other set's digest as it was.
+		Hooks *schema.Hooks `json:"hooks,omitempty"`
+	}{SpecOf(b), b.MaxDelete.String(), EngineName(cfg, b), b.Enabled, b.Schedule, nil}
+	if !b.Hooks.Empty() {
+		d.Hooks = &b.Hooks
+	}
 	return digest(d)
 }
 

@@ -56,6 +56,19 @@ func (v *ApplyHuman) Result(r *apply.Result) error {
 		if s.Message != "" {
 			fmt.Fprintf(&b, "  %s\n", s.Message)
 		}
+		for _, h := range s.Hooks {
+			if h.OK() {
+				fmt.Fprintf(&b, "  Hook %s: ok (%s)\n", h.Phase, h.Duration.Round(1e6))
+				continue
+			}
+			fmt.Fprintf(&b, "  Hook %s failed: %s (%s)\n", h.Phase, h.Error, h.Duration.Round(1e6))
+			for _, l := range lastLines(h.Output, 10) {
+				fmt.Fprintf(&b, "    | %s\n", l)
+			}
+			if h.LogFile != "" {
+				fmt.Fprintf(&b, "    output: %s\n", h.LogFile)
+			}
+		}
 		if er := s.Result; er != nil {
 			for i, e := range er.Errors {
 				if i == 20 {
@@ -81,4 +94,20 @@ func (v *ApplyHuman) Result(r *apply.Result) error {
 	b.WriteString(".\n")
 	_, err := io.WriteString(v.W, b.String())
 	return err
+}
+
+// lastLines returns at most n lines from the end of s.
+func lastLines(s string, n int) []string {
+	s = strings.TrimRight(s, "\r\n")
+	if s == "" {
+		return nil
+	}
+	lines := strings.Split(s, "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, "\r")
+	}
+	return lines
 }
