@@ -87,7 +87,10 @@ func runApply(e *env, args []string) error {
 	}
 	// Hooks and notifications (docs/monitoring.md): hooks run inside
 	// apply.Run; notifications go out after it and never fail the apply.
-	res, _, werr := apply.Run(e.ctx, p, st, apply.Options{Store: store, Engines: eng, RoboVersion: version, Hooks: hookRunner(cfg, nil)})
+	// The state lock is held for the whole apply; each set's own lock keeps
+	// a robo watch of the same configuration off the sets being applied.
+	res, _, werr := apply.Run(e.ctx, p, st, apply.Options{Store: store, Engines: eng, RoboVersion: version, Hooks: hookRunner(cfg, nil),
+		LockSet: setLocker(e, store, "apply", *lockTimeout)})
 	e.record("apply.finished", applyFields(res, werr))
 	e.notifyApply(e.ctx, cfg, res, pf.identity, nil)
 	if pf.jsonOut {

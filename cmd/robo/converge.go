@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -14,8 +15,12 @@ import (
 )
 
 // converge plans and applies the targeted sets (all when targets is empty)
-// without asking, under the state lock: the unit of work of robo watch, and
-// the same path as robo apply -auto-approve. The state records every run.
+// without asking: the unit of work of robo watch, and the same plan and
+// apply path as robo apply -auto-approve. The state lock is held only while
+// planning and while recording each set (Commit re-reads the state), and
+// each set is converged under its own lock, so runs of different sets can
+// overlap (robo watch's max_parallel) and never collide with a hand-run
+// robo apply of the same set.
 func converge(ctx context.Context, e *env, cfg *schema.Config, targets []string, operation string, lockTimeout time.Duration, log hclog.Logger) (*plan.Plan, *apply.Result, error) {
 	store, err := openStore(cfg)
 	if err != nil {
@@ -27,24 +32,75 @@ func converge(ctx context.Context, e *env, cfg *schema.Config, targets []string,
 	if err != nil {
 		return nil, nil, err
 	}
-	defer unlock()
 	if st == nil {
+		// Created now so that every run records against one lineage.
 		st = state.New()
 		st.RoboVersion = version
+		if err := store.Write(st); err != nil {
+			unlock()
+			return nil, nil, fatalf("%v", err)
+		}
 	}
 	eng := newEngines(&le, cfg, "")
 	defer eng.Close()
 	p, err := buildPlan(ctx, cfg, st, targets, true, false, eng)
+	unlock()
 	if err != nil {
 		return nil, nil, err
 	}
 	e.record("apply.started", map[string]string{"targets": strings.Join(targets, ","), "operation": operation})
 	// Hooks and notifications (docs/monitoring.md), as in robo apply.
-	res, _, err := apply.Run(ctx, p, st, apply.Options{Store: store, Engines: eng, RoboVersion: version, Logger: log, Hooks: hookRunner(cfg, log)})
+	res, _, err := apply.Run(ctx, p, st, apply.Options{Store: store, Engines: eng, RoboVersion: version, Logger: log,
+		Hooks: hookRunner(cfg, log), LockSet: setLocker(&le, store, operation, lockTimeout), Commit: committer(&le, store, operation, lockTimeout)})
 	e.record("apply.finished", applyFields(res, err))
 	e.notifyApply(ctx, cfg, res, "", log)
 	if err != nil {
 		return p, res, fatalf("%v", err)
 	}
 	return p, res, nil
+}
+
+// setLocker takes a set's own lock, waiting up to timeout for another robo
+// that is converging the same set.
+func setLocker(e *env, store *state.Store, operation string, timeout time.Duration) func(context.Context, string) (func(), error) {
+	return func(ctx context.Context, set string) (func(), error) {
+		lock, err := store.LockSet(ctx, set, state.CurrentLockInfo(operation+" "+set), timeout)
+		if err != nil {
+			return nil, fmt.Errorf("set %s is being applied by another robo process: %w", set, err)
+		}
+		e.record("set.locked", map[string]string{"set": set, "operation": operation})
+		return func() {
+			lock.Unlock()
+			e.record("set.unlocked", map[string]string{"set": set, "operation": operation})
+		}, nil
+	}
+}
+
+// committer records one set's state entry under the state lock, on top of
+// whatever other runs recorded meanwhile.
+func committer(e *env, store *state.Store, operation string, timeout time.Duration) func(string, *state.Set) error {
+	// A stop must still record what finished: the lock is taken without
+	// the run's (possibly cancelled) context, bounded by timeout.
+	ce := *e
+	ce.ctx = context.Background()
+	if timeout <= 0 {
+		timeout = time.Minute
+	}
+	return func(set string, rec *state.Set) error {
+		unlock, cur, err := lockAndRead(&ce, store, operation, timeout)
+		if err != nil {
+			return err
+		}
+		defer unlock()
+		if cur == nil {
+			cur = state.New()
+		}
+		cur.RoboVersion = version
+		if rec == nil {
+			delete(cur.Sets, set)
+		} else {
+			cur.Sets[set] = rec
+		}
+		return store.Write(cur)
+	}
 }

@@ -58,6 +58,14 @@ type Options struct {
 	// Hooks runs the sets' before, after and on_failure commands; nil runs
 	// none. See applySet for when each phase runs.
 	Hooks Hooks
+	// LockSet, when set, takes a set's own lock before its engine runs;
+	// a set that cannot be locked fails without being touched.
+	LockSet func(ctx context.Context, set string) (unlock func(), err error)
+	// Commit, when set, records one set's new state entry (nil: remove it)
+	// instead of writing the whole state through Store: a caller that does
+	// not hold the state lock for the whole run (robo watch) re-reads and
+	// writes the state under the lock for each set.
+	Commit func(set string, rec *state.Set) error
 }
 
 // Hooks runs a set's hook commands (internal/hooks.Runner implements it).
@@ -120,10 +128,17 @@ func Run(ctx context.Context, p *plan.Plan, st *state.State, opts Options) (*Res
 		r := &SetResult{Name: s.Name, Action: s.Action}
 		res.Sets = append(res.Sets, r)
 		changed := applySet(ctx, s, st, r, opts, log, now)
-		if changed {
-			if err := opts.Store.Write(st); err != nil {
-				return res, st, err
-			}
+		if !changed {
+			continue
+		}
+		var err error
+		if opts.Commit != nil {
+			err = opts.Commit(s.Name, st.Sets[s.Name])
+		} else {
+			err = opts.Store.Write(st)
+		}
+		if err != nil {
+			return res, st, err
 		}
 	}
 	return res, st, nil
@@ -161,6 +176,15 @@ func applySet(ctx context.Context, s *plan.Set, st *state.State, r *SetResult, o
 	if err := ctx.Err(); err != nil {
 		r.Outcome, r.Message = state.Interrupted, "not started: "+err.Error()
 		return false
+	}
+	if opts.LockSet != nil {
+		unlock, err := opts.LockSet(ctx, s.Name)
+		if err != nil {
+			r.Outcome, r.Message = state.Failed, err.Error()
+			log.Warn("set not applied", "set", s.Name, "reason", r.Message)
+			return false
+		}
+		defer unlock()
 	}
 	started := now()
 	if res := runHook(ctx, s, r, opts, hooks.Before); res != nil && !res.OK() {
