@@ -149,7 +149,7 @@ func (a *applier) run(c *engine.Change) {
 		if err == nil || !transient(err) || attempt >= a.spec.Retries || a.ctx.Err() != nil {
 			break
 		}
-		a.e.Sleep(a.spec.RetryWait)
+		a.wait(a.spec.RetryWait)
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -172,6 +172,20 @@ func (a *applier) run(c *engine.Change) {
 		a.touched[c.Path] = true
 	}
 	a.rep.Report(engine.Event{Change: c, Bytes: c.Size, Done: true})
+}
+
+// wait sleeps between retries, ending early when the run is stopped.
+func (a *applier) wait(d time.Duration) {
+	if a.e.Sleep != nil {
+		a.e.Sleep(d)
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-a.ctx.Done():
+	}
 }
 
 func (a *applier) skip(c *engine.Change, why string) {

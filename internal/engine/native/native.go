@@ -26,7 +26,8 @@ type Engine struct {
 	// (reserved device names, a trailing dot or space, <>:"|?*). It is
 	// on for Windows hosts; UNC destinations get it whatever the host.
 	WindowsNames bool
-	// Sleep waits between retries; tests may replace it.
+	// Sleep waits between retries; tests may replace it. When nil the wait
+	// ends early if the run is stopped.
 	Sleep func(time.Duration)
 }
 
@@ -39,7 +40,6 @@ func New() *Engine {
 		FoldCase:     runtime.GOOS == "windows" || runtime.GOOS == "darwin",
 		FoldNorm:     runtime.GOOS == "darwin",
 		WindowsNames: runtime.GOOS == "windows",
-		Sleep:        time.Sleep,
 	}
 }
 
