@@ -44,8 +44,7 @@ func runAudit(e *env, args []string) error {
 	}
 	fs := newFlags(e, "audit verify", "audit verify [-json] [FILE]")
 	jsonOut := fs.Bool("json", false, "print the report as JSON")
-	vars := varFlags{}
-	fs.Var(vars, "var", "set a variable (name=value); repeatable")
+	vars := addVarFlag(fs)
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}

@@ -23,8 +23,7 @@ func runNotify(e *env, args []string) error {
 	}
 	fs := newFlags(e, "notify test", "notify test [-identity FILE] [-var name=value]... NAME")
 	identity := fs.String("identity", "", "age identity FILE that decrypts the notifier's secrets (default: ROBO_AGE_IDENTITY, robo { identity }, the per-OS default)")
-	vars := varFlags{}
-	fs.Var(vars, "var", "set a variable (name=value); repeatable")
+	vars := addVarFlag(fs)
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}

@@ -38,8 +38,7 @@ type planFlags struct {
 }
 
 func (p *planFlags) register(fs *flag.FlagSet) {
-	p.vars = varFlags{}
-	fs.Var(p.vars, "var", "set a variable (name=value); repeatable")
+	p.vars = addVarFlag(fs)
 	fs.Var(&p.targets, "target", "limit to the backup set NAME; repeatable")
 	fs.BoolVar(&p.jsonOut, "json", false, "print machine-readable JSON")
 	fs.BoolVar(&p.verbose, "verbose", false, "list every file operation")

@@ -145,8 +145,7 @@ func oneName(fs interface{ Args() []string }, cmd string) (string, error) {
 
 func runSecretSet(e *env, args []string) error {
 	fs := newFlags(e, "secret set", "secret set [-var name=value]... NAME  (the value is read from a prompt or standard input)")
-	vars := varFlags{}
-	fs.Var(vars, "var", "set a variable (name=value); repeatable")
+	vars := addVarFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -242,8 +241,7 @@ func readSecretValue(e *env, name string) ([]byte, error) {
 
 func runSecretList(e *env, args []string) error {
 	fs := newFlags(e, "secret list", "secret list [-var name=value]...")
-	vars := varFlags{}
-	fs.Var(vars, "var", "set a variable (name=value); repeatable")
+	vars := addVarFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -276,8 +274,7 @@ func runSecretList(e *env, args []string) error {
 
 func runSecretRm(e *env, args []string) error {
 	fs := newFlags(e, "secret rm", "secret rm [-var name=value]... NAME")
-	vars := varFlags{}
-	fs.Var(vars, "var", "set a variable (name=value); repeatable")
+	vars := addVarFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -304,8 +301,7 @@ func runSecretRm(e *env, args []string) error {
 func runSecretRekey(e *env, args []string) error {
 	fs := newFlags(e, "secret rekey", "secret rekey [-identity FILE] [-var name=value]...")
 	identity := fs.String("identity", "", "decrypt with the identity in FILE (default: $"+secrets.EnvIdentity+", robo { identity }, then "+secrets.DefaultIdentityPath()+")")
-	vars := varFlags{}
-	fs.Var(vars, "var", "set a variable (name=value); repeatable")
+	vars := addVarFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

@@ -14,8 +14,7 @@ func runShare(e *env, args []string) error {
 	}
 	fs := newFlags(e, "share check", "share check [-identity FILE] [NAME]...")
 	identity := fs.String("identity", "", "age identity FILE that decrypts share passwords")
-	vars := varFlags{}
-	fs.Var(vars, "var", "set a variable (name=value); repeatable")
+	vars := addVarFlag(fs)
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}

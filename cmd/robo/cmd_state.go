@@ -39,8 +39,7 @@ func stateStore(e *env, vars varFlags) (*schema.Config, *state.Store, error) {
 func runStateList(e *env, args []string) error {
 	fs := newFlags(e, "state list", "state list [-json]")
 	jsonOut := fs.Bool("json", false, "print JSON")
-	vars := varFlags{}
-	fs.Var(vars, "var", "set a variable (name=value); repeatable")
+	vars := addVarFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -80,8 +79,7 @@ func runStateList(e *env, args []string) error {
 
 func runStateShow(e *env, args []string) error {
 	fs := newFlags(e, "state show", "state show NAME")
-	vars := varFlags{}
-	fs.Var(vars, "var", "set a variable (name=value); repeatable")
+	vars := addVarFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -106,8 +104,7 @@ func runStateShow(e *env, args []string) error {
 func runStateRm(e *env, args []string) error {
 	fs := newFlags(e, "state rm", "state rm [-lock-timeout D] NAME...")
 	lockTimeout := fs.Duration("lock-timeout", 0, "wait this long for the state lock")
-	vars := varFlags{}
-	fs.Var(vars, "var", "set a variable (name=value); repeatable")
+	vars := addVarFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

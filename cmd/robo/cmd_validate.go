@@ -11,8 +11,7 @@ import (
 func runValidate(e *env, args []string) error {
 	fs := newFlags(e, "validate", "validate [-json] [-var name=value]...")
 	jsonOut := fs.Bool("json", false, "print the result as JSON")
-	vars := varFlags{}
-	fs.Var(vars, "var", "set a variable (name=value); repeatable")
+	vars := addVarFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -49,6 +50,13 @@ func checkRobocopyArgs(args []string, threads int, mirror bool) []schema.ArgProb
 		out = append(out, schema.ArgProblem{Index: slices.Index(args, p.Arg), Message: p.Arg + ": " + p.Message})
 	}
 	return out
+}
+
+// addVarFlag registers the repeatable -var name=value flag.
+func addVarFlag(fs *flag.FlagSet) varFlags {
+	vars := varFlags{}
+	fs.Var(vars, "var", "set a variable (name=value); repeatable")
+	return vars
 }
 
 // loadConfig loads the configuration directory and prints its diagnostics.
