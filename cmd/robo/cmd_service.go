@@ -390,11 +390,11 @@ func (p *program) Stop(s service.Service) error {
 func serviceRun(e *env, args []string) error {
 	fs := newFlags(e, "service run", "service run [-name NAME] [-log-level LEVEL]")
 	name := fs.String("name", "robo", "service name")
-	level := fs.String("log-level", "info", "log level: trace, debug, info, warn or error")
+	level := fs.String("log-level", "", "log level: trace, debug, info, warn or error (default: robo's -log-level, else info)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	log, err := newWatchLogger(e.stderr, *level)
+	log, err := e.logger(*level)
 	if err != nil {
 		return err
 	}

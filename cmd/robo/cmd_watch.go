@@ -32,7 +32,7 @@ func runWatch(e *env, args []string) error {
 	fs.Var(vars, "var", "set a variable (name=value); repeatable")
 	once := fs.Bool("once", false, "run what is due now (missed scheduled runs and watched sets), then exit")
 	status := fs.Bool("status", false, "print what the robo watch running on this configuration is doing, and exit")
-	level := fs.String("log-level", "info", "log level: trace, debug, info, warn or error")
+	level := fs.String("log-level", "", "log level: trace, debug, info, warn or error (default: robo's -log-level, else info)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -42,7 +42,7 @@ func runWatch(e *env, args []string) error {
 	if *status {
 		return printWatchStatus(e, vars)
 	}
-	log, err := newWatchLogger(e.stderr, *level)
+	log, err := e.logger(*level)
 	if err != nil {
 		return err
 	}
@@ -58,13 +58,10 @@ type watchParams struct {
 	service bool
 }
 
-// newWatchLogger returns robo watch's text logger on w.
+// newWatchLogger returns a text logger on w (e.logger is robo watch's,
+// with the global logging options).
 func newWatchLogger(w io.Writer, level string) (hclog.InterceptLogger, error) {
-	l := hclog.LevelFromString(level)
-	if l == hclog.NoLevel {
-		return nil, fatalf("-log-level %s: not one of trace, debug, info, warn, error", level)
-	}
-	return hclog.NewInterceptLogger(&hclog.LoggerOptions{Name: "robo", Output: w, Level: l, IndependentLevels: true}), nil
+	return newLogger(w, level, "text")
 }
 
 // watchLoader loads the configuration directory for a reload, rendering
@@ -130,7 +127,10 @@ func watchLoop(ctx context.Context, e *env, p watchParams) error {
 		return out
 	})
 	w := watch.New(watch.Options{Config: cfg, Load: load, Runner: runner, Log: p.log,
-		OnStatus: func(s watch.Status) { wl.writeStatus(s, p.log) }})
+		OnStatus: func(s watch.Status) { wl.writeStatus(s, p.log) },
+		Stale: func(ctx context.Context, cfg *schema.Config, set string, last time.Time) {
+			e.notifyStale(ctx, cfg, set, last, p.log)
+		}})
 	wl.writeStatus(w.Status(), p.log)
 	if p.once {
 		outs := w.Once(ctx)
@@ -147,6 +147,22 @@ func watchLoop(ctx context.Context, e *env, p watchParams) error {
 	}
 	p.log.Info("robo watch started", "config", cfg.Dir, "pid", os.Getpid(), "max_parallel", cfg.Settings.MaxParallel)
 	return w.Run(ctx)
+}
+
+// notifyStale sends a stale event of set to the notifiers that want it,
+// recording each send in the audit trail; a failed send is a warning on log.
+func (e *env) notifyStale(ctx context.Context, cfg *schema.Config, set string, lastSuccess time.Time, log hclog.Logger) {
+	if len(cfg.Notifiers) == 0 {
+		return
+	}
+	d, done := e.dispatcher(cfg, "")
+	defer done()
+	for _, r := range d.Stale(ctx, set, lastSuccess) {
+		e.recordNotify(r)
+		if r.Err != nil {
+			log.Warn("notification failed", "notifier", r.Notifier, "set", r.Set, "event", r.Event, "target", r.Target, "error", r.Err)
+		}
+	}
 }
 
 // convergeOne is one watch run: plan+apply of one set under the state lock,

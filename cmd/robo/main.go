@@ -44,7 +44,8 @@ type env struct {
 	dir         string
 	lookupEnv   func(string) (string, bool)
 	ctx         context.Context
-	audit       *audit.Log // the configuration's audit trail, once opened
+	audit       *audit.Log  // the configuration's audit trail, once opened
+	logOpts     *logOptions // -log-format, -log-level, -log-file (logging.go)
 }
 
 func newEnv() *env {
@@ -73,6 +74,7 @@ func init() {
 		{"share", "Check that shares are reachable with their credentials (check)", runShare},
 		{"audit", "Verify the tamper-evident audit trail (verify)", runAudit},
 		{"notify", "Send a test notification (test NAME)", runNotify},
+		{"status", "Show each set's health, last run and next scheduled run", runStatus},
 		{"watch", "Run the backup sets on their schedules and source changes", runWatch},
 		{"service", "Run robo watch as a system service (install, uninstall, start, stop, restart, status)", runService},
 		{"version", "Print the version", runVersion},
@@ -84,7 +86,9 @@ func usage(w io.Writer) {
 	for _, c := range commands {
 		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
 	}
-	fmt.Fprintf(w, "\nGlobal options:\n  -chdir DIR  use DIR as the configuration directory (default: the current directory)\n\nRun 'robo COMMAND -h' for a command's options.\n")
+	fmt.Fprintf(w, "\nGlobal options:\n  -chdir DIR  use DIR as the configuration directory (default: the current directory)\n")
+	fmt.Fprintf(w, "  -log-format text|json, -log-level LEVEL, -log-file FILE [-log-file-max-size MB] [-log-file-keep N]\n")
+	fmt.Fprintf(w, "             robo watch's log (docs/monitoring.md#logging)\n\nRun 'robo COMMAND -h' for a command's options.\n")
 }
 
 func run(args []string, e *env) int {
@@ -93,12 +97,18 @@ func run(args []string, e *env) int {
 	g.Usage = func() { usage(e.stderr) }
 	chdir := g.String("chdir", "", "configuration directory")
 	showVersion := g.Bool("version", false, "print the version")
+	logOpts := addLogFlags(g)
 	if err := g.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
 		}
 		return exitError
 	}
+	if err := logOpts.check(); err != nil {
+		return finish(e, err)
+	}
+	e.logOpts = logOpts
+	defer logOpts.close()
 	if *showVersion {
 		return finish(e, runVersion(e, nil))
 	}

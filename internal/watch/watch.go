@@ -85,6 +85,16 @@ type Options struct {
 	// OnStatus receives the status after every change. Calls are
 	// serialized.
 	OnStatus func(Status)
+	// Stale is called, in its own goroutine, when a configured set becomes
+	// stale (SetHealth): once per stale episode, and again only after the
+	// set recovered and went stale again. lastSuccess is the zero time
+	// when the set never succeeded. Run waits for the calls before it
+	// returns.
+	Stale func(ctx context.Context, cfg *schema.Config, set string, lastSuccess time.Time)
+	// HealthEvery is how often the health of the sets is checked for
+	// Stale, on the monotonic clock (1m when zero). It is also checked
+	// once at start.
+	HealthEvery time.Duration
 }
 
 // Status is what robo watch is doing, for robo service status.
@@ -135,6 +145,11 @@ type Watcher struct {
 	wake     wakeDetector
 	tickT    Timer
 	outcomes []Outcome
+	// staleSent holds the sets whose current stale episode was reported.
+	staleSent  map[string]bool
+	lastHealth time.Duration // monotonic reading of the last health check
+	runCtx     context.Context
+	staleWG    sync.WaitGroup
 
 	statusMu sync.Mutex
 	tickC    chan struct{}
@@ -169,7 +184,11 @@ func New(o Options) *Watcher {
 	if o.WatchBudget <= 0 {
 		o.WatchBudget = watchBudget()
 	}
-	w := &Watcher{o: o, cfg: o.Config, last: map[string]SetStatus{}, tickC: make(chan struct{}, 1), reloadC: make(chan struct{}, 1)}
+	if o.HealthEvery <= 0 {
+		o.HealthEvery = time.Minute
+	}
+	w := &Watcher{o: o, cfg: o.Config, last: map[string]SetStatus{}, tickC: make(chan struct{}, 1), reloadC: make(chan struct{}, 1),
+		staleSent: map[string]bool{}, runCtx: context.Background()}
 	w.wake.threshold = o.WakeThreshold
 	w.status = Status{PID: os.Getpid(), Host: o.Host, Since: o.Clock.Now().UTC().Truncate(time.Second), ConfigDir: o.Config.Dir,
 		ConfigLoaded: o.Clock.Now().UTC().Truncate(time.Second)}
@@ -182,6 +201,7 @@ func New(o Options) *Watcher {
 // end), waiting runs are dropped, and Run returns nil once every run has
 // returned.
 func (w *Watcher) Run(ctx context.Context) error {
+	w.runCtx = ctx
 	w.q = newQueue(ctx, w.cfg.Settings.MaxParallel, w.runOne)
 	w.q.done = w.notify
 	cw, err := w.watchConfig()
@@ -192,6 +212,7 @@ func (w *Watcher) Run(ctx context.Context) error {
 	w.useConfig(w.cfg, true)
 	w.mu.Unlock()
 	w.startRuns("start")
+	w.checkHealth()
 	w.mu.Lock()
 	w.wake.observe(w.o.Clock.Now(), w.o.Clock.Mono())
 	w.arm()
@@ -215,6 +236,7 @@ func (w *Watcher) Run(ctx context.Context) error {
 				src.close()
 			}
 			w.q.close()
+			w.staleWG.Wait()
 			w.o.Log.Info("stopped")
 			return nil
 		case <-w.tickC:
@@ -330,10 +352,83 @@ func (w *Watcher) tick() {
 		w.startRuns("wake", due...)
 	}
 	w.mu.Lock()
+	health := mono-w.lastHealth >= w.o.HealthEvery
 	w.arm()
 	w.mu.Unlock()
+	if health {
+		w.checkHealth()
+	}
 	if len(due) > 0 || woke {
 		w.notify()
+	}
+}
+
+// checkHealth reads the state and reports, through Options.Stale, each
+// configured set that became stale since the last check.
+func (w *Watcher) checkHealth() {
+	w.mu.Lock()
+	cfg, sched := w.cfg, w.sched
+	w.lastHealth = w.o.Clock.Mono()
+	w.mu.Unlock()
+	st, err := w.o.ReadState(cfg)
+	if err != nil {
+		w.o.Log.Warn("cannot read the state to check for stale sets", "error", err)
+		return
+	}
+	now := w.o.Clock.Now()
+	type stale struct {
+		set   string
+		last  time.Time
+		after time.Duration
+	}
+	var newly []stale
+	w.mu.Lock()
+	for name := range w.staleSent {
+		if cfg.Backup(name) == nil {
+			delete(w.staleSent, name)
+		}
+	}
+	for _, b := range cfg.Backups {
+		var s *state.Set
+		if st != nil {
+			s = st.Sets[b.Name]
+		}
+		var e *Entry
+		if sched != nil {
+			e = sched.Entry(b.Name)
+		}
+		if SetHealth(b, e, s, now) != HealthStale {
+			if w.staleSent[b.Name] {
+				w.o.Log.Info("set is no longer stale", "set", b.Name)
+			}
+			delete(w.staleSent, b.Name)
+			continue
+		}
+		if w.staleSent[b.Name] {
+			continue
+		}
+		w.staleSent[b.Name] = true
+		ns := stale{set: b.Name, after: StaleAfter(b, e, now)}
+		if s.LastSuccess != nil {
+			ns.last = *s.LastSuccess
+		}
+		newly = append(newly, ns)
+	}
+	w.mu.Unlock()
+	for _, ns := range newly {
+		last := "never"
+		if !ns.last.IsZero() {
+			last = ns.last.UTC().Format(time.RFC3339)
+		}
+		w.o.Log.Warn("set is stale: no successful run within its limit", "set", ns.set, "last_success", last, "stale_after", ns.after)
+		if w.o.Stale == nil {
+			continue
+		}
+		w.staleWG.Add(1)
+		go func() {
+			defer w.staleWG.Done()
+			w.o.Stale(w.runCtx, cfg, ns.set, ns.last)
+		}()
 	}
 }
 
