@@ -50,7 +50,16 @@ type Settings struct {
 	Identity string
 	// MaxParallel is how many sets robo watch runs at once.
 	MaxParallel int
-	DeclRange   hcl.Range
+	// LogRetention says which run logs (logs/ beside the state) to keep.
+	LogRetention LogRetention
+	DeclRange    hcl.Range
+}
+
+// LogRetention keeps run logs younger than MaxAge, or, when MaxAge is 0,
+// the Count newest.
+type LogRetention struct {
+	MaxAge time.Duration
+	Count  int
 }
 
 // Variable is a variable block with its resolved value rendered as text.

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -151,7 +152,7 @@ func Load(dir string, opts Options) (*Config, hcl.Diagnostics) {
 func decodeRobo(blocks []*hcl.Block, ctx *hcl.EvalContext, cfg *Config, opts *Options) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	cfg.Settings = Settings{StateFile: filepath.Join(cfg.Dir, filepath.FromSlash(DefaultStateFile)), Engine: "auto", MaxParallel: DefaultParallel,
-		SecretsFile: filepath.Join(cfg.Dir, DefaultSecretsFile)}
+		SecretsFile: filepath.Join(cfg.Dir, DefaultSecretsFile), LogRetention: LogRetention{MaxAge: DefaultLogRetention}}
 	for i, b := range blocks {
 		if i > 0 {
 			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Duplicate robo block",
@@ -160,7 +161,7 @@ func decodeRobo(blocks []*hcl.Block, ctx *hcl.EvalContext, cfg *Config, opts *Op
 		}
 		cfg.Settings.DeclRange = b.DefRange
 		content, d := b.Body.Content(&hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "state_file"}, {Name: "engine"}, {Name: "max_parallel"},
-			{Name: "recipients"}, {Name: "identity"}, {Name: "secrets_file"}}})
+			{Name: "recipients"}, {Name: "identity"}, {Name: "secrets_file"}, {Name: "log_retention"}}})
 		diags = append(diags, d...)
 		diags = append(diags, decodeRoboSecrets(content.Attributes, ctx, cfg, opts)...)
 		if a, ok := content.Attributes["state_file"]; ok {
@@ -191,8 +192,40 @@ func decodeRobo(blocks []*hcl.Block, ctx *hcl.EvalContext, cfg *Config, opts *Op
 		if a, ok := content.Attributes["max_parallel"]; ok {
 			evalInt(a, ctx, 1, 64, &cfg.Settings.MaxParallel, &diags)
 		}
+		if a, ok := content.Attributes["log_retention"]; ok {
+			if s, ok := evalString(a, ctx, &diags); ok {
+				if r, err := ParseLogRetention(s); err != nil {
+					diags = append(diags, attrError(a, "Invalid log_retention", err.Error()))
+				} else {
+					cfg.Settings.LogRetention = r
+				}
+			}
+		}
 	}
 	return diags
+}
+
+// DefaultLogRetention is how long run logs are kept by default.
+const DefaultLogRetention = 30 * 24 * time.Hour
+
+// ParseLogRetention reads a log_retention value: a duration ("30d", "12h")
+// or a count of run logs to keep ("100").
+func ParseLogRetention(s string) (LogRetention, error) {
+	t := strings.TrimSpace(s)
+	if n, err := strconv.Atoi(t); err == nil {
+		if n < 1 {
+			return LogRetention{}, fmt.Errorf("%q: a count of run logs to keep must be at least 1", s)
+		}
+		return LogRetention{Count: n}, nil
+	}
+	d, err := ParseDuration(t)
+	if err != nil {
+		return LogRetention{}, fmt.Errorf("%v, or a count of run logs to keep such as \"100\"", err)
+	}
+	if d <= 0 {
+		return LogRetention{}, fmt.Errorf("%q: the retention must be longer than 0", s)
+	}
+	return LogRetention{MaxAge: d}, nil
 }
 
 var engines = []string{"auto", "native", "robocopy"}

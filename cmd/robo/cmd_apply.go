@@ -89,8 +89,15 @@ func runApply(e *env, args []string) error {
 	// apply.Run; notifications go out after it and never fail the apply.
 	// The state lock is held for the whole apply; each set's own lock keeps
 	// a robo watch of the same configuration off the sets being applied.
-	res, _, werr := apply.Run(e.ctx, p, st, apply.Options{Store: store, Engines: eng, RoboVersion: version, Hooks: hookRunner(cfg, nil),
-		LockSet: setLocker(e, store, "apply", *lockTimeout)})
+	// Run logs and progress (docs/monitoring.md): a native run log per set
+	// under logs/, pruned per log_retention after the apply; progress on
+	// stdout (a bar on a terminal, plain lines otherwise) or, with -json,
+	// as JSON lines on stderr.
+	prog := newProgress(e, p, pf.jsonOut)
+	log := e.applyLogger()
+	res, _, werr := apply.Run(e.ctx, p, st, apply.Options{Store: store, Engines: eng, RoboVersion: version, Hooks: hookRunner(cfg, log),
+		LockSet: setLocker(e, store, "apply", *lockTimeout), Progress: prog.forSet, RunLog: runLogger(cfg, log), Logger: log})
+	pruneRunLogs(cfg, log)
 	e.record("apply.finished", applyFields(res, werr))
 	e.notifyApply(e.ctx, cfg, res, pf.identity, nil)
 	if pf.jsonOut {

@@ -51,7 +51,9 @@ func converge(ctx context.Context, e *env, cfg *schema.Config, targets []string,
 	e.record("apply.started", map[string]string{"targets": strings.Join(targets, ","), "operation": operation})
 	// Hooks and notifications (docs/monitoring.md), as in robo apply.
 	res, _, err := apply.Run(ctx, p, st, apply.Options{Store: store, Engines: eng, RoboVersion: version, Logger: log,
-		Hooks: hookRunner(cfg, log), LockSet: setLocker(&le, store, operation, lockTimeout), Commit: committer(&le, store, operation, lockTimeout)})
+		Hooks: hookRunner(cfg, log), LockSet: setLocker(&le, store, operation, lockTimeout), Commit: committer(&le, store, operation, lockTimeout),
+		RunLog: runLogger(cfg, log)}) // native run logs (docs/monitoring.md, "Run logs")
+	pruneRunLogs(cfg, log)
 	e.record("apply.finished", applyFields(res, err))
 	e.notifyApply(ctx, cfg, res, "", log)
 	if err != nil {

@@ -49,10 +49,18 @@ func CheckStale(p *plan.Plan, cfg *schema.Config, st *state.State) error {
 type Options struct {
 	Store   *state.Store
 	Engines plan.Engines
-	// Progress returns the reporter for one set's file operations.
+	// Progress returns the reporter for one set's file operations. A
+	// reporter that implements [Finisher] is told when the engine returns.
 	Progress func(set string) engine.Reporter
-	Logger   hclog.Logger
-	Now      func() time.Time
+	// RunLog, when set, is called before a set's engine runs, with the
+	// engine's name and the job. It returns a reporter that receives the
+	// run's events as well as Progress's, and a function called with the
+	// engine's result (or the error it returned) once it returns; a nil
+	// reporter means no run log for this set (robo writes one for the
+	// native engine; the robocopy engine keeps robocopy's own log).
+	RunLog func(set, engineName string, job engine.Job) (engine.Reporter, func(*engine.Result, error))
+	Logger hclog.Logger
+	Now    func() time.Time
 	// RoboVersion is recorded in the state as the last writer's version.
 	RoboVersion string
 	// Hooks runs the sets' before, after and on_failure commands; nil runs
@@ -66,6 +74,21 @@ type Options struct {
 	// not hold the state lock for the whole run (robo watch) re-reads and
 	// writes the state under the lock for each set.
 	Commit func(set string, rec *state.Set) error
+}
+
+// Finisher is implemented by a progress reporter that wants to know when
+// the set's engine run ended.
+type Finisher interface {
+	Finish(res *engine.Result, err error)
+}
+
+// tee sends each event to every reporter.
+type tee []engine.Reporter
+
+func (t tee) Report(ev engine.Event) {
+	for _, r := range t {
+		r.Report(ev)
+	}
 }
 
 // Hooks runs a set's hook commands (internal/hooks.Runner implements it).
@@ -212,11 +235,24 @@ func applySet(ctx context.Context, s *plan.Set, st *state.State, r *SetResult, o
 		if opts.Progress != nil {
 			rep = opts.Progress(s.Name)
 		}
+		progress := rep
 		job := engine.Job{Spec: *s.Spec, Changes: s.Changes}
 		if s.Summary != nil {
 			job.Source = engine.TreeStats{Exists: true, Files: s.Summary.SourceFiles, Dirs: s.Summary.SourceDirs, Bytes: s.Summary.SourceBytes}
 		}
+		var finishLog func(*engine.Result, error)
+		if opts.RunLog != nil {
+			if lr, fin := opts.RunLog(s.Name, eng.Name(), job); lr != nil {
+				rep, finishLog = tee{rep, lr}, fin
+			}
+		}
 		er, err = eng.Apply(ctx, job, rep)
+		if finishLog != nil {
+			finishLog(er, err)
+		}
+		if f, ok := progress.(Finisher); ok {
+			f.Finish(er, err)
+		}
 	}
 	run := &state.Run{Started: started.UTC(), Duration: now().Sub(started)}
 	if err != nil {

@@ -37,6 +37,7 @@ var allowed = map[string][]string{
 	"internal/shares/sambatest":  {},
 	"internal/audit":             {},
 	"internal/watch":             {"schema", "internal/state"},
+	"internal/runlog":            {"internal/engine", "internal/robocopy"},
 	"internal/archtest":          {},
 	"cmd/robo":                   {"*"},
 	"bench/gentree":              {"*"},

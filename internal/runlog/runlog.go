@@ -1,0 +1,385 @@
+package runlog
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/robo-backup/robo/internal/engine"
+	"github.com/robo-backup/robo/internal/robocopy"
+)
+
+// FilePrefix starts the name of every native run log.
+const FilePrefix = "native-run-"
+
+const (
+	banner   = "   ROBOCOPY     ::     robo native engine (robocopy log layout)"
+	dashes79 = "-------------------------------------------------------------------------------"
+	dashes78 = "------------------------------------------------------------------------------"
+	nl       = "\r\n"
+)
+
+// Log is the run log of one engine run. Report and Finish are safe for
+// concurrent use; write errors are kept and returned by Finish.
+type Log struct {
+	mu     sync.Mutex
+	w      *bufio.Writer
+	closer io.Closer
+	spec   engine.Spec
+	now    func() time.Time
+	// counts is the number of planned file copies per source directory
+	// (slash-separated, relative), for the "New Dir" lines.
+	counts   map[string]int64
+	err      error
+	finished bool
+}
+
+// Options tune a Log.
+type Options struct {
+	// Now is the clock (time.Now when nil); timestamps are printed in its
+	// location.
+	Now func() time.Time
+}
+
+// New starts a run log of job on w and writes its header. Close w after
+// Finish (Create's logs close their file themselves).
+func New(w io.Writer, job engine.Job, opts Options) *Log {
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	l := &Log{w: bufio.NewWriter(w), spec: job.Spec, now: now, counts: map[string]int64{}}
+	for _, c := range job.Changes {
+		if c.Kind != engine.KindDir && c.Action != engine.Delete {
+			l.counts[path.Dir(c.Path)]++
+		}
+	}
+	l.header()
+	l.flush()
+	return l
+}
+
+// FileName is the run log's file name for a set run started at t:
+// native-run-<set>-<UTC time>.log.
+func FileName(set string, t time.Time) string {
+	return FilePrefix + set + "-" + t.UTC().Format("20060102T150405Z") + ".log"
+}
+
+// Create starts a run log in dir (created when missing) named by
+// [FileName]; a second run of the same set in the same second gets a
+// numbered name. It returns the log and its path.
+func Create(dir, set string, job engine.Job, opts Options) (*Log, string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, "", err
+	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	name := FileName(set, now())
+	p := filepath.Join(dir, name)
+	var f *os.File
+	var err error
+	for i := 1; ; i++ {
+		f, err = os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if !errors.Is(err, os.ErrExist) || i > 100 {
+			break
+		}
+		p = filepath.Join(dir, strings.TrimSuffix(name, ".log")+fmt.Sprintf("-%d.log", i))
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	l := New(f, job, opts)
+	l.closer = f
+	return l, p, nil
+}
+
+func (l *Log) printf(format string, args ...any) {
+	if l.err != nil {
+		return
+	}
+	if _, err := fmt.Fprintf(l.w, format, args...); err != nil {
+		l.err = err
+	}
+}
+
+func (l *Log) line(s string) { l.printf("%s"+nl, s) }
+
+func (l *Log) flush() {
+	if l.err == nil {
+		l.err = l.w.Flush()
+	}
+}
+
+// longDate is robocopy's en-US "Started" and "Ended" date.
+const longDate = "Monday, January 2, 2006 3:04:05 PM"
+
+func (l *Log) header() {
+	l.line("")
+	l.line(dashes79)
+	l.line(banner)
+	l.line(dashes79)
+	l.line("")
+	l.line("  Started : " + l.now().Format(longDate))
+	l.line("   Source : " + withSep(l.spec.Source))
+	l.line("     Dest : " + withSep(l.spec.Destination))
+	l.line("")
+	list := func(label string, vals []string) {
+		for i, v := range vals {
+			if i == 0 {
+				l.line(label + " : " + v)
+			} else {
+				l.line("\t    " + v)
+			}
+		}
+		l.line("\t    ")
+	}
+	inc := l.spec.Include
+	if len(inc) == 0 {
+		inc = []string{"*.*"}
+	}
+	list("    Files", inc)
+	if len(l.spec.ExcludeFiles) > 0 {
+		list("Exc Files", l.spec.ExcludeFiles)
+	}
+	if len(l.spec.ExcludeDirs) > 0 {
+		list(" Exc Dirs", l.spec.ExcludeDirs)
+	}
+	l.line("  Options : " + options(l.spec) + " ")
+	l.line("")
+	l.line(dashes78)
+	l.line("")
+}
+
+// options is the robocopy option line equivalent to the set (as the
+// robocopy engine would run it, with /NP /BYTES /FP, the layout of this
+// log), without the source and destination.
+func options(spec engine.Spec) string {
+	o, _ := robocopy.OptionsFor(spec)
+	// BuildArgs checks Windows paths; the option switches do not depend on
+	// them, so neutral roots are used.
+	o.Source, o.Destination = `C:\src`, `C:\dst`
+	o.ExtraArgs = nil
+	o.ExcludeFiles, o.ExcludeDirs = spec.ExcludeFiles, spec.ExcludeDirs
+	args, err := robocopy.BuildArgs(o)
+	if err != nil {
+		return "*.* /S /E /NP /BYTES /FP"
+	}
+	args = args[2:]
+	out := make([]string, 0, len(args)+1)
+	if len(spec.Include) == 0 {
+		out = append(out, "*.*")
+	}
+	for _, a := range args {
+		if strings.ContainsAny(a, " \t") {
+			a = `"` + a + `"`
+		}
+		out = append(out, a)
+	}
+	return strings.Join(out, " ")
+}
+
+// sep is the separator of a root: a backslash for Windows paths, else '/'.
+func sep(root string) string {
+	if strings.Contains(root, `\`) && !strings.Contains(root, "/") {
+		return `\`
+	}
+	if len(root) >= 2 && root[1] == ':' {
+		return `\`
+	}
+	return "/"
+}
+
+func withSep(root string) string {
+	s := sep(root)
+	if strings.HasSuffix(root, s) {
+		return root
+	}
+	return root + s
+}
+
+// full joins a change path to a root with the root's separator.
+func full(root, rel string) string {
+	s := sep(root)
+	if s != "/" {
+		rel = strings.ReplaceAll(rel, "/", s)
+	}
+	return withSep(root) + rel
+}
+
+// Report implements engine.Reporter: it writes a body line for each
+// finished change.
+func (l *Log) Report(ev engine.Event) {
+	if !ev.Done || ev.Change == nil {
+		return
+	}
+	c := ev.Change
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.finished {
+		return
+	}
+	switch {
+	case ev.Err != nil:
+		l.errorLine(c, ev.Err)
+	case ev.Skip != "":
+		l.skipLine(c)
+	default:
+		l.doneLine(c)
+	}
+	l.flush()
+}
+
+// fileTag pads a class tag to robocopy's 14-character field.
+func fileTag(tag string) string {
+	if strings.HasPrefix(tag, "*") {
+		return fmt.Sprintf("  %-12s", tag)
+	}
+	return fmt.Sprintf("    %-10s", tag)
+}
+
+var copyTags = map[engine.Class]string{engine.New: "New File", engine.Newer: "Newer", engine.Older: "Older", engine.Changed: "Changed", engine.Mismatch: "*Mismatch"}
+
+// skipTags are robocopy's lowercase /V tags for files it left alone.
+var skipTags = map[engine.Class]string{engine.New: "lonely", engine.Newer: "newer", engine.Older: "older", engine.Changed: "changed",
+	engine.Same: "same", engine.Extra: "extra", engine.StaleTemp: "extra", engine.Mismatch: "mismatch"}
+
+func (l *Log) fileLine(tag string, size int64, p string) {
+	l.printf("\t%s\t\t%8d\t%s"+nl, fileTag(tag), size, p)
+}
+
+func (l *Log) dirLine(tag string, count int64, p string) {
+	l.printf("\t%-9s%11d\t%s"+nl, tag, count, p)
+}
+
+func (l *Log) doneLine(c *engine.Change) {
+	src, dst := full(l.spec.Source, c.Path), full(l.spec.Destination, c.Path)
+	switch {
+	case c.Action == engine.Delete && c.Kind == engine.KindDir:
+		l.printf("\t%-10s%10d\t%s"+nl, "*EXTRA Dir", -1, withSep(dst))
+	case c.Action == engine.Delete:
+		l.fileLine("*EXTRA File", c.Size, dst)
+	case c.Kind == engine.KindDir:
+		l.dirLine("  New Dir", l.counts[c.Path], withSep(src))
+	default:
+		tag := copyTags[c.Class]
+		if tag == "" || c.Action == engine.Create {
+			tag = "New File"
+		}
+		if c.Action == engine.Replace {
+			tag = "*Mismatch"
+		}
+		l.fileLine(tag, c.Size, src)
+	}
+}
+
+func (l *Log) skipLine(c *engine.Change) {
+	tag := skipTags[c.Class]
+	if tag == "" {
+		tag = "same"
+	}
+	p := full(l.spec.Source, c.Path)
+	if c.Action == engine.Delete {
+		p = full(l.spec.Destination, c.Path)
+	}
+	if c.Kind == engine.KindDir {
+		l.dirLine("  "+tag, l.counts[c.Path], withSep(p))
+		return
+	}
+	l.fileLine(tag, c.Size, p)
+}
+
+// errorLine writes robocopy's two-line error: "<time> ERROR n (0x...)
+// <action> <path>" and the message.
+func (l *Log) errorLine(c *engine.Change, err error) {
+	action, p := "Copying File", full(l.spec.Source, c.Path)
+	switch {
+	case c.Action == engine.Delete && c.Kind == engine.KindDir:
+		action, p = "Deleting Extra Directory", withSep(full(l.spec.Destination, c.Path))
+	case c.Action == engine.Delete:
+		action, p = "Deleting Extra File", full(l.spec.Destination, c.Path)
+	case c.Kind == engine.KindDir:
+		action, p = "Creating Destination Directory", withSep(full(l.spec.Destination, c.Path))
+	}
+	l.errLines(action, p, err)
+}
+
+func (l *Log) errLines(action, p string, err error) {
+	code := Code(err)
+	l.printf("%s ERROR %d (0x%08X) %s %s"+nl, l.now().Format("2006/01/02 15:04:05"), code, code, action, p)
+	msg := strings.Join(strings.Fields(err.Error()), " ")
+	l.line(msg)
+}
+
+// Finish writes the summary from res, or, when the engine could not run
+// (err), a fatal error and no summary, as robocopy does; it then flushes
+// and closes a log made by Create. It returns the first write error.
+// Events reported after Finish are dropped.
+func (l *Log) Finish(res *engine.Result, err error) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.finished {
+		return l.err
+	}
+	l.finished = true
+	switch {
+	case err != nil:
+		l.line("")
+		l.errLines("Accessing Source Directory", withSep(l.spec.Source), err)
+		l.line("")
+	case res != nil:
+		l.summary(res)
+	}
+	l.flush()
+	if l.closer != nil {
+		if cerr := l.closer.Close(); l.err == nil {
+			l.err = cerr
+		}
+	}
+	return l.err
+}
+
+func (l *Log) summary(res *engine.Result) {
+	if res.Interrupted {
+		l.line("")
+		l.line("robo: the run was stopped before every change ran; the counts below are what was done.")
+	}
+	for _, w := range res.Warnings {
+		l.line("robo: warning: " + w)
+	}
+	l.line("")
+	l.line(dashes78)
+	l.line("")
+	l.printf("%10s%10s%10s%10s%10s%10s%10s"+nl, "", "Total", "Copied", "Skipped", "Mismatch", "FAILED", "Extras")
+	row := func(label string, r engine.Row) {
+		l.printf("%10s%10d%10d%10d%10d%10d%10d"+nl, label, r.Total, r.Copied, r.Skipped, r.Mismatch, r.Failed, r.Extras)
+	}
+	row("Dirs :", res.Counters.Dirs)
+	row("Files :", res.Counters.Files)
+	row("Bytes :", res.Counters.Bytes)
+	d := hms(res.Duration)
+	l.printf("%10s%10s%10s%20s%10s%10s"+nl, "Times :", d, d, "", "0:00:00", "0:00:00")
+	l.line("")
+	l.line("")
+	if secs := res.Duration.Seconds(); res.BytesCopied > 0 && secs > 0 {
+		bps := float64(res.BytesCopied) / secs
+		l.printf("   Speed :%20d Bytes/sec."+nl, int64(bps))
+		l.printf("   Speed :%20.3f MegaBytes/min."+nl, bps*60/(1<<20))
+	}
+	l.line("   Ended : " + l.now().Format(longDate))
+	l.line("")
+}
+
+// hms is robocopy's H:MM:SS.
+func hms(d time.Duration) string {
+	s := int64(d.Round(time.Second) / time.Second)
+	return fmt.Sprintf("%d:%02d:%02d", s/3600, s/60%60, s%60)
+}
