@@ -13,6 +13,8 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/kardianos/service"
+
+	"github.com/robo-backup/robo/schema"
 )
 
 // serviceStopBound is how long a service stop waits for robo watch to stop
@@ -231,7 +233,8 @@ func serviceInstall(e *env, args []string) error {
 	}
 	e.dir = abs
 	// Refuse to install a service that could not start.
-	if _, err := loadConfig(e, varFlags{}); err != nil {
+	cfg, err := loadConfig(e, varFlags{})
+	if err != nil {
 		return err
 	}
 	exe, err := os.Executable()
@@ -257,6 +260,8 @@ func serviceInstall(e *env, args []string) error {
 		return fatalf("install the service %s (%s): %v", o.name, s.Platform(), err).
 			hint("installing a service needs administrator rights (an elevated prompt on Windows, root elsewhere)")
 	}
+	e.startAudit(cfg)
+	e.record("service.installed", map[string]string{"name": o.name, "platform": s.Platform(), "user": o.user, "dir": abs})
 	e.printf("Installed the service %s (%s): it runs %s %s\nStart it with: robo service start", o.name, s.Platform(), exe, strings.Join(o.arguments(), " "))
 	if o.name != "robo" {
 		e.printf(" -name %s", o.name)
@@ -285,6 +290,14 @@ func serviceControl(e *env, action string, args []string) error {
 	}
 	if err := service.Control(s, action); err != nil {
 		return fatalf("%s the service %s (%s): %v", action, name, s.Platform(), err)
+	}
+	if action == "uninstall" {
+		// Audited in the configuration of the directory robo runs in, when
+		// there is one (robo -chdir DIR service uninstall).
+		if cfg, diags := schema.Load(e.dir, schemaOptions(e, nil)); !diags.HasErrors() {
+			e.startAudit(cfg)
+			e.record("service.removed", map[string]string{"name": name, "platform": s.Platform()})
+		}
 	}
 	e.printf("robo service %s: done (%s, %s)\n", action, name, s.Platform())
 	return nil

@@ -245,7 +245,10 @@ func splitLabel(l string) (label, value string, ok bool) {
 func isSpaceOrNBSP(r rune) bool { return unicode.IsSpace(r) || r == '\u00a0' || r == '\u202f' }
 
 func isPathValue(v string) bool {
-	return len(v) >= 3 && isDriveLetter(v) && (v[2] == '\\' || v[2] == '/') || strings.HasPrefix(v, `\\`)
+	// A POSIX absolute path appears in the run logs robo's native engine
+	// writes on Linux and macOS (internal/runlog); robocopy never prints one.
+	return len(v) >= 3 && isDriveLetter(v) && (v[2] == '\\' || v[2] == '/') || strings.HasPrefix(v, `\\`) ||
+		len(v) >= 2 && v[0] == '/' && v[1] != '/' && v[1] != ' '
 }
 
 var optionSwitchRe = regexp.MustCompile(`(?:^|\s)/[A-Za-z]`)

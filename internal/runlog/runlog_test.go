@@ -208,6 +208,10 @@ func TestNativeRoundTrip(t *testing.T) {
 	}
 	j := parsed.Jobs[0]
 	checkSummary(t, j.Summary, res)
+	// The header names the roots, POSIX paths included.
+	if strings.TrimRight(j.Source, `/\`) != src || strings.TrimRight(j.Destination, `/\`) != dst || len(j.Unrecognized) > 0 {
+		t.Errorf("header: source %q destination %q unrecognized %q", j.Source, j.Destination, j.Unrecognized)
+	}
 	var got, want []string
 	for _, f := range j.Files {
 		got = append(got, f.Class+" "+f.Path)
