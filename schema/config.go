@@ -123,6 +123,8 @@ type Backup struct {
 	// AlertAfter is how long the set may go without a successful run
 	// before it is stale (0: never).
 	AlertAfter time.Duration
+	// Versions is the versions block, or nil (versions.go).
+	Versions *Versions
 
 	DeclRange hcl.Range
 	// Ranges holds the source range of each attribute that was set.

@@ -46,6 +46,10 @@ type Job struct {
 	// Source is what the plan counted in the source (for the Total and
 	// Skipped columns of the counters).
 	Source TreeStats
+	// PruneVersions are the run folders under VersionsDir that the plan
+	// found past the set's keep rule. Apply removes them only when every
+	// change succeeded.
+	PruneVersions []string
 }
 
 // ScanResult is what Scan found.
@@ -63,6 +67,9 @@ type ScanResult struct {
 	// Errors are entries that could not be read. Any error makes the set's
 	// deletions unsafe; the planner drops them.
 	Errors []FileError `json:"errors,omitempty"`
+	// Versions are the run folders found under VersionsDir at the
+	// destination root (only when the spec has versions).
+	Versions []string `json:"versions,omitempty"`
 }
 
 // TreeStats counts one side of a scan.
@@ -112,6 +119,13 @@ type Result struct {
 	// ExitCodeRaw is the exit code of an external tool (robocopy.exe), when
 	// the engine ran one; -1 when it did not.
 	ExitCodeRaw *int `json:"tool_exit_code,omitempty"`
+	// VersionsFolder is the run's folder under VersionsDir when it kept any
+	// file; FilesVersioned and BytesVersioned count what it kept.
+	VersionsFolder string `json:"versions_folder,omitempty"`
+	FilesVersioned int64  `json:"files_versioned,omitempty"`
+	BytesVersioned int64  `json:"bytes_versioned,omitempty"`
+	// VersionsPruned are the old run folders removed after the run.
+	VersionsPruned []string `json:"versions_pruned,omitempty"`
 }
 
 // ExitCode returns robocopy's exit-code bits for the result.

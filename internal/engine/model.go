@@ -32,6 +32,9 @@ type Spec struct {
 	// RobocopyArgs are extra robocopy.exe arguments (the robocopy block's
 	// extra_args); other engines ignore them.
 	RobocopyArgs []string `json:"robocopy_args,omitempty"`
+	// Versions, when set, keeps every destination file a change overwrites
+	// or deletes under VersionsDir (see versions.go).
+	Versions *Versions `json:"versions,omitempty"`
 }
 
 // Class is robocopy's classification of an entry (SEMANTICS.md §3).

@@ -92,7 +92,15 @@ func SpecOf(b *schema.Backup) engine.Spec {
 		Include: b.Include, ExcludeFiles: b.ExcludeFiles, ExcludeDirs: b.ExcludeDirs, CopyEmptyDirs: b.CopyEmptyDirs,
 		ExcludeOlder: b.ExcludeOlder, TimeTolerance: b.TimeTolerance, CopySymlinks: b.Symlinks == "copy",
 		Threads: b.Threads, Retries: b.Retries, RetryWait: b.RetryWait, RobocopyArgs: b.RobocopyArgs,
+		Versions: versionsOf(b),
 	}
+}
+
+func versionsOf(b *schema.Backup) *engine.Versions {
+	if b.Versions == nil {
+		return nil
+	}
+	return &engine.Versions{KeepAge: b.Versions.KeepAge, KeepCount: b.Versions.KeepCount}
 }
 
 // EngineName is the engine a set asks for.
@@ -189,9 +197,13 @@ func planSet(ctx context.Context, in Input, b *schema.Backup, rec *state.Set) *S
 	}
 	s.Changes = res.Changes
 	s.ScanErrors = res.Errors
-	s.Summary = summarize(res)
+	s.Summary = summarize(res, spec.Versions != nil)
 	safety(in, b, s, res)
-	if s.Action == Noop && len(s.Changes) > 0 {
+	if spec.Versions != nil && s.Refused == "" && len(res.Errors) == 0 {
+		s.PruneVersions = engine.VersionsToPrune(res.Versions, *spec.Versions, in.Now, s.Summary.FilesToVersion > 0)
+		s.Summary.VersionsToPrune = int64(len(s.PruneVersions))
+	}
+	if s.Action == Noop && (len(s.Changes) > 0 || len(s.PruneVersions) > 0) {
 		s.Action, s.Reason = Sync, syncReason(s.Summary)
 	}
 	if n := int64(len(s.ScanErrors)); n > 0 {
@@ -236,8 +248,17 @@ func syncReason(sum *Summary) string {
 	add(sum.ExtraDirs, plural(sum.ExtraDirs, "extra dir", "extra dirs"))
 	add(sum.Mismatches, plural(sum.Mismatches, "mismatch", "mismatches"))
 	add(sum.StaleTempFiles, plural(sum.StaleTempFiles, "stale temporary file", "stale temporary files"))
-	if len(parts) == 0 {
+	prune := ""
+	if n := sum.VersionsToPrune; n > 0 {
+		prune = fmt.Sprintf("%d %s", n, plural(n, "old versions folder to prune", "old versions folders to prune"))
+	}
+	switch {
+	case len(parts) == 0 && prune != "":
+		return prune
+	case len(parts) == 0:
 		return "files differ"
+	case prune != "":
+		return "files differ: " + strings.Join(parts, ", ") + "; " + prune
 	}
 	return "files differ: " + strings.Join(parts, ", ")
 }
@@ -249,11 +270,17 @@ func plural(n int64, one, many string) string {
 	return many
 }
 
-func summarize(res *engine.ScanResult) *Summary {
+// summarize counts a scan's changes; versions says the set keeps what it
+// overwrites or deletes.
+func summarize(res *engine.ScanResult, versions bool) *Summary {
 	sum := &Summary{SourceFiles: res.Source.Files, SourceDirs: res.Source.Dirs, SourceBytes: res.Source.Bytes, DestFiles: res.Dest.Files, Mismatches: res.Mismatches}
 	for i := range res.Changes {
 		c := &res.Changes[i]
 		dir := c.Kind == engine.KindDir
+		if versions && engine.Versioned(c) {
+			sum.FilesToVersion++
+			sum.BytesToVersion += engine.VersionedSize(c)
+		}
 		switch {
 		case c.Class == engine.StaleTemp:
 			sum.StaleTempFiles++
@@ -333,7 +360,7 @@ func safety(in Input, b *schema.Backup, s *Set, res *engine.ScanResult) {
 			left := *res
 			left.Changes = kept
 			left.ExtraFiles, left.ExtraDirs, left.Mismatches = 0, 0, 0
-			s.Summary = summarize(&left)
+			s.Summary = summarize(&left, s.Spec.Versions != nil)
 		}
 		return
 	}

@@ -68,6 +68,10 @@ type Set struct {
 	Warnings []string `json:"warnings,omitempty"`
 	// ScanErrors are entries that could not be read while planning.
 	ScanErrors []engine.FileError `json:"scan_errors,omitempty"`
+	// PruneVersions are the run folders under the destination's
+	// .robo-versions that the set's keep rule removes after a successful
+	// apply, oldest first.
+	PruneVersions []string `json:"prune_versions,omitempty"`
 }
 
 // Summary counts a set's file operations, in robocopy's terms.
@@ -95,12 +99,18 @@ type Summary struct {
 	SourceDirs     int64 `json:"source_dirs"`
 	SourceBytes    int64 `json:"source_bytes"`
 	DestFiles      int64 `json:"destination_files"`
+	// FilesToVersion and BytesToVersion count the destination files a set
+	// with versions keeps under .robo-versions before it overwrites or
+	// deletes them; VersionsToPrune counts the old run folders it removes.
+	FilesToVersion  int64 `json:"files_to_version"`
+	BytesToVersion  int64 `json:"bytes_to_version"`
+	VersionsToPrune int64 `json:"versions_to_prune"`
 }
 
 // HasChanges reports whether applying the set would do anything: copy or
 // delete files, or change the state.
 func (s *Set) HasChanges() bool {
-	return s.Action != Noop || len(s.Changes) > 0
+	return s.Action != Noop || len(s.Changes) > 0 || len(s.PruneVersions) > 0
 }
 
 // Failed reports whether the set cannot be applied.
@@ -169,6 +179,11 @@ func Read(path string) (*Plan, error) {
 		for _, c := range s.Changes {
 			if err := engine.CheckPath(c.Path); err != nil {
 				return nil, fmt.Errorf("%s: set %q: a change path is not valid: %w", path, s.Name, err)
+			}
+		}
+		for _, n := range s.PruneVersions {
+			if _, ok := engine.ParseVersionStamp(n); !ok {
+				return nil, fmt.Errorf("%s: set %q: %q is not a versions folder name", path, s.Name, n)
 			}
 		}
 	}

@@ -86,6 +86,10 @@ func OptionsFor(spec engine.Spec) (Options, []string) {
 	// both roots (the destination's for extras).
 	o.ExcludeFiles = rootedPatterns(spec.ExcludeFiles, spec.Source, spec.Destination)
 	o.ExcludeDirs = rootedPatterns(spec.ExcludeDirs, spec.Source, spec.Destination)
+	// The versions folder at the destination root is never listed, mirrored
+	// or purged, whether or not the set keeps versions now; the name is
+	// reserved at the source root too, as the native engine skips it there.
+	o.ExcludeDirs = append(o.ExcludeDirs, fullPaths([]string{engine.VersionsDir}, spec.Source, spec.Destination)...)
 	switch tol := spec.TimeTolerance; {
 	case tol == 0:
 	case tol == 2*time.Second:
@@ -493,6 +497,18 @@ func (e *Engine) Apply(ctx context.Context, job engine.Job, rep engine.Reporter)
 	if rep == nil {
 		rep = engine.Discard
 	}
+	var kept victims
+	stamp := ""
+	if job.Spec.Versions != nil {
+		stamp = engine.VersionStamp(start)
+		kept = moveVictims(job.Spec.Destination, stamp, job.Changes)
+		// What could not be kept is left exactly as it is.
+		o.ExcludeFiles = append(o.ExcludeFiles, fullPaths(kept.Kept, job.Spec.Source, job.Spec.Destination)...)
+		if len(kept.Errors) > 0 {
+			o.Mirror = false
+			warns = append(warns, "a file that would be overwritten could not be kept in the versions folder, so robocopy ran without /MIR: nothing was deleted")
+		}
+	}
 	j, code, err := e.exec(ctx, o, "run", progress(rep, job.Spec))
 	if err != nil {
 		return nil, err
@@ -502,14 +518,42 @@ func (e *Engine) Apply(ctx context.Context, job engine.Job, rep engine.Reporter)
 	}
 	res := ResultFromJob(j, code, job.Spec.Mirror)
 	res.Warnings = append(warns, res.Warnings...)
+	if stamp != "" {
+		res.Errors = append(res.Errors, kept.Errors...)
+		res.Skipped = append(res.Skipped, kept.Skips...)
+		res.DeletesSkipped += kept.DeletesSkipped
+		res.FilesVersioned, res.BytesVersioned = kept.Files, kept.Bytes
+		if kept.Files > 0 {
+			res.VersionsFolder = engine.VersionsDir + "/" + stamp
+		}
+		if len(kept.Errors) > 0 && res.ExitCodeRaw != nil {
+			*res.ExitCodeRaw |= engine.ExitFailed
+		}
+	}
 	if ctx.Err() != nil {
 		res.Interrupted = true
 	}
 	if copied, want := res.Counters.Files.Copied, copies(job.Changes); copied > want {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("robocopy copied %d files, the plan listed %d: the source changed since the plan", copied, want))
 	}
+	if stamp != "" && res.OK() && len(job.PruneVersions) > 0 {
+		pruned, errs := pruneVersions(job.Spec.Destination, stamp, job.PruneVersions)
+		res.VersionsPruned, res.Errors = pruned, append(res.Errors, errs...)
+	}
 	res.Duration = time.Since(start)
 	return res, nil
+}
+
+// fullPaths places each slash-separated relative path under each root, as
+// robocopy's /XF matches a path in full.
+func fullPaths(rels []string, roots ...string) []string {
+	var out []string
+	for _, rel := range rels {
+		for _, r := range roots {
+			out = append(out, strings.TrimRight(strings.ReplaceAll(r, "/", `\`), `\`)+`\`+strings.ReplaceAll(rel, "/", `\`))
+		}
+	}
+	return out
 }
 
 // ResultFromJob turns a parsed robocopy run and its exit code into a Result.

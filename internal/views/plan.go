@@ -129,7 +129,18 @@ func (v *PlanHuman) set(b *strings.Builder, s *plan.Set) {
 		}
 		fmt.Fprintf(b, "  %3s %-11s %10s  %s\n", c.Action.Symbol(), Tag(c), size, path)
 	}
-	if sum := s.Summary; sum != nil && (len(s.Changes) > 0 || sum.ExtraFiles > 0 || sum.Mismatches > 0) {
+	if n := len(s.PruneVersions); n > 0 {
+		names := s.PruneVersions
+		if v.MaxChanges >= 0 && n > v.MaxChanges {
+			names = names[:v.MaxChanges]
+		}
+		fmt.Fprintf(b, "  Versions to prune (%s/): %s", engine.VersionsDir, strings.Join(names, ", "))
+		if len(names) < n {
+			fmt.Fprintf(b, " ... and %d more", n-len(names))
+		}
+		b.WriteString("\n")
+	}
+	if sum := s.Summary; sum != nil && (len(s.Changes) > 0 || sum.ExtraFiles > 0 || sum.Mismatches > 0 || sum.VersionsToPrune > 0) {
 		fmt.Fprintf(b, "  Summary: %s\n", summaryLine(s))
 	}
 	b.WriteString("\n")
@@ -165,5 +176,9 @@ func summaryLine(s *plan.Set) string {
 	}
 	add(sum.Mismatches, "mismatch", "mismatches")
 	add(sum.StaleTempFiles, "stale temporary file to remove", "stale temporary files to remove")
+	if sum.FilesToVersion > 0 {
+		parts = append(parts, fmt.Sprintf("%s to keep in %s (%s)", plural(sum.FilesToVersion, "old file", "old files"), engine.VersionsDir, Bytes(sum.BytesToVersion)))
+	}
+	add(sum.VersionsToPrune, "old versions folder to prune", "old versions folders to prune")
 	return strings.Join(parts, ", ") + "; " + Bytes(sum.BytesToCopy) + " to copy"
 }

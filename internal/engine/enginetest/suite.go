@@ -47,6 +47,10 @@ func RunWith(t *testing.T, newEngine func(t *testing.T) engine.Engine, o Options
 	run("SourceMissing", s.sourceMissing)
 	run("StaleTempFiles", s.staleTemp)
 	run("Cancel", s.cancel)
+	run("VersionsMirror", s.versionsMirror)
+	run("VersionsCopy", s.versionsCopy)
+	run("VersionsPrune", s.versionsPrune)
+	run("VersionsFailure", s.versionsFailure)
 }
 
 // requireExact skips cases that need an engine performing exactly the

@@ -33,6 +33,9 @@ func (e *Engine) Apply(ctx context.Context, job engine.Job, rep engine.Reporter)
 		return nil, fmt.Errorf("destination %s: %w", job.Spec.Destination, err)
 	}
 	a := &applier{e: e, ctx: ctx, spec: job.Spec, src: src, dst: dst, rep: rep, res: &engine.Result{}, touched: map[string]bool{}}
+	if job.Spec.Versions != nil {
+		a.stamp = engine.VersionStamp(start)
+	}
 	if len(job.Changes) > 0 {
 		if err := dst.MkdirAll(""); err != nil {
 			return nil, fmt.Errorf("create destination %s: %w", job.Spec.Destination, err)
@@ -56,6 +59,12 @@ func (e *Engine) Apply(ctx context.Context, job engine.Job, rep engine.Reporter)
 		}
 	}
 	a.restoreDirTimes()
+	if a.res.FilesVersioned > 0 {
+		a.res.VersionsFolder = engine.VersionsDir + "/" + a.stamp
+	}
+	if a.res.OK() {
+		a.prune(job.PruneVersions)
+	}
 	totals(&a.res.Counters, job.Source)
 	a.res.Duration = time.Since(start)
 	return a.res, nil
@@ -73,6 +82,9 @@ type applier struct {
 	res     *engine.Result
 	touched map[string]bool // destination dirs whose times to restore
 	ran     map[*engine.Change]bool
+	// stamp names this run's versions folder; "" when the set keeps no
+	// versions.
+	stamp string
 }
 
 // phase runs the changes of one phase: structural changes (directories,
@@ -160,7 +172,12 @@ func (a *applier) run(c *engine.Change) {
 		return
 	}
 	if err != nil {
-		a.res.Errors = append(a.res.Errors, engine.FileError{Path: c.Path, Op: opName(c), Err: errText(err)})
+		op := opName(c)
+		var ve *versionError
+		if errors.As(err, &ve) {
+			op, err = "keep old version of", ve.err
+		}
+		a.res.Errors = append(a.res.Errors, engine.FileError{Path: c.Path, Op: op, Err: errText(err)})
 		a.failCount(c)
 		a.rep.Report(engine.Event{Change: c, Done: true, Err: err})
 		return
@@ -320,6 +337,9 @@ func (a *applier) do(c *engine.Change) (skip string, err error) {
 		if why := guard("destination", c.Dst, now); why != "" {
 			return why, nil
 		}
+		if a.keeps(c) {
+			return "", a.version(c)
+		}
 		if err := a.dst.Remove(c.Path); err != nil {
 			if c.Kind == engine.KindDir && notEmpty(err) {
 				return "destination directory is not empty: something appeared in it since the plan was made", nil
@@ -334,6 +354,12 @@ func (a *applier) do(c *engine.Change) (skip string, err error) {
 		}
 		if why := guard("destination", c.Dst, now); why != "" {
 			return why, nil
+		}
+		if a.keeps(c) && now != nil && now.Kind != engine.KindDir {
+			if err := a.version(c); err != nil {
+				return "", err
+			}
+			return a.create(c)
 		}
 		if err := a.dst.Remove(c.Path); err != nil {
 			if notEmpty(err) {
@@ -379,6 +405,10 @@ func (a *applier) create(c *engine.Change) (skip string, err error) {
 		tmp := vfs.Join(parent(c.Path), tempPrefix+base(c.Path)+"."+randomSuffix()+tempSuffix)
 		if err := a.dst.Symlink(srcNow.Target, tmp); err != nil {
 			return "", err
+		}
+		if skip, err := a.versionUpdate(c); skip != "" || err != nil {
+			a.dst.Remove(tmp)
+			return skip, err
 		}
 		if err := a.dst.Rename(tmp, c.Path); err != nil {
 			a.dst.Remove(tmp)
@@ -426,11 +456,117 @@ func (a *applier) copyFile(c *engine.Change) (skip string, err error) {
 	if err := a.dst.Chtimes(tmp, c.Src.Time()); err != nil {
 		return "", err
 	}
+	if skip, err := a.versionUpdate(c); skip != "" || err != nil {
+		if skip != "" {
+			a.dst.Remove(tmp)
+			ok = true
+		}
+		return skip, err
+	}
 	if err := a.dst.Rename(tmp, c.Path); err != nil {
 		return "", err
 	}
 	ok = true
 	return "", nil
+}
+
+// versionError is a failure to move a destination entry into the run's
+// versions folder: the entry stays where it is, neither overwritten nor
+// deleted.
+type versionError struct{ err error }
+
+func (e *versionError) Error() string { return "keep old version: " + e.err.Error() }
+func (e *versionError) Unwrap() error { return e.err }
+
+// keeps reports whether c moves the destination entry it replaces into the
+// versions folder.
+func (a *applier) keeps(c *engine.Change) bool {
+	return a.stamp != "" && engine.Versioned(c)
+}
+
+// versionUpdate moves the file an update is about to overwrite into the
+// versions folder, once the new content is ready under its temporary name.
+// The guard already checked the entry is the one the plan saw; one more
+// look here keeps a file that changed during the copy from being versioned
+// and replaced unseen.
+func (a *applier) versionUpdate(c *engine.Change) (skip string, err error) {
+	if c.Action != engine.Update || !a.keeps(c) {
+		return "", nil
+	}
+	now, err := current(a.dst, c.Path)
+	if err != nil {
+		return "", &versionError{err}
+	}
+	if why := guard("destination", c.Dst, now); why != "" {
+		return why, nil
+	}
+	return "", a.version(c)
+}
+
+// version moves the destination entry at c.Path to the same path under the
+// run's versions folder: a rename within the destination, so it is cheap
+// and atomic per file. An entry already kept there (a second change to the
+// same path in one run) is not overwritten.
+func (a *applier) version(c *engine.Change) error {
+	to := engine.VersionPath(a.stamp, c.Path)
+	if err := a.dst.MkdirAll(parent(to)); err != nil {
+		return &versionError{err}
+	}
+	if there, err := current(a.dst, to); err != nil || there != nil {
+		if err == nil {
+			err = fmt.Errorf("%s already exists", to)
+		}
+		return &versionError{err}
+	}
+	if err := a.dst.Rename(c.Path, to); err != nil {
+		return &versionError{err}
+	}
+	a.mu.Lock()
+	a.res.FilesVersioned++
+	a.res.BytesVersioned += engine.VersionedSize(c)
+	a.mu.Unlock()
+	return nil
+}
+
+// prune removes the old run folders the plan listed, after a run in which
+// every change succeeded. Only names that are run folders, other than this
+// run's, are touched.
+func (a *applier) prune(names []string) {
+	for _, n := range names {
+		if _, ok := engine.ParseVersionStamp(n); !ok || n == a.stamp {
+			continue
+		}
+		rel := engine.VersionsDir + "/" + n
+		if err := removeAll(a.dst, rel); err != nil {
+			a.res.Errors = append(a.res.Errors, engine.FileError{Path: rel, Op: "prune old versions", Err: errText(err)})
+			continue
+		}
+		a.res.VersionsPruned = append(a.res.VersionsPruned, n)
+	}
+}
+
+// removeAll removes rel and everything under it, without following links.
+// A folder already gone is not an error.
+func removeAll(fsys vfs.FS, rel string) error {
+	en, err := fsys.Stat(rel)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if en.Kind == vfs.Dir {
+		list, err := fsys.ReadDir(rel)
+		if err != nil {
+			return err
+		}
+		for _, c := range list {
+			if err := removeAll(fsys, vfs.Join(rel, c.Name)); err != nil {
+				return err
+			}
+		}
+	}
+	return fsys.Remove(rel)
 }
 
 // copyChunk is how much copyChunks copies between two looks at the context:

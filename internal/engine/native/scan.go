@@ -56,6 +56,9 @@ func (e *Engine) Scan(ctx context.Context, spec engine.Spec) (*engine.ScanResult
 	if err := s.walk("", s.res.Dest.Exists, engine.PhaseCopy); err != nil {
 		return nil, err
 	}
+	if spec.Versions != nil && s.res.Dest.Exists {
+		s.res.Versions = versionFolders(dst)
+	}
 	return s.res, nil
 }
 
@@ -107,6 +110,11 @@ func (s *scanner) fail(op, path string, err error) {
 func (s *scanner) selected(dir string, list []vfs.Entry, source bool) []vfs.Entry {
 	out := list[:0]
 	for _, en := range list {
+		if dir == "" && engine.IsVersionsDir(en.Name, s.fold) {
+			// Reserved at the roots: the destination's holds old
+			// versions, which are never extras nor mirrored.
+			continue
+		}
 		rel := vfs.Join(dir, en.Name)
 		switch en.Kind {
 		case vfs.Other:
@@ -433,6 +441,22 @@ func (s *scanner) mismatch(rel string, se vfs.Entry, sm, dm *engine.Meta) error 
 		return s.walk(rel, false, engine.PhaseReplace)
 	}
 	return nil
+}
+
+// versionFolders lists the run folders under the destination's versions
+// folder. A folder that cannot be read lists none: nothing is pruned.
+func versionFolders(dst vfs.FS) []string {
+	list, err := dst.ReadDir(engine.VersionsDir)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, en := range list {
+		if _, ok := engine.ParseVersionStamp(en.Name); ok && en.Kind == vfs.Dir {
+			out = append(out, en.Name)
+		}
+	}
+	return out
 }
 
 func errText(err error) string {
