@@ -67,6 +67,8 @@ func init() {
 		{"fmt", "Rewrite the configuration files in canonical format", runFmt},
 		{"plan", "Show what apply would change", runPlan},
 		{"apply", "Converge the destinations", runApply},
+		{"verify", "Compare sources and destinations (-checksum: by content too)", runVerify},
+		{"restore", "Copy a set's backup (or a kept version) back to its source or a folder", runRestore},
 		{"show", "Show a saved plan", runShow},
 		{"state", "Inspect or change the state (list, show, rm)", runState},
 		{"secret", "Manage age-encrypted secrets (keygen, set, list, rm, rekey)", runSecret},

@@ -35,6 +35,7 @@ var allowed = map[string][]string{
 	"internal/secrets":           {},
 	"internal/shares":            {"internal/vfs"},
 	"internal/shares/sambatest":  {},
+	"internal/verify":            {"internal/engine", "internal/engine/native", "internal/vfs"},
 	"internal/audit":             {},
 	"internal/watch":             {"schema", "internal/state"},
 	"internal/runlog":            {"internal/engine", "internal/robocopy"},

@@ -1,0 +1,213 @@
+package verify
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/robo-backup/robo/internal/engine"
+	"github.com/robo-backup/robo/internal/engine/native"
+	"github.com/robo-backup/robo/internal/vfs"
+	"github.com/robo-backup/robo/internal/vfs/vfstest"
+)
+
+var base = time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
+
+func write(t *testing.T, root, rel, data string, at time.Time) {
+	t.Helper()
+	p := filepath.Join(root, filepath.FromSlash(rel))
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(p, at, at); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// pair returns a source and a destination holding the same tree.
+func pair(t *testing.T) (src, dst string) {
+	t.Helper()
+	dir := t.TempDir()
+	src, dst = filepath.Join(dir, "src"), filepath.Join(dir, "dst")
+	for _, root := range []string{src, dst} {
+		write(t, root, "a.txt", "alpha", base)
+		write(t, root, "docs/b.txt", "bravo", base)
+		write(t, root, "docs/deep/c.txt", "charlie", base)
+	}
+	return src, dst
+}
+
+func spec(src, dst string, mirror bool) engine.Spec {
+	return engine.Spec{Name: "t", Source: src, Destination: dst, Mirror: mirror, CopyEmptyDirs: true,
+		TimeTolerance: 2 * time.Second, Threads: 3}
+}
+
+func kinds(r *Result) map[string]Kind {
+	m := map[string]Kind{}
+	for _, d := range r.Differences {
+		m[d.Path] = d.Kind
+	}
+	return m
+}
+
+func TestMatch(t *testing.T) {
+	src, dst := pair(t)
+	for _, sum := range []bool{false, true} {
+		r := Set(context.Background(), native.New(), spec(src, dst, true), Options{Checksum: sum})
+		if !r.OK || len(r.Differences) != 0 || r.Error != "" {
+			t.Fatalf("checksum=%v: %+v", sum, r)
+		}
+		if r.Counts.SourceFiles != 3 || (sum && r.Counts.Hashed != 3) || (!sum && r.Counts.Hashed != 0) {
+			t.Fatalf("checksum=%v: counts %+v", sum, r.Counts)
+		}
+	}
+}
+
+func TestDifferences(t *testing.T) {
+	src, dst := pair(t)
+	write(t, src, "new.txt", "n", base)                               // missing
+	write(t, src, "docs/b.txt", "bravo", base.Add(time.Hour))         // newer
+	write(t, dst, "a.txt", "alpha", base.Add(time.Hour))              // older
+	write(t, src, "docs/deep/c.txt", "charlie!", base)                // changed
+	write(t, dst, "junk/one.txt", "1", base)                          // extra dir, listed once
+	write(t, dst, "junk/two/three.txt", "3", base)                    // (under it)
+	write(t, dst, "stray.txt", "s", base)                             // extra file
+	write(t, src, "newdir/x/y.txt", "y", base)                        // missing dir, listed once
+	write(t, dst, ".robo-versions/20261126T142233Z/a.txt", "v", base) // not part of the mirror
+	r := Set(context.Background(), native.New(), spec(src, dst, true), Options{})
+	want := map[string]Kind{"new.txt": Missing, "docs/b.txt": Differs, "a.txt": Differs, "docs/deep/c.txt": Differs,
+		"junk": Extra, "stray.txt": Extra, "newdir": Missing}
+	got := kinds(r)
+	if len(got) != len(want) {
+		t.Fatalf("differences %+v, want %v", r.Differences, want)
+	}
+	for p, k := range want {
+		if got[p] != k {
+			t.Errorf("%s: %q, want %q (%+v)", p, got[p], k, r.Differences)
+		}
+	}
+	for _, d := range r.Differences {
+		detail := map[string]string{"docs/b.txt": "newer", "a.txt": "older", "docs/deep/c.txt": "changed"}[d.Path]
+		if !strings.HasPrefix(d.Detail, detail) || !d.Fails {
+			t.Errorf("%s: detail %q fails=%v, want %q", d.Path, d.Detail, d.Fails, detail)
+		}
+	}
+	if r.OK || r.Counts.Missing != 2 || r.Counts.Extra != 2 || r.Counts.Differs != 3 {
+		t.Fatalf("ok=%v counts %+v", r.OK, r.Counts)
+	}
+}
+
+func TestCopyModeExtrasDoNotFail(t *testing.T) {
+	src, dst := pair(t)
+	write(t, dst, "kept.txt", "k", base)
+	r := Set(context.Background(), native.New(), spec(src, dst, false), Options{Checksum: true})
+	if !r.OK || len(r.Differences) != 1 || r.Differences[0].Kind != Extra || r.Differences[0].Fails {
+		t.Fatalf("%+v", r)
+	}
+	// The same extra fails a mirror.
+	if r := Set(context.Background(), native.New(), spec(src, dst, true), Options{}); r.OK {
+		t.Fatalf("mirror with an extra verified: %+v", r)
+	}
+}
+
+func TestFiltersApply(t *testing.T) {
+	src, dst := pair(t)
+	write(t, src, "skip.tmp", "x", base)
+	write(t, src, "cache/big.bin", "x", base)
+	s := spec(src, dst, true)
+	s.ExcludeFiles, s.ExcludeDirs = []string{"*.tmp"}, []string{"cache"}
+	if r := Set(context.Background(), native.New(), s, Options{Checksum: true}); !r.OK || len(r.Differences) != 0 {
+		t.Fatalf("%+v", r)
+	}
+}
+
+func TestChecksumCatchesSameSizeSameTime(t *testing.T) {
+	src, dst := pair(t)
+	write(t, dst, "docs/b.txt", "BRAVO", base) // same size, same mtime
+	if r := Set(context.Background(), native.New(), spec(src, dst, true), Options{}); !r.OK {
+		t.Fatalf("size and time verification failed: %+v", r)
+	}
+	r := Set(context.Background(), native.New(), spec(src, dst, true), Options{Checksum: true})
+	if r.OK || len(r.Differences) != 1 || r.Differences[0].Path != "docs/b.txt" || r.Differences[0].Kind != ContentDiffers {
+		t.Fatalf("%+v", r)
+	}
+	if r.Counts.Hashed != 3 || r.Counts.ContentDiffers != 1 {
+		t.Fatalf("counts %+v", r.Counts)
+	}
+}
+
+// faulty returns an engine whose destination (or source) fails as told.
+func faulty(root string, set func(f *vfstest.Faulty)) *native.Engine {
+	e := native.New()
+	e.Open = func(r string) (vfs.FS, error) {
+		fsys, err := native.OpenLocal(r)
+		if err != nil || r != root {
+			return fsys, err
+		}
+		f := vfstest.NewFaulty(fsys)
+		set(f)
+		return f, nil
+	}
+	return e
+}
+
+func TestUnreadableFileIsAnError(t *testing.T) {
+	src, dst := pair(t)
+	e := faulty(dst, func(f *vfstest.Faulty) { f.FailOpen["docs/deep/c.txt"] = syscall.EACCES })
+	r := Set(context.Background(), e, spec(src, dst, true), Options{Checksum: true})
+	if r.OK || len(r.Differences) != 1 || r.Differences[0].Kind != Error || r.Differences[0].Path != "docs/deep/c.txt" ||
+		!strings.Contains(r.Differences[0].Detail, "read destination") {
+		t.Fatalf("%+v", r)
+	}
+	if r.Counts.Hashed != 2 || r.Counts.Errors != 1 {
+		t.Fatalf("counts %+v", r.Counts)
+	}
+}
+
+func TestUnreadableDirIsAnError(t *testing.T) {
+	src, dst := pair(t)
+	e := faulty(src, func(f *vfstest.Faulty) { f.FailReadDir["docs"] = syscall.EACCES })
+	r := Set(context.Background(), e, spec(src, dst, true), Options{})
+	if r.OK || r.Counts.Errors != 1 || kinds(r)["docs"] != Error {
+		t.Fatalf("%+v", r)
+	}
+}
+
+func TestMissingRoots(t *testing.T) {
+	src, dst := pair(t)
+	r := Set(context.Background(), native.New(), spec(src, dst+"-none", true), Options{Checksum: true})
+	if r.OK || r.Counts.Missing != 2 || r.Counts.Hashed != 0 {
+		t.Fatalf("absent destination: %+v", r)
+	}
+	r = Set(context.Background(), native.New(), spec(src+"-none", dst, true), Options{})
+	if r.OK || r.Error == "" {
+		t.Fatalf("absent source: %+v", r)
+	}
+}
+
+func TestVersions(t *testing.T) {
+	_, dst := pair(t)
+	if v, err := Versions(native.OpenLocal, dst); err != nil || len(v) != 0 {
+		t.Fatalf("%v %v", v, err)
+	}
+	for _, name := range []string{"20261126T142233Z", "20261125T090000Z", "20261126T150000Z"} {
+		write(t, dst, VersionsDir+"/"+name+"/a.txt", "v", base)
+	}
+	v, err := Versions(native.OpenLocal, dst)
+	if err != nil || strings.Join(v, ",") != "20261125T090000Z,20261126T142233Z,20261126T150000Z" {
+		t.Fatalf("%v %v", v, err)
+	}
+	for prefix, want := range map[string]string{"2026-11-26T14:22:33Z": "20261126T142233Z", "2026-11-26": "20261126T142233Z,20261126T150000Z",
+		"2027": "", "": ""} {
+		if got := strings.Join(MatchVersion(v, prefix), ","); got != want {
+			t.Errorf("%q: %q, want %q", prefix, got, want)
+		}
+	}
+}
