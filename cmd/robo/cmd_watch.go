@@ -19,6 +19,7 @@ import (
 
 	"github.com/robo-backup/robo/internal/state"
 	"github.com/robo-backup/robo/internal/watch"
+	"github.com/robo-backup/robo/internal/web"
 	"github.com/robo-backup/robo/schema"
 )
 
@@ -27,12 +28,14 @@ import (
 const watchStateLockTimeout = 10 * time.Minute
 
 func runWatch(e *env, args []string) error {
-	fs := newFlags(e, "watch", "watch [-once] [-status] [-log-level LEVEL] [-var name=value]...")
+	fs := newFlags(e, "watch", "watch [-once] [-status] [-listen ADDR [-token-file FILE] [-auth]] [-log-level LEVEL] [-var name=value]...")
 	vars := varFlags{}
 	fs.Var(vars, "var", "set a variable (name=value); repeatable")
 	once := fs.Bool("once", false, "run what is due now (missed scheduled runs and watched sets), then exit")
 	status := fs.Bool("status", false, "print what the robo watch running on this configuration is doing, and exit")
 	level := fs.String("log-level", "", "log level: trace, debug, info, warn or error (default: robo's -log-level, else info)")
+	var uf uiFlags // dashboard (cmd_ui.go, docs/api.md)
+	uf.register(fs, "", "also serve the dashboard, its API and metrics on ADDR (host:port, e.g. 127.0.0.1:8765)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -46,7 +49,7 @@ func runWatch(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	return watchLoop(e.ctx, e, watchParams{vars: vars, once: *once, log: log})
+	return watchLoop(e.ctx, e, watchParams{vars: vars, once: *once, log: log, ui: uf})
 }
 
 type watchParams struct {
@@ -56,6 +59,8 @@ type watchParams struct {
 	// service: report configuration problems through the log (the event
 	// log on Windows) rather than only on stderr.
 	service bool
+	// ui: the dashboard's flags; served when ui.listen is set.
+	ui uiFlags
 }
 
 // newWatchLogger returns a text logger on w (e.logger is robo watch's,
@@ -119,10 +124,16 @@ func watchLoop(ctx context.Context, e *env, p watchParams) error {
 	if !p.log.IsDebug() && !p.log.IsTrace() {
 		applyLog.SetLevel(hclog.Warn)
 	}
+	var dash *web.Server // the dashboard, with -listen: it records each run
 	runner := watch.RunnerFunc(func(ctx context.Context, cfg *schema.Config, sets []string) []watch.Outcome {
 		out := make([]watch.Outcome, 0, len(sets))
 		for _, name := range sets {
-			out = append(out, convergeOne(ctx, e, cfg, name, applyLog))
+			start := time.Now()
+			o := convergeOne(ctx, e, cfg, name, applyLog)
+			if dash != nil {
+				dash.RecordRun(runView(start, o))
+			}
+			out = append(out, o)
 		}
 		return out
 	})
@@ -132,6 +143,13 @@ func watchLoop(ctx context.Context, e *env, p watchParams) error {
 			e.notifyStale(ctx, cfg, set, last, p.log)
 		}})
 	wl.writeStatus(w.Status(), p.log)
+	if p.ui.listen != "" && !p.once {
+		var stop func()
+		if dash, stop, err = startWatchUI(e, cfg, p, w); err != nil {
+			return err
+		}
+		defer stop()
+	}
 	if p.once {
 		outs := w.Once(ctx)
 		failed := 0

@@ -78,6 +78,7 @@ func init() {
 		{"notify", "Send a test notification (test NAME)", runNotify},
 		{"status", "Show each set's health, last run and next scheduled run", runStatus},
 		{"watch", "Run the backup sets on their schedules and source changes", runWatch},
+		{"ui", "Serve the dashboard, its JSON API and metrics (docs/api.md)", runUI},
 		{"service", "Run robo watch as a system service (install, uninstall, start, stop, restart, status)", runService},
 		{"version", "Print the version", runVersion},
 	}

@@ -202,8 +202,11 @@ func New(o Options) *Watcher {
 // returned.
 func (w *Watcher) Run(ctx context.Context) error {
 	w.runCtx = ctx
-	w.q = newQueue(ctx, w.cfg.Settings.MaxParallel, w.runOne)
-	w.q.done = w.notify
+	q := newQueue(ctx, w.cfg.Settings.MaxParallel, w.runOne)
+	q.done = w.notify
+	w.mu.Lock() // Trigger reads w.q from other goroutines
+	w.q = q
+	w.mu.Unlock()
 	cw, err := w.watchConfig()
 	if err != nil {
 		return err

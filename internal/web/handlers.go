@@ -1,0 +1,411 @@
+package web
+
+import (
+	"bytes"
+	"embed"
+	"encoding/json"
+	"errors"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/robo-backup/robo/internal/views"
+)
+
+//go:embed assets
+var assets embed.FS
+
+// sessionCookie is the browser session, set by the login form.
+const sessionCookie = "robo_session"
+
+var funcs = template.FuncMap{
+	"when": func(t any) string {
+		switch v := t.(type) {
+		case time.Time:
+			if v.IsZero() {
+				return "-"
+			}
+			return v.Local().Format("2006-01-02 15:04:05")
+		case *time.Time:
+			if v == nil || v.IsZero() {
+				return "-"
+			}
+			return v.Local().Format("2006-01-02 15:04:05")
+		}
+		return "-"
+	},
+	"dur": func(d time.Duration) string {
+		switch {
+		case d <= 0:
+			return "-"
+		case d < time.Second:
+			return d.Round(time.Millisecond).String()
+		case d < time.Minute:
+			return d.Round(100 * time.Millisecond).String()
+		}
+		return d.Round(time.Second).String()
+	},
+	"bytes": views.Bytes,
+	"seconds": func(d time.Duration) int {
+		return int(d / time.Second)
+	},
+}
+
+var pages = map[string]*template.Template{}
+
+func init() {
+	for _, p := range []string{"dashboard", "history", "logs", "log", "plan", "login", "error"} {
+		pages[p] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(assets, "assets/layout.html", "assets/"+p+".html"))
+	}
+}
+
+// page is what every page template gets.
+type page struct {
+	Title   string
+	CSRF    string
+	Auth    bool // a token is required (a logout button is shown)
+	Refresh time.Duration
+	Notice  string
+	Data    any
+}
+
+func (s *Server) routes() {
+	m := http.NewServeMux()
+	static, _ := fs.Sub(assets, "assets")
+	m.Handle("GET /assets/", http.StripPrefix("/assets/", http.FileServerFS(static)))
+	m.HandleFunc("GET /{$}", s.dashboard)
+	m.HandleFunc("GET /sets/{name}", s.historyPage)
+	m.HandleFunc("POST /sets/{name}/run", s.runNowForm)
+	m.HandleFunc("GET /logs", s.logsPage)
+	m.HandleFunc("GET /plan", s.planPage)
+	m.HandleFunc("GET /login", s.loginPage)
+	m.HandleFunc("POST /login", s.login)
+	m.HandleFunc("POST /logout", s.logout)
+	m.HandleFunc("GET /api/sets", s.apiSets)
+	m.HandleFunc("GET /api/sets/{name}/history", s.apiHistory)
+	m.HandleFunc("POST /api/sets/{name}/run", s.apiRunNow)
+	m.HandleFunc("GET /api/logs", s.apiLogs)
+	m.HandleFunc("GET /api/plan", s.apiPlan)
+	m.HandleFunc("GET /api/csrf", s.apiCSRF)
+	m.HandleFunc("GET /metrics", s.serveMetrics)
+	s.mux = m
+}
+
+// ServeHTTP checks the Host, authentication and CSRF, then routes.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'")
+	api := strings.HasPrefix(r.URL.Path, "/api/") || r.URL.Path == "/metrics"
+	if !s.hostOK(r) {
+		s.fail(w, r, api, http.StatusMisdirectedRequest, "this server answers only to a loopback host name")
+		return
+	}
+	public := r.URL.Path == "/login" || strings.HasPrefix(r.URL.Path, "/assets/")
+	if !public && !s.authorized(r) {
+		if api || r.Method != http.MethodGet {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="robo"`)
+			s.fail(w, r, true, http.StatusUnauthorized, "authentication required: Authorization: Bearer TOKEN")
+			return
+		}
+		http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+		return
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+		if !s.csrfOK(r) {
+			s.fail(w, r, api, http.StatusForbidden, "missing or wrong CSRF token")
+			return
+		}
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+// fail answers an error as JSON (API) or as a page.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, api bool, code int, msg string) {
+	if api {
+		writeJSON(w, code, map[string]string{"error": msg})
+		return
+	}
+	w.WriteHeader(code)
+	s.render(w, r, "error", page{Title: http.StatusText(code), Data: msg})
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		code, b = http.StatusInternalServerError, []byte(`{"error": "cannot encode the response"}`)
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(code)
+	w.Write(append(b, '\n'))
+}
+
+func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, p page) {
+	p.CSRF, p.Auth = s.csrf, s.o.Token != ""
+	var buf bytes.Buffer
+	if err := pages[name].Execute(&buf, p); err != nil {
+		http.Error(w, "cannot render the page", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Write(buf.Bytes())
+}
+
+func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
+	sets, err := s.o.Backend.Sets()
+	if err != nil {
+		s.fail(w, r, false, http.StatusInternalServerError, err.Error())
+		return
+	}
+	s.render(w, r, "dashboard", page{Title: "Backup sets", Refresh: s.o.Refresh, Notice: r.URL.Query().Get("notice"), Data: sets})
+}
+
+type historyData struct {
+	Set  SetView
+	Runs []RunView
+}
+
+func (s *Server) history(name string) (*historyData, error) {
+	set, _, err := s.setByName(name)
+	if err != nil {
+		return nil, err
+	}
+	if set == nil {
+		return nil, ErrUnknownSet
+	}
+	return &historyData{Set: *set, Runs: s.History(name, set.LastRun)}, nil
+}
+
+func (s *Server) historyPage(w http.ResponseWriter, r *http.Request) {
+	d, err := s.history(r.PathValue("name"))
+	if err != nil {
+		code := http.StatusInternalServerError
+		if errors.Is(err, ErrUnknownSet) {
+			code = http.StatusNotFound
+		}
+		s.fail(w, r, false, code, err.Error())
+		return
+	}
+	p := page{Title: "Runs of " + d.Set.Name, Refresh: s.o.Refresh, Notice: r.URL.Query().Get("notice"), Data: d}
+	if d.Set.Running || p.Notice != "" {
+		p.Refresh = 2 * time.Second
+	}
+	s.render(w, r, "history", p)
+}
+
+func (s *Server) runNow(r *http.Request, name string) error {
+	err := s.o.Backend.RunNow(name)
+	fields := map[string]string{"set": name, "remote": r.RemoteAddr, "outcome": "started"}
+	if err != nil {
+		fields["outcome"], fields["error"] = "refused", err.Error()
+	}
+	s.o.Audit("ui.run_now", fields)
+	return err
+}
+
+func (s *Server) runNowForm(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	if err := s.runNow(r, name); err != nil {
+		code := http.StatusConflict
+		if errors.Is(err, ErrUnknownSet) {
+			code = http.StatusNotFound
+		}
+		s.fail(w, r, false, code, err.Error())
+		return
+	}
+	http.Redirect(w, r, "/sets/"+url.PathEscape(name)+"?notice="+url.QueryEscape("Run of "+name+" requested."), http.StatusSeeOther)
+}
+
+type logsData struct {
+	Files  []LogFile
+	File   *LogFile
+	Filter LogFilter
+	Lines  []LogLine
+	Total  int
+}
+
+func (s *Server) logsData(r *http.Request) (*logsData, int, error) {
+	q := r.URL.Query()
+	d := &logsData{Filter: LogFilter{Level: q.Get("level"), Set: q.Get("set"), Query: q.Get("q")}}
+	switch d.Filter.Level {
+	case "", "info", "error":
+	default:
+		return nil, http.StatusBadRequest, errors.New("level is info or error")
+	}
+	name := q.Get("file")
+	if name == "" {
+		files, err := listLogs(s.o.LogDir)
+		if err != nil {
+			return nil, http.StatusInternalServerError, err
+		}
+		for _, f := range files {
+			if d.Filter.Set == "" || f.Set == d.Filter.Set {
+				d.Files = append(d.Files, f)
+			}
+		}
+		if d.Files == nil {
+			d.Files = []LogFile{}
+		}
+		return d, 0, nil
+	}
+	f, b, err := readLogFile(s.o.LogDir, name)
+	if err != nil {
+		return nil, http.StatusNotFound, err
+	}
+	all := logLines(f, b)
+	d.File, d.Total, d.Lines = &f, len(all), filterLines(all, d.Filter)
+	return d, 0, nil
+}
+
+func (s *Server) logsPage(w http.ResponseWriter, r *http.Request) {
+	d, code, err := s.logsData(r)
+	if err != nil {
+		s.fail(w, r, false, code, err.Error())
+		return
+	}
+	if d.File != nil {
+		s.render(w, r, "log", page{Title: "Log " + d.File.Name, Data: d})
+		return
+	}
+	s.render(w, r, "logs", page{Title: "Run logs", Data: d})
+}
+
+type planData struct {
+	Text  string
+	At    time.Time
+	Error string
+}
+
+func (s *Server) planPage(w http.ResponseWriter, r *http.Request) {
+	p, at, err := s.plan(r.Context())
+	d := planData{At: at}
+	if err != nil {
+		d.Error = err.Error()
+	} else {
+		var b strings.Builder
+		if err := (&views.PlanHuman{W: &b, MaxChanges: views.DefaultMaxChanges}).Plan(p); err != nil {
+			d.Error = err.Error()
+		}
+		d.Text = b.String()
+	}
+	s.render(w, r, "plan", page{Title: "Plan", Data: d})
+}
+
+func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
+	if s.o.Token == "" {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
+	s.render(w, r, "login", page{Title: "Sign in", Data: safeNext(r.URL.Query().Get("next"))})
+}
+
+// safeNext keeps a post-login redirect on this server.
+func safeNext(n string) string {
+	if !strings.HasPrefix(n, "/") || strings.HasPrefix(n, "//") || strings.Contains(n, `\`) {
+		return "/"
+	}
+	return n
+}
+
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	if s.o.Token == "" {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
+	tok := r.PostFormValue("token")
+	r.Header.Set("Authorization", "Bearer "+tok)
+	ok := tok != "" && s.authorized(r)
+	r.Header.Del("Authorization")
+	outcome := "ok"
+	if !ok {
+		outcome = "refused"
+	}
+	s.o.Audit("ui.login", map[string]string{"remote": r.RemoteAddr, "outcome": outcome})
+	if !ok {
+		w.WriteHeader(http.StatusUnauthorized)
+		s.render(w, r, "login", page{Title: "Sign in", Notice: "Wrong token.", Data: safeNext(r.PostFormValue("next"))})
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: s.session, Path: "/", HttpOnly: true,
+		SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
+	http.Redirect(w, r, safeNext(r.PostFormValue("next")), http.StatusSeeOther)
+}
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", HttpOnly: true, MaxAge: -1, SameSite: http.SameSiteStrictMode})
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}
+
+func (s *Server) apiSets(w http.ResponseWriter, r *http.Request) {
+	sets, err := s.o.Backend.Sets()
+	if err != nil {
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+		return
+	}
+	if sets == nil {
+		sets = []SetView{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"sets": sets})
+}
+
+func (s *Server) apiHistory(w http.ResponseWriter, r *http.Request) {
+	d, err := s.history(r.PathValue("name"))
+	if err != nil {
+		code := http.StatusInternalServerError
+		if errors.Is(err, ErrUnknownSet) {
+			code = http.StatusNotFound
+		}
+		writeJSON(w, code, map[string]string{"error": err.Error()})
+		return
+	}
+	if d.Runs == nil {
+		d.Runs = []RunView{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"set": d.Set.Name, "runs": d.Runs})
+}
+
+func (s *Server) apiRunNow(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	if err := s.runNow(r, name); err != nil {
+		code := http.StatusConflict
+		if errors.Is(err, ErrUnknownSet) {
+			code = http.StatusNotFound
+		}
+		writeJSON(w, code, map[string]string{"error": err.Error()})
+		return
+	}
+	writeJSON(w, http.StatusAccepted, map[string]any{"set": name, "started": true})
+}
+
+func (s *Server) apiLogs(w http.ResponseWriter, r *http.Request) {
+	d, code, err := s.logsData(r)
+	if err != nil {
+		writeJSON(w, code, map[string]string{"error": err.Error()})
+		return
+	}
+	if d.File == nil {
+		writeJSON(w, http.StatusOK, map[string]any{"logs": d.Files})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"file": d.File, "total_lines": d.Total, "lines": d.Lines})
+}
+
+func (s *Server) apiPlan(w http.ResponseWriter, r *http.Request) {
+	p, _, err := s.plan(r.Context())
+	if err != nil {
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+		return
+	}
+	writeJSON(w, http.StatusOK, p)
+}
+
+func (s *Server) apiCSRF(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"csrf_token": s.csrf})
+}

@@ -1,0 +1,262 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/robo-backup/robo/internal/robocopy"
+	"github.com/robo-backup/robo/internal/runlog"
+)
+
+// LogFile is one file in the logs directory.
+type LogFile struct {
+	Name string `json:"file"`
+	// Kind is native, robocopy or hook.
+	Kind  string    `json:"kind"`
+	Set   string    `json:"set,omitempty"`
+	Phase string    `json:"phase,omitempty"`
+	Time  time.Time `json:"time"`
+	Size  int64     `json:"size"`
+}
+
+// LogLine is one line of a run log as the dashboard shows it.
+type LogLine struct {
+	// Level is info or error.
+	Level string `json:"level"`
+	Set   string `json:"set,omitempty"`
+	Text  string `json:"text"`
+}
+
+// LogFilter selects lines; empty fields select everything.
+type LogFilter struct {
+	Level string
+	Set   string
+	// Query is a case-insensitive substring of the text.
+	Query string
+}
+
+var (
+	runLogName  = regexp.MustCompile(`^(native|robocopy)-run-(.+)-(\d{8}T\d{6}Z)(?:-\d+)?\.log$`)
+	hookLogName = regexp.MustCompile(`^hook-(.+)-([a-z_]+)-(\d{8}T\d{6}Z)-[^-]+\.log$`)
+)
+
+// parseLogName describes a log file from its name; ok is false for a file
+// that is not a run or hook log.
+func parseLogName(name string) (LogFile, bool) {
+	f := LogFile{Name: name}
+	var ts string
+	if m := runLogName.FindStringSubmatch(name); m != nil {
+		f.Kind, f.Set, ts = m[1], m[2], m[3]
+	} else if m := hookLogName.FindStringSubmatch(name); m != nil {
+		f.Kind, f.Set, f.Phase, ts = "hook", m[1], m[2], m[3]
+	} else {
+		ok := false
+		for _, p := range runlog.Patterns {
+			if m, _ := filepath.Match(p, name); m {
+				ok = true
+			}
+		}
+		if !ok {
+			return f, false
+		}
+		f.Kind = strings.SplitN(name, "-", 2)[0]
+	}
+	if ts != "" {
+		if t, err := time.Parse("20060102T150405Z", ts); err == nil {
+			f.Time = t
+		}
+	}
+	return f, true
+}
+
+// listLogs lists the run and hook logs in dir, newest first.
+func listLogs(dir string) ([]LogFile, error) {
+	if dir == "" {
+		return nil, nil
+	}
+	ents, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []LogFile
+	for _, e := range ents {
+		if !e.Type().IsRegular() {
+			continue
+		}
+		f, ok := parseLogName(e.Name())
+		if !ok {
+			continue
+		}
+		if info, err := e.Info(); err == nil {
+			f.Size = info.Size()
+			if f.Time.IsZero() {
+				f.Time = info.ModTime().UTC()
+			}
+		}
+		out = append(out, f)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if !out[i].Time.Equal(out[j].Time) {
+			return out[i].Time.After(out[j].Time)
+		}
+		return out[i].Name > out[j].Name
+	})
+	return out, nil
+}
+
+// errNoSuchLog is a log name that is not a log file of the directory.
+var errNoSuchLog = errors.New("no such log file")
+
+// maxLogBytes bounds what one log read parses.
+const maxLogBytes = 32 << 20
+
+// readLogFile reads a log by its bare file name (never a path).
+func readLogFile(dir, name string) (LogFile, []byte, error) {
+	f, ok := parseLogName(name)
+	if dir == "" || !ok || name != filepath.Base(name) || strings.ContainsAny(name, `/\`) {
+		return f, nil, errNoSuchLog
+	}
+	fh, err := os.Open(filepath.Join(dir, name))
+	if err != nil {
+		return f, nil, errNoSuchLog
+	}
+	defer fh.Close()
+	b, err := io.ReadAll(io.LimitReader(fh, maxLogBytes))
+	if err != nil {
+		return f, nil, err
+	}
+	return f, b, nil
+}
+
+// ReadLog reads and parses the log file name of dir into lines, filtered.
+func ReadLog(dir, name string, filter LogFilter) ([]LogLine, error) {
+	f, b, err := readLogFile(dir, name)
+	if err != nil {
+		return nil, err
+	}
+	return filterLines(logLines(f, b), filter), nil
+}
+
+// logLines turns a log into lines: run logs through the robocopy parser
+// (any encoding, native or robocopy), hook logs as their text.
+func logLines(f LogFile, b []byte) []LogLine {
+	var out []LogLine
+	add := func(level, text string) { out = append(out, LogLine{Level: level, Set: f.Set, Text: text}) }
+	lg := robocopy.ParseBytes(b)
+	if f.Kind == "hook" || len(lg.Jobs) == 0 {
+		text := strings.ReplaceAll(string(b), "\r\n", "\n")
+		for _, l := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
+			if strings.TrimSpace(l) == "" {
+				continue
+			}
+			level := "info"
+			if strings.Contains(strings.ToLower(l), "error") {
+				level = "error"
+			}
+			add(level, l)
+		}
+		return out
+	}
+	for _, j := range lg.Jobs {
+		add("info", fmt.Sprintf("Job: %s -> %s (started %s)", j.Source, j.Destination, j.Started))
+		if j.Options != "" {
+			add("info", "Options: "+j.Options)
+		}
+		for _, d := range j.Dirs {
+			if d.Class != "" {
+				add("info", fmt.Sprintf("%s  %s", d.Class, d.Path))
+			}
+		}
+		for _, fe := range j.Files {
+			p := fe.FullPath
+			if p == "" {
+				p = fe.Path
+			}
+			class := fe.Class
+			if class == "" {
+				class = fe.RawTag
+			}
+			add("info", fmt.Sprintf("%s  %d  %s", class, fe.Size, p))
+		}
+		for _, e := range j.Errors {
+			t := fmt.Sprintf("ERROR %d (%s) %s", e.Code, e.Action, e.Path)
+			if e.Message != "" {
+				t += ": " + e.Message
+			}
+			if e.RetryLimitExceeded {
+				t += " (retry limit exceeded)"
+			}
+			add("error", strings.TrimSpace(t))
+		}
+		if s := j.Summary; s != nil {
+			add("info", fmt.Sprintf("Summary: files %d total, %d copied, %d skipped, %d failed, %d extras; bytes %d copied",
+				s.Files.Total, s.Files.Copied, s.Files.Skipped, s.Files.Failed, s.Files.Extras, s.Bytes.Copied))
+			if s.Files.Failed > 0 || s.Dirs.Failed > 0 {
+				add("error", fmt.Sprintf("%d files and %d directories failed", s.Files.Failed, s.Dirs.Failed))
+			}
+		}
+		switch {
+		case j.Fatal:
+			add("error", "the run stopped on a fatal error")
+		case j.Truncated:
+			add("error", "the log ends mid-run (killed, interrupted or still running)")
+		}
+		if j.Ended != "" {
+			add("info", "Ended: "+j.Ended)
+		}
+	}
+	return out
+}
+
+func filterLines(lines []LogLine, f LogFilter) []LogLine {
+	q := strings.ToLower(f.Query)
+	out := []LogLine{}
+	for _, l := range lines {
+		if f.Level != "" && l.Level != f.Level {
+			continue
+		}
+		if f.Set != "" && l.Set != f.Set {
+			continue
+		}
+		if q != "" && !strings.Contains(strings.ToLower(l.Text), q) {
+			continue
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+// logOutcome derives a run's outcome from its log: failed on a fatal error
+// or failed items, interrupted when the log ends mid-run, else success.
+func logOutcome(dir, name string) string {
+	_, b, err := readLogFile(dir, name)
+	if err != nil {
+		return "unknown"
+	}
+	lg := robocopy.ParseBytes(b)
+	if len(lg.Jobs) == 0 {
+		return "unknown"
+	}
+	j := lg.Jobs[len(lg.Jobs)-1]
+	switch {
+	case j.Fatal:
+		return "failed"
+	case j.Summary != nil && (j.Summary.Files.Failed > 0 || j.Summary.Dirs.Failed > 0):
+		return "failed"
+	case j.Truncated:
+		return "interrupted"
+	case len(j.Errors) > 0:
+		return "failed"
+	}
+	return "success"
+}

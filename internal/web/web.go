@@ -1,0 +1,313 @@
+// Package web is robo's dashboard and HTTP API: server-rendered pages
+// (html/template, assets embedded), JSON endpoints under /api/ and
+// Prometheus metrics at /metrics. The caller (robo ui, robo watch -listen)
+// provides the data through [Backend]; this package never loads a
+// configuration or runs a set itself.
+package web
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"net"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/robo-backup/robo/internal/plan"
+)
+
+// SetView is one set as the dashboard shows it: the data robo status
+// computes.
+type SetView struct {
+	Name     string `json:"name"`
+	InConfig bool   `json:"in_config"`
+	Enabled  bool   `json:"enabled"`
+	// Health is ok, failing, stale, never or disabled (robo status).
+	Health        string     `json:"health"`
+	Running       bool       `json:"running,omitempty"`
+	Schedule      string     `json:"schedule,omitempty"`
+	ScheduleError string     `json:"schedule_error,omitempty"`
+	NextRun       *time.Time `json:"next_run,omitempty"`
+	LastRun       *RunView   `json:"last_run,omitempty"`
+	LastSuccess   *time.Time `json:"last_success,omitempty"`
+}
+
+// RunView is one run of a set.
+type RunView struct {
+	Set         string        `json:"set"`
+	Started     time.Time     `json:"started"`
+	Duration    time.Duration `json:"duration_ns"`
+	Outcome     string        `json:"outcome"`
+	Message     string        `json:"message,omitempty"`
+	FilesCopied int64         `json:"files_copied"`
+	BytesCopied int64         `json:"bytes_copied"`
+	// Log is the run log's file name in the logs directory, when known.
+	Log string `json:"log,omitempty"`
+	// Source says where the run is known from: "state" (the state's last
+	// run), "process" (a run this process saw) or "log" (a run log file).
+	Source string `json:"source"`
+}
+
+// Backend is what the server shows and does; the caller implements it.
+type Backend interface {
+	// Sets returns every set's status, as robo status computes it.
+	Sets() ([]SetView, error)
+	// Plan returns a fresh plan of the whole configuration.
+	Plan(ctx context.Context) (*plan.Plan, error)
+	// RunNow starts a run of set and returns without waiting for it.
+	RunNow(set string) error
+}
+
+// ErrUnknownSet is returned by RunNow for a set that is not configured.
+var ErrUnknownSet = errors.New("no such set in the configuration")
+
+// Options configure a Server.
+type Options struct {
+	Backend Backend
+	// LogDir is the run logs directory (logs/ beside the state); "" when
+	// no run logs are kept.
+	LogDir string
+	// Token, when set, is required: an Authorization: Bearer header, or
+	// the session cookie the login form sets.
+	Token string
+	// Loopback restricts the accepted Host headers to loopback names
+	// (against DNS rebinding when no token is required).
+	Loopback bool
+	// Audit records ui.login and ui.run_now; may be nil.
+	Audit func(event string, fields map[string]string)
+	// PlanTTL is how long a plan is reused (default 30s).
+	PlanTTL time.Duration
+	// Refresh is the dashboard's refresh period (default 10s).
+	Refresh time.Duration
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+// ringSize is how many runs seen by this process are remembered.
+const ringSize = 200
+
+// Server is the dashboard and API; it is an http.Handler.
+type Server struct {
+	o       Options
+	csrf    string
+	session string
+	mux     *http.ServeMux
+	metrics *metrics
+
+	mu   sync.Mutex
+	runs []RunView // runs seen by this process, oldest first
+
+	planMu   sync.Mutex
+	planAt   time.Time
+	planDoc  *plan.Plan
+	planErr  error
+	planBusy chan struct{}
+}
+
+// New returns a server.
+func New(o Options) (*Server, error) {
+	if o.Backend == nil {
+		return nil, errors.New("web: no backend")
+	}
+	if o.PlanTTL <= 0 {
+		o.PlanTTL = 30 * time.Second
+	}
+	if o.Refresh <= 0 {
+		o.Refresh = 10 * time.Second
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Audit == nil {
+		o.Audit = func(string, map[string]string) {}
+	}
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return nil, err
+	}
+	s := &Server{o: o, csrf: hex.EncodeToString(b), metrics: newMetrics(), planBusy: make(chan struct{}, 1)}
+	if o.Token != "" {
+		// The cookie holds a value derived from the token, never the token.
+		m := hmac.New(sha256.New, []byte(o.Token))
+		m.Write([]byte("robo ui session"))
+		s.session = hex.EncodeToString(m.Sum(nil))
+	}
+	s.routes()
+	return s, nil
+}
+
+// RecordRun remembers a finished run (shown in the history) and counts it
+// in the metrics. robo watch calls it after each run.
+func (s *Server) RecordRun(r RunView) {
+	if r.Source == "" {
+		r.Source = "process"
+	}
+	s.mu.Lock()
+	s.runs = append(s.runs, r)
+	if len(s.runs) > ringSize {
+		s.runs = append([]RunView(nil), s.runs[len(s.runs)-ringSize:]...)
+	}
+	s.mu.Unlock()
+	s.metrics.record(r)
+}
+
+// processRuns returns the runs of set seen by this process.
+func (s *Server) processRuns(set string) []RunView {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []RunView
+	for _, r := range s.runs {
+		if r.Set == set {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// History returns the known runs of set, newest first: this process's
+// runs, the state's last run and the run log files, merged.
+func (s *Server) History(set string, last *RunView) []RunView {
+	runs := s.processRuns(set)
+	if last != nil {
+		dup := false
+		for _, r := range runs {
+			if r.Started.Sub(last.Started).Abs() < time.Second {
+				dup = true
+			}
+		}
+		if !dup {
+			l := *last
+			l.Source = "state"
+			runs = append(runs, l)
+		}
+	}
+	files, _ := listLogs(s.o.LogDir)
+	for _, f := range files {
+		if f.Set != set || f.Kind == "hook" {
+			continue
+		}
+		matched := false
+		for i := range runs {
+			r := &runs[i]
+			if r.Log == "" && !f.Time.Before(r.Started.Add(-2*time.Second)) && !f.Time.After(r.Started.Add(r.Duration+2*time.Second)) {
+				r.Log, matched = f.Name, true
+				break
+			}
+		}
+		if !matched {
+			runs = append(runs, RunView{Set: set, Started: f.Time, Outcome: logOutcome(s.o.LogDir, f.Name), Log: f.Name, Source: "log"})
+		}
+	}
+	sort.SliceStable(runs, func(i, j int) bool { return runs[i].Started.After(runs[j].Started) })
+	return runs
+}
+
+func (s *Server) setByName(name string) (*SetView, []SetView, error) {
+	sets, err := s.o.Backend.Sets()
+	if err != nil {
+		return nil, nil, err
+	}
+	for i := range sets {
+		if sets[i].Name == name {
+			return &sets[i], sets, nil
+		}
+	}
+	return nil, sets, nil
+}
+
+// plan returns the cached plan, or builds one; one build at a time.
+func (s *Server) plan(ctx context.Context) (*plan.Plan, time.Time, error) {
+	select {
+	case s.planBusy <- struct{}{}:
+	case <-ctx.Done():
+		return nil, time.Time{}, ctx.Err()
+	}
+	defer func() { <-s.planBusy }()
+	s.planMu.Lock()
+	p, at, err := s.planDoc, s.planAt, s.planErr
+	s.planMu.Unlock()
+	if !at.IsZero() && s.o.Now().Sub(at) < s.o.PlanTTL {
+		return p, at, err
+	}
+	p, err = s.o.Backend.Plan(ctx)
+	at = s.o.Now()
+	s.planMu.Lock()
+	s.planDoc, s.planAt, s.planErr = p, at, err
+	s.planMu.Unlock()
+	return p, at, err
+}
+
+// IsLoopback reports whether the listen address addr (host:port) binds
+// only loopback interfaces.
+func IsLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// authorized reports whether r carries the token (bearer) or the session
+// cookie; always true when no token is configured.
+func (s *Server) authorized(r *http.Request) bool {
+	if s.o.Token == "" {
+		return true
+	}
+	if h := r.Header.Get("Authorization"); h != "" {
+		tok, ok := strings.CutPrefix(h, "Bearer ")
+		return ok && subtle.ConstantTimeCompare([]byte(strings.TrimSpace(tok)), []byte(s.o.Token)) == 1
+	}
+	if c, err := r.Cookie(sessionCookie); err == nil {
+		return subtle.ConstantTimeCompare([]byte(c.Value), []byte(s.session)) == 1
+	}
+	return false
+}
+
+// csrfOK reports whether a state-changing request carries the CSRF token
+// (form field csrf or header X-CSRF-Token) and no foreign Origin.
+func (s *Server) csrfOK(r *http.Request) bool {
+	if o := r.Header.Get("Origin"); o != "" && o != "null" {
+		if !sameOrigin(o, r.Host) {
+			return false
+		}
+	}
+	got := r.Header.Get("X-CSRF-Token")
+	if got == "" {
+		got = r.PostFormValue("csrf")
+	}
+	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(s.csrf)) == 1
+}
+
+func sameOrigin(origin, host string) bool {
+	_, rest, ok := strings.Cut(origin, "://")
+	return ok && strings.EqualFold(rest, host)
+}
+
+// hostOK rejects, on a loopback bind, Host headers that are not loopback
+// names (DNS rebinding).
+func (s *Server) hostOK(r *http.Request) bool {
+	if !s.o.Loopback {
+		return true
+	}
+	host := r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.Trim(host, "[]")
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
