@@ -125,6 +125,8 @@ type Backup struct {
 	AlertAfter time.Duration
 	// Versions is the versions block, or nil (versions.go).
 	Versions *Versions
+	// VerifyAfterApply is "", "metadata" or "checksum".
+	VerifyAfterApply string
 
 	DeclRange hcl.Range
 	// Ranges holds the source range of each attribute that was set.

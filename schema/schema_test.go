@@ -302,3 +302,13 @@ func TestDestinationHoldsConfig(t *testing.T) {
 		t.Fatalf("%v", diags)
 	}
 }
+
+func TestVerifyAfterApply(t *testing.T) {
+	cfg, diags := Load("testdata/valid/verify", testOptions())
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	if c, q := cfg.Backup("checked"), cfg.Backup("quick"); c.VerifyAfterApply != "checksum" || q.VerifyAfterApply != "metadata" {
+		t.Fatalf("%q %q", c.VerifyAfterApply, q.VerifyAfterApply)
+	}
+}

@@ -23,10 +23,27 @@ type Versions struct {
 
 var versionsSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "keep", Required: true}}}
 
-// decodeVersions reads a backup's versions block and verify_after_apply.
-// verify_after_apply is not implemented yet: using it is an error.
+// decodeVersions reads a backup's versions block and verify_after_apply
+// (true: compare size and time after each apply; "checksum": compare
+// content too).
 func decodeVersions(blocks hcl.Blocks, attrs hcl.Attributes, ctx *hcl.EvalContext, bk *Backup) hcl.Diagnostics {
-	diags := notYet(attrs, "verify_after_apply")
+	var diags hcl.Diagnostics
+	if a, ok := attrs["verify_after_apply"]; ok {
+		v, d := a.Expr.Value(ctx)
+		diags = append(diags, d...)
+		switch {
+		case d.HasErrors() || !v.IsWhollyKnown() || v.IsNull():
+		case v.Type() == cty.Bool:
+			if v.True() {
+				bk.VerifyAfterApply = "metadata"
+			}
+		case v.Type() == cty.String && v.AsString() == "checksum":
+			bk.VerifyAfterApply = "checksum"
+		default:
+			diags = append(diags, attrError(a, "Invalid verify_after_apply",
+				"verify_after_apply is true (compare size and time after each apply), \"checksum\" (compare content too) or false."))
+		}
+	}
 	for i, b := range blocks {
 		if i > 0 {
 			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Duplicate versions block",

@@ -96,7 +96,7 @@ func runApply(e *env, args []string) error {
 	prog := newProgress(e, p, pf.jsonOut)
 	log := e.applyLogger()
 	res, _, werr := apply.Run(e.ctx, p, st, apply.Options{Store: store, Engines: eng, RoboVersion: version, Hooks: hookRunner(cfg, log),
-		LockSet: setLocker(e, store, "apply", *lockTimeout), Progress: prog.forSet, RunLog: runLogger(cfg, log), Logger: log})
+		LockSet: setLocker(e, store, "apply", *lockTimeout), Progress: prog.forSet, RunLog: runLogger(cfg, log), Logger: log, Verify: verifier(e, eng)})
 	pruneRunLogs(cfg, log)
 	e.record("apply.finished", applyFields(res, werr))
 	e.notifyApply(e.ctx, cfg, res, pf.identity, nil)

@@ -1,12 +1,14 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"slices"
 	"strings"
 
+	"github.com/robo-backup/robo/internal/engine"
 	"github.com/robo-backup/robo/internal/plan"
 	"github.com/robo-backup/robo/internal/verify"
 	"github.com/robo-backup/robo/internal/views"
@@ -179,5 +181,23 @@ func printVerify(e *env, r *verify.Result) {
 			}
 		}
 		e.printf("%q: DIFFERS: %s (%s)\n", r.Name, strings.Join(parts, ", "), checked)
+	}
+}
+
+// verifier runs verify_after_apply for apply and robo watch with the same
+// engines (and share connections) the apply used.
+func verifier(e *env, eng *engines) func(context.Context, engine.Spec) (bool, string) {
+	return func(ctx context.Context, spec engine.Spec) (bool, string) {
+		r := verify.Set(ctx, eng.native, spec, verify.Options{Checksum: spec.VerifyAfterApply == "checksum"})
+		e.record("verify.finished", map[string]string{"ok": fmt.Sprint(r.OK), "checksum": fmt.Sprint(r.Checksum), "sets": spec.Name + "=" + verifyOutcome(r), "after_apply": "true"})
+		if r.OK {
+			return true, ""
+		}
+		c := r.Counts
+		msg := fmt.Sprintf("%d missing, %d extra, %d differing, %d with other content, %d unreadable", c.Missing, c.Extra, c.Differs, c.ContentDiffers, c.Errors)
+		if r.Error != "" {
+			msg = r.Error
+		}
+		return false, msg
 	}
 }

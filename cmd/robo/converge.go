@@ -52,7 +52,7 @@ func converge(ctx context.Context, e *env, cfg *schema.Config, targets []string,
 	// Hooks and notifications (docs/monitoring.md), as in robo apply.
 	res, _, err := apply.Run(ctx, p, st, apply.Options{Store: store, Engines: eng, RoboVersion: version, Logger: log,
 		Hooks: hookRunner(cfg, log), LockSet: setLocker(&le, store, operation, lockTimeout), Commit: committer(&le, store, operation, lockTimeout),
-		RunLog: runLogger(cfg, log)}) // native run logs (docs/monitoring.md, "Run logs")
+		RunLog: runLogger(cfg, log), Verify: verifier(&le, eng)}) // native run logs (docs/monitoring.md, "Run logs")
 	pruneRunLogs(cfg, log)
 	e.record("apply.finished", applyFields(res, err))
 	e.notifyApply(ctx, cfg, res, "", log)

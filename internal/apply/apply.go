@@ -69,6 +69,10 @@ type Options struct {
 	// LockSet, when set, takes a set's own lock before its engine runs;
 	// a set that cannot be locked fails without being touched.
 	LockSet func(ctx context.Context, set string) (unlock func(), err error)
+	// Verify, when set, checks a set whose spec asks for it
+	// (verify_after_apply) after a successful engine run; a set that does
+	// not match ends partial with the message.
+	Verify func(ctx context.Context, spec engine.Spec) (ok bool, message string)
 	// Commit, when set, records one set's new state entry (nil: remove it)
 	// instead of writing the whole state through Store: a caller that does
 	// not hold the state lock for the whole run (robo watch) re-reads and
@@ -294,6 +298,12 @@ func applySet(ctx context.Context, s *plan.Set, st *state.State, r *SetResult, o
 		r.Outcome = state.Success
 		if n := len(er.Skipped); n > 0 {
 			r.Message = fmt.Sprintf("%d %s left alone because %s changed since the plan", n, plural(n, "entry", "entries"), plural(n, "it", "they"))
+		}
+	}
+	if r.Outcome == state.Success && s.Spec.VerifyAfterApply != "" && opts.Verify != nil && ctx.Err() == nil {
+		if ok, msg := opts.Verify(ctx, *s.Spec); !ok {
+			r.Outcome, r.Message = state.Partial, "verify after apply: "+msg
+			log.Warn("verify after apply found differences", "set", s.Name, "message", msg)
 		}
 	}
 	if runAfterHooks(ctx, s, r, opts) {

@@ -35,6 +35,9 @@ type Spec struct {
 	// Versions, when set, keeps every destination file a change overwrites
 	// or deletes under VersionsDir (see versions.go).
 	Versions *Versions `json:"versions,omitempty"`
+	// VerifyAfterApply asks the caller to verify the set after each apply:
+	// "metadata" (size and time) or "checksum" (content too).
+	VerifyAfterApply string `json:"verify_after_apply,omitempty"`
 }
 
 // Class is robocopy's classification of an entry (SEMANTICS.md §3).

@@ -92,7 +92,7 @@ func SpecOf(b *schema.Backup) engine.Spec {
 		Include: b.Include, ExcludeFiles: b.ExcludeFiles, ExcludeDirs: b.ExcludeDirs, CopyEmptyDirs: b.CopyEmptyDirs,
 		ExcludeOlder: b.ExcludeOlder, TimeTolerance: b.TimeTolerance, CopySymlinks: b.Symlinks == "copy",
 		Threads: b.Threads, Retries: b.Retries, RetryWait: b.RetryWait, RobocopyArgs: b.RobocopyArgs,
-		Versions: versionsOf(b),
+		Versions: versionsOf(b), VerifyAfterApply: b.VerifyAfterApply,
 	}
 }
 

@@ -1,5 +1,5 @@
 backup "x" {
   source             = "/srv/x"
   destination        = "/mnt/x"
-  verify_after_apply = true # ERROR: Not supported yet
+  verify_after_apply = "always" # ERROR: verify_after_apply is true
 }
