@@ -9,8 +9,10 @@ import (
 	"io"
 	"io/fs"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -32,7 +34,13 @@ func (e *Engine) Apply(ctx context.Context, job engine.Job, rep engine.Reporter)
 	if err != nil {
 		return nil, fmt.Errorf("destination %s: %w", job.Spec.Destination, err)
 	}
-	a := &applier{e: e, ctx: ctx, spec: job.Spec, src: src, dst: dst, rep: rep, res: &engine.Result{}, touched: map[string]bool{}}
+	a := &applier{e: e, ctx: ctx, spec: job.Spec, src: src, dst: dst, rep: rep, res: &engine.Result{}, touched: map[string]bool{},
+		tag: randomSuffix() + "-"}
+	if ls, ok := src.(*vfs.Local); ok {
+		if ld, ok := dst.(*vfs.Local); ok {
+			a.lsrc, a.ldst = ls, ld
+		}
+	}
 	if job.Spec.Versions != nil {
 		a.stamp = engine.VersionStamp(start)
 	}
@@ -85,6 +93,13 @@ type applier struct {
 	// stamp names this run's versions folder; "" when the set keeps no
 	// versions.
 	stamp string
+	// lsrc and ldst are src and dst when both are local trees (the fast
+	// copy path), else nil.
+	lsrc, ldst *vfs.Local
+	// tag and seq make temporary names unique: a random tag per run and
+	// a counter.
+	tag string
+	seq atomic.Uint64
 }
 
 // phase runs the changes of one phase: structural changes (directories,
@@ -114,28 +129,63 @@ func (a *applier) phase(all []engine.Change, p engine.Phase) {
 	if threads < 1 {
 		threads = 1
 	}
-	work := make(chan *engine.Change)
+	// Workers take whole runs of copies into one directory: creating and
+	// renaming entries takes the directory's lock, and eight workers in
+	// one directory spend much of their time waiting for it. A run is cut
+	// after batchFiles files or batchBytes bytes, so a large directory or
+	// large files still spread over the workers.
+	batches := batchByDir(copies)
+	work := make(chan []*engine.Change)
 	var wg sync.WaitGroup
-	for range min(threads, len(copies)) {
+	for range min(threads, len(batches)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for c := range work {
-				a.run(c)
+			for b := range work {
+				for _, c := range b {
+					if a.stopped() {
+						break
+					}
+					a.mu.Lock()
+					a.ran[c] = true
+					a.mu.Unlock()
+					a.run(c)
+				}
 			}
 		}()
 	}
-	for _, c := range copies {
+	for _, b := range batches {
 		if a.stopped() {
 			break
 		}
-		a.mu.Lock()
-		a.ran[c] = true
-		a.mu.Unlock()
-		work <- c
+		work <- b
 	}
 	close(work)
 	wg.Wait()
+}
+
+// Limits of one worker's batch of copies into one directory.
+const (
+	batchFiles = 128
+	batchBytes = 32 << 20
+)
+
+// batchByDir cuts the copies, in plan order, into runs of changes with the
+// same parent directory.
+func batchByDir(copies []*engine.Change) [][]*engine.Change {
+	var out [][]*engine.Change
+	start, bytes := 0, int64(0)
+	for i, c := range copies {
+		if i > start && (parent(c.Path) != parent(copies[start].Path) || i-start >= batchFiles || bytes >= batchBytes) {
+			out = append(out, copies[start:i])
+			start, bytes = i, 0
+		}
+		bytes += c.Size
+	}
+	if start < len(copies) {
+		out = append(out, copies[start:])
+	}
+	return out
 }
 
 func (a *applier) stopped() bool {
@@ -391,6 +441,13 @@ func (a *applier) do(c *engine.Change) (skip string, err error) {
 
 // create writes the source entry of c at its path through a temporary name.
 func (a *applier) create(c *engine.Change) (skip string, err error) {
+	if c.Kind == engine.KindFile && a.lsrc != nil && a.ldst != nil {
+		// The source guard runs on the open descriptor.
+		skip, err := a.copyLocal(c)
+		if !errors.Is(err, vfs.ErrNoFastCopy) {
+			return skip, err
+		}
+	}
 	srcNow, err := current(a.src, c.Path)
 	if err != nil {
 		return "", err
@@ -402,7 +459,7 @@ func (a *applier) create(c *engine.Change) (skip string, err error) {
 	case engine.KindDir:
 		return "", a.dst.Mkdir(c.Path, fs.FileMode(c.Src.Mode)|0o700)
 	case engine.KindSymlink:
-		tmp := vfs.Join(parent(c.Path), tempPrefix+base(c.Path)+"."+randomSuffix()+tempSuffix)
+		tmp := a.tempName(c.Path)
 		if err := a.dst.Symlink(srcNow.Target, tmp); err != nil {
 			return "", err
 		}
@@ -468,6 +525,60 @@ func (a *applier) copyFile(c *engine.Change) (skip string, err error) {
 	}
 	ok = true
 	return "", nil
+}
+
+// copyLocal is copyFile between two local trees: the source guard runs on
+// the open source descriptor's fstat (the metadata lstat would return for
+// the regular file opened without following links), the temporary file is
+// created exclusively with its final mode and gets its time by futimens
+// before the rename. It returns vfs.ErrNoFastCopy, having changed nothing,
+// when the source is no longer a regular file or cannot be opened: the
+// portable path then reports it through its own guard.
+func (a *applier) copyLocal(c *engine.Change) (skip string, err error) {
+	checks := vfs.CopyChecks{
+		Before: func(en vfs.Entry) string { return guard("source", c.Src, metaOf(en)) },
+		After: func(n int64, en vfs.Entry) string {
+			if n != c.Src.Size || en.Size != c.Src.Size || !engine.TimesEqual(en.ModTime, c.Src.Time(), 0) {
+				return "source file changed while it was copied"
+			}
+			return ""
+		},
+		Stop: func() error {
+			if a.ctx.Err() != nil {
+				return errInterrupted
+			}
+			return nil
+		},
+		Chunk: copyChunk,
+	}
+	perm := fs.FileMode(c.Src.Mode)&fs.ModePerm | 0o600
+	var tmp string
+	for try := 0; ; try++ {
+		tmp = a.tempName(c.Path)
+		skip, err = a.ldst.CopyFile(a.lsrc, c.Path, tmp, perm, c.Src.Time(), checks)
+		if try < 3 && errors.Is(err, fs.ErrExist) {
+			continue // a name collision with a file robo did not make
+		}
+		if skip != "" || err != nil {
+			return skip, err
+		}
+		break
+	}
+	if skip, err := a.versionUpdate(c); skip != "" || err != nil {
+		a.dst.Remove(tmp)
+		return skip, err
+	}
+	if err := a.ldst.RenameFile(tmp, c.Path); err != nil {
+		a.dst.Remove(tmp)
+		return "", err
+	}
+	return "", nil
+}
+
+// tempName returns a new temporary name beside rel: robo's temp prefix, the
+// file's name, this run's random tag and a counter.
+func (a *applier) tempName(rel string) string {
+	return vfs.Join(parent(rel), tempPrefix+base(rel)+"."+a.tag+strconv.FormatUint(a.seq.Add(1), 36)+tempSuffix)
 }
 
 // versionError is a failure to move a destination entry into the run's

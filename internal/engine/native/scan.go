@@ -77,6 +77,10 @@ type scanner struct {
 	// pending holds new directories not yet emitted because, without
 	// copy_empty_dirs, a directory is created only once a file needs it.
 	pending []engine.Change
+	// Read-ahead of directory listings (see prefetch).
+	ahead  map[string]*listing
+	queues []*dirQueue
+	sem    chan struct{}
 }
 
 func (s *scanner) key(name string) string {
@@ -146,21 +150,16 @@ func (s *scanner) walk(dir string, dstExists bool, phase engine.Phase) error {
 	if err := s.ctx.Err(); err != nil {
 		return err
 	}
-	// The two listings are read at once: on two cores (and over SMB) the
-	// walk of an unchanged tree is bound by these calls.
-	var dstList []vfs.Entry
-	var dstErr error
-	done := make(chan struct{})
-	if dstExists {
-		go func() {
-			dstList, dstErr = s.dst.ReadDir(dir)
-			close(done)
-		}()
-	} else {
-		close(done)
+	l := s.ahead[dir]
+	if l != nil {
+		delete(s.ahead, dir)
+		<-l.done
 	}
-	srcList, err := s.src.ReadDir(dir)
-	<-done
+	if l == nil || l.dstExists != dstExists {
+		l = s.read(dir, dstExists)
+	}
+	s.prefetch()
+	srcList, err, dstList, dstErr := l.src, l.srcErr, l.dst, l.dstErr
 	if err != nil {
 		if dir == "" {
 			return &engine.SourceError{Path: s.spec.Source, Err: err}
@@ -175,6 +174,9 @@ func (s *scanner) walk(dir string, dstExists bool, phase engine.Phase) error {
 		return nil
 	}
 	dstList = s.selected(dir, dstList, false)
+	s.queues = append(s.queues, &dirQueue{subs: s.subdirs(dir, srcList, dstList)})
+	defer s.popQueue()
+	s.prefetch()
 	i, j := 0, 0
 	for i < len(srcList) || j < len(dstList) {
 		switch {
@@ -197,6 +199,120 @@ func (s *scanner) walk(dir string, dstExists bool, phase engine.Phase) error {
 		}
 	}
 	return nil
+}
+
+// listing is the pair of listings of one directory, read ahead of the walk
+// or when the walk reaches it.
+type listing struct {
+	done           chan struct{}
+	dstExists      bool
+	src, dst       []vfs.Entry
+	srcErr, dstErr error
+}
+
+// A directory's source and destination listings are read at once, and the
+// listings of the next directories the walk will enter are read ahead on a
+// small pool: on two cores (and over SMB) the walk of an unchanged tree is
+// bound by these reads. The walk itself, and so the change list, stays in
+// one goroutine and in sorted order.
+const (
+	readAheadDirs    = 16 // listings read ahead, at most
+	readAheadWorkers = 3  // directories read at once, at most
+)
+
+// read lists dir on both sides now; dst only when it exists.
+func (s *scanner) read(dir string, dstExists bool) *listing {
+	l := &listing{done: make(chan struct{}), dstExists: dstExists}
+	close(l.done)
+	s.fill(l, dir, dstExists)
+	return l
+}
+
+func (s *scanner) fill(l *listing, dir string, dstExists bool) {
+	done := make(chan struct{})
+	if dstExists {
+		go func() {
+			l.dst, l.dstErr = s.dst.ReadDir(dir)
+			close(done)
+		}()
+	} else {
+		close(done)
+	}
+	l.src, l.srcErr = s.src.ReadDir(dir)
+	<-done
+}
+
+// dirQueue holds the subdirectories a walk of one directory will enter, in
+// walk order, and how many of them were handed to the read-ahead.
+type dirQueue struct {
+	subs []subdir
+	next int
+}
+
+type subdir struct {
+	rel       string
+	dstExists bool
+}
+
+// subdirs returns the source directories the merge of the two listings
+// recurses into: new ones and those that are directories on both sides.
+func (s *scanner) subdirs(dir string, src, dst []vfs.Entry) []subdir {
+	var out []subdir
+	j := 0
+	for _, se := range src {
+		if se.Kind != vfs.Dir {
+			continue
+		}
+		k := s.key(se.Name)
+		for j < len(dst) && s.key(dst[j].Name) < k {
+			j++
+		}
+		switch {
+		case j < len(dst) && s.key(dst[j].Name) == k:
+			if dst[j].Kind == vfs.Dir {
+				out = append(out, subdir{vfs.Join(dir, se.Name), true})
+			}
+			j++ // the merge pairs each destination entry once
+		default:
+			out = append(out, subdir{vfs.Join(dir, se.Name), false})
+		}
+	}
+	return out
+}
+
+// prefetch starts reading ahead the next subdirectories of the directory
+// being walked, up to readAheadDirs listings held at once.
+func (s *scanner) prefetch() {
+	if len(s.queues) == 0 {
+		return
+	}
+	if s.sem == nil {
+		s.sem = make(chan struct{}, readAheadWorkers)
+		s.ahead = map[string]*listing{}
+	}
+	q := s.queues[len(s.queues)-1]
+	for q.next < len(q.subs) && len(s.ahead) < readAheadDirs {
+		sd := q.subs[q.next]
+		q.next++
+		l := &listing{done: make(chan struct{}), dstExists: sd.dstExists}
+		s.ahead[sd.rel] = l
+		go func() {
+			s.sem <- struct{}{}
+			s.fill(l, sd.rel, sd.dstExists)
+			<-s.sem
+			close(l.done)
+		}()
+	}
+}
+
+// popQueue ends the walk of a directory: read-ahead listings it did not
+// use are dropped.
+func (s *scanner) popQueue() {
+	q := s.queues[len(s.queues)-1]
+	s.queues = s.queues[:len(s.queues)-1]
+	for _, sd := range q.subs[:q.next] {
+		delete(s.ahead, sd.rel)
+	}
 }
 
 func (s *scanner) countSource(en vfs.Entry) {

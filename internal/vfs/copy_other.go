@@ -1,0 +1,30 @@
+//go:build !linux
+
+package vfs
+
+import (
+	"errors"
+	"io/fs"
+	"time"
+)
+
+// ErrNoFastCopy is returned by (*Local).CopyFile when the fast path cannot
+// handle a file; the caller falls back to the portable
+// Open/CreateTemp/Rename path. Only Linux has a fast path.
+var ErrNoFastCopy = errors.New("fast copy not possible")
+
+// CopyChecks are the caller's guards for (*Local).CopyFile.
+type CopyChecks struct {
+	Before func(src Entry) string
+	After  func(n int64, src Entry) string
+	Stop   func() error
+	Chunk  int64
+}
+
+// CopyFile always returns ErrNoFastCopy on this platform.
+func (l *Local) CopyFile(src *Local, name, tmp string, perm fs.FileMode, mtime time.Time, checks CopyChecks) (string, error) {
+	return "", ErrNoFastCopy
+}
+
+// RenameFile renames a file within l.
+func (l *Local) RenameFile(oldname, newname string) error { return l.Rename(oldname, newname) }
