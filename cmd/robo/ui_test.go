@@ -122,13 +122,19 @@ func TestUIBrowser(t *testing.T) {
 			t.Fatalf("%s: %v", what, err)
 		}
 	}
+	// text reads an element, retrying while a navigation replaces the page
+	// under it (the node of the previous page vanishes mid-read).
 	text := func(sel string) string {
 		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(sel))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
+		var err error
+		for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
+			var s string
+			if s, err = chromedp.Run(ctx, chromedp.Text(sel)); err == nil {
+				return s
+			}
 		}
-		return s
+		t.Fatalf("text of %s: %v", sel, err)
+		return ""
 	}
 	do("open the dashboard", chromedp.Navigate(base+"/"))
 	do("see the sets", chromedp.WaitVisible(`#sets`))
@@ -141,6 +147,16 @@ func TestUIBrowser(t *testing.T) {
 	do("see the filter", chromedp.WaitVisible(`#filter`))
 	do("type a filter", chromedp.SendKeys(`#q`, "a.txt"))
 	do("filter", chromedp.Click(`#apply-filter`))
+	// Wait for the filtered page itself, not the #count of the old one.
+	for end := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		loc, err := chromedp.Run(ctx, chromedp.Location())
+		if err == nil && strings.Contains(loc, "q=a.txt") {
+			break
+		}
+		if time.Now().After(end) {
+			t.Fatalf("the filtered page did not load (at %q, %v)", loc, err)
+		}
+	}
 	do("see the filtered log", chromedp.WaitVisible(`#count`))
 	count, lines := text(`#count`), text(`#lines`)
 	for end := time.Now().Add(10 * time.Second); strings.Contains(lines, "Options:") && time.Now().Before(end); {
