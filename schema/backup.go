@@ -269,6 +269,11 @@ func checkOverlaps(cfg *Config, opts *Options) hcl.Diagnostics {
 	return diags
 }
 
+// ValidName reports whether s is a valid name for a backup set, share,
+// notifier or secret: letters, digits, '-', '_' and '.', starting with a
+// letter or digit (so that it is also a safe file name).
+func ValidName(s string) bool { return validName(s) }
+
 func validName(s string) bool {
 	if s == "" {
 		return false

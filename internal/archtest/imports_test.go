@@ -32,7 +32,7 @@ var allowed = map[string][]string{
 	"internal/notify":            {"schema", "internal/apply", "internal/plan", "internal/state"},
 	"internal/notify/smtptest":   {},
 	"internal/views":             {"internal/plan", "internal/apply", "internal/engine", "internal/state"},
-	"internal/secrets":           {},
+	"internal/secrets":           {"schema"},
 	"internal/shares":            {"internal/vfs"},
 	"internal/shares/sambatest":  {},
 	"internal/audit":             {},

@@ -16,6 +16,8 @@ import (
 
 	"filippo.io/age"
 	"filippo.io/age/armor"
+
+	"github.com/robo-backup/robo/schema"
 )
 
 // FormatVersion is the version of the secrets file format this package
@@ -121,20 +123,9 @@ func Exists(path, name string) (bool, error) {
 	return f.Has(name), nil
 }
 
-// ValidName reports whether s is a valid secret name: letters, digits, '-',
-// '_' and '.', starting with a letter or digit (as backup names).
-func ValidName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i, r := range s {
-		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || (i > 0 && (r == '-' || r == '_' || r == '.'))
-		if !ok {
-			return false
-		}
-	}
-	return true
-}
+// ValidName reports whether s is a valid secret name: the rule of every
+// name in robo's configuration (schema.ValidName).
+func ValidName(s string) bool { return schema.ValidName(s) }
 
 // Names returns the secret names, sorted.
 func (f *File) Names() []string {
