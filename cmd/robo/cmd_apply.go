@@ -31,11 +31,7 @@ func runApply(e *env, args []string) error {
 	if pf.jsonOut && !*autoApprove && planFile == "" {
 		return fatalf("robo apply -json needs -auto-approve: a JSON stream cannot ask for confirmation")
 	}
-	cfg, err := loadConfig(e, pf.vars)
-	if err != nil {
-		return err
-	}
-	store, err := openStore(cfg)
+	cfg, store, err := loadWithStore(e, pf.vars)
 	if err != nil {
 		return err
 	}

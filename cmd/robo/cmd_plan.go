@@ -59,11 +59,7 @@ func runPlan(e *env, args []string) error {
 	if fs.NArg() > 0 {
 		return fatalf("robo plan takes no arguments, got %q", fs.Arg(0)).hint("name sets with -target NAME")
 	}
-	cfg, err := loadConfig(e, pf.vars)
-	if err != nil {
-		return err
-	}
-	store, err := openStore(cfg)
+	cfg, store, err := loadWithStore(e, pf.vars)
 	if err != nil {
 		return err
 	}

@@ -8,7 +8,6 @@ import (
 
 	"github.com/robo-backup/robo/internal/state"
 	"github.com/robo-backup/robo/internal/views"
-	"github.com/robo-backup/robo/schema"
 )
 
 func runState(e *env, args []string) error {
@@ -26,16 +25,6 @@ func runState(e *env, args []string) error {
 	return fatalf("unknown state subcommand %q", args[0]).hint("use list, show NAME or rm NAME")
 }
 
-// stateStore finds the state file through the configuration's robo block.
-func stateStore(e *env, vars varFlags) (*schema.Config, *state.Store, error) {
-	cfg, err := loadConfig(e, vars)
-	if err != nil {
-		return nil, nil, err
-	}
-	store, err := openStore(cfg)
-	return cfg, store, err
-}
-
 func runStateList(e *env, args []string) error {
 	fs := newFlags(e, "state list", "state list [-json]")
 	jsonOut := fs.Bool("json", false, "print JSON")
@@ -43,7 +32,7 @@ func runStateList(e *env, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	_, store, err := stateStore(e, vars)
+	_, store, err := loadWithStore(e, vars)
 	if err != nil {
 		return err
 	}
@@ -86,7 +75,7 @@ func runStateShow(e *env, args []string) error {
 	if fs.NArg() != 1 {
 		return fatalf("robo state show takes one backup set name")
 	}
-	_, store, err := stateStore(e, vars)
+	_, store, err := loadWithStore(e, vars)
 	if err != nil {
 		return err
 	}
@@ -111,7 +100,7 @@ func runStateRm(e *env, args []string) error {
 	if fs.NArg() == 0 {
 		return fatalf("robo state rm takes one or more backup set names")
 	}
-	cfg, store, err := stateStore(e, vars)
+	cfg, store, err := loadWithStore(e, vars)
 	if err != nil {
 		return err
 	}

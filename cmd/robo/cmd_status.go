@@ -79,11 +79,7 @@ func runStatus(e *env, args []string) error {
 	if fs.NArg() > 0 {
 		return fatalf("robo status takes no arguments, got %q", fs.Arg(0))
 	}
-	cfg, err := loadConfig(e, vars)
-	if err != nil {
-		return err
-	}
-	store, err := openStore(cfg)
+	cfg, store, err := loadWithStore(e, vars)
 	if err != nil {
 		return err
 	}

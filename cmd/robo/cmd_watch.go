@@ -287,11 +287,7 @@ func watchRunning(store *state.Store) bool {
 }
 
 func printWatchStatus(e *env, vars varFlags) error {
-	cfg, err := loadConfig(e, vars)
-	if err != nil {
-		return err
-	}
-	store, err := openStore(cfg)
+	_, store, err := loadWithStore(e, vars)
 	if err != nil {
 		return err
 	}

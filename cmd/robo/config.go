@@ -93,6 +93,17 @@ func openStore(cfg *schema.Config) (*state.Store, error) {
 	return &state.Store{Path: cfg.Settings.StateFile}, nil
 }
 
+// loadWithStore loads the configuration and opens the state file its robo
+// block names.
+func loadWithStore(e *env, vars varFlags) (*schema.Config, *state.Store, error) {
+	cfg, err := loadConfig(e, vars)
+	if err != nil {
+		return nil, nil, err
+	}
+	store, err := openStore(cfg)
+	return cfg, store, err
+}
+
 // lockAndRead takes the state lock for operation (waiting up to timeout)
 // and reads the state under it. The caller calls unlock.
 func lockAndRead(e *env, store *state.Store, operation string, timeout time.Duration) (unlock func(), st *state.State, err error) {
