@@ -566,10 +566,7 @@ func ResultFromJob(j *Job, code ExitCode, mirror bool) *engine.Result {
 			Err: strings.TrimSpace(fmt.Sprintf("error %d: %s", er.Code, er.Message))})
 	}
 	if s := j.Summary; s != nil {
-		conv := func(r Row) engine.Row {
-			return engine.Row{Total: r.Total, Copied: r.Copied, Skipped: r.Skipped, Mismatch: r.Mismatch, Failed: r.Failed, Extras: r.Extras}
-		}
-		res.Counters = engine.Counters{Dirs: conv(s.Dirs), Files: conv(s.Files), Bytes: conv(s.Bytes)}
+		res.Counters = engine.Counters{Dirs: s.Dirs, Files: s.Files, Bytes: s.Bytes}
 		res.BytesCopied = s.Bytes.Copied
 		res.Done = s.Files.Copied + s.Dirs.Copied
 		if mirror {

@@ -59,7 +59,7 @@ func TestFixtureUTF16TwoJobs(t *testing.T) {
 			{Class: "Newer", RawTag: "Newer", Size: 987654, Path: "plan ünïcode.xlsx", FullPath: `C:\Data\Docs\plan ünïcode.xlsx`},
 		})
 		eq(t, "summary", j.Summary, &Summary{
-			Dirs: Row{1, 0, 1, 0, 0, 0}, Files: Row{2, 2, 0, 0, 0, 0}, Bytes: Row{988888, 988888, 0, 0, 0, 0},
+			Dirs: Row{Total: 1, Copied: 0, Skipped: 1, Mismatch: 0, Failed: 0, Extras: 0}, Files: Row{Total: 2, Copied: 2, Skipped: 0, Mismatch: 0, Failed: 0, Extras: 0}, Bytes: Row{Total: 988888, Copied: 988888, Skipped: 0, Mismatch: 0, Failed: 0, Extras: 0},
 			Times:            &TimesRow{"0:00:01", "0:00:01", "0:00:00", "0:00:00"},
 			SpeedBytesPerSec: i64(988888), SpeedMegaBytesPerMin: f64(56.582),
 		})
@@ -74,7 +74,7 @@ func TestFixtureUTF16TwoJobs(t *testing.T) {
 			{Class: "*EXTRA File", RawTag: "*EXTRA File", Size: 10, Path: "stale.m3u", FullPath: `E:\Backup\Music\stale.m3u`},
 			{Class: "New File", RawTag: "New File", Size: 5000000, Path: "曲.flac", FullPath: `C:\Data\Music\日本\曲.flac`},
 		})
-		eq(t, "job2 dirs row", j.Summary.Dirs, Row{2, 1, 1, 0, 0, 1})
+		eq(t, "job2 dirs row", j.Summary.Dirs, Row{Total: 2, Copied: 1, Skipped: 1, Mismatch: 0, Failed: 0, Extras: 1})
 		eq(t, "job2 speed", j.Summary.SpeedBytesPerSec, (*int64)(nil))
 		eq(t, "job2 ended", j.Ended, "Monday, January 5, 2026 10:00:04 AM")
 	}
@@ -99,7 +99,7 @@ func TestFixtureCRProgress(t *testing.T) {
 		{Class: "Changed", RawTag: "Changed", Size: 4404019, Path: "clip one.mp4", FullPath: `D:\Video\clip one.mp4`},
 		{Class: "Older", RawTag: "Older", Size: 0, Path: "empty.txt", FullPath: `D:\Video\empty.txt`},
 	})
-	eq(t, "bytes", j.Summary.Bytes, Row{1614907703, 1614907703, 0, 0, 0, 0})
+	eq(t, "bytes", j.Summary.Bytes, Row{Total: 1614907703, Copied: 1614907703, Skipped: 0, Mismatch: 0, Failed: 0, Extras: 0})
 	eq(t, "speed", *j.Summary.SpeedMegaBytesPerMin, 70.64)
 	eq(t, "unrecognized", j.Unrecognized, []string(nil))
 }
@@ -140,7 +140,7 @@ func TestFixtureMTInterleaved(t *testing.T) {
 		{Code: 32, Action: "Copying File", Path: `C:\src\locked.db`, Message: msg, Time: "2026/03/04 08:00:11", RetryLimitExceeded: true},
 	})
 	eq(t, "retries", j.Retries, 2)
-	eq(t, "files row", j.Summary.Files, Row{5, 3, 1, 0, 1, 1})
+	eq(t, "files row", j.Summary.Files, Row{Total: 5, Copied: 3, Skipped: 1, Mismatch: 0, Failed: 1, Extras: 1})
 	eq(t, "fatal", j.Fatal, false)
 	eq(t, "unrecognized", j.Unrecognized, []string(nil))
 }
@@ -170,7 +170,7 @@ func TestFixtureRussianCP866(t *testing.T) {
 			{Class: "*EXTRA File", RawTag: "*ДОПОЛНИТЕЛЬНЫЙ файл", Size: 64, Path: "старый.txt", FullPath: `D:\Архив\старый.txt`},
 		})
 		eq(t, "summary", j.Summary, &Summary{
-			Dirs: Row{1, 0, 1, 0, 0, 0}, Files: Row{3, 2, 0, 0, 0, 1}, Bytes: Row{1048576, 1048576, 0, 0, 0, 64},
+			Dirs: Row{Total: 1, Copied: 0, Skipped: 1, Mismatch: 0, Failed: 0, Extras: 0}, Files: Row{Total: 3, Copied: 2, Skipped: 0, Mismatch: 0, Failed: 0, Extras: 1}, Bytes: Row{Total: 1048576, Copied: 1048576, Skipped: 0, Mismatch: 0, Failed: 0, Extras: 64},
 			Times:            &TimesRow{"0:00:01", "0:00:01", "0:00:00", "0:00:00"},
 			SpeedBytesPerSec: i64(1049088), SpeedMegaBytesPerMin: f64(60),
 		})
@@ -226,7 +226,7 @@ func TestFixtureNoHeaderBytesTS(t *testing.T) {
 		{Class: "Newer", RawTag: "新しい", Size: 7, Path: "small.txt", FullPath: `C:\proj\small.txt`, Timestamp: "2026/01/02 03:04:06"},
 		{Class: "Same", RawTag: "同じ", Size: 100, Path: "same.txt", FullPath: `C:\proj\same.txt`, Timestamp: "2026/01/01 00:00:00"},
 	})
-	eq(t, "bytes", j.Summary.Bytes, Row{12345679008, 12345678908, 100, 0, 0, 0})
+	eq(t, "bytes", j.Summary.Bytes, Row{Total: 12345679008, Copied: 12345678908, Skipped: 100, Mismatch: 0, Failed: 0, Extras: 0})
 	eq(t, "ended", j.Ended, "2026年1月2日 3:04:07")
 }
 

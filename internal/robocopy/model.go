@@ -1,5 +1,7 @@
 package robocopy
 
+import "github.com/robo-backup/robo/internal/engine"
+
 // Log is a parsed robocopy log: one or more jobs (/LOG+ and /UNILOG+ append
 // complete jobs one after another).
 type Log struct {
@@ -115,15 +117,9 @@ type Summary struct {
 	SpeedMegaBytesPerMin *float64 `json:"speed_megabytes_per_min"`
 }
 
-// Row is one summary row.
-type Row struct {
-	Total    int64 `json:"total"`
-	Copied   int64 `json:"copied"`
-	Skipped  int64 `json:"skipped"`
-	Mismatch int64 `json:"mismatch"`
-	Failed   int64 `json:"failed"`
-	Extras   int64 `json:"extras"`
-}
+// Row is one summary row: the engine model's, so a parsed summary is a
+// result's counters as they are.
+type Row = engine.Row
 
 // TimesRow is the Times row as printed ("H:MM:SS"); see [ParseElapsed].
 type TimesRow struct {
