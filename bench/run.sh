@@ -11,12 +11,20 @@
 #   WORK     work directory, wiped of its own files     (default /tmp/robo-bench)
 #   SEED     gentree seed                               (default 1)
 #   MUTATE   percentage of files changed for the 1% jobs (default 1)
-#   JOBS     jobs to run, space-separated               (default "initial nochange dryrun sync")
+#   JOBS     jobs to run, space-separated  (default "initial nochange dryrun sync big scale")
 #   KEEP     1: keep the work trees afterwards for the next run (default 1)
+#   WARM     data: re-read contents and metadata of both trees before every
+#            run (default); meta: metadata only (du), contents start cold
+#   AGE      seconds to wait, before the initial copies, after the last
+#            deletion in the work directory (default 65; see below)
+#   BIG      "COUNT MIB" of the big-file job              (default "8 256")
+#   SCALE    file counts of the scale job  (default "250000 500000 1000000")
 #
-# Results: a Markdown table on stdout and in bench/out/results-<date>.md.
+# Results: a Markdown table on stdout and in bench/out/results-<date>.md; the
+# scale job also writes bench/out/scale-<date>.csv and a chart scale-<date>.png.
 # Every timed run starts from a dropped page cache followed by an untimed
-# metadata read of both trees (du), so every tool starts equally warm.
+# read of both trees (du, and with WARM=data every file's contents), so every
+# tool starts equally warm.
 set -euo pipefail
 
 FILES=${FILES:-100000}
@@ -24,8 +32,12 @@ RUNS=${RUNS:-3}
 WORK=${WORK:-/tmp/robo-bench}
 SEED=${SEED:-1}
 MUTATE=${MUTATE:-1}
-JOBS=${JOBS:-"initial nochange dryrun sync"}
+JOBS=${JOBS:-"initial nochange dryrun sync big scale"}
 KEEP=${KEEP:-1}
+WARM=${WARM:-data}
+AGE=${AGE:-65}
+read -r BIG_COUNT BIG_MIB <<<"${BIG:-8 256}"
+SCALE=${SCALE:-"250000 500000 1000000"}
 MIN_SIZE=1024
 MAX_SIZE=16384
 PER_DIR=100
@@ -67,23 +79,35 @@ cleanup() {
 }
 trap cleanup EXIT
 
-log "building robo, gentree and timeit into $BIN"
+log "building robo, gentree, timeit and chart into $BIN"
 (cd "$REPO" && go build -o "$BIN/robo" ./cmd/robo && go build -o "$BIN/gentree" ./bench/gentree &&
-	go build -o "$BIN/timeit" ./bench/timeit)
+	go build -o "$BIN/timeit" ./bench/timeit && go build -o "$BIN/chart" ./bench/chart)
 ROBO=$BIN/robo
 TIMEIT=$BIN/timeit
 
 # ---------------------------------------------------------------- disk
 mkdir -p "$WORK" "$OUTDIR"
 restore_source
-# Four trees live at once (base, mutated, prepared destination, working
-# destination). Budget 12 KiB per file per tree (1-16 KiB files in 4 KiB
-# blocks, plus inodes and directories) and 20% slack.
-need_kb=$((FILES * 12 * 4 * 12 / 10))
+GENTREE_SUM=$(sha256sum "$REPO/bench/gentree/main.go" | cut -c1-16)
+has_job() { [[ " $JOBS " == *" $1 "* ]]; }
+MAIN_TREES=0
+for j in initial nochange dryrun sync; do has_job "$j" && MAIN_TREES=1; done
+# The 100k-file jobs keep four trees (base, mutated, prepared destination,
+# working destination) plus, during the initial copy, every run's copy set
+# aside: 12 KiB per file per tree (1-16 KiB files in 4 KiB blocks, plus
+# inodes and directories). The big-file job keeps its source and one copy;
+# the scale job two trees of tiny files (4.5 KiB each) per size. 20% slack.
+need_kb=0
+((MAIN_TREES)) && need_kb=$((FILES * 12 * (4 + 4 * RUNS)))
+has_job big && need_kb=$((need_kb + BIG_COUNT * BIG_MIB * 1024 * 2))
+if has_job scale; then
+	for n in $SCALE; do need_kb=$((need_kb + n * 9)); done
+fi
+need_kb=$((need_kb * 12 / 10))
 have_kb=$(df -Pk "$WORK" | awk 'NR==2 {print $4}')
 used_kb=$(du -sk "$WORK" 2>/dev/null | awk '{print $1}')
 if ((have_kb + used_kb < need_kb)); then
-	die "$WORK needs about $((need_kb / 1024)) MiB; $((have_kb / 1024)) MiB free (+$((used_kb / 1024)) MiB already used there). Set WORK= or FILES="
+	die "$WORK needs about $((need_kb / 1024)) MiB; $((have_kb / 1024)) MiB free (+$((used_kb / 1024)) MiB already used there). Set WORK=, FILES=, JOBS= or SCALE="
 fi
 log "disk: need ~$((need_kb / 1024)) MiB in $WORK, $((have_kb / 1024)) MiB free"
 
@@ -98,30 +122,62 @@ drop_caches() {
 		fi
 	fi
 }
-# warm reads the metadata of both trees untimed (du lstat()s every entry).
+# warm reads both trees untimed: metadata (du lstat()s every entry) and,
+# with WARM=data, every file's contents. WARM_DIRS overrides the trees.
 warm() {
 	local d
-	for d in "$WORK/src" "$WORK/dst"; do
-		[[ -e $d ]] && du -s "$d" >/dev/null
+	for d in ${WARM_DIRS:-"$WORK/src" "$WORK/dst"}; do
+		[[ -e $d ]] || continue
+		du -s "$d" >/dev/null
+		if [[ $WARM == data ]]; then
+			find "$d" -type f -print0 | xargs -0 -r -P2 -n 2000 cat >/dev/null
+		fi
 	done
 	return 0
 }
 
+# On ext4 without a journal (this machine's root file system) the inode
+# allocator skips inodes freed in the last 60 s (300 s while their inode-table
+# block is dirty): recently_deleted() in fs/ext4/ialloc.c. A copy made right
+# after rm -rf of another copy then spends much of its CPU there, more for
+# the later runs. So the initial-copy job deletes nothing while it runs: each
+# run's destination is moved aside (ASIDE) and removed after the job, and the
+# job starts only AGE seconds after the last deletion (and a sync).
+ASIDE=$WORK/aside
+LAST_DELETE=$(date +%s)
+deleted() { LAST_DELETE=$(date +%s); }
+settle() {
+	sync
+	local wait=$((LAST_DELETE + AGE - $(date +%s)))
+	if ((wait > 0)); then
+		log "  waiting ${wait}s for the inodes freed by the last deletion to age (AGE=$AGE)"
+		sleep "$wait"
+	fi
+}
+set_aside() {
+	[[ -e $WORK/dst ]] || return 0
+	mkdir -p "$ASIDE"
+	mv "$WORK/dst" "$(mktemp -d "$ASIDE/dst.XXXXXX")/dst"
+}
+
 # ---------------------------------------------------------------- trees
 GENFLAGS=(-files "$FILES" -min "$MIN_SIZE" -max "$MAX_SIZE" -per-dir "$PER_DIR" -dirs "$FANOUT" -seed "$SEED")
-STAMP="files=$FILES seed=$SEED mutate=$MUTATE sizes=$MIN_SIZE-$MAX_SIZE perdir=$PER_DIR fanout=$FANOUT gentree=$(sha256sum "$REPO/bench/gentree/main.go" | cut -c1-16)"
-if [[ -f $WORK/tree.stamp && $(cat "$WORK/tree.stamp") == "$STAMP" && -d $WORK/tree.base && -d $WORK/tree.mut && -d $WORK/dst.base ]]; then
-	log "reusing the trees in $WORK ($STAMP)"
-else
-	log "generating $FILES files in $WORK/tree.base"
-	rm -rf "$WORK"/{tree.base,tree.mut,dst.base,dst,tree.stamp,state.base}
-	"$BIN/gentree" -root "$WORK/tree.base" "${GENFLAGS[@]}" >&2
-	cp -a "$WORK/tree.base" "$WORK/tree.mut"
-	"$BIN/gentree" -root "$WORK/tree.mut" "${GENFLAGS[@]}" -mutate "$MUTATE" >&2
-	cp -a "$WORK/tree.base" "$WORK/dst.base"
-	echo "$STAMP" >"$WORK/tree.stamp"
+STAMP="files=$FILES seed=$SEED mutate=$MUTATE sizes=$MIN_SIZE-$MAX_SIZE perdir=$PER_DIR fanout=$FANOUT gentree=$GENTREE_SUM"
+MUTATION=""
+if ((MAIN_TREES)); then
+	if [[ -f $WORK/tree.stamp && $(cat "$WORK/tree.stamp") == "$STAMP" && -d $WORK/tree.base && -d $WORK/tree.mut && -d $WORK/dst.base ]]; then
+		log "reusing the trees in $WORK ($STAMP)"
+	else
+		log "generating $FILES files in $WORK/tree.base"
+		rm -rf "$WORK"/{tree.base,tree.mut,dst.base,dst,tree.stamp,state.base}
+		"$BIN/gentree" -root "$WORK/tree.base" "${GENFLAGS[@]}" >&2
+		cp -a "$WORK/tree.base" "$WORK/tree.mut"
+		"$BIN/gentree" -root "$WORK/tree.mut" "${GENFLAGS[@]}" -mutate "$MUTATE" >&2
+		cp -a "$WORK/tree.base" "$WORK/dst.base"
+		echo "$STAMP" >"$WORK/tree.stamp"
+	fi
+	MUTATION=$("$BIN/gentree" -root "$WORK/tree.mut" "${GENFLAGS[@]}" -mutate "$MUTATE" | sed 's/^gentree: //; s/ under .*//')
 fi
-MUTATION=$("$BIN/gentree" -root "$WORK/tree.mut" "${GENFLAGS[@]}" -mutate "$MUTATE" | sed 's/^gentree: //; s/ under .*//')
 
 # use_source moves a tree to $WORK/src, so every job and tool sees the same
 # source path (robo's state records it).
@@ -146,7 +202,7 @@ EOF
 
 # The state a user has after a successful apply of the base tree: made by an
 # untimed apply over a copy of it (which must change nothing).
-if [[ ! -d $WORK/state.base ]]; then
+if ((MAIN_TREES)) && [[ ! -d $WORK/state.base ]]; then
 	log "recording robo's state for an applied base tree"
 	use_source tree.base
 	rm -rf "$WORK/dst"
@@ -195,7 +251,10 @@ median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else prin
 field() { sed -n "s/.*$1=\([^ ]*\).*/\1/p" "$2"; }
 
 # measure JOB TOOL DST STATE CHECK -- COMMAND...
-#   DST:   empty (no destination before every run)
+#   DST:   empty (no destination before every run: rm -rf)
+#        | aside (no destination before every run: the last one is moved
+#          aside, see settle)
+#        | none (nothing prepared: the tool must not change the destination)
 #        | fresh (a cp -a of dst.base before the tool's first run; before
 #          its later runs, rsync -a --delete dst.base/ dst/ puts back the few
 #          files the previous run changed, which is much faster than another
@@ -203,6 +262,7 @@ field() { sed -n "s/.*$1=\([^ ]*\).*/\1/p" "$2"; }
 #        | job (one cp -a of dst.base per job, shared by its tools: for
 #          jobs whose tools must not change the destination; CHECK proves it)
 #   STATE: none | base (robo's state after applying the base tree)
+#        | keep (whatever $CONF/.robo holds)
 #   CHECK: none | content (diff -r after every run) | full (diff -r and
 #          rsync metadata after every run) | first (diff -r after run 1)
 #          | meta (rsync metadata after every run)
@@ -214,7 +274,11 @@ measure() {
 	rm -f "$res"
 	for ((r = 1; r <= RUNS; r++)); do
 		case $dst in
-		empty) rm -rf "$WORK/dst" ;;
+		empty)
+			rm -rf "$WORK/dst"
+			deleted
+			;;
+		aside) set_aside ;;
 		fresh)
 			if ((r == 1)); then
 				rm -rf "$WORK/dst"
@@ -222,17 +286,26 @@ measure() {
 			else
 				rsync -a --delete "$WORK/dst.base/" "$WORK/dst/"
 			fi
+			deleted
 			;;
 		job)
 			if [[ $JOB_DST != "$job" ]]; then
 				rm -rf "$WORK/dst"
+				deleted
 				cp -a "$WORK/dst.base" "$WORK/dst"
 				JOB_DST=$job
 			fi
 			;;
+		none) ;;
 		esac
-		rm -rf "$CONF/.robo"
-		[[ $state == base ]] && cp -a "$WORK/state.base" "$CONF/.robo"
+		case $state in
+		none) rm -rf "$CONF/.robo" ;;
+		base)
+			rm -rf "$CONF/.robo"
+			cp -a "$WORK/state.base" "$CONF/.robo"
+			;;
+		keep) ;;
+		esac
 		drop_caches
 		warm
 		local out=$LOGS/$job.$tool.$r.log
@@ -261,6 +334,81 @@ measure() {
 	ROWS+=("$job|$tool|$*|$med|$lo|$hi|$cpu|$rss")
 }
 
+# big_trees generates the big-file job's source once (kept like the others).
+big_trees() {
+	local stamp="count=$BIG_COUNT mib=$BIG_MIB seed=$SEED gentree=$GENTREE_SUM"
+	if [[ -f $WORK/big.stamp && $(cat "$WORK/big.stamp") == "$stamp" && -d $WORK/big.base ]]; then
+		return 0
+	fi
+	log "generating $BIG_COUNT files of $BIG_MIB MiB in $WORK/big.base"
+	rm -rf "$WORK/big.base"
+	deleted
+	"$BIN/gentree" -root "$WORK/big.base" -files "$BIG_COUNT" -min $((BIG_MIB << 20)) -max $((BIG_MIB << 20)) \
+		-per-dir "$BIG_COUNT" -seed "$SEED" -q
+	echo "$stamp" >"$WORK/big.stamp"
+}
+
+# scale_job: nothing changed over trees of tiny files (16-256 bytes) of
+# growing size, each with its own configuration and state; its rows also go
+# to a CSV and a chart of wall time and peak memory against the file count.
+# Only metadata is warmed: no tool reads a file's contents in this job.
+scale_job() {
+	local n sdir conf stamp save_conf=$CONF save_warm=$WARM
+	SCALE_CSV=$OUTDIR/scale-$DATE.csv
+	for n in $SCALE; do
+		sdir=$WORK/scale/$n
+		conf=$sdir/conf
+		stamp="files=$n sizes=16-256 perdir=$PER_DIR fanout=$FANOUT seed=$SEED gentree=$GENTREE_SUM"
+		if [[ ! -f $sdir/stamp || $(cat "$sdir/stamp") != "$stamp" ]]; then
+			log "generating two identical trees of $n tiny files in $sdir"
+			rm -rf "$sdir"
+			deleted
+			mkdir -p "$sdir"
+			"$BIN/gentree" -root "$sdir/src" -files "$n" -min 16 -max 256 -per-dir "$PER_DIR" -dirs "$FANOUT" -seed "$SEED" -q
+			"$BIN/gentree" -root "$sdir/dst" -files "$n" -min 16 -max 256 -per-dir "$PER_DIR" -dirs "$FANOUT" -seed "$SEED" -q
+			echo "$stamp" >"$sdir/stamp"
+		fi
+		mkdir -p "$conf"
+		cat >"$conf/main.hcl" <<-EOF
+			backup "b" {
+			  source      = "$sdir/src"
+			  destination = "$sdir/dst"
+			  mode        = "mirror"
+			  max_delete  = "unlimited"
+			}
+		EOF
+		rsync -a --delete -n -i "$sdir/src/" "$sdir/dst/" >"$WORK/meta.out"
+		[[ -s $WORK/meta.out ]] && die "scale $n: the two generated trees differ (see $WORK/meta.out)"
+		if [[ ! -d $conf/.robo ]]; then
+			"$ROBO" -chdir "$conf" apply -auto-approve >"$WORK/state.log" 2>&1 || {
+				cat "$WORK/state.log" >&2
+				die "scale $n: robo apply over identical trees failed"
+			}
+			grep -q '(0 files copied' "$WORK/state.log" || die "scale $n: robo apply over identical trees copied files"
+		fi
+		log "job scale: nothing changed, $n files"
+		CONF=$conf WARM=meta WARM_DIRS="$sdir/src $sdir/dst"
+		measure "scale-$n" robo-plan none keep none -- "$ROBO" -chdir "$conf" plan
+		measure "scale-$n" robo-apply none keep none -- "$ROBO" -chdir "$conf" apply -auto-approve
+		measure "scale-$n" rsync none keep none -- rsync -a --delete "$sdir/src/" "$sdir/dst/"
+		if ((HAVE_RCLONE)); then
+			measure "scale-$n" rclone none keep none -- rclone sync "${RCLONE_FLAGS[@]}" "$sdir/src" "$sdir/dst"
+		fi
+		CONF=$save_conf WARM=$save_warm
+		unset WARM_DIRS
+		rsync -a --delete -n -i "$sdir/src/" "$sdir/dst/" >"$WORK/meta.out"
+		[[ -s $WORK/meta.out ]] && die "scale $n: a nothing-changed run changed the destination"
+	done
+	echo "files,tool,wall_s,wall_min_s,wall_max_s,cpu_s,peak_rss_kib" >"$SCALE_CSV"
+	local row j t m lo hi cpu rss
+	for row in "${ROWS[@]}"; do
+		IFS='|' read -r j t _ m lo hi cpu rss <<<"$row"
+		[[ $j == scale-* ]] && echo "${j#scale-},$t,$m,$lo,$hi,$cpu,$rss" >>"$SCALE_CSV"
+	done
+	"$BIN/chart" -in "$SCALE_CSV" -out "${SCALE_CSV%.csv}.png"
+	log "wrote $SCALE_CSV and ${SCALE_CSV%.csv}.png"
+}
+
 RCLONE_FLAGS=(--config /dev/null -q)
 R="$WORK/src" D="$WORK/dst"
 
@@ -269,12 +417,28 @@ for job in $JOBS; do
 	initial)
 		log "job initial: copy $FILES files into an empty destination"
 		use_source tree.base
-		measure initial robo-plan empty none none -- "$ROBO" -chdir "$CONF" plan
-		measure initial robo-apply empty none full -- "$ROBO" -chdir "$CONF" apply -auto-approve
-		measure initial rsync empty none first -- rsync -a --delete "$R/" "$D/"
-		if ((HAVE_RCLONE)); then measure initial rclone empty none first -- rclone sync "${RCLONE_FLAGS[@]}" "$R" "$D"; fi
-		measure initial cp-a empty none first -- cp -a "$R" "$D"
+		rm -rf "$WORK/dst" "$ASIDE"
+		deleted
+		settle
+		measure initial robo-plan aside none none -- "$ROBO" -chdir "$CONF" plan
+		measure initial robo-apply aside none full -- "$ROBO" -chdir "$CONF" apply -auto-approve
+		measure initial rsync aside none first -- rsync -a --delete "$R/" "$D/"
+		if ((HAVE_RCLONE)); then measure initial rclone aside none first -- rclone sync "${RCLONE_FLAGS[@]}" "$R" "$D"; fi
+		measure initial cp-a aside none first -- cp -a "$R" "$D"
+		rm -rf "$WORK/dst" "$ASIDE"
+		deleted
 		;;
+	big)
+		big_trees
+		log "job big: copy $BIG_COUNT files of $BIG_MIB MiB into an empty destination"
+		use_source big.base
+		measure big robo-apply empty none full -- "$ROBO" -chdir "$CONF" apply -auto-approve
+		measure big rsync empty none first -- rsync -a --delete "$R/" "$D/"
+		if ((HAVE_RCLONE)); then measure big rclone empty none first -- rclone sync "${RCLONE_FLAGS[@]}" "$R" "$D"; fi
+		measure big cp-a empty none first -- cp -a "$R" "$D"
+		rm -rf "$WORK/dst"
+		;;
+	scale) scale_job ;;
 	nochange)
 		log "job nochange: destination already equal to the source"
 		use_source tree.base
@@ -297,7 +461,7 @@ for job in $JOBS; do
 		measure sync rsync fresh none first -- rsync -a --delete "$R/" "$D/"
 		if ((HAVE_RCLONE)); then measure sync rclone fresh none first -- rclone sync "${RCLONE_FLAGS[@]}" "$R" "$D"; fi
 		;;
-	*) die "unknown job $job (jobs: initial nochange dryrun sync)" ;;
+	*) die "unknown job $job (jobs: initial nochange dryrun sync big scale)" ;;
 	esac
 done
 restore_source
@@ -310,6 +474,8 @@ job_title() {
 	nochange) echo "nothing changed" ;;
 	dryrun) echo "dry run, $MUTATE% changed" ;;
 	sync) echo "sync, $MUTATE% changed" ;;
+	big) echo "initial copy, $BIG_COUNT × $BIG_MIB MiB" ;;
+	scale-*) echo "nothing changed, ${1#scale-} tiny files" ;;
 	esac
 }
 # baseline TOOLNAME-PREFIX JOB: median wall of rsync (or rsync -n) / cp -a in a job
@@ -337,11 +503,16 @@ fstype=$(df -PT "$WORK" | awk 'NR==2 {print $2}')
 	echo
 	echo "- machine: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'))," \
 		"$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM, Linux $kernel, work dir $WORK on $fstype"
-	echo "- tree: $FILES files of $MIN_SIZE-$MAX_SIZE bytes, $PER_DIR per directory, fan-out $FANOUT, seed $SEED" \
-		"($(du -sh "$WORK/tree.base" | cut -f1) on disk); $MUTATE% change: $MUTATION"
+	if ((MAIN_TREES)); then
+		echo "- tree: $FILES files of $MIN_SIZE-$MAX_SIZE bytes, $PER_DIR per directory, fan-out $FANOUT, seed $SEED" \
+			"($(du -sh "$WORK/tree.base" | cut -f1) on disk); $MUTATE% change: $MUTATION"
+	fi
+	has_job big && echo "- big-file job: $BIG_COUNT files of $BIG_MIB MiB"
+	has_job scale && echo "- scale job: trees of $SCALE files of 16-256 bytes, $PER_DIR per directory (chart: scale-$DATE.png)"
 	echo "- runs: $RUNS per tool and job, median wall time shown (min–max in brackets)"
 	echo "- page cache dropped before every run: $([[ $DROP_OK == 1 ]] && echo yes || echo 'NO (not permitted): timings may drift')," \
-		"then both trees' metadata read untimed (du -s)"
+		"then both trees read untimed: metadata (du -s)$([[ $WARM == data ]] && echo ' and contents (cat)'; true); the scale job reads metadata only"
+	has_job initial && echo "- initial copy: no deletion during the job; it started $AGE s after the last one (see docs/performance.md)"
 	echo "- versions: $v_robo, $v_rsync, $v_rclone, $v_cp"
 	echo
 	echo "| job | tool | wall s (median) | min–max | CPU s (user+sys) | peak RSS MiB | vs rsync | vs cp -a |"
