@@ -4,11 +4,13 @@ package vfs
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -43,18 +45,11 @@ type CopyChecks struct {
 // caller renames it into place; on any error or skip tmp does not exist. A
 // skip reason from checks is returned as skip with a nil error.
 func (l *Local) CopyFile(src *Local, name, tmp string, perm fs.FileMode, mtime time.Time, checks CopyChecks) (skip string, err error) {
-	sfd, err := unix.Open(src.Path(name), unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0)
-	if err != nil {
-		return "", ErrNoFastCopy
+	sfd, st, skip, err := openSource(src, name, checks)
+	if sfd < 0 {
+		return skip, err
 	}
 	defer unix.Close(sfd)
-	var st unix.Stat_t
-	if err := unix.Fstat(sfd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
-		return "", ErrNoFastCopy
-	}
-	if why := checks.Before(entryOfStat(name, &st)); why != "" {
-		return why, nil
-	}
 	tpath := l.Path(tmp)
 	dfd, err := unix.Open(tpath, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC|unix.O_NOFOLLOW, uint32(perm.Perm()))
 	if err != nil {
@@ -69,27 +64,8 @@ func (l *Local) CopyFile(src *Local, name, tmp string, perm fs.FileMode, mtime t
 			unix.Unlink(tpath)
 		}
 	}()
-	if perm.Perm()&^umask() != perm.Perm() {
-		if err := unix.Fchmod(dfd, uint32(perm.Perm())); err != nil {
-			return "", &fs.PathError{Op: "chmod", Path: tpath, Err: err}
-		}
-	}
-	n, err := copyFD(dfd, sfd, st.Size, checks)
-	if err != nil {
-		if isErrno(err) {
-			return "", &fs.PathError{Op: "copy", Path: tpath, Err: err}
-		}
-		return "", err // from checks.Stop
-	}
-	if err := unix.Fstat(sfd, &st); err != nil {
-		return "", &fs.PathError{Op: "fstat", Path: src.Path(name), Err: err}
-	}
-	if why := checks.After(n, entryOfStat(name, &st)); why != "" {
-		return why, nil
-	}
-	ts := []unix.Timespec{{Sec: 0, Nsec: unix.UTIME_NOW}, unix.NsecToTimespec(mtime.UnixNano())}
-	if err := unix.UtimesNanoAt(dfd, "", ts, unix.AT_EMPTY_PATH); err != nil {
-		return "", &fs.PathError{Op: "chtimes", Path: tpath, Err: err}
+	if skip, err := fill(dfd, tpath, sfd, src.Path(name), name, st, perm, mtime, checks); skip != "" || err != nil {
+		return skip, err
 	}
 	err = unix.Close(dfd)
 	dfd = -1
@@ -100,6 +76,142 @@ func (l *Local) CopyFile(src *Local, name, tmp string, perm fs.FileMode, mtime t
 	return "", nil
 }
 
+// CopyNewFile copies the regular file name of src to the same name in l,
+// where nothing may exist yet, so that the name appears only with the
+// complete copy and its modification time: the bytes go into an anonymous
+// file of the destination directory (O_TMPFILE), which linkat(2) gives its
+// name at the end. linkat never replaces, so a name that appeared since the
+// plan was made fails with an error matching fs.ErrExist and is left alone.
+// On any error or skip nothing of the copy is left behind (the anonymous
+// file is freed when closed). It returns ErrNoFastCopy, having changed
+// nothing, where the file system has no O_TMPFILE or the link cannot be
+// made without privileges robo lacks and /proc is not mounted: the caller
+// then copies through a temporary name.
+func (l *Local) CopyNewFile(src *Local, name string, perm fs.FileMode, mtime time.Time, checks CopyChecks) (skip string, err error) {
+	if l.noTmpfile.Load() {
+		return "", ErrNoFastCopy
+	}
+	sfd, st, skip, err := openSource(src, name, checks)
+	if sfd < 0 {
+		return skip, err
+	}
+	defer unix.Close(sfd)
+	dir := l.Path(parentOf(name))
+	dfd, err := unix.Open(dir, unix.O_TMPFILE|unix.O_WRONLY|unix.O_CLOEXEC, uint32(perm.Perm()))
+	switch err {
+	case nil:
+	case unix.EOPNOTSUPP, unix.EISDIR, unix.EINVAL:
+		l.noTmpfile.Store(true)
+		return "", ErrNoFastCopy
+	default:
+		return "", &fs.PathError{Op: "open", Path: dir, Err: err}
+	}
+	defer unix.Close(dfd)
+	dpath := l.Path(name)
+	if skip, err := fill(dfd, dpath, sfd, src.Path(name), name, st, perm, mtime, checks); skip != "" || err != nil {
+		return skip, err
+	}
+	if err := linkTmpfile(dfd, dpath); err != nil {
+		if err == errNoLink {
+			l.noTmpfile.Store(true)
+			return "", ErrNoFastCopy
+		}
+		return "", &os.LinkError{Op: "link", Old: "(new file)", New: dpath, Err: err}
+	}
+	return "", nil
+}
+
+// openSource opens the source without following links and runs the Before
+// check on its fstat. sfd < 0 means no copy: skip or err say why, or the
+// pair is ("", ErrNoFastCopy).
+func openSource(src *Local, name string, checks CopyChecks) (sfd int, st unix.Stat_t, skip string, err error) {
+	sfd, err = unix.Open(src.Path(name), unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0)
+	if err != nil {
+		return -1, st, "", ErrNoFastCopy
+	}
+	if err := unix.Fstat(sfd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
+		unix.Close(sfd)
+		return -1, st, "", ErrNoFastCopy
+	}
+	if why := checks.Before(entryOfStat(name, &st)); why != "" {
+		unix.Close(sfd)
+		return -1, st, why, nil
+	}
+	return sfd, st, "", nil
+}
+
+// fill writes the open source sfd into the new descriptor dfd (dpath names
+// it in errors): mode, bytes, the After check, modification time.
+func fill(dfd int, dpath string, sfd int, spath, name string, st unix.Stat_t, perm fs.FileMode, mtime time.Time, checks CopyChecks) (skip string, err error) {
+	if perm.Perm()&^umask() != perm.Perm() {
+		if err := unix.Fchmod(dfd, uint32(perm.Perm())); err != nil {
+			return "", &fs.PathError{Op: "chmod", Path: dpath, Err: err}
+		}
+	}
+	n, err := copyFD(dfd, sfd, st.Size, checks)
+	if err != nil {
+		if isErrno(err) {
+			return "", &fs.PathError{Op: "copy", Path: dpath, Err: err}
+		}
+		return "", err // from checks.Stop
+	}
+	if err := unix.Fstat(sfd, &st); err != nil {
+		return "", &fs.PathError{Op: "fstat", Path: spath, Err: err}
+	}
+	if why := checks.After(n, entryOfStat(name, &st)); why != "" {
+		return why, nil
+	}
+	ts := []unix.Timespec{{Sec: 0, Nsec: unix.UTIME_NOW}, unix.NsecToTimespec(mtime.UnixNano())}
+	if err := unix.UtimesNanoAt(dfd, "", ts, unix.AT_EMPTY_PATH); err != nil {
+		return "", &fs.PathError{Op: "chtimes", Path: dpath, Err: err}
+	}
+	return "", nil
+}
+
+// errNoLink: neither way of linking an O_TMPFILE file is available.
+var errNoLink = errors.New("cannot link an anonymous file")
+
+// emptyPathLink is cleared once linkat(AT_EMPTY_PATH) was refused: it needs
+// CAP_DAC_READ_SEARCH. The /proc/self/fd route needs only a mounted /proc.
+var emptyPathLink atomic.Bool
+
+func init() { emptyPathLink.Store(true) }
+
+// linkTmpfile gives the anonymous file fd the name path, failing with
+// EEXIST if the name exists.
+func linkTmpfile(fd int, path string) error {
+	if emptyPathLink.Load() {
+		err := unix.Linkat(fd, "", unix.AT_FDCWD, path, unix.AT_EMPTY_PATH)
+		if err != unix.ENOENT && err != unix.EPERM {
+			return err
+		}
+		if _, serr := os.Stat(fmt.Sprintf("/proc/self/fd/%d", fd)); serr != nil {
+			return errNoLink
+		}
+		// ENOENT is also what an unprivileged AT_EMPTY_PATH gets; try the
+		// /proc route before believing the directory is gone.
+		err = unix.Linkat(unix.AT_FDCWD, fmt.Sprintf("/proc/self/fd/%d", fd), unix.AT_FDCWD, path, unix.AT_SYMLINK_FOLLOW)
+		if err == nil {
+			emptyPathLink.Store(false)
+		}
+		return err
+	}
+	err := unix.Linkat(unix.AT_FDCWD, fmt.Sprintf("/proc/self/fd/%d", fd), unix.AT_FDCWD, path, unix.AT_SYMLINK_FOLLOW)
+	if err == unix.ENOENT {
+		if _, serr := os.Stat("/proc/self/fd"); serr != nil {
+			return errNoLink
+		}
+	}
+	return err
+}
+
+func parentOf(name string) string {
+	if i := strings.LastIndexByte(name, '/'); i >= 0 {
+		return name[:i]
+	}
+	return ""
+}
+
 func isErrno(err error) bool {
 	var e unix.Errno
 	return errors.As(err, &e)
@@ -107,9 +219,15 @@ func isErrno(err error) bool {
 
 // copyFD copies sfd to dfd with copy_file_range, falling back to read and
 // write where the kernel or file system cannot, in chunks between which
-// checks.Stop is asked.
+// checks.Stop is asked. It stops at size, the source's size when it was
+// opened, without the call that would confirm the end of the file: a file
+// that grew meanwhile has another size in the After check's fstat, which
+// skips the copy.
 func copyFD(dfd, sfd int, size int64, checks CopyChecks) (int64, error) {
 	var n int64
+	if size == 0 {
+		return 0, nil
+	}
 	useCFR := true
 	var buf []byte
 	for {
@@ -150,6 +268,9 @@ func copyFD(dfd, sfd int, size int64, checks CopyChecks) (int64, error) {
 				return n + got, nil
 			}
 			got += int64(k)
+			if n+got == size {
+				return n + got, nil
+			}
 		}
 		n += got
 	}

@@ -28,3 +28,8 @@ func (l *Local) CopyFile(src *Local, name, tmp string, perm fs.FileMode, mtime t
 
 // RenameFile renames a file within l.
 func (l *Local) RenameFile(oldname, newname string) error { return l.Rename(oldname, newname) }
+
+// CopyNewFile always returns ErrNoFastCopy on this platform.
+func (l *Local) CopyNewFile(src *Local, name string, perm fs.FileMode, mtime time.Time, checks CopyChecks) (string, error) {
+	return "", ErrNoFastCopy
+}

@@ -5,12 +5,15 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 )
 
 // Local is an FS on a local (or OS-mounted) directory.
 type Local struct {
 	root string
+	// noTmpfile is set once the file system refused O_TMPFILE (Linux).
+	noTmpfile atomic.Bool
 }
 
 var _ FS = (*Local)(nil)

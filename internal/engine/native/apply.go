@@ -429,6 +429,12 @@ func (a *applier) do(c *engine.Change) (skip string, err error) {
 		}
 		return "", a.dst.Mkdir(c.Path, fs.FileMode(c.Src.Mode)|0o700)
 	}
+	if c.Action == engine.Create && c.Kind == engine.KindFile && c.Dst == nil && a.lsrc != nil && a.ldst != nil {
+		skip, err := a.createLocal(c)
+		if !errors.Is(err, vfs.ErrNoFastCopy) {
+			return skip, err
+		}
+	}
 	now, err := current(a.dst, c.Path)
 	if err != nil {
 		return "", err
@@ -437,6 +443,26 @@ func (a *applier) do(c *engine.Change) (skip string, err error) {
 		return why, nil
 	}
 	return a.create(c)
+}
+
+// createLocal copies a new file between two local trees without a
+// temporary name: the copy is written into an anonymous file and linked at
+// its name when complete (vfs.CopyNewFile), and the link refuses a name
+// that exists. That is the destination guard of a create made atomic, so
+// the lstat before it is not needed. It returns vfs.ErrNoFastCopy, having
+// changed nothing, where the file systems do not allow it.
+func (a *applier) createLocal(c *engine.Change) (skip string, err error) {
+	skip, err = a.ldst.CopyNewFile(a.lsrc, c.Path, fs.FileMode(c.Src.Mode)&fs.ModePerm|0o600, c.Src.Time(), a.localChecks(c))
+	if errors.Is(err, fs.ErrExist) {
+		now, cerr := current(a.dst, c.Path)
+		if cerr != nil {
+			return "", cerr
+		}
+		if why := guard("destination", nil, now); why != "" {
+			return why, nil
+		}
+	}
+	return skip, err
 }
 
 // create writes the source entry of c at its path through a temporary name.
@@ -535,22 +561,7 @@ func (a *applier) copyFile(c *engine.Change) (skip string, err error) {
 // when the source is no longer a regular file or cannot be opened: the
 // portable path then reports it through its own guard.
 func (a *applier) copyLocal(c *engine.Change) (skip string, err error) {
-	checks := vfs.CopyChecks{
-		Before: func(en vfs.Entry) string { return guard("source", c.Src, metaOf(en)) },
-		After: func(n int64, en vfs.Entry) string {
-			if n != c.Src.Size || en.Size != c.Src.Size || !engine.TimesEqual(en.ModTime, c.Src.Time(), 0) {
-				return "source file changed while it was copied"
-			}
-			return ""
-		},
-		Stop: func() error {
-			if a.ctx.Err() != nil {
-				return errInterrupted
-			}
-			return nil
-		},
-		Chunk: copyChunk,
-	}
+	checks := a.localChecks(c)
 	perm := fs.FileMode(c.Src.Mode)&fs.ModePerm | 0o600
 	var tmp string
 	for try := 0; ; try++ {
@@ -573,6 +584,27 @@ func (a *applier) copyLocal(c *engine.Change) (skip string, err error) {
 		return "", err
 	}
 	return "", nil
+}
+
+// localChecks are the source guards of a local copy, run on the open
+// source descriptor, and the stop check between chunks.
+func (a *applier) localChecks(c *engine.Change) vfs.CopyChecks {
+	return vfs.CopyChecks{
+		Before: func(en vfs.Entry) string { return guard("source", c.Src, metaOf(en)) },
+		After: func(n int64, en vfs.Entry) string {
+			if n != c.Src.Size || en.Size != c.Src.Size || !engine.TimesEqual(en.ModTime, c.Src.Time(), 0) {
+				return "source file changed while it was copied"
+			}
+			return ""
+		},
+		Stop: func() error {
+			if a.ctx.Err() != nil {
+				return errInterrupted
+			}
+			return nil
+		},
+		Chunk: copyChunk,
+	}
 }
 
 // tempName returns a new temporary name beside rel: robo's temp prefix, the

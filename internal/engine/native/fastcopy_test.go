@@ -73,3 +73,48 @@ func TestFastCopyGuards(t *testing.T) {
 		t.Fatalf("copy: %q mode %v time %v", b, fi.Mode(), fi.ModTime())
 	}
 }
+
+// TestCreateRefusesNameThatAppeared: a file that appears at a create's name
+// between plan and apply is neither replaced nor touched, and the create
+// is skipped with the destination guard's reason.
+func TestCreateRefusesNameThatAppeared(t *testing.T) {
+	root := t.TempDir()
+	src, dst := filepath.Join(root, "src"), filepath.Join(root, "dst")
+	for _, d := range []string{src, dst} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, n := range []string{"a", "b"} {
+		if err := os.WriteFile(filepath.Join(src, n), []byte("source "+n), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e := native.New()
+	spec := engine.Spec{Name: "t", Source: src, Destination: dst, Mirror: true, Threads: 2}
+	sc, err := e.Scan(context.Background(), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dst, "b"), []byte("someone else's b"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.Apply(context.Background(), engine.Job{Spec: spec, Changes: sc.Changes}, engine.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Skipped) != 1 || res.Skipped[0].Path != "b" ||
+		res.Skipped[0].Reason != "destination now has a file here that the plan did not see" {
+		t.Fatalf("skipped = %+v", res.Skipped)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dst, "b")); string(b) != "someone else's b" {
+		t.Fatalf("b = %q, want it untouched", b)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dst, "a")); string(b) != "source a" {
+		t.Fatalf("a = %q", b)
+	}
+	list, _ := os.ReadDir(dst)
+	if len(list) != 2 {
+		t.Fatalf("destination holds %v, want a and b only", list)
+	}
+}
