@@ -39,7 +39,14 @@ type Log struct {
 	counts   map[string]int64
 	err      error
 	finished bool
+	// flushed is when body lines were last written out: they are flushed
+	// at most every flushEvery (and at Finish), not one write per file.
+	flushed time.Time
 }
+
+// flushEvery bounds how long a finished change's line waits in the buffer
+// before someone reading the log sees it.
+const flushEvery = 500 * time.Millisecond
 
 // Options tune a Log.
 type Options struct {
@@ -235,7 +242,10 @@ func (l *Log) Report(ev engine.Event) {
 	default:
 		l.doneLine(c)
 	}
-	l.flush()
+	if t := time.Now(); t.Sub(l.flushed) >= flushEvery {
+		l.flush()
+		l.flushed = t
+	}
 }
 
 // fileTag pads a class tag to robocopy's 14-character field.
