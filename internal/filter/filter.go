@@ -151,3 +151,20 @@ func (r *Rules) Dir(relPath, name string) bool {
 	}
 	return true
 }
+
+// UsesPath reports whether any pattern matches against the relative path
+// rather than the name alone; when none does, File and Dir ignore relPath
+// and a caller may pass "" instead of building it.
+func (r *Rules) UsesPath() bool {
+	if r == nil {
+		return false
+	}
+	for _, ps := range [][]Pattern{r.include, r.excludeFiles, r.excludeDirs} {
+		for _, p := range ps {
+			if p.path {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -79,8 +79,14 @@ func IsTemp(name string) bool {
 	return strings.HasPrefix(name, tempPrefix) && strings.HasSuffix(name, tempSuffix)
 }
 
-func metaOf(e vfs.Entry) *engine.Meta {
-	m := &engine.Meta{Size: e.Size, MTime: e.ModTime.UnixNano(), Mode: uint32(e.Mode)}
+func metaOf(e vfs.Entry) *engine.Meta { return heapMeta(metaValue(e)) }
+
+// heapMeta returns a heap copy of m (for a Change, which keeps pointers).
+func heapMeta(m engine.Meta) *engine.Meta { return &m }
+
+// metaValue is metaOf without the allocation.
+func metaValue(e vfs.Entry) engine.Meta {
+	m := engine.Meta{Size: e.Size, MTime: e.ModTime.UnixNano(), Mode: uint32(e.Mode)}
 	switch e.Kind {
 	case vfs.Dir:
 		m.Kind = engine.KindDir

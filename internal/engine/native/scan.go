@@ -33,7 +33,7 @@ func (e *Engine) Scan(ctx context.Context, spec engine.Spec) (*engine.ScanResult
 	// SMB shares compare names case-insensitively whatever the client OS.
 	fold := e.FoldCase || isUNC(spec.Source) || isUNC(spec.Destination)
 	s := &scanner{ctx: ctx, spec: spec, rules: rules, src: src, dst: dst, fold: fold, norm: e.FoldNorm,
-		winNames: e.WindowsNames || isUNC(spec.Destination), res: &engine.ScanResult{}}
+		winNames: e.WindowsNames || isUNC(spec.Destination), res: &engine.ScanResult{}, paths: rules.UsesPath()}
 
 	root, err := src.Stat("")
 	if err != nil {
@@ -74,6 +74,9 @@ type scanner struct {
 	// destination cannot hold.
 	winNames bool
 	res      *engine.ScanResult
+	// paths is set when a filter pattern needs the relative path, which
+	// is otherwise built only for entries that change.
+	paths bool
 	// pending holds new directories not yet emitted because, without
 	// copy_empty_dirs, a directory is created only once a file needs it.
 	pending []engine.Change
@@ -119,7 +122,10 @@ func (s *scanner) selected(dir string, list []vfs.Entry, source bool) []vfs.Entr
 			// versions, which are never extras nor mirrored.
 			continue
 		}
-		rel := vfs.Join(dir, en.Name)
+		rel := ""
+		if s.paths {
+			rel = vfs.Join(dir, en.Name)
+		}
 		switch en.Kind {
 		case vfs.Other:
 			continue
@@ -477,8 +483,10 @@ func (s *scanner) deleteTree(rel string, m *engine.Meta, class engine.Class) (co
 	return complete, nil
 }
 
+// both compares an entry present on both sides. An unchanged file costs
+// no allocation: the relative path and the heap copies of the metadata are
+// made only for a change.
 func (s *scanner) both(dir string, se, de vfs.Entry, phase engine.Phase) error {
-	rel := vfs.Join(dir, se.Name)
 	srcLink := se.Kind == vfs.Symlink
 	dstLink := de.Kind == vfs.Symlink
 	if srcLink && !s.spec.CopySymlinks {
@@ -496,7 +504,18 @@ func (s *scanner) both(dir string, se, de vfs.Entry, phase engine.Phase) error {
 	}
 	s.countSource(se)
 	s.countDest(de)
-	sm, dm := metaOf(se), metaOf(de)
+	smv, dmv := metaValue(se), metaValue(de)
+	if smv.Kind == engine.KindFile && dmv.Kind == engine.KindFile {
+		class := engine.Classify(smv, dmv, s.spec.TimeTolerance)
+		if class == engine.Same || (class == engine.Older && s.spec.ExcludeOlder) {
+			return nil
+		}
+		sm, dm := heapMeta(smv), heapMeta(dmv)
+		s.emit(engine.Change{Action: engine.Update, Class: class, Kind: sm.Kind, Path: vfs.Join(dir, se.Name), Phase: phase, Size: sm.Size, Src: sm, Dst: dm})
+		return nil
+	}
+	rel := vfs.Join(dir, se.Name)
+	sm, dm := heapMeta(smv), heapMeta(dmv)
 	if sm.Kind != dm.Kind {
 		return s.mismatch(rel, se, sm, dm)
 	}
@@ -515,13 +534,7 @@ func (s *scanner) both(dir string, se, de vfs.Entry, phase engine.Phase) error {
 		if sm.Target != dm.Target {
 			s.emit(engine.Change{Action: engine.Update, Class: engine.Changed, Kind: sm.Kind, Path: rel, Phase: phase, Src: sm, Dst: dm})
 		}
-		return nil
 	}
-	class := engine.Classify(*sm, *dm, s.spec.TimeTolerance)
-	if class == engine.Same || (class == engine.Older && s.spec.ExcludeOlder) {
-		return nil
-	}
-	s.emit(engine.Change{Action: engine.Update, Class: class, Kind: sm.Kind, Path: rel, Phase: phase, Size: sm.Size, Src: sm, Dst: dm})
 	return nil
 }
 

@@ -1,0 +1,64 @@
+package vfs
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+)
+
+// TestReadDirLarge lists a directory bigger than one getdents buffer, with
+// long and short names, a subdirectory and a symlink: every entry once,
+// sorted by name, with its kind and size, and neither "." nor "..".
+func TestReadDirLarge(t *testing.T) {
+	dir := t.TempDir()
+	var want []string
+	for i := range 3000 {
+		name := fmt.Sprintf("f%04d", i)
+		if i%7 == 0 {
+			name += "-a-much-longer-name-that-takes-more-room-in-the-dirent-buffer"
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), make([]byte, i%50), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, name)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("f0001", filepath.Join(dir, "link")); err != nil {
+		t.Fatal(err)
+	}
+	want = append(want, "sub", "link")
+	slices.Sort(want)
+
+	list, err := readDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range list {
+		got = append(got, e.Name)
+		switch {
+		case e.Name == "sub" && e.Kind != Dir, e.Name == "link" && e.Kind != Symlink:
+			t.Errorf("%s: kind %v", e.Name, e.Kind)
+		case e.Name[0] == 'f':
+			var i int
+			fmt.Sscanf(e.Name, "f%04d", &i)
+			if e.Kind != File || e.Size != int64(i%50) {
+				t.Errorf("%s: kind %v size %d", e.Name, e.Kind, e.Size)
+			}
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("readDir listed %d names, want %d (first got %q)", len(got), len(want), got[:min(3, len(got))])
+	}
+
+	if _, err := readDir(filepath.Join(dir, "missing")); !os.IsNotExist(err) {
+		t.Fatalf("missing directory: err = %v", err)
+	}
+	if l, err := readDir(filepath.Join(dir, "sub")); err != nil || len(l) != 0 {
+		t.Fatalf("empty directory: %v, %v", l, err)
+	}
+}
