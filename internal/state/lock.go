@@ -87,7 +87,9 @@ func (st *Store) Lock(ctx context.Context, info LockInfo, timeout time.Duration)
 		return nil, &LockedError{Path: st.Path, Holder: st.Holder()}
 	}
 	b, _ := json.MarshalIndent(info, "", "  ")
-	if err := writeAtomic(st.InfoPath(), append(b, '\n')); err != nil {
+	// The holder's description only helps a waiting process name it: it
+	// need not survive a crash (the lock does not), so no fsync.
+	if err := writeFile(st.InfoPath(), append(b, '\n'), false); err != nil {
 		fl.Unlock()
 		return nil, fmt.Errorf("lock state: %w", err)
 	}

@@ -159,10 +159,8 @@ func (st *Store) Write(s *State) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("write state: %w", err)
 	}
-	if prev, err := os.ReadFile(st.Path); err == nil {
-		if err := writeAtomic(st.BackupPath(), prev); err != nil {
-			return fmt.Errorf("write state backup: %w", err)
-		}
+	if err := st.keepBackup(); err != nil {
+		return fmt.Errorf("write state backup: %w", err)
 	}
 	if err := writeAtomic(st.Path, b); err != nil {
 		s.Serial--
@@ -171,9 +169,41 @@ func (st *Store) Write(s *State) error {
 	return nil
 }
 
+// keepBackup makes the current state file the backup file. The current file
+// is already complete on disk (it was written by writeAtomic), so a second
+// name for it (a hard link, renamed over the backup) is enough: no copy and
+// no fsync of its bytes; the directory is synced with the new state's
+// rename. Where hard links are refused, its bytes are copied.
+func (st *Store) keepBackup() error {
+	tmp := fmt.Sprintf("%s.%d.link.tmp", st.BackupPath(), os.Getpid())
+	os.Remove(tmp)
+	switch err := os.Link(st.Path, tmp); {
+	case err == nil:
+		if err := os.Rename(tmp, st.BackupPath()); err != nil {
+			os.Remove(tmp)
+			return err
+		}
+		return nil
+	case errors.Is(err, fs.ErrNotExist):
+		return nil // no state yet
+	}
+	prev, err := os.ReadFile(st.Path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return writeAtomic(st.BackupPath(), prev)
+}
+
 // writeAtomic writes b to a temporary file beside path, fsyncs it, renames
 // it over path and fsyncs the directory.
-func writeAtomic(path string, b []byte) error {
+func writeAtomic(path string, b []byte) error { return writeFile(path, b, true) }
+
+// writeFile writes b to a temporary file beside path and renames it over
+// path; durable also fsyncs the file before and the directory after.
+func writeFile(path string, b []byte, durable bool) error {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
@@ -190,8 +220,10 @@ func writeAtomic(path string, b []byte) error {
 	if _, err := f.Write(b); err != nil {
 		return err
 	}
-	if err := f.Sync(); err != nil {
-		return err
+	if durable {
+		if err := f.Sync(); err != nil {
+			return err
+		}
 	}
 	if err := f.Close(); err != nil {
 		return err
@@ -200,6 +232,8 @@ func writeAtomic(path string, b []byte) error {
 		return err
 	}
 	ok = true
-	syncDir(dir)
+	if durable {
+		syncDir(dir)
+	}
 	return nil
 }

@@ -48,6 +48,19 @@ func TestWriteReadBackup(t *testing.T) {
 	if err != nil || old.Serial != 1 || old.Sets["docs"].ConfigDigest != "abc" {
 		t.Fatalf("backup %+v %v", old, err)
 	}
+	// A third write: the backup is the second version, the state the
+	// third (the backup is a second name of the old file, never of the new).
+	s.Sets["docs"].ConfigDigest = "ghi"
+	if err := st.Write(s); err != nil {
+		t.Fatal(err)
+	}
+	prev, _ = os.ReadFile(st.BackupPath())
+	if old, err := Decode(prev); err != nil || old.Serial != 2 || old.Sets["docs"].ConfigDigest != "def" {
+		t.Fatalf("backup after the third write %+v %v", old, err)
+	}
+	if got, err := st.Read(); err != nil || got.Serial != 3 || got.Sets["docs"].ConfigDigest != "ghi" {
+		t.Fatalf("state after the third write %+v %v", got, err)
+	}
 	// No temp files are left behind.
 	entries, _ := os.ReadDir(filepath.Dir(st.Path))
 	for _, e := range entries {
