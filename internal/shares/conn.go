@@ -15,6 +15,10 @@ import (
 // DefaultPort is the SMB port.
 const DefaultPort = 445
 
+// maxCredits is the most SMB credits a connection holds (go-smb2's default
+// is 128, eight 1 MiB writes, shared by every thread).
+const maxCredits = 1024
+
 // Target is one share on one server.
 type Target struct {
 	// Server is a host name or IP address.
@@ -66,6 +70,16 @@ type Options struct {
 	// DialContext, when set, opens the TCP connection instead of a
 	// net.Dialer (for tests and proxies).
 	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
+	// Sessions is how many sessions (TCP connections) a Pool opens to each
+	// share. Zero means 2; Dial always makes one.
+	Sessions int
+}
+
+func (o Options) sessions() int {
+	if o.Sessions <= 0 {
+		return 2
+	}
+	return o.Sessions
 }
 
 func (o Options) dialTimeout() time.Duration {
@@ -154,22 +168,32 @@ func (c *Conn) dial(ctx context.Context) (*smb2.Session, *smb2.Share, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.opts.dialTimeout())
 	defer cancel()
 	full := &Credentials{User: c.creds.User, Domain: c.creds.Domain, Password: c.password()}
-	d := &smb2.Dialer{Initiator: &smb2.NTLMInitiator{User: full.User, Domain: full.Domain, Password: string(full.Password)}}
+	d := &smb2.Dialer{
+		Initiator: &smb2.NTLMInitiator{User: full.User, Domain: full.Domain, Password: string(full.Password)},
+		// Room for several large writes in flight from each of the
+		// engine's threads (a 1 MiB write costs 16 credits). The server
+		// grants what it wants (Samba: up to 8192).
+		MaxCreditBalance: maxCredits,
+	}
 	var (
 		sess *smb2.Session
+		nc   net.Conn
 		err  error
 	)
 	if c.opts.DialContext != nil {
-		var nc net.Conn
 		nc, err = c.opts.DialContext(ctx, "tcp", c.target.addr())
-		if err == nil {
-			sess, err = d.DialConn(ctx, nc, c.target.addr())
-			if err != nil {
-				nc.Close()
-			}
-		}
 	} else {
-		sess, err = d.Dial(ctx, c.target.addr())
+		var nd net.Dialer
+		nc, err = nd.DialContext(ctx, "tcp", c.target.addr())
+		if err != nil {
+			err = fmt.Errorf("establishing TCP connection: %w", err)
+		}
+	}
+	if err == nil {
+		sess, err = d.DialConn(ctx, newFrameConn(nc), c.target.addr())
+		if err != nil {
+			nc.Close()
+		}
 	}
 	if err != nil {
 		if ctx.Err() != nil && !errors.Is(err, ctx.Err()) {

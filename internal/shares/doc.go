@@ -15,8 +15,13 @@
 //     worded with server, share and user. Conn.FS returns a vfs.FS rooted at
 //     a directory of the share, for the native engine.
 //   - Pool: opens UNC roots on the shares of several Mounts, dialling each
-//     share once; Pool.Open fits native.Engine.Open. Refused logons are not
-//     retried (repeating them can lock the account out).
+//     share on first use; Pool.Open fits native.Engine.Open. Refused logons
+//     are not retried (repeating them can lock the account out). Each share
+//     gets Options.Sessions sessions (default 2, each its own TCP
+//     connection; the first dialled by the first Open, the others in the
+//     background, once each), and a file system spreads its operations over
+//     those that are up: a server serves one connection's requests in order
+//     (Samba: one smbd process per connection).
 //   - Connect (Windows only): a temporary deviceless connection
 //     (WNetAddConnection2W with CONNECT_TEMPORARY, no drive letter) so the OS
 //     and robocopy.exe reach the share as the configured account; its
@@ -39,6 +44,18 @@
 //     not).
 //   - CreateTemp creates a new file with FILE_CREATE (O_EXCL); Rename
 //     replaces its target (go-smb2 sends ReplaceIfExists).
+//   - Large transfers: a Writer's ReadFrom (which io.Copy and io.CopyN use)
+//     writes 1 MiB requests (go-smb2's largest), four in flight; a Reader
+//     asks for 1 MiB at a time however little the caller reads. go-smb2
+//     sends one request at a time and io.Copy's 32 KiB pieces would cost a
+//     round trip each. Each message goes out with its transport header in
+//     one write, and answers are read through a buffer (frameConn).
+//   - Round trips for one small file copied from a local tree, with the
+//     native engine: 10 requests (stat of the final name; create of the
+//     temporary file, write, close; set times: create, set info, close;
+//     rename: create, set info, close). go-smb2's public API cannot set
+//     times or rename through the handle that wrote the file, nor compound
+//     requests.
 //   - Case: lookups are case-insensitive on Windows and on Samba's default
 //     configuration; names differing only in case collide, so set the native
 //     engine's FoldCase for any set with a share on either side. Names ending

@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	smb2 "github.com/cloudsoda/go-smb2"
@@ -26,8 +27,12 @@ import (
 func (c *Conn) FS(dir string) vfs.FS { return c.FSContext(context.Background(), dir) }
 
 // FSContext is FS whose operations (and reconnects) end when ctx does.
-func (c *Conn) FSContext(ctx context.Context, dir string) vfs.FS {
-	f := &shareFS{c: c, ctx: ctx, idPath: map[uint64]string{}, pathID: map[string]uint64{}, links: map[string]bool{}}
+func (c *Conn) FSContext(ctx context.Context, dir string) vfs.FS { return c.fsContext(ctx, dir, nil) }
+
+// fsContext is FSContext whose operations are spread over c and the
+// connections of extra (same share, same account) as they become available.
+func (c *Conn) fsContext(ctx context.Context, dir string, extra *lanes) *shareFS {
+	f := &shareFS{c: c, extra: extra, ctx: ctx, idPath: map[uint64]string{}, pathID: map[string]uint64{}, links: map[string]bool{}}
 	dir = strings.ReplaceAll(dir, `\`, "/")
 	u, err := ParseUNC(`\\s\s\` + dir)
 	if err != nil {
@@ -42,11 +47,13 @@ var _ vfs.FS = (*shareFS)(nil)
 
 // shareFS is a vfs.FS on a directory of a share.
 type shareFS struct {
-	c    *Conn
-	ctx  context.Context
-	dir  string // share-relative, slash-separated
-	root UNC
-	err  error // from an invalid dir
+	c     *Conn
+	extra *lanes // more sessions to the same share, or nil
+	next  atomic.Uint32
+	ctx   context.Context
+	dir   string // share-relative, slash-separated
+	root  UNC
+	err   error // from an invalid dir
 
 	// Symlink detection (see doc.go): Samba shows server-side symlinks as
 	// what they point to. Directory entries whose file id was already seen
@@ -100,13 +107,33 @@ func (f *shareFS) wrap(op, name string, err error) error {
 	return &fs.PathError{Op: op, Path: f.display(name), Err: err}
 }
 
+// conn picks the connection for the next operation: c and the extra lanes
+// in turn. Every operation, and every open file, stays on one connection;
+// successive operations on one name may use different ones (they are
+// sessions of one account on one share, so each sees what the other did
+// once it was answered).
+func (f *shareFS) conn() *Conn {
+	if f.extra == nil {
+		return f.c
+	}
+	cs := f.extra.get()
+	if len(cs) == 0 {
+		return f.c
+	}
+	i := int(f.next.Add(1)) % (len(cs) + 1)
+	if i == 0 {
+		return f.c
+	}
+	return cs[i-1]
+}
+
 // do runs fn on the share with reconnects and wraps its error.
 func (f *shareFS) do(op, name string, fn func(sh *smb2.Share, full string, retried bool) error) error {
 	full, err := f.full(op, name)
 	if err != nil {
 		return err
 	}
-	err = f.c.do(f.ctx, func(sh *smb2.Share, retried bool) error { return fn(sh, full, retried) })
+	err = f.conn().do(f.ctx, func(sh *smb2.Share, retried bool) error { return fn(sh, full, retried) })
 	return f.wrap(op, name, err)
 }
 
@@ -412,9 +439,34 @@ type smbFile struct {
 	file *smb2.File
 	once sync.Once
 	cerr error
+
+	// Read buffer: io.Copy reads 32 KiB at a time, one round trip each;
+	// Read asks the server for ioChunk at once and hands it out in pieces.
+	rbp  *[]byte // from chunkPool, until Close
+	rbuf []byte  // what is left of the last read
 }
 
 func (s *smbFile) Read(p []byte) (int, error) {
+	if len(s.rbuf) == 0 && len(p) < ioChunk {
+		if s.rbp == nil {
+			s.rbp = chunkPool.Get().(*[]byte)
+		}
+		n, err := s.file.Read(*s.rbp)
+		s.rbuf = (*s.rbp)[:n]
+		if n == 0 && err != nil {
+			if err != io.EOF {
+				err = s.f.wrap("read", s.name, err)
+			}
+			return 0, err
+		}
+		// A failed read that still returned data: the next call asks
+		// again and reports the error.
+	}
+	if len(s.rbuf) > 0 {
+		n := copy(p, s.rbuf)
+		s.rbuf = s.rbuf[n:]
+		return n, nil
+	}
 	n, err := s.file.Read(p)
 	if err != nil && err != io.EOF {
 		err = s.f.wrap("read", s.name, err)
@@ -425,6 +477,103 @@ func (s *smbFile) Read(p []byte) (int, error) {
 func (s *smbFile) Write(p []byte) (int, error) {
 	n, err := s.file.Write(p)
 	return n, s.f.wrap("write", s.name, err)
+}
+
+// Large writes. go-smb2 sends one write request at a time and waits for its
+// answer; io.Copy into a Writer without ReadFrom hands it 32 KiB at a time,
+// one round trip each. ReadFrom (which io.Copy and io.CopyN use) reads the
+// source in chunks of ioChunk, go-smb2's largest request, and keeps up to
+// ioAhead of them in flight at increasing offsets.
+const (
+	ioChunk = 1 << 20
+	ioAhead = 4
+)
+
+var chunkPool = sync.Pool{New: func() any { b := make([]byte, ioChunk); return &b }}
+
+// ReadFrom writes what r holds at the file's offset, several chunks at once,
+// and returns how many bytes were written: on a failed write, the bytes
+// before the first failed chunk.
+func (s *smbFile) ReadFrom(r io.Reader) (int64, error) {
+	start, err := s.file.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return 0, s.f.wrap("write", s.name, err)
+	}
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		werr  error
+		bad   int64 = -1 // offset of the first failed chunk
+		slots       = make(chan struct{}, ioAhead)
+		n     int64 // bytes read from r
+		rerr  error
+	)
+	fail := func(at int64, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if bad < 0 || at < bad {
+			bad, werr = at, err
+		}
+	}
+	failed := func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return werr != nil
+	}
+	write := func(buf []byte, at int64) {
+		m, err := s.file.WriteAt(buf, at)
+		if err == nil && m < len(buf) {
+			err = io.ErrShortWrite
+		}
+		if err != nil {
+			fail(at, err)
+		}
+	}
+	for !failed() {
+		bp := chunkPool.Get().(*[]byte)
+		k, err := io.ReadFull(r, *bp)
+		last := err != nil
+		if k > 0 {
+			at := start + n
+			n += int64(k)
+			if last && n == int64(k) {
+				// All of r in one chunk (a small file): no goroutine.
+				write((*bp)[:k], at)
+				chunkPool.Put(bp)
+			} else {
+				slots <- struct{}{}
+				wg.Add(1)
+				go func() {
+					defer func() {
+						chunkPool.Put(bp)
+						<-slots
+						wg.Done()
+					}()
+					write((*bp)[:k], at)
+				}()
+			}
+		} else {
+			chunkPool.Put(bp)
+		}
+		if last {
+			if err != io.EOF && err != io.ErrUnexpectedEOF {
+				rerr = err
+			}
+			break
+		}
+	}
+	wg.Wait()
+	written := n
+	if bad >= 0 {
+		written = bad - start
+	}
+	if _, err := s.file.Seek(start+written, io.SeekStart); err != nil && werr == nil {
+		werr = err
+	}
+	if werr != nil {
+		return written, s.f.wrap("write", s.name, werr)
+	}
+	return written, rerr
 }
 
 func (s *smbFile) Sync() error { return s.f.wrap("sync", s.name, s.file.Sync()) }
@@ -438,6 +587,12 @@ func (s *smbFile) Stat() (fs.FileInfo, error) {
 }
 
 func (s *smbFile) Close() error {
-	s.once.Do(func() { s.cerr = s.f.wrap("close", s.name, s.file.Close()) })
+	s.once.Do(func() {
+		s.cerr = s.f.wrap("close", s.name, s.file.Close())
+		if s.rbp != nil {
+			chunkPool.Put(s.rbp)
+			s.rbp, s.rbuf = nil, nil
+		}
+	})
 	return s.cerr
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/robo-backup/robo/internal/vfs"
 )
@@ -26,24 +27,59 @@ type Mount struct {
 }
 
 // Pool opens vfs.FS roots on the shares of its mounts, dialling each share
-// once, on first use, and keeping the connection until Close. Its Open
-// method fits native.Engine.Open for UNC roots. It is safe for concurrent
-// use.
+// on first use and keeping the connections until Close. Its Open method
+// fits native.Engine.Open for UNC roots. It is safe for concurrent use.
+//
+// A share gets Options.Sessions sessions (default 2), each its own TCP
+// connection: the first is dialled by the first Open, which fails when it
+// fails; the others are dialled in the background once it succeeded, and
+// the file systems spread their operations over those that are up. A
+// server serves each connection in order (Samba: one smbd process per
+// connection), so several let it work on several of the engine's threads'
+// requests at once.
 type Pool struct {
 	ctx    context.Context
 	opts   Options
 	mounts []Mount
 
-	mu     sync.Mutex
-	conns  map[int]*Conn
-	failed map[int]error // permanent dial failures (bad password...): never retried
-	closed bool
+	dialCtx    context.Context // for the background dials; ends at Close
+	stopDials  context.CancelFunc
+	dials      sync.WaitGroup
+	mu         sync.Mutex
+	conns      map[int]*Conn
+	extra      map[*Conn]*lanes // the further sessions of a connection
+	extraConns []*Conn
+	failed     map[int]error // permanent dial failures (bad password...): never retried
+	closed     bool
 }
 
 // NewPool returns a pool for the mounts. Operations of the file systems it
 // opens end when ctx does.
 func NewPool(ctx context.Context, opts Options, mounts ...Mount) *Pool {
-	return &Pool{ctx: ctx, opts: opts, mounts: mounts, conns: map[int]*Conn{}, failed: map[int]error{}}
+	dctx, cancel := context.WithCancel(ctx)
+	return &Pool{ctx: ctx, opts: opts, mounts: mounts, conns: map[int]*Conn{}, extra: map[*Conn]*lanes{}, failed: map[int]error{},
+		dialCtx: dctx, stopDials: cancel}
+}
+
+// lanes holds the further sessions of one share connection, as they come
+// up; the list is replaced, never changed, so readers need no lock.
+type lanes struct {
+	mu sync.Mutex
+	v  atomic.Pointer[[]*Conn]
+}
+
+func (l *lanes) get() []*Conn {
+	if p := l.v.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+func (l *lanes) add(c *Conn) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	cs := append(append([]*Conn(nil), l.get()...), c)
+	l.v.Store(&cs)
 }
 
 // Lookup returns the mount that covers root (the most specific one when
@@ -90,7 +126,10 @@ func (p *Pool) Open(root string) (vfs.FS, error) {
 	if err != nil {
 		return nil, err
 	}
-	return c.FSContext(p.ctx, u.Path), nil
+	p.mu.Lock()
+	l := p.extra[c]
+	p.mu.Unlock()
+	return c.fsContext(p.ctx, u.Path, l), nil
 }
 
 func (p *Pool) conn(i int) (*Conn, error) {
@@ -127,22 +166,62 @@ func (p *Pool) conn(i int) (*Conn, error) {
 		return nil, err
 	}
 	p.conns[i] = c
+	l := &lanes{}
+	p.extra[c] = l
+	for range p.opts.sessions() - 1 {
+		p.dials.Add(1)
+		go p.dialLane(m, l)
+	}
 	return c, nil
+}
+
+// dialLane adds one more session to l. A failure only costs speed: the
+// share stays usable through the sessions that are up.
+func (p *Pool) dialLane(m Mount, l *lanes) {
+	defer p.dials.Done()
+	c, err := Dial(p.dialCtx, TargetOf(m.UNC, m.Port), m.Credentials, p.opts)
+	if err != nil {
+		if p.dialCtx.Err() == nil {
+			p.opts.logf("shares: another session to %s failed, going on with fewer: %v", TargetOf(m.UNC, m.Port), err)
+		}
+		return
+	}
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		c.Close()
+		return
+	}
+	p.extraConns = append(p.extraConns, c)
+	l.add(c)
+	p.mu.Unlock()
 }
 
 // Close closes every connection. It is idempotent.
 func (p *Pool) Close() error {
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	p.closed = true
+	p.stopDials()
+	p.mu.Unlock()
+	p.dials.Wait() // a dial that finishes now closes its own session
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	var errs []error
 	done := map[*Conn]bool{}
-	for _, c := range p.conns {
+	for _, c := range append(mapValues(p.conns), p.extraConns...) {
 		if !done[c] {
 			done[c] = true
 			errs = append(errs, c.Close())
 		}
 	}
-	p.conns = map[int]*Conn{}
+	p.conns, p.extra, p.extraConns = map[int]*Conn{}, map[*Conn]*lanes{}, nil
 	return errors.Join(errs...)
+}
+
+func mapValues(m map[int]*Conn) []*Conn {
+	out := make([]*Conn, 0, len(m))
+	for _, c := range m {
+		out = append(out, c)
+	}
+	return out
 }
