@@ -58,9 +58,11 @@ func (q *queue) setLimit(n int) {
 	q.dispatch()
 }
 
-// dispatch starts waiting runs while slots are free. q.mu is held.
+// dispatch starts waiting runs while slots are free. q.mu is held. Once
+// the queue's context ended (robo watch is stopping) nothing new starts:
+// the waiting runs are dropped by close.
 func (q *queue) dispatch() {
-	for !q.closed && q.active < q.limit && len(q.pending) > 0 {
+	for !q.closed && q.ctx.Err() == nil && q.active < q.limit && len(q.pending) > 0 {
 		it := q.pending[0]
 		q.pending = q.pending[1:]
 		delete(q.queued, it.set)
@@ -83,7 +85,7 @@ func (q *queue) exec(it item) {
 		}
 	}
 	q.dispatch()
-	if q.active == 0 && len(q.pending) == 0 {
+	if q.active == 0 && (len(q.pending) == 0 || q.ctx.Err() != nil) {
 		q.idle.Broadcast()
 	}
 	q.mu.Unlock()
@@ -103,7 +105,7 @@ func (q *queue) isRunning(set string) bool {
 func (q *queue) wait() {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	for q.active > 0 || len(q.pending) > 0 {
+	for q.active > 0 || (len(q.pending) > 0 && q.ctx.Err() == nil) {
 		q.idle.Wait()
 	}
 }
