@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"runtime"
 	"sort"
 	"strings"
 
@@ -220,10 +221,12 @@ type listing struct {
 // listings of the next directories the walk will enter are read ahead on a
 // small pool: on two cores (and over SMB) the walk of an unchanged tree is
 // bound by these reads. The walk itself, and so the change list, stays in
-// one goroutine and in sorted order.
-const (
-	readAheadDirs    = 16 // listings read ahead, at most
-	readAheadWorkers = 3  // directories read at once, at most
+// one goroutine and in sorted order. The pool is sized to the machine: one
+// more reader than CPUs (at least 3, at most 16), and four listings held per
+// reader (at least 16); so memory stays bounded whatever the tree's size.
+var (
+	readAheadWorkers = min(max(runtime.GOMAXPROCS(0)+1, 3), 16) // directories read at once, at most
+	readAheadDirs    = max(16, 4*readAheadWorkers)              // listings read ahead, at most
 )
 
 // read lists dir on both sides now; dst only when it exists.
