@@ -48,8 +48,9 @@ OUTDIR=$REPO/bench/out
 DATE=$(date +%Y%m%d-%H%M%S)
 RESULT=$OUTDIR/results-$DATE.md
 
-log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { printf 'run.sh: FAIL: %s\n' "$*" >&2; exit 1; }
+SCRIPT=run.sh
+# shellcheck source=bench/lib.sh
+source "$REPO/bench/lib.sh"
 
 [[ $FILES =~ ^[0-9]+$ && $FILES -ge 1 ]] || die "FILES must be a positive integer"
 [[ $RUNS =~ ^[0-9]+$ && $RUNS -ge 1 ]] || die "RUNS must be a positive integer"
@@ -112,16 +113,6 @@ fi
 log "disk: need ~$((need_kb / 1024)) MiB in $WORK, $((have_kb / 1024)) MiB free"
 
 # ---------------------------------------------------------------- page cache
-DROP_OK=1
-drop_caches() {
-	sync
-	if ((DROP_OK)); then
-		if ! (echo 3 >/proc/sys/vm/drop_caches) 2>/dev/null; then
-			DROP_OK=0
-			log "WARNING: cannot drop the page cache (not root, or /proc/sys read-only); timings will drift between runs"
-		fi
-	fi
-}
 # warm reads both trees untimed: metadata (du lstat()s every entry) and,
 # with WARM=data, every file's contents. WARM_DIRS overrides the trees.
 warm() {
@@ -249,8 +240,6 @@ LOGS=$WORK/logs
 rm -rf "$LOGS"
 mkdir -p "$LOGS"
 
-median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
-field() { sed -n "s/.*$1=\([^ ]*\).*/\1/p" "$2"; }
 
 # measure JOB TOOL DST STATE CHECK -- COMMAND...
 #   DST:   empty (no destination before every run: rm -rf)
@@ -493,7 +482,6 @@ baseline() {
 		fi
 	done
 }
-ratio() { [[ -n $2 ]] && awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2f×", a/b; else print "–"}' || echo "–"; }
 
 kernel=$(uname -r)
 v_robo=$("$ROBO" version 2>/dev/null | head -1 || true)

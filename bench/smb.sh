@@ -45,8 +45,9 @@ OUTDIR=$REPO/bench/out
 DATE=$(date +%Y%m%d-%H%M%S)
 RESULT=$OUTDIR/smb-$DATE.md
 
-log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { printf 'smb.sh: FAIL: %s\n' "$*" >&2; exit 1; }
+SCRIPT=smb.sh
+# shellcheck source=bench/lib.sh
+source "$REPO/bench/lib.sh"
 
 [[ $FILES =~ ^[0-9]+$ && $FILES -ge 1 ]] || die "FILES must be a positive integer"
 [[ $SIZE =~ ^[0-9]+$ ]] || die "SIZE must be a whole number"
@@ -244,16 +245,6 @@ RCLONE_REMOTE=":smb,host=127.0.0.1,port=$PORT,user=$SMB_USER,pass=$RCLONE_PASS:d
 RCLONE_FLAGS=(--config /dev/null -q)
 
 # ---------------------------------------------------------------- measuring
-DROP_OK=1
-drop_caches() {
-	sync
-	if ((DROP_OK)); then
-		if ! (echo 3 >/proc/sys/vm/drop_caches) 2>/dev/null; then
-			DROP_OK=0
-			log "WARNING: cannot drop the page cache; timings will drift between runs"
-		fi
-	fi
-}
 # warm reads the source (contents) and the destination's metadata untimed.
 warm() {
 	find "$WORK/$1" -type f -exec cat {} + >/dev/null
@@ -273,8 +264,6 @@ ROWS=() # "job|tool|command|median|min|max|cpu|rss|smbdcpu"
 LOGS=$WORK/logs
 rm -rf "$LOGS"
 mkdir -p "$LOGS"
-median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
-field() { sed -n "s/.*$1=\([^ ]*\).*/\1/p" "$2"; }
 
 # measure JOB TOOL TREE DST -- COMMAND...
 #   DST: empty (destination removed before every run)
@@ -369,7 +358,6 @@ rclone_median() {
 		fi
 	done
 }
-ratio() { [[ -n $2 ]] && awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2f×", a/b; else print "–"}' || echo "–"; }
 
 v_robo=$("$ROBO" version 2>/dev/null | head -1 || true)
 v_rclone=$(rclone version 2>/dev/null | awk 'NR==1' || true)
