@@ -171,33 +171,26 @@ func fill(dfd int, dpath string, sfd int, spath, name string, st unix.Stat_t, pe
 // errNoLink: neither way of linking an O_TMPFILE file is available.
 var errNoLink = errors.New("cannot link an anonymous file")
 
-// emptyPathLink is cleared once linkat(AT_EMPTY_PATH) was refused: it needs
+// noEmptyPathLink is set once linkat(AT_EMPTY_PATH) was refused: it needs
 // CAP_DAC_READ_SEARCH. The /proc/self/fd route needs only a mounted /proc.
-var emptyPathLink atomic.Bool
-
-func init() { emptyPathLink.Store(true) }
+var noEmptyPathLink atomic.Bool
 
 // linkTmpfile gives the anonymous file fd the name path, failing with
 // EEXIST if the name exists.
 func linkTmpfile(fd int, path string) error {
-	if emptyPathLink.Load() {
+	if !noEmptyPathLink.Load() {
 		err := unix.Linkat(fd, "", unix.AT_FDCWD, path, unix.AT_EMPTY_PATH)
 		if err != unix.ENOENT && err != unix.EPERM {
 			return err
 		}
-		if _, serr := os.Stat(fmt.Sprintf("/proc/self/fd/%d", fd)); serr != nil {
-			return errNoLink
-		}
 		// ENOENT is also what an unprivileged AT_EMPTY_PATH gets; try the
 		// /proc route before believing the directory is gone.
-		err = unix.Linkat(unix.AT_FDCWD, fmt.Sprintf("/proc/self/fd/%d", fd), unix.AT_FDCWD, path, unix.AT_SYMLINK_FOLLOW)
-		if err == nil {
-			emptyPathLink.Store(false)
-		}
-		return err
 	}
 	err := unix.Linkat(unix.AT_FDCWD, fmt.Sprintf("/proc/self/fd/%d", fd), unix.AT_FDCWD, path, unix.AT_SYMLINK_FOLLOW)
-	if err == unix.ENOENT {
+	switch {
+	case err == nil:
+		noEmptyPathLink.Store(true)
+	case err == unix.ENOENT:
 		if _, serr := os.Stat("/proc/self/fd"); serr != nil {
 			return errNoLink
 		}

@@ -27,9 +27,9 @@ func testChecks() CopyChecks {
 func TestCopyNewFile(t *testing.T) {
 	for _, route := range []string{"empty-path", "proc"} {
 		t.Run(route, func(t *testing.T) {
-			was := emptyPathLink.Load()
-			emptyPathLink.Store(route == "empty-path")
-			defer emptyPathLink.Store(was)
+			was := noEmptyPathLink.Load()
+			noEmptyPathLink.Store(route == "proc")
+			defer noEmptyPathLink.Store(was)
 
 			root := t.TempDir()
 			src, dst := NewLocal(filepath.Join(root, "src")), NewLocal(filepath.Join(root, "dst"))
