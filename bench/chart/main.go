@@ -92,23 +92,8 @@ func draw2(series map[string][]point, limit float64, out string) error {
 	}
 	sort.Strings(tools)
 
-	wall := plot.New()
-	wall.Title.Text = "Nothing changed: wall time (median, min-max)"
-	wall.X.Label.Text = "files (thousands)"
-	wall.Y.Label.Text = "seconds"
-	wall.Y.Min = 0
-	wall.X.Min = 0
-	mem := plot.New()
-	mem.Title.Text = "Nothing changed: peak memory (RSS)"
-	mem.X.Label.Text = "files (thousands)"
-	mem.Y.Label.Text = "MiB"
-	mem.Y.Min = 0
-	mem.X.Min = 0
-	for _, p := range []*plot.Plot{wall, mem} {
-		p.Legend.Top = true
-		p.Legend.Left = true
-		p.Add(plotter.NewGrid())
-	}
+	wall := newPlot("Nothing changed: wall time (median, min-max)", "seconds")
+	mem := newPlot("Nothing changed: peak memory (RSS)", "MiB")
 
 	for i, t := range tools {
 		pts := series[t]
@@ -172,6 +157,19 @@ func draw2(series map[string][]point, limit float64, out string) error {
 		return fmt.Errorf("%s: %w", out, err)
 	}
 	return f.Close()
+}
+
+// newPlot is an empty plot of a quantity against the file count, both axes
+// from zero, with a grid and the legend at the top left.
+func newPlot(title, unit string) *plot.Plot {
+	p := plot.New()
+	p.Title.Text = title
+	p.X.Label.Text = "files (thousands)"
+	p.Y.Label.Text = unit
+	p.X.Min, p.Y.Min = 0, 0
+	p.Legend.Top, p.Legend.Left = true, true
+	p.Add(plotter.NewGrid())
+	return p
 }
 
 type style struct {
