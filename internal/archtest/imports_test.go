@@ -40,6 +40,7 @@ var allowed = map[string][]string{
 	"internal/runlog":            {"internal/engine", "internal/robocopy"},
 	"internal/web":               {"internal/plan", "internal/views", "internal/robocopy", "internal/runlog"},
 	"internal/archtest":          {},
+	"internal/safetext":          {},
 	"internal/verify":            {"internal/engine", "internal/engine/native", "internal/vfs"},
 	"cmd/robo":                   {"*"},
 	"bench/chart":                {"*"},
