@@ -19,6 +19,9 @@
 #            deletion in the work directory (default 300; see below)
 #   BIG      "COUNT MIB" of the big-file job              (default "8 256")
 #   SCALE    file counts of the scale job  (default "250000 500000 1000000")
+#   BASE     another robo binary (say, a build of the previous commit) to
+#            measure beside this checkout's robo in the same run (rows
+#            base-plan and base-apply); default: none
 #
 # Results: a Markdown table on stdout and in bench/out/results-<date>.md; the
 # scale job also writes bench/out/scale-<date>.csv and a chart scale-<date>.png.
@@ -36,6 +39,8 @@ JOBS=${JOBS:-"initial nochange dryrun sync big scale"}
 KEEP=${KEEP:-1}
 WARM=${WARM:-data}
 AGE=${AGE:-300}
+BASE=${BASE:-}
+[[ -z $BASE || -x $BASE ]] || { echo "run.sh: BASE=$BASE is not an executable" >&2; exit 1; }
 read -r BIG_COUNT BIG_MIB <<<"${BIG:-8 256}"
 SCALE=${SCALE:-"250000 500000 1000000"}
 MIN_SIZE=1024
@@ -325,6 +330,18 @@ measure() {
 	ROWS+=("$job|$tool|$*|$med|$lo|$hi|$cpu|$rss")
 }
 
+# measure_robo JOB KIND DST STATE CHECK -- ARGS...: measure "robo ARGS" as
+# robo-KIND and, when BASE names another robo binary (an earlier build, to
+# compare before and after a change in one run), "BASE ARGS" as base-KIND.
+measure_robo() {
+	local job=$1 kind=$2 dst=$3 state=$4 check=$5
+	shift 6
+	measure "$job" "robo-$kind" "$dst" "$state" "$check" -- "$ROBO" "$@"
+	if [[ -n $BASE ]]; then
+		measure "$job" "base-$kind" "$dst" "$state" "$check" -- "$BASE" "$@"
+	fi
+}
+
 # big_trees generates the big-file job's source once (kept like the others).
 big_trees() {
 	local stamp="count=$BIG_COUNT mib=$BIG_MIB seed=$SEED gentree=$GENTREE_SUM"
@@ -379,8 +396,8 @@ scale_job() {
 		fi
 		log "job scale: nothing changed, $n files"
 		CONF=$conf WARM=meta WARM_DIRS="$sdir/src $sdir/dst"
-		measure "scale-$n" robo-plan none keep none -- "$ROBO" -chdir "$conf" plan
-		measure "scale-$n" robo-apply none keep none -- "$ROBO" -chdir "$conf" apply -auto-approve
+		measure_robo "scale-$n" plan none keep none -- -chdir "$conf" plan
+		measure_robo "scale-$n" apply none keep none -- -chdir "$conf" apply -auto-approve
 		measure "scale-$n" rsync none keep none -- rsync -a --delete "$sdir/src/" "$sdir/dst/"
 		if ((HAVE_RCLONE)); then
 			measure "scale-$n" rclone none keep none -- rclone sync "${RCLONE_FLAGS[@]}" "$sdir/src" "$sdir/dst"
@@ -411,8 +428,8 @@ for job in $JOBS; do
 		rm -rf "$WORK/dst" "$ASIDE"
 		deleted
 		settle
-		measure initial robo-plan aside none none -- "$ROBO" -chdir "$CONF" plan
-		measure initial robo-apply aside none full -- "$ROBO" -chdir "$CONF" apply -auto-approve
+		measure_robo initial plan aside none none -- -chdir "$CONF" plan
+		measure_robo initial apply aside none full -- -chdir "$CONF" apply -auto-approve
 		measure initial rsync aside none first -- rsync -a --delete "$R/" "$D/"
 		if ((HAVE_RCLONE)); then measure initial rclone aside none first -- rclone sync "${RCLONE_FLAGS[@]}" "$R" "$D"; fi
 		measure initial cp-a aside none first -- cp -a "$R" "$D"
@@ -423,7 +440,7 @@ for job in $JOBS; do
 		big_trees
 		log "job big: copy $BIG_COUNT files of $BIG_MIB MiB into an empty destination"
 		use_source big.base
-		measure big robo-apply empty none full -- "$ROBO" -chdir "$CONF" apply -auto-approve
+		measure_robo big apply empty none full -- -chdir "$CONF" apply -auto-approve
 		measure big rsync empty none first -- rsync -a --delete "$R/" "$D/"
 		if ((HAVE_RCLONE)); then measure big rclone empty none first -- rclone sync "${RCLONE_FLAGS[@]}" "$R" "$D"; fi
 		measure big cp-a empty none first -- cp -a "$R" "$D"
@@ -433,8 +450,8 @@ for job in $JOBS; do
 	nochange)
 		log "job nochange: destination already equal to the source"
 		use_source tree.base
-		measure nochange robo-plan job base meta -- "$ROBO" -chdir "$CONF" plan
-		measure nochange robo-apply job base full -- "$ROBO" -chdir "$CONF" apply -auto-approve
+		measure_robo nochange plan job base meta -- -chdir "$CONF" plan
+		measure_robo nochange apply job base full -- -chdir "$CONF" apply -auto-approve
 		measure nochange rsync job none meta -- rsync -a --delete "$R/" "$D/"
 		# The floor: lstat every entry of both trees once (du -s, one thread).
 		measure nochange stat-floor job none unchanged -- du -s "$R" "$D"
@@ -443,14 +460,14 @@ for job in $JOBS; do
 	dryrun)
 		log "job dryrun: plan after a $MUTATE% change ($MUTATION)"
 		use_source tree.mut
-		measure dryrun robo-plan job base unchanged -- "$ROBO" -chdir "$CONF" plan
+		measure_robo dryrun plan job base unchanged -- -chdir "$CONF" plan
 		measure dryrun rsync-n job none unchanged -- rsync -a --delete -n -i "$R/" "$D/"
 		if ((HAVE_RCLONE)); then measure dryrun rclone-dry job none unchanged -- rclone sync "${RCLONE_FLAGS[@]}" --dry-run "$R" "$D"; fi
 		;;
 	sync)
 		log "job sync: apply a $MUTATE% change ($MUTATION)"
 		use_source tree.mut
-		measure sync robo-apply fresh base full -- "$ROBO" -chdir "$CONF" apply -auto-approve
+		measure_robo sync apply fresh base full -- -chdir "$CONF" apply -auto-approve
 		measure sync rsync fresh none first -- rsync -a --delete "$R/" "$D/"
 		if ((HAVE_RCLONE)); then measure sync rclone fresh none first -- rclone sync "${RCLONE_FLAGS[@]}" "$R" "$D"; fi
 		;;
@@ -485,6 +502,8 @@ baseline() {
 
 kernel=$(uname -r)
 v_robo=$("$ROBO" version 2>/dev/null | head -1 || true)
+v_base=""
+[[ -n $BASE ]] && v_base=" (base: $BASE, $("$BASE" version 2>/dev/null | head -1 || true))"
 v_rsync=$(rsync --version 2>/dev/null | awk 'NR==1 {print "rsync", $3}' || true)
 v_rclone="rclone not installed"
 if ((HAVE_RCLONE)); then v_rclone=$(rclone version 2>/dev/null | awk 'NR==1' || true); fi
@@ -505,7 +524,7 @@ fstype=$(df -PT "$WORK" | awk 'NR==2 {print $2}')
 	echo "- page cache dropped before every run: $([[ $DROP_OK == 1 ]] && echo yes || echo 'NO (not permitted): timings may drift')," \
 		"then both trees read untimed: metadata (du -s)$([[ $WARM == data ]] && echo ' and contents (cat)'; true); the scale job reads metadata only"
 	has_job initial && echo "- initial copy: no deletion during the job; it started $AGE s after the last one (see docs/performance.md)"
-	echo "- versions: $v_robo, $v_rsync, $v_rclone, $v_cp"
+	echo "- versions: $v_robo$v_base, $v_rsync, $v_rclone, $v_cp"
 	echo
 	echo "| job | tool | wall s (median) | min–max | CPU s (user+sys) | peak RSS MiB | vs rsync | vs cp -a |"
 	echo "|---|---|---:|---:|---:|---:|---:|---:|"
