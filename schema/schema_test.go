@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -22,8 +21,7 @@ func testOptions() Options {
 		CheckRobocopyArgs: func(args []string, threads int, mirror bool) []ArgProblem {
 			var out []ArgProblem
 			for _, p := range robocopy.ValidateForSet(args, threads, mirror) {
-				idx := slices.Index(args, p.Arg)
-				out = append(out, ArgProblem{Index: idx, Message: p.Arg + ": " + p.Message})
+				out = append(out, ArgProblem{Index: p.Index, Message: p.Arg + ": " + p.Message})
 			}
 			return out
 		},

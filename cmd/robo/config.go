@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -47,7 +46,7 @@ func schemaOptions(e *env, vars varFlags) schema.Options {
 func checkRobocopyArgs(args []string, threads int, mirror bool) []schema.ArgProblem {
 	var out []schema.ArgProblem
 	for _, p := range robocopy.ValidateForSet(args, threads, mirror) {
-		out = append(out, schema.ArgProblem{Index: slices.Index(args, p.Arg), Message: p.Arg + ": " + p.Message})
+		out = append(out, schema.ArgProblem{Index: p.Index, Message: p.Arg + ": " + p.Message})
 	}
 	return out
 }

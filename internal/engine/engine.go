@@ -67,6 +67,9 @@ type ScanResult struct {
 	// Errors are entries that could not be read. Any error makes the set's
 	// deletions unsafe; the planner drops them.
 	Errors []FileError `json:"errors,omitempty"`
+	// Warnings are things the plan should say that do not make the set
+	// unsafe, e.g. settings the engine's tool cannot honour on this host.
+	Warnings []string `json:"warnings,omitempty"`
 	// Versions are the run folders found under VersionsDir at the
 	// destination root (only when the spec has versions).
 	Versions []string `json:"versions,omitempty"`

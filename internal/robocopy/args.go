@@ -72,6 +72,11 @@ type Options struct {
 	// ExtraArgs are appended verbatim after everything else: the user's
 	// escape hatch. They are checked with [ValidateExtraArgs].
 	ExtraArgs []string
+
+	// Version is the robocopy that will run these arguments; BuildArgs
+	// passes only switches it accepts (see [Limitations] for what it then
+	// cannot honour). The zero value means a current build.
+	Version Version
 }
 
 // Logging switches BuildArgs always adds (FORMAT.md §8):
@@ -134,6 +139,9 @@ func BuildArgs(o Options) ([]string, error) {
 	for _, p := range ValidateForSet(o.ExtraArgs, o.Threads, o.Mirror) {
 		errs = append(errs, p)
 	}
+	if err := CheckArgs(o.Version, o.ExtraArgs); err != nil {
+		errs = append(errs, fmt.Errorf("extra argument: %w", err))
+	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
@@ -166,10 +174,18 @@ func BuildArgs(o Options) ([]string, error) {
 		args = append(args, "/XD")
 		args = append(args, xd...)
 	}
-	if o.CopyDirTimestamps {
-		args = append(args, "/DCOPY:DAT")
-	} else {
+	r := o.Version.Release()
+	switch dc := dcopyFlags[r]; {
+	case dc == "":
+		// XP026 and older have no /DCOPY: directories get robocopy's
+		// default (no timestamps); see Limitations.
+	case !o.CopyDirTimestamps && r != Release5:
 		args = append(args, "/DCOPY:DA")
+	case !o.CopyDirTimestamps:
+	case r == Release5:
+		args = append(args, "/DCOPY:T")
+	default:
+		args = append(args, "/DCOPY:DAT")
 	}
 	if o.ExcludeOlder {
 		args = append(args, "/XO")
@@ -180,13 +196,8 @@ func BuildArgs(o Options) ([]string, error) {
 	if o.DSTCompensation {
 		args = append(args, "/DST")
 	}
-	if o.SkipLinks {
-		args = append(args, "/XJ")
-	}
-	if o.CopyLinks {
-		args = append(args, "/SL")
-	}
-	if o.Threads > 1 {
+	args = append(args, linkSwitches(o, r)...)
+	if o.Threads > 1 && r != ReleaseXP {
 		args = append(args, "/MT:"+strconv.Itoa(o.Threads))
 	}
 	args = append(args, "/R:"+strconv.Itoa(o.Retries), "/W:"+strconv.FormatInt(waitSeconds(o.RetryWait), 10))
@@ -289,4 +300,63 @@ func containsFold(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// linkSwitches maps robo's symlink setting to the switches release r
+// knows, so that both engines treat links alike (docs/robocopy.md):
+//
+//   - skip: /XJ, which on 10.0.19041+ excludes junctions and symbolic
+//     links. Older builds exclude only junctions with /XJ and would follow
+//     symbolic links (copying what they point to, possibly from outside the
+//     source), so there robo adds /SL: links are copied as links, never
+//     followed.
+//   - copy: /SL (symbolic links as links) and /SJ (junctions as junctions,
+//     10.0+). Builds without /SJ would follow junctions (the profile
+//     loops such as "Application Data"), so there robo excludes them
+//     (/XJD, or /XJ on XP026 which has no /XJD).
+func linkSwitches(o Options, r Release) []string {
+	switch {
+	case o.SkipLinks && r == ReleaseCurrent:
+		return []string{"/XJ"}
+	case o.SkipLinks:
+		return []string{"/XJ", "/SL"}
+	case !o.CopyLinks:
+		return nil
+	case r == ReleaseCurrent || r == Release10:
+		return []string{"/SL", "/SJ"}
+	case r == ReleaseXP:
+		return []string{"/SL", "/XJ"}
+	default:
+		return []string{"/SL", "/XJD"}
+	}
+}
+
+// Limitations lists, in words, the robo features that the robocopy version
+// of o cannot honour with o's settings. The engine reports them in plans and
+// results.
+func Limitations(o Options) []string {
+	r := o.Version.Release()
+	var out []string
+	v := o.Version.String()
+	if o.Version.IsZero() {
+		v = "of unknown version (assumed current)"
+	}
+	if o.CopyDirTimestamps && r == ReleaseXP {
+		out = append(out, "robocopy "+v+" has no /DCOPY: directory timestamps are not copied")
+	}
+	if o.Threads > 1 && r == ReleaseXP {
+		out = append(out, fmt.Sprintf("robocopy %s has no /MT: threads = %d runs single-threaded", v, o.Threads))
+	}
+	if o.SkipLinks && r != ReleaseCurrent {
+		out = append(out, "robocopy "+v+" cannot skip symbolic links (/XJ skips them from 10.0.19041): they are copied as links (/SL), never followed")
+	}
+	if o.CopyLinks && r != ReleaseCurrent && r != Release10 {
+		out = append(out, "robocopy "+v+" cannot copy junctions as junctions (/SJ needs Windows 10): junctions are skipped")
+	}
+	for _, a := range o.ExtraArgs {
+		if err := CheckArgs(o.Version, []string{a}); err != nil {
+			out = append(out, fmt.Sprintf("robocopy %s does not accept extra argument %s: the run would fail", v, a))
+		}
+	}
+	return out
 }

@@ -44,7 +44,7 @@ func TestBuildArgs(t *testing.T) {
 			name: "drive root source keeps its backslash and gets volume excludes",
 			o:    Options{Source: `D:\`, Destination: `\\nas\backup\d\`, CopyLinks: true, ExcludeDirs: []string{"$recycle.bin"}},
 			want: []string{`D:\`, `\\nas\backup\d`, "/S", "/XD", "$recycle.bin", "System Volume Information",
-				"/DCOPY:DA", "/SL", "/R:0", "/W:0", "/NP", "/BYTES", "/FP"},
+				"/DCOPY:DA", "/SL", "/SJ", "/R:0", "/W:0", "/NP", "/BYTES", "/FP"},
 		},
 		{
 			name: "share root source gets volume excludes",
@@ -81,6 +81,7 @@ func TestBuildArgsErrors(t *testing.T) {
 		{"links", Options{Source: `C:\a`, Destination: `D:\x`, SkipLinks: true, CopyLinks: true}, "exclude each other"},
 		{"include path", Options{Source: `C:\a`, Destination: `D:\x`, Include: []string{`sub\*.txt`}}, "without a path"},
 		{"extra forbidden", Options{Source: `C:\a`, Destination: `D:\x`, ExtraArgs: []string{"/mon:1"}}, "/mon:1: makes robocopy run forever"},
+		{"extra unknown to the version", Options{Source: `C:\a`, Destination: `D:\x`, ExtraArgs: []string{"/COMPRESS"}, Version: Version{Major: 6, Minor: 3, Build: 9600}}, `invalid parameter #1 : "/COMPRESS" (robocopy 6.x has no /COMPRESS)`},
 		{"xx with mirror", Options{Source: `C:\a`, Destination: `D:\x`, Mirror: true, ExtraArgs: []string{"/xx"}}, "silently turns mirroring (purge) off"},
 	}
 	for _, tt := range tests {
@@ -91,44 +92,57 @@ func TestBuildArgsErrors(t *testing.T) {
 	}
 }
 
+// TestValidateExtraArgs covers each verdict of the extra_args policy
+// (issue 15 point 1): listing-changing, source-modifying and unknown
+// switches and bare file filters are refused, switches robo has an
+// attribute for name it, harmless ones pass.
 func TestValidateExtraArgs(t *testing.T) {
+	why := func(sw string) string { p, _ := PolicyFor(sw); return p.Why }
 	tests := []struct {
 		name    string
 		args    []string
 		threads int
 		want    []Problem
 	}{
-		{"fine", []string{"/XA:H", "/COMPRESS", "/XF", "*.tmp", "/mt:4"}, 0, nil},
-		{"forbidden, case and value", []string{"/Log+:c:\\x.log", "/unilog:x", "/MOVE", "/create", "/JOB:x.rcj", "/l"}, 0, []Problem{
-			{"/Log+:c:\\x.log", forbidden["/LOG+"]},
-			{"/unilog:x", forbidden["/UNILOG"]},
-			{"/MOVE", forbidden["/MOVE"]},
-			{"/create", forbidden["/CREATE"]},
-			{"/JOB:x.rcj", forbidden["/JOB"]},
-			{"/l", forbidden["/L"]},
+		{"harmless", []string{"/XA:H", "/COMPRESS", "/ipg:50", "/V", "/NP", "/copy:DATS", "/MAXAGE:30"}, 0, nil},
+		{"listing-changing switches of admins' .bat files", []string{"/NFL", "/ndl", "/NJH", "/NJS", "/TS", "/ETA", "/NC", "/NS", "/X"}, 0, []Problem{
+			{0, "/NFL", listingWhy}, {1, "/ndl", listingWhy}, {2, "/NJH", listingWhy}, {3, "/NJS", listingWhy},
+			{4, "/TS", listingWhy}, {5, "/ETA", listingWhy}, {6, "/NC", listingWhy}, {7, "/NS", listingWhy}, {8, "/X", listingWhy},
 		}},
-		{"MT twice and IPG", []string{"/MT:8", "/IPG:50"}, 16, []Problem{
-			{"/MT:8", "threads are already set in robo's config (/MT added by robo); set them in one place only"},
-			{"/IPG:50", "the inter-packet gap throttle cannot be used with multi-threaded copying; robocopy rejects the combination (conflicts with /MT:8)"},
+		{"source-modifying and job switches", []string{"/M", "/A+:R", "/a-:H", "/MOV", "/MOVE", "/CREATE", "/MON:1", "/MOT:5", "/RH:0800-1700", "/PF", "/JOB:x", "/SAVE:x", "/QUIT", "/L"}, 0, []Problem{
+			{0, "/M", why("/M")}, {1, "/A+:R", why("/A+")}, {2, "/a-:H", why("/A-")}, {3, "/MOV", why("/MOV")},
+			{4, "/MOVE", why("/MOVE")}, {5, "/CREATE", why("/CREATE")}, {6, "/MON:1", why("/MON")}, {7, "/MOT:5", why("/MOT")},
+			{8, "/RH:0800-1700", why("/RH")}, {9, "/PF", why("/PF")}, {10, "/JOB:x", why("/JOB")}, {11, "/SAVE:x", why("/SAVE")},
+			{12, "/QUIT", why("/QUIT")}, {13, "/L", why("/L")},
 		}},
-		{"threads setting with EFSRAW", []string{"/efsraw"}, 2, []Problem{
-			{"/efsraw", "copying encrypted files raw cannot be used with multi-threaded copying; robocopy rejects the combination (conflicts with threads setting (/MT))"},
+		{"mapped to attributes", []string{"/MIR", "/XO", "/FFT", "/MT:8", "/XJ", "/SL", "/R:3", "/XF", "*.tmp", "x.bak"}, 0, []Problem{
+			{0, "/MIR", why("/MIR")}, {1, "/XO", "use exclude_older = true"}, {2, "/FFT", `use time_tolerance = "2s"`},
+			{3, "/MT:8", why("/MT")}, {4, "/XJ", why("/XJ")}, {5, "/SL", why("/SL")}, {6, "/R:3", why("/R")}, {7, "/XF", why("/XF")},
 		}},
-		{"LFSM", []string{"/LFSM:5G", "/B", "/mt"}, 0, []Problem{
-			{"/LFSM:5G", "low-free-space mode cannot be used with multi-threaded copying (conflicts with /mt)"},
-			{"/LFSM:5G", "low-free-space mode cannot be used with /B; robocopy rejects the combination"},
+		{"unknown switch and bare filter", []string{"/FROB", "*.docx"}, 0, []Problem{
+			{0, "/FROB", "robo does not know this robocopy switch, so it cannot tell whether it changes what robocopy lists, copies or deletes; remove it (docs/robocopy.md lists the switches robo passes through)"},
+			{1, "*.docx", "is not a switch: robocopy would take it as a file name filter, narrowing what is copied and purged behind the plan's back; use include"},
 		}},
-		{"bad MT value", []string{"/MT:200"}, 0, []Problem{{"/MT:200", "the thread count must be a number from 1 to 128"}}},
-		{"XX with purge", []string{"/XX", "/purge"}, 0, []Problem{
-			{"/purge", forbidden["/PURGE"]},
-			{"/XX", "/XX excludes extra files and directories, which silently turns off the purge requested by /purge"},
+		{"threads with IPG", []string{"/IPG:50"}, 16, []Problem{
+			{0, "/IPG:50", "the inter-packet gap throttle cannot be used with multi-threaded copying; robocopy rejects the combination (conflicts with threads setting (/MT))"},
 		}},
-		{"empty", []string{" "}, 0, []Problem{{" ", "empty argument; remove it"}}},
+		{"LFSM", []string{"/LFSM:5G", "/B"}, 4, []Problem{
+			{0, "/LFSM:5G", "low-free-space mode cannot be used with multi-threaded copying (conflicts with threads setting (/MT))"},
+			{0, "/LFSM:5G", "low-free-space mode cannot be used with /B; robocopy rejects the combination"},
+		}},
+		{"duplicates point at each element", []string{"/NFL", "/NFL"}, 0, []Problem{{0, "/NFL", listingWhy}, {1, "/NFL", listingWhy}}},
+		{"empty", []string{" "}, 0, []Problem{{0, " ", "empty argument; remove it"}}},
 	}
 	for _, tt := range tests {
 		got := ValidateExtraArgs(tt.args, tt.threads)
 		if !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("%s:\n got  %q\n want %q", tt.name, got, tt.want)
+		}
+	}
+	// Every refused or mapped switch says what to do instead.
+	for _, row := range PolicyTable() {
+		if row.Verdict != Allowed && !strings.Contains(row.Why, "use ") && !strings.Contains(row.Why, "remove it") && !strings.Contains(row.Why, "instead") {
+			t.Errorf("%s: reason %q does not say what to do instead", row.Switch, row.Why)
 		}
 	}
 }

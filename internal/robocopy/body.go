@@ -11,19 +11,19 @@ func (p *parser) bodyLine(l string) {
 	js := p.cur
 	j := &js.job
 	if f, ok := parseFileTab(l); ok {
-		p.addFile(f)
+		p.addFile(f, l)
 		return
 	}
 	if d, ok := parseDirTab(l); ok {
-		p.addDir(d)
+		p.addDir(d, l)
 		return
 	}
 	if !strings.Contains(l, "\t") {
 		if f, d, isFile, ok := parseSpaceForm(l, js.indent); ok {
 			if isFile {
-				p.addFile(f)
+				p.addFile(f, l)
 			} else {
-				p.addDir(d)
+				p.addDir(d, l)
 			}
 			return
 		}
@@ -41,16 +41,43 @@ func (p *parser) bodyLine(l string) {
 		return
 	}
 	if m := paramErrorRe.FindStringSubmatch(l); m != nil && isUpperWord(m[1]) {
-		j.Errors = append(j.Errors, Error{Message: strings.TrimSpace(m[2])})
-		js.paramErr = true
+		msg := strings.TrimSpace(m[2])
+		switch {
+		case isFormatString(msg):
+			// A raw format string ("Invalid Parameter #%d : \"%s\"")
+			// printed by some builds beside the real message: not an
+			// error of its own.
+		case isErrorWord(m[1]) || m[1] == js.errWord:
+			j.Errors = append(j.Errors, Error{Message: msg, Fatal: true})
+			js.paramErr = true
+		default:
+			// "NOTE : Security may not be copied ..." and other notices.
+			j.Notes = append(j.Notes, m[1]+" : "+msg)
+			js.lastNote = len(j.Notes) - 1
+		}
 		return
 	}
 	if m := starNoteRe.FindStringSubmatch(l); m != nil {
 		// "*****  You need this to copy auditing information ..." explains
 		// the parameter error above it; "****  /MIR can DELETE files as
 		// well as copy them !" ends the usage text.
-		if n := len(j.Errors); js.paramErr && n > 0 && strings.HasPrefix(l, "*****") {
+		if !strings.HasPrefix(l, "*****") {
+			return
+		}
+		if n := len(j.Errors); js.paramErr && n > 0 {
 			j.Errors[n-1].Message += " " + strings.TrimSpace(m[1])
+		} else if i := js.lastNote; i >= 0 && i == len(j.Notes)-1 {
+			// An explained "WORD : text" line in a language whose ERROR
+			// word robo does not know: robocopy explains only fatal
+			// errors this way.
+			w, msg, _ := strings.Cut(j.Notes[i], " : ")
+			j.Notes = j.Notes[:i]
+			js.lastNote = -1
+			j.Errors = append(j.Errors, Error{Message: msg + " " + strings.TrimSpace(m[1]), Fatal: true})
+			js.paramErr = true
+			if js.errWord == "" {
+				js.errWord = w
+			}
 		}
 		return
 	}
@@ -64,6 +91,13 @@ func (p *parser) bodyLine(l string) {
 		return
 	}
 	js.unrecognized(l)
+}
+
+// isFatalParamLine reports "ERROR : text" (a fatal parameter or privilege
+// error) in a language robo knows.
+func isFatalParamLine(l string) bool {
+	m := paramErrorRe.FindStringSubmatch(l)
+	return m != nil && isErrorWord(m[1]) && !isFormatString(m[2])
 }
 
 var (
@@ -99,13 +133,14 @@ func isBodyEntry(l string) bool {
 	return false
 }
 
-func (p *parser) addFile(f FileEntry) {
+func (p *parser) addFile(f FileEntry, raw string) {
 	js := p.cur
 	j := &js.job
 	var waits int
 	f.Path, waits = stripGluedRetry(f.Path)
 	j.Retries += waits
 	f.Path = stripInnerProgress(f.Path)
+	f.Path = etaRe.ReplaceAllString(f.Path, "")
 	f.Path = strings.TrimRight(f.Path, " ")
 	switch {
 	case isAbsPath(f.Path):
@@ -120,15 +155,27 @@ func (p *parser) addFile(f FileEntry) {
 		f.FullPath = js.curDir + f.Path
 	}
 	j.Files = append(j.Files, f)
+	js.track(&j.Files[len(j.Files)-1].Path, raw)
 }
 
-func (p *parser) addDir(d DirEntry) {
+// track remembers the last entry line, so that a continuation an 80-column
+// console wrapped onto the next line can be appended to its path.
+func (js *jobState) track(path *string, raw string) {
+	js.lastEntry, js.lastWidth = path, column(raw, len(raw))
+}
+
+// etaRe matches the estimated times /ETA prints after a name
+// ("name.txt\t22:02 -> 22:02"); Windows names cannot hold ':'.
+var etaRe = regexp.MustCompile(`[\t ]*\d{1,2}:\d{2}(?::\d{2})? -> \d{1,2}:\d{2}(?::\d{2})?\s*$`)
+
+func (p *parser) addDir(d DirEntry, raw string) {
 	js := p.cur
 	d.Path = strings.TrimRight(d.Path, " ")
 	if !strings.HasPrefix(d.RawTag, "*") && (d.Class == "" || d.Class == "New Dir") {
 		js.curDir = withSlash(d.Path)
 	}
 	js.job.Dirs = append(js.job.Dirs, d)
+	js.track(&js.job.Dirs[len(js.job.Dirs)-1].Path, raw)
 }
 
 func withSlash(p string) string {
@@ -146,7 +193,8 @@ func isAbsPath(p string) bool {
 
 var (
 	sizeFieldRe = regexp.MustCompile(`^(\d+(?:\.\d+)?)(?:\s*([kmgtKMGT]))?$`)
-	tsFieldRe   = regexp.MustCompile(`^\d{4}/\d{2}/\d{2} \d{1,2}:\d{2}:\d{2}$`)
+	tsLeadRe    = regexp.MustCompile(`^\s*(\d{4}/\d{2}/\d{2} \d{1,2}:\d{2}:\d{2})(?:\s+(\S.*))?\s*$`)
+	sizeTSRe    = regexp.MustCompile(`^(\d+(?:\.\d+)?(?:\s*[kmgtKMGT])?)\s+(\d{4}/\d{2}/\d{2} \d{1,2}:\d{2}:\d{2})$`)
 	countTailRe = regexp.MustCompile(`^(.*?)\s*(-?\d+)$`)
 )
 
@@ -162,7 +210,13 @@ func parseFileTab(l string) (FileEntry, bool) {
 	}
 	tag := strings.TrimSpace(parts[1])
 	size := int64(-1)
-	if sf := strings.TrimSpace(parts[3]); sf != "" {
+	ts := ""
+	sf := strings.TrimSpace(parts[3])
+	if m := sizeTSRe.FindStringSubmatch(sf); m != nil {
+		// /TS: the timestamp follows the size after spaces.
+		sf, ts = m[1], m[2]
+	}
+	if sf != "" {
 		m := sizeFieldRe.FindStringSubmatch(sf)
 		if m == nil {
 			return FileEntry{}, false
@@ -174,10 +228,17 @@ func parseFileTab(l string) (FileEntry, bool) {
 		size = v
 	}
 	rest := parts[4:]
-	f := FileEntry{Class: classifyFileTag(tag), RawTag: tag, Size: size}
-	if len(rest) > 1 && tsFieldRe.MatchString(strings.TrimSpace(rest[0])) {
-		f.Timestamp = strings.TrimSpace(rest[0])
-		rest = rest[1:]
+	f := FileEntry{Class: classifyFileTag(tag), RawTag: tag, Size: size, Timestamp: ts}
+	if ts == "" {
+		if m := tsLeadRe.FindStringSubmatch(rest[0]); m != nil {
+			switch {
+			case m[2] != "":
+				// "2019/03/10 13:08:46 name": spaces, not a TAB.
+				f.Timestamp, rest = m[1], append([]string{m[2]}, rest[1:]...)
+			case len(rest) > 1:
+				f.Timestamp, rest = m[1], rest[1:]
+			}
+		}
 	}
 	f.Path = strings.Join(rest, "\t")
 	if strings.TrimSpace(f.Path) == "" {

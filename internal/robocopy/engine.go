@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -33,6 +34,10 @@ type Engine struct {
 	// and the tail of the console output, and calls onLine (when not nil)
 	// with each console line as robocopy prints it.
 	Run func(ctx context.Context, exe string, args []string, onLine func(string)) (code int, output []byte, err error)
+	// Version is robocopy.exe's version (see [FileVersion]); arguments are
+	// chosen for it and plans name what it cannot honour. The zero value
+	// means a current build.
+	Version Version
 }
 
 var _ engine.Engine = (*Engine)(nil)
@@ -56,7 +61,11 @@ func New() (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Engine{Exe: exe, Run: runExe}, nil
+	// An unreadable version resource leaves the version unknown: robo then
+	// assumes a current build, and an older one answers the first listing
+	// with "Invalid Parameter" (exit 16), which fails the plan.
+	v, _ := FileVersion(exe)
+	return &Engine{Exe: exe, Run: runExe, Version: v}, nil
 }
 
 // Name implements engine.Engine.
@@ -65,6 +74,43 @@ func (e *Engine) Name() string { return "robocopy" }
 // Properties implements engine.Engine.
 func (e *Engine) Properties() engine.Properties {
 	return engine.Properties{ExactChanges: false, TimeResolution: engine.TimeUnit}
+}
+
+// options is OptionsFor with the engine's robocopy version; the warnings
+// include what that version cannot honour.
+func (e *Engine) options(spec engine.Spec) (Options, []string) {
+	o, warns := OptionsFor(spec)
+	o.Version = e.Version
+	return o, append(warns, Limitations(o)...)
+}
+
+// ListingErrors are the reasons a /L listing cannot be trusted for
+// deletions: a missing summary, an exit code of 8 or more, robocopy's own
+// error lines (an unreadable source subdirectory is listed as an ERROR and
+// skipped) and lines the parser could not read. Each becomes a scan error,
+// so the planner withholds the set's deletions exactly as for an unreadable
+// directory in the native engine.
+func ListingErrors(job *Job, code ExitCode) []engine.FileError {
+	var out []engine.FileError
+	if job.Summary == nil {
+		out = append(out, engine.FileError{Op: "list", Err: "robocopy /L wrote no summary: the listing is incomplete"})
+	}
+	if code.Failed() {
+		out = append(out, engine.FileError{Op: "list", Err: fmt.Sprintf("robocopy /L ended with exit code %s: the listing is incomplete", code)})
+	} else if s := job.Summary; s != nil && s.Files.Failed+s.Dirs.Failed > 0 {
+		out = append(out, engine.FileError{Op: "list", Err: fmt.Sprintf("robocopy /L counted %d failed files and %d failed directories", s.Files.Failed, s.Dirs.Failed)})
+	}
+	for _, er := range job.Errors {
+		out = append(out, engine.FileError{Path: er.Path, Op: "list: " + strings.TrimSpace(er.Action), Err: er.describe()})
+	}
+	for i, l := range job.Unrecognized {
+		out = append(out, engine.FileError{Op: "read robocopy listing", Err: "unrecognized line " + strconv.Quote(l)})
+		if i == 9 && job.UnrecognizedCount > 10 {
+			out = append(out, engine.FileError{Op: "read robocopy listing", Err: fmt.Sprintf("and %d more unrecognized lines", job.UnrecognizedCount-10)})
+			break
+		}
+	}
+	return out
 }
 
 // OptionsFor maps a set to robocopy options. Warnings say what robocopy
@@ -127,8 +173,12 @@ func (e *Engine) Scan(ctx context.Context, spec engine.Spec) (*engine.ScanResult
 	if !fi.IsDir() {
 		return nil, &engine.SourceError{Path: spec.Source, Err: errors.New("not a directory")}
 	}
-	o, _ := OptionsFor(spec)
+	o, warns := e.options(spec)
 	o.ListOnly = true
+	// The listing runs single-threaded: under /MT robocopy prints no
+	// directory lines, so new (empty) directories would be missing from
+	// the plan, and /L copies nothing that threads could speed up.
+	o.Threads = 0
 	job, code, err := e.exec(ctx, o, "list", nil)
 	if err != nil {
 		return nil, err
@@ -137,9 +187,8 @@ func (e *Engine) Scan(ctx context.Context, spec engine.Spec) (*engine.ScanResult
 		return nil, fatalError(job, code)
 	}
 	res := ChangesFromJob(job, spec)
-	if job.Summary == nil {
-		res.Errors = append(res.Errors, engine.FileError{Op: "list", Path: "", Err: "robocopy /L wrote no summary: the listing is incomplete"})
-	}
+	res.Warnings = append(res.Warnings, warns...)
+	res.Errors = append(res.Errors, ListingErrors(job, code)...)
 	if spec.Mirror {
 		e.expandExtraDirs(spec, res)
 	}
@@ -201,7 +250,7 @@ func fatalError(job *Job, code ExitCode) error {
 	var msgs []string
 	for _, er := range job.Errors {
 		m := strings.TrimSpace(fmt.Sprintf("%s %s: %s", er.Action, er.Path, er.Message))
-		if er.Code != 0 {
+		if er.HasCode {
 			m = fmt.Sprintf("error %d (%s)", er.Code, m)
 		}
 		msgs = append(msgs, m)
@@ -405,7 +454,7 @@ func ChangesFromJob(job *Job, spec engine.Spec) *engine.ScanResult {
 				res.Changes = append(res.Changes, engine.Change{Action: engine.Replace, Class: engine.Mismatch, Kind: engine.KindFile, Path: rel, Phase: engine.PhaseReplace, Size: size})
 			}
 		case "":
-			unknown(fmt.Sprintf("unrecognized robocopy tag %q", f.RawTag), p)
+			unknown(UnknownTagError(job, f.RawTag), p)
 		default:
 			// Lowercase classes are skipped entries (/V); nothing to do.
 		}
@@ -493,7 +542,7 @@ func (e *Engine) Apply(ctx context.Context, job engine.Job, rep engine.Reporter)
 			return nil, fmt.Errorf("robocopy would now delete %d entries, the plan showed %d: refusing to run it; make a new plan", n, planned)
 		}
 	}
-	o, warns := OptionsFor(job.Spec)
+	o, warns := e.options(job.Spec)
 	if rep == nil {
 		rep = engine.Discard
 	}
@@ -518,6 +567,9 @@ func (e *Engine) Apply(ctx context.Context, job engine.Job, rep engine.Reporter)
 	}
 	res := ResultFromJob(j, code, job.Spec.Mirror)
 	res.Warnings = append(warns, res.Warnings...)
+	if o.Threads > 1 && o.Version.Release() != ReleaseXP {
+		correctMTDirs(res, job.Changes)
+	}
 	if stamp != "" {
 		res.Errors = append(res.Errors, kept.Errors...)
 		res.Skipped = append(res.Skipped, kept.Skips...)
@@ -558,12 +610,44 @@ func fullPaths(rels []string, roots ...string) []string {
 
 // ResultFromJob turns a parsed robocopy run and its exit code into a Result.
 // A run without a summary is reported as unknown (an error), never as zero.
+//
+// Success is decided by the exit code and the FAILED column, not by ERROR
+// lines: robocopy prints an ERROR line for every failed attempt, and an
+// item that succeeded on a retry leaves its ERROR lines behind in a run that
+// ends with exit code 1 and FAILED 0. Such errors become warnings (with
+// their codes). In a failed run, the items robocopy gave up on ("RETRY
+// LIMIT EXCEEDED") are the errors, one per path; the rest are warnings.
+// NOTE lines ("Security may not be copied") are warnings.
 func ResultFromJob(j *Job, code ExitCode, mirror bool) *engine.Result {
 	raw := int(code)
 	res := &engine.Result{ExitCodeRaw: &raw}
+	failed := code.Failed()
+	if s := j.Summary; s != nil && s.Files.Failed+s.Dirs.Failed > 0 {
+		failed = true
+	}
+	gaveUp := map[string]bool{}
+	anyGaveUp := false
 	for _, er := range j.Errors {
-		res.Errors = append(res.Errors, engine.FileError{Path: er.Path, Op: strings.TrimSpace(er.Action),
-			Err: strings.TrimSpace(fmt.Sprintf("error %d: %s", er.Code, er.Message))})
+		if er.RetryLimitExceeded || er.Fatal {
+			gaveUp[er.Path], anyGaveUp = true, true
+		}
+	}
+	seen := map[string]bool{}
+	for _, er := range j.Errors {
+		fe := engine.FileError{Path: er.Path, Op: strings.TrimSpace(er.Action), Err: er.describe()}
+		isErr := failed && (!anyGaveUp || gaveUp[er.Path])
+		if !isErr {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("robocopy reported %s on %s %s and went on (retried or skipped; the run did not fail)", er.describe(), fe.Op, er.Path))
+			continue
+		}
+		if seen[er.Path] && er.Path != "" {
+			continue // the same item's earlier attempts
+		}
+		seen[er.Path] = true
+		res.Errors = append(res.Errors, fe)
+	}
+	for _, n := range j.Notes {
+		res.Warnings = append(res.Warnings, "robocopy: "+n)
 	}
 	if s := j.Summary; s != nil {
 		res.Counters = engine.Counters{Dirs: s.Dirs, Files: s.Files, Bytes: s.Bytes}
@@ -575,11 +659,34 @@ func ResultFromJob(j *Job, code ExitCode, mirror bool) *engine.Result {
 	} else {
 		res.Errors = append(res.Errors, engine.FileError{Op: "read robocopy log", Err: fmt.Sprintf("robocopy wrote no summary (exit code %s): what it did is unknown", code)})
 	}
-	if code.Failed() && len(res.Errors) == 0 {
+	if failed && len(res.Errors) == 0 {
 		// Some builds fail files without an error line (SEMANTICS.md §4).
-		res.Errors = append(res.Errors, engine.FileError{Op: "robocopy", Err: fmt.Sprintf("exit code %s", code)})
+		msg := fmt.Sprintf("exit code %s", code)
+		if s := j.Summary; s != nil {
+			msg += fmt.Sprintf(", %d files and %d directories failed", s.Files.Failed, s.Dirs.Failed)
+		}
+		res.Errors = append(res.Errors, engine.FileError{Op: "robocopy", Err: msg})
 	}
 	return res
+}
+
+// correctMTDirs replaces the directory count of a /MT run: robocopy
+// counts every directory it walked as copied under /MT (FORMAT.md §5), which
+// would inflate what the run reports as done. The run created at most the
+// directories the plan listed as new.
+func correctMTDirs(res *engine.Result, planned []engine.Change) {
+	var dirs int64
+	for _, c := range planned {
+		if c.Action == engine.Create && c.Kind == engine.KindDir {
+			dirs++
+		}
+	}
+	d := &res.Counters.Dirs
+	if d.Copied > dirs {
+		d.Skipped += d.Copied - dirs
+		d.Copied = dirs
+	}
+	res.Done = res.Counters.Files.Copied + d.Copied
 }
 
 func deletions(cs []engine.Change) int {

@@ -48,7 +48,7 @@ func TestOptionsForArgv(t *testing.T) {
 	// Copy mode without empty dirs, links copied, an odd tolerance warned.
 	o, warns = OptionsFor(engine.Spec{Source: `C:\a`, Destination: `C:\b`, CopySymlinks: true, TimeTolerance: 5 * time.Second, Threads: 1})
 	args, _ = BuildArgs(o)
-	if got := strings.Join(args, " "); got != `C:\a C:\b /S /XD C:\a\.robo-versions C:\b\.robo-versions /DCOPY:DAT /FFT /SL /R:0 /W:0 /NP /BYTES /FP` {
+	if got := strings.Join(args, " "); got != `C:\a C:\b /S /XD C:\a\.robo-versions C:\b\.robo-versions /DCOPY:DAT /FFT /SL /SJ /R:0 /W:0 /NP /BYTES /FP` {
 		t.Fatalf("argv %s", got)
 	}
 	if len(warns) != 1 || !strings.Contains(warns[0], "time_tolerance = 5s is run as /FFT") {

@@ -135,9 +135,9 @@ func TestFixtureMTInterleaved(t *testing.T) {
 	eq(t, "dirs", j.Dirs, []DirEntry{{Class: "*EXTRA Dir", RawTag: "*EXTRA Dir", Count: -1, Path: `Z:\dst\gone\`}})
 	msg := "The process cannot access the file because it is being used by another process."
 	eq(t, "errors", j.Errors, []Error{
-		{Code: 32, Action: "Copying File", Path: `C:\src\locked.db`, Message: msg, Time: "2026/03/04 08:00:01"},
-		{Code: 32, Action: "Copying File", Path: `C:\src\locked.db`, Message: msg, Time: "2026/03/04 08:00:06"},
-		{Code: 32, Action: "Copying File", Path: `C:\src\locked.db`, Message: msg, Time: "2026/03/04 08:00:11", RetryLimitExceeded: true},
+		{Code: 32, HasCode: true, Action: "Copying File", Path: `C:\src\locked.db`, Message: msg, Time: "2026/03/04 08:00:01"},
+		{Code: 32, HasCode: true, Action: "Copying File", Path: `C:\src\locked.db`, Message: msg, Time: "2026/03/04 08:00:06"},
+		{Code: 32, HasCode: true, Action: "Copying File", Path: `C:\src\locked.db`, Message: msg, Time: "2026/03/04 08:00:11", RetryLimitExceeded: true},
 	})
 	eq(t, "retries", j.Retries, 2)
 	eq(t, "files row", j.Summary.Files, Row{Total: 5, Copied: 3, Skipped: 1, Mismatch: 0, Failed: 1, Extras: 1})
@@ -210,7 +210,7 @@ func TestFixtureParamError(t *testing.T) {
 	j := parseFixture(t, "param-error-backup-right.log").Jobs[0]
 	eq(t, "fatal/truncated", [2]bool{j.Fatal, j.Truncated}, [2]bool{true, false})
 	eq(t, "summary", j.Summary, (*Summary)(nil))
-	eq(t, "errors", j.Errors, []Error{{Message: "You do not have the Backup and Restore Files user rights. You need these to perform Backup copies (/B or /ZB)."}})
+	eq(t, "errors", j.Errors, []Error{{Message: "You do not have the Backup and Restore Files user rights. You need these to perform Backup copies (/B or /ZB).", Fatal: true}})
 	eq(t, "unrecognized", j.Unrecognized, []string(nil))
 }
 

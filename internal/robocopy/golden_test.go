@@ -22,31 +22,36 @@ var update = flag.Bool("update", false, "rewrite testdata/golden/*.json from the
 // per-class counts and a SHA-256 of the complete lists (so any change in
 // any entry still fails the test).
 type goldenJob struct {
-	Source       string         `json:"source"`
-	Destination  string         `json:"destination"`
-	Options      string         `json:"options"`
-	Include      []string       `json:"include,omitempty"`
-	ExcludeFiles []string       `json:"exclude_files,omitempty"`
-	ExcludeDirs  []string       `json:"exclude_dirs,omitempty"`
-	Started      string         `json:"started"`
-	Ended        string         `json:"ended"`
-	Summary      *Summary       `json:"summary"`
-	Fatal        bool           `json:"fatal"`
-	Truncated    bool           `json:"truncated"`
-	Retries      int            `json:"retries"`
-	Errors       []Error        `json:"errors"`
-	FileCount    int            `json:"file_count"`
-	FileClasses  map[string]int `json:"file_classes"`
-	Files        []FileEntry    `json:"files,omitempty"`
-	FilesHead    []FileEntry    `json:"files_head,omitempty"`
-	FilesTail    []FileEntry    `json:"files_tail,omitempty"`
-	DirCount     int            `json:"dir_count"`
-	DirClasses   map[string]int `json:"dir_classes"`
-	Dirs         []DirEntry     `json:"dirs,omitempty"`
-	DirsHead     []DirEntry     `json:"dirs_head,omitempty"`
-	DirsTail     []DirEntry     `json:"dirs_tail,omitempty"`
-	EntriesHash  string         `json:"entries_sha256"`
-	Unrecognized []string       `json:"unrecognized,omitempty"`
+	Source            string         `json:"source"`
+	Destination       string         `json:"destination"`
+	Options           string         `json:"options"`
+	Include           []string       `json:"include,omitempty"`
+	ExcludeFiles      []string       `json:"exclude_files,omitempty"`
+	ExcludeDirs       []string       `json:"exclude_dirs,omitempty"`
+	Started           string         `json:"started"`
+	Ended             string         `json:"ended"`
+	Summary           *Summary       `json:"summary"`
+	Fatal             bool           `json:"fatal"`
+	Truncated         bool           `json:"truncated"`
+	Retries           int            `json:"retries"`
+	Errors            []Error        `json:"errors"`
+	FileCount         int            `json:"file_count"`
+	FileClasses       map[string]int `json:"file_classes"`
+	Files             []FileEntry    `json:"files,omitempty"`
+	FilesHead         []FileEntry    `json:"files_head,omitempty"`
+	FilesTail         []FileEntry    `json:"files_tail,omitempty"`
+	DirCount          int            `json:"dir_count"`
+	DirClasses        map[string]int `json:"dir_classes"`
+	Dirs              []DirEntry     `json:"dirs,omitempty"`
+	DirsHead          []DirEntry     `json:"dirs_head,omitempty"`
+	DirsTail          []DirEntry     `json:"dirs_tail,omitempty"`
+	EntriesHash       string         `json:"entries_sha256"`
+	Notes             []string       `json:"notes,omitempty"`
+	Language          string         `json:"language,omitempty"`
+	Banner            string         `json:"banner,omitempty"`
+	Version           string         `json:"version,omitempty"`
+	UnrecognizedCount int            `json:"unrecognized_count"`
+	Unrecognized      []string       `json:"unrecognized,omitempty"`
 }
 
 type goldenLog struct {
@@ -66,6 +71,7 @@ func goldenView(l *Log) goldenLog {
 			Started: j.Started, Ended: j.Ended, Summary: j.Summary, Fatal: j.Fatal, Truncated: j.Truncated,
 			Retries: j.Retries, Errors: j.Errors, FileCount: len(j.Files), DirCount: len(j.Dirs),
 			FileClasses: map[string]int{}, DirClasses: map[string]int{}, Unrecognized: j.Unrecognized,
+			Notes: j.Notes, Language: j.Language, Banner: j.Banner, Version: j.Version, UnrecognizedCount: j.UnrecognizedCount,
 		}
 		for _, f := range j.Files {
 			gj.FileClasses[f.Class]++

@@ -1,6 +1,12 @@
 package robocopy
 
-import "github.com/robo-backup/robo/internal/engine"
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/robo-backup/robo/internal/engine"
+)
 
 // Log is a parsed robocopy log: one or more jobs (/LOG+ and /UNILOG+ append
 // complete jobs one after another).
@@ -46,9 +52,23 @@ type Job struct {
 	// ends (or the next job starts) mid-run.
 	Truncated bool `json:"truncated"`
 
-	// Unrecognized holds lines the parser could not classify (at most
-	// maxUnrecognized), for diagnostics.
-	Unrecognized []string `json:"unrecognized,omitempty"`
+	// Notes are robocopy's "NOTE : ..." lines (e.g. "Security may not be
+	// copied"): information, not errors.
+	Notes []string `json:"notes,omitempty"`
+
+	// Language is the display language of the output, from the banner
+	// ("en", "de", "fr", ...), or "" when the banner is missing or unknown.
+	Language string `json:"language,omitempty"`
+	// Banner is the product line as printed, trimmed.
+	Banner string `json:"banner,omitempty"`
+	// Version is the version printed in the banner by old builds
+	// ("XP010"), or "".
+	Version string `json:"version,omitempty"`
+
+	// UnrecognizedCount counts the lines the parser could not classify;
+	// Unrecognized holds the first of them (at most maxUnrecognized).
+	UnrecognizedCount int      `json:"unrecognized_count"`
+	Unrecognized      []string `json:"unrecognized,omitempty"`
 }
 
 // FileEntry is one file line of the body.
@@ -87,9 +107,13 @@ type DirEntry struct {
 }
 
 // Error is one "YYYY/MM/DD hh:mm:ss ERROR n (0x...) action path" line with
-// its message, or a parameter error ("ERROR : text", Code 0).
+// its message, or a fatal parameter or privilege error ("ERROR : text"),
+// which has no code (HasCode false, printed as "code": null).
 type Error struct {
-	Code int `json:"code"`
+	Code    int  `json:"code"`
+	HasCode bool `json:"-"`
+	// Fatal marks a parameter or privilege error: robocopy stopped.
+	Fatal bool `json:"fatal,omitempty"`
 	// Action is the localized action phrase ("Copying File",
 	// "Accessing Source Directory", "Копирование файла").
 	Action string `json:"action"`
@@ -130,3 +154,46 @@ type TimesRow struct {
 }
 
 const maxUnrecognized = 100
+
+// MarshalJSON writes "code": null for an error printed without a code.
+func (e Error) MarshalJSON() ([]byte, error) {
+	type plain Error
+	var code *int
+	if e.HasCode {
+		code = &e.Code
+	}
+	return json.Marshal(struct {
+		Code *int `json:"code"`
+		plain
+	}{code, plain(e)})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (e *Error) UnmarshalJSON(b []byte) error {
+	type plain Error
+	var v struct {
+		Code *int `json:"code"`
+		plain
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*e = Error(v.plain)
+	if v.Code != nil {
+		e.Code, e.HasCode = *v.Code, true
+	}
+	return nil
+}
+
+// describe is the error in words: "error 5 (0x00000005): Access is
+// denied." or the fatal message.
+func (e Error) describe() string {
+	msg := strings.TrimSpace(e.Message)
+	if !e.HasCode {
+		return msg
+	}
+	if msg == "" {
+		return fmt.Sprintf("error %d (0x%08X)", e.Code, e.Code)
+	}
+	return fmt.Sprintf("error %d (0x%08X): %s", e.Code, e.Code, msg)
+}

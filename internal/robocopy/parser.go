@@ -23,13 +23,21 @@ type jobState struct {
 
 	// header
 	sawSource, sawDest, sawFiles bool
-	filesLabel                   string
+	filesLabel, sourceLabel      string
 	list                         *[]string // block receiving "\t    value" lines
+
+	// wrapTarget is the header value continued on the next line when a
+	// console of 80 columns wrapped it (see wrapped).
+	wrapTarget *string
 
 	// body
 	curDir     string // last walked source directory
 	pendingErr int    // index in job.Errors awaiting its message line, or -1
 	paramErr   bool
+	lastNote   int    // index in job.Notes of the last NOTE line, or -1
+	errWord    string // the (localized) ERROR word of this job's error lines
+	lastEntry  *string
+	lastWidth  int // display width of the last file or dir line
 
 	// summary
 	rows    int
@@ -46,14 +54,36 @@ type parser struct {
 
 func (p *parser) run(lines []string) {
 	banner := make([]bool, len(lines))
+	blank := func(i int) bool { return strings.TrimSpace(lines[i]) == "" }
 	for i, l := range lines {
-		if bannerRe.MatchString(l) {
-			banner[i] = true
-			if i > 0 && separatorRe.MatchString(lines[i-1]) {
-				banner[i-1] = true
+		if !bannerRe.MatchString(l) {
+			continue
+		}
+		banner[i] = true
+		// The separators above and below the banner. A console of 80
+		// columns wraps the 81-character banner line, leaving a line of
+		// spaces between it and the separator below (and pastes may add
+		// blank lines): up to two blank lines are skipped.
+		for j, n := i-1, 0; j >= 0 && n < 3; j, n = j-1, n+1 {
+			if separatorRe.MatchString(lines[j]) {
+				for k := j; k < i; k++ {
+					banner[k] = true
+				}
+				break
 			}
-			if i+1 < len(lines) && separatorRe.MatchString(lines[i+1]) {
-				banner[i+1] = true
+			if !blank(j) {
+				break
+			}
+		}
+		for j, n := i+1, 0; j < len(lines) && n < 3; j, n = j+1, n+1 {
+			if separatorRe.MatchString(lines[j]) {
+				for k := i + 1; k <= j; k++ {
+					banner[k] = true
+				}
+				break
+			}
+			if !blank(j) {
+				break
 			}
 		}
 	}
@@ -61,6 +91,7 @@ func (p *parser) run(lines []string) {
 		if banner[i] {
 			if bannerRe.MatchString(l) {
 				p.startJob(stHeader)
+				p.cur.setBanner(l)
 			}
 			continue
 		}
@@ -71,7 +102,24 @@ func (p *parser) run(lines []string) {
 
 func (p *parser) startJob(st state) {
 	p.finish()
-	p.cur = &jobState{state: st, pendingErr: -1}
+	p.cur = &jobState{state: st, pendingErr: -1, lastNote: -1}
+}
+
+// setBanner records the product line, the language it is printed in and
+// the version old builds print there.
+func (js *jobState) setBanner(l string) {
+	b := strings.TrimSpace(l)
+	js.job.Banner = b
+	if i := strings.Index(b, "::"); i >= 0 {
+		product := strings.TrimSpace(b[i+2:])
+		if j := strings.Index(product, "::"); j >= 0 {
+			product = strings.TrimSpace(product[:j])
+		}
+		js.job.Language = bannerLanguages[product]
+	}
+	if v, ok := VersionFromBanner(l); ok {
+		js.job.Version = v.String()
+	}
 }
 
 // finish closes the current job and appends it to the log.
@@ -99,10 +147,20 @@ func (p *parser) finish() {
 		j.Fatal = js.paramErr || (len(j.Errors) > 0 && len(j.Files) == 0 && len(j.Dirs) == 0)
 		j.Truncated = !j.Fatal
 	}
+	if l := sourceLabelLanguages[js.sourceLabel]; l != "" {
+		j.Language = l // banners such as ru's are English
+	}
 	p.log.Jobs = append(p.log.Jobs, j)
 }
 
 func (js *jobState) unrecognized(l string) {
+	// A line continued from the one before it by an 80-column console.
+	if js.lastEntry != nil && js.lastWidth == consoleWidth && !strings.HasPrefix(l, "\t") {
+		*js.lastEntry += l
+		js.lastWidth = 0
+		return
+	}
+	js.job.UnrecognizedCount++
 	if len(js.job.Unrecognized) < maxUnrecognized {
 		js.job.Unrecognized = append(js.job.Unrecognized, l)
 	}
@@ -126,6 +184,10 @@ func (p *parser) line(l string) {
 		switch {
 		case isErrorLine(l):
 			p.startJob(stBody)
+		case isFatalParamLine(l):
+			// A fatal error printed without a job header (/NJH, or a
+			// console capture that starts at the error).
+			p.startJob(stBody)
 		case isBodyEntry(l):
 			p.startJob(stBody)
 		case isSummaryRow(l) || isTimesRow(l):
@@ -147,6 +209,9 @@ func (p *parser) line(l string) {
 		return
 	}
 	if e, ok := parseErrorLine(l); ok {
+		if js.errWord == "" {
+			js.errWord = errorWordOf(l)
+		}
 		js.job.Errors = append(js.job.Errors, e)
 		js.pendingErr = len(js.job.Errors) - 1
 		js.list = nil
@@ -159,6 +224,9 @@ func (p *parser) line(l string) {
 			js.job.Errors[i].Message = strings.TrimSpace(l)
 			return
 		}
+	}
+	if js.state == stHeader && isFatalParamLine(l) {
+		js.state = stBody
 	}
 	switch js.state {
 	case stHeader:
@@ -204,6 +272,9 @@ func parseErrorLine(l string) (Error, bool) {
 	if err != nil || code < 0 {
 		return Error{}, false
 	}
+	if isFormatString(m[2]) {
+		return Error{}, false
+	}
 	hex, err := strconv.ParseUint(m[4], 16, 32)
 	if err != nil || hex != uint64(code) {
 		// "N (0x...)" must agree, or it is not an error line.
@@ -212,7 +283,7 @@ func parseErrorLine(l string) (Error, bool) {
 		}
 	}
 	rest := strings.TrimRight(m[5], " ")
-	e := Error{Code: code, Time: m[1]}
+	e := Error{Code: code, HasCode: true, Time: m[1]}
 	if loc := pathStartRe.FindStringSubmatchIndex(rest); loc != nil {
 		e.Action = strings.TrimSpace(rest[:loc[2]])
 		e.Path = rest[loc[2]:]
@@ -256,6 +327,17 @@ var optionSwitchRe = regexp.MustCompile(`(?:^|\s)/[A-Za-z]`)
 func (p *parser) headerLine(l string) {
 	js := p.cur
 	j := &js.job
+	if t := js.wrapTarget; t != nil {
+		js.wrapTarget = nil
+		if _, _, ok := splitLabel(l); !ok && !strings.HasPrefix(l, "\t") {
+			// The rest of a value an 80-column console wrapped.
+			*t += l
+			if len([]rune(l)) == consoleWidth {
+				js.wrapTarget = t
+			}
+			return
+		}
+	}
 	if strings.HasPrefix(l, "\t") && js.list != nil {
 		if v := strings.TrimSpace(l); v != "" {
 			*js.list = append(*js.list, v)
@@ -280,11 +362,18 @@ func (p *parser) headerLine(l string) {
 		return
 	}
 	js.list = nil
+	wraps := len([]rune(l)) == consoleWidth
 	switch {
 	case !js.sawSource && isPathValue(value):
-		j.Source, js.sawSource = value, true
+		j.Source, js.sawSource, js.sourceLabel = value, true, label
+		if wraps {
+			js.wrapTarget = &j.Source
+		}
 	case js.sawSource && !js.sawDest && isPathValue(value):
 		j.Destination, js.sawDest = value, true
+		if wraps {
+			js.wrapTarget = &j.Destination
+		}
 	case !js.sawSource:
 		if j.Started == "" {
 			j.Started = value
@@ -293,6 +382,9 @@ func (p *parser) headerLine(l string) {
 		}
 	case optionSwitchRe.MatchString(value):
 		j.Options = value
+		if wraps {
+			js.wrapTarget = &j.Options
+		}
 	case !js.sawFiles:
 		js.sawFiles, js.filesLabel = true, label
 		j.Include = append(j.Include, value)
@@ -326,4 +418,22 @@ func isExcludeFilesLabel(label, filesLabel string) bool {
 		return true
 	}
 	return false
+}
+
+// consoleWidth is the width of a default console window: a line of exactly
+// this many characters followed by a line that fits nowhere was wrapped.
+const consoleWidth = 80
+
+// formatVerbRe matches printf verbs left unexpanded in robocopy's output
+// ("Invalid Parameter #%d : \"%s\"").
+var formatVerbRe = regexp.MustCompile(`%(?:[-+#0]*\d*(?:\.\d+)?(?:l|ll|h|I64)?[dsuxXcSpi]|\d+!?)`)
+
+func isFormatString(s string) bool { return formatVerbRe.MatchString(s) }
+
+// errorWordOf returns the localized ERROR word of an error line.
+func errorWordOf(l string) string {
+	if m := errorRe.FindStringSubmatch(l); m != nil {
+		return m[2]
+	}
+	return ""
 }

@@ -1,6 +1,7 @@
 package robocopy
 
 import (
+	"fmt"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -30,6 +31,18 @@ var fileClasses = map[string]string{
 	"マイナー変更した": "Tweaked", "更新済み": "Modified", "不一致": "*MISMATCH",
 	// it
 	"Nuovo file": "New File", "*File supplementare": "*EXTRA File",
+	// The tags below were reported from real logs in issue 15 (es, pt-BR,
+	// zh-CN, de) and the German console transcript of andysblog.de
+	// (testdata/fixtures/SOURCES.md); robocopy truncates long tags to its
+	// column, which classifyFileTag handles by prefix.
+	// es
+	"Nuevo archivo": "New File", "Más reciente": "Newer", "Más antiguo": "Older",
+	// pt-BR
+	"Mais Recente": "Newer", "Mais Antigo": "Older",
+	// zh-CN
+	"新文件": "New File",
+	// de
+	"Neue Datei": "New File", "Neuer": "Newer", "Älter": "Older", "*EXTRA Datei": "*EXTRA File",
 }
 
 // dirClasses maps directory tags (trimmed, without the count).
@@ -41,6 +54,7 @@ var dirClasses = map[string]string{
 	"*ДОПОЛНИТЕЛЬНАЯ папка": "*EXTRA Dir",
 	"新しいディレクトリ":             "New Dir",
 	"Nuova directory":       "New Dir", "*directory supplementare": "*EXTRA Dir",
+	"*EXTRA Verz.": "*EXTRA Dir",
 }
 
 var mismatchWords = []string{"MISMATCH", "不一致"}
@@ -51,6 +65,9 @@ var mismatchWords = []string{"MISMATCH", "不一致"}
 // unknown tag gives "".
 func classifyFileTag(tag string) string {
 	if c, ok := fileClasses[tag]; ok {
+		return c
+	}
+	if c := byPrefix(tag); c != "" {
 		return c
 	}
 	if strings.HasPrefix(tag, "*") {
@@ -101,3 +118,64 @@ var (
 	waitWords  = []string{"Waiting", "Ожидание"}
 	retryWords = []string{"Retrying", "Повтор"}
 )
+
+// byPrefix classifies a tag robocopy cut to its column ("Nuevo arch" for
+// "Nuevo archivo"): the known tags it begins are all of one class. At least
+// five characters are needed.
+func byPrefix(tag string) string {
+	if utf8.RuneCountInString(tag) < 5 {
+		return ""
+	}
+	class := ""
+	for k, c := range fileClasses {
+		if strings.HasPrefix(k, tag) {
+			if class != "" && class != c {
+				return ""
+			}
+			class = c
+		}
+	}
+	return class
+}
+
+// errorWords are the ERROR word of fatal "ERROR : text" lines in the
+// languages seen (FORMAT.md §4, §6). A "WORD : text" line whose word is not
+// one of these (nor the word of the job's own error lines) is a note,
+// unless robocopy explains it with a "*****" line.
+var errorWords = map[string]bool{
+	"ERROR": true, "FEHLER": true, "ERREUR": true, "ERRO": true, "ERRORE": true, "ОШИБКА": true,
+	"エラー": true, "错误": true, "錯誤": true, "오류": true, "HATA": true, "FOUT": true, "BŁĄD": true,
+	"CHYBA": true, "HIBA": true, "FEJL": true, "FEIL": true, "FEL": true, "VIRHE": true,
+}
+
+func isErrorWord(w string) bool { return errorWords[strings.ToUpper(w)] || errorWords[w] }
+
+// bannerLanguages maps the product line of the banner to the display
+// language (FORMAT.md §6). Some languages (ru, pl, tr) keep the English
+// banner; sourceLabelLanguages then decides.
+var bannerLanguages = map[string]string{
+	"Robust File Copy for Windows":           "en",
+	"Robustes Dateikopieren für Windows":     "de",
+	"Copie de fichiers robuste pour Windows": "fr",
+	"Robust File Copy para Windows":          "pt-BR",
+	"Windows の堅牢性の高いファイル コピー":                "ja",
+	"Windows 的可靠文件复制":                        "zh-CN",
+	"Copia di file efficace per Windows":     "it",
+}
+
+// sourceLabelLanguages maps the label of the Source line to a language,
+// for banners shared by several languages.
+var sourceLabelLanguages = map[string]string{
+	"Quelle": "de", "Origem": "pt-BR", "Origen": "es", "Источник": "ru", "コピー元": "ja", "源": "zh-CN",
+	"Origine": "it", "Źródło": "pl", "Kaynak": "tr", "Bron": "nl",
+}
+
+// UnknownTagError describes a file line whose class tag robo does not know,
+// naming the tag and the output language, and what to do.
+func UnknownTagError(j *Job, tag string) string {
+	lang := j.Language
+	if lang == "" {
+		lang = "unknown"
+	}
+	return fmt.Sprintf("unrecognized robocopy class tag %q (output language %s, banner %q): robo cannot tell whether this file is new, changed or extra, so the set's deletions are withheld; run robo with an English display language for robocopy (or the native engine) and report the tag", tag, lang, j.Banner)
+}

@@ -1,115 +1,224 @@
 package robocopy
 
 import (
+	"sort"
 	"strings"
 )
 
 // Problem is one objection to an argument passed through Options.ExtraArgs.
-// It is an error so that callers can join problems.
+// It is an error so that callers can join problems. Index is the argument's
+// position in the list (so a config diagnostic can point at the element).
 type Problem struct {
+	Index   int    `json:"index"`
 	Arg     string `json:"arg"`
 	Message string `json:"message"`
 }
 
 func (p Problem) Error() string { return p.Arg + ": " + p.Message }
 
-// forbidden maps switches (upper case, without ":value") that a reconciler
-// must never pass to the reason, in words a person understands.
-var forbidden = map[string]string{
-	"/MON":     "makes robocopy run forever, watching the source for changes; robo schedules runs itself",
-	"/MOT":     "makes robocopy run forever, re-running when the source changes; robo schedules runs itself",
-	"/RH":      "restricts copying to run hours, so a job could wait for hours before starting; robo schedules runs itself",
-	"/PF":      "checks run hours per file, so a job could pause midway; robo schedules runs itself",
-	"/JOB":     "loads switches from a job file that robo cannot see; put the settings in robo's config instead",
-	"/SAVE":    "writes a job file instead of leaving the configuration in robo's config",
-	"/QUIT":    "makes robocopy stop after processing the command line, so nothing would be copied",
-	"/NOSD":    "belongs to job files (no source directory); robo always passes the source",
-	"/NODD":    "belongs to job files (no destination directory); robo always passes the destination",
-	"/IF":      "belongs to job files (include files); use the include setting instead",
-	"/REG":     "would store retry settings as this machine's defaults in the registry, changing every other robocopy run",
-	"/L":       "is list-only mode; use robo's dry-run (plan) instead so robo knows nothing was copied",
-	"/LOG":     "robo owns logging: it chooses the log file and format it parses",
-	"/LOG+":    "robo owns logging: it chooses the log file and format it parses",
-	"/UNILOG":  "robo owns logging: it chooses the log file and format it parses",
-	"/UNILOG+": "robo owns logging: it chooses the log file and format it parses",
-	"/MOV":     "moves files, deleting them from the source after copying; a backup must never touch the source",
-	"/MOVE":    "moves files and directories, deleting them from the source; a backup must never touch the source",
-	"/CREATE":  "creates only the directory tree and zero-length files, destroying the data in the backup copies",
-	"/MIR":     "deletes files in the destination; set mode = \"mirror\" instead so robo's deletion safeguards apply",
-	"/PURGE":   "deletes files in the destination; set mode = \"mirror\" instead so robo's deletion safeguards apply",
-	"/R":       "robo always passes the retry count from its retries setting; set it there",
-	"/W":       "robo always passes the retry wait from its retry_wait setting; set it there",
+// Verdict says what robo does with one switch in extra_args.
+type Verdict int
+
+const (
+	// Refused: the switch changes or hides robocopy's listing, touches the
+	// source, runs forever, or belongs to robo; the config is rejected.
+	Refused Verdict = iota
+	// Mapped: robo has an attribute for it; the config is rejected with the
+	// attribute's name, so that both engines and the plan see the setting.
+	Mapped
+	// Allowed: harmless to robo's plan (the /L listing runs with it too, so
+	// the plan shows its effect) and passed as written.
+	Allowed
+)
+
+// SwitchPolicy is robo's decision for one robocopy switch.
+type SwitchPolicy struct {
+	Verdict Verdict
+	// Why is the reason in words, ending with what to do instead (for a
+	// mapped switch, the robo attribute).
+	Why string
 }
 
-// ValidateExtraArgs checks user-supplied robocopy arguments. threads is the
-// configured thread count (Options.Threads); a value above 1 means robo adds
-// /MT itself. It reports switches robo must never pass (run-forever,
-// job-file, logging, moving and deleting switches, /R and /W which robo always
-// sets) and combinations robocopy rejects or that silently change behaviour:
-// /MT with /IPG or /EFSRAW; /LFSM with /MT, /EFSRAW, /B or /ZB; /XX with
-// /MIR or /PURGE. Matching is case-insensitive and ignores a ":value" suffix.
-// Arguments that are not switches (values of /XF, /XD, /A+: ...) pass.
+const (
+	listingWhy = "changes or hides lines of robocopy's listing, which robo reads to make the plan: the plan would not show what the run copies or deletes (max_delete and the empty-source refusal would see nothing); remove it"
+	ownedWhy   = "is passed by robo itself for its log reading; remove it"
+	foreverWhy = "robo schedules runs itself; remove it"
+	sourceWhy  = "a backup must never modify the source; remove it"
+)
+
+// switchPolicies is the extra_args policy, one entry per switch robocopy
+// documents (upper case, without ":value"). A switch not listed here is
+// refused: robo cannot tell whether it changes the listing. docs/robocopy.md
+// carries the same table.
+var switchPolicies = map[string]SwitchPolicy{
+	// Mapped to robo attributes.
+	"/MIR":     {Mapped, "deletes in the destination; use mode = \"mirror\" so that robo's deletion safeguards apply"},
+	"/PURGE":   {Mapped, "deletes in the destination; use mode = \"mirror\" so that robo's deletion safeguards apply"},
+	"/E":       {Mapped, "robo chooses recursion itself; use copy_empty_dirs = true"},
+	"/S":       {Mapped, "robo chooses recursion itself; use copy_empty_dirs = false"},
+	"/XF":      {Mapped, "use exclude_files, which both engines and the plan honour"},
+	"/XD":      {Mapped, "use exclude_dirs, which both engines and the plan honour"},
+	"/XO":      {Mapped, "use exclude_older = true"},
+	"/FFT":     {Mapped, "use time_tolerance = \"2s\""},
+	"/XJ":      {Mapped, "use symlinks = \"skip\" (robo passes the switches this robocopy version knows)"},
+	"/XJD":     {Mapped, "use symlinks = \"skip\" (robo passes the switches this robocopy version knows)"},
+	"/XJF":     {Mapped, "use symlinks = \"skip\" (robo passes the switches this robocopy version knows)"},
+	"/SL":      {Mapped, "use symlinks = \"copy\" (robo passes the switches this robocopy version knows)"},
+	"/SJ":      {Mapped, "use symlinks = \"copy\" (robo passes the switches this robocopy version knows)"},
+	"/MT":      {Mapped, "use threads = n (robo drops /MT on robocopy versions without it)"},
+	"/R":       {Mapped, "robo always passes the retry count; use retries = n"},
+	"/W":       {Mapped, "robo always passes the retry wait; use retry_wait = \"10s\""},
+	"/DCOPY":   {Mapped, "robo passes the /DCOPY this robocopy version knows (directory timestamps, as the native engine keeps them); remove it"},
+	"/NODCOPY": {Mapped, "robo copies directory timestamps as the native engine does; remove it"},
+
+	// Listing-changing switches: the plan would lie.
+	"/NFL": {Refused, listingWhy}, "/NDL": {Refused, listingWhy}, "/NJH": {Refused, listingWhy},
+	"/NJS": {Refused, listingWhy}, "/TS": {Refused, listingWhy}, "/ETA": {Refused, listingWhy},
+	"/NC": {Refused, listingWhy}, "/NS": {Refused, listingWhy}, "/X": {Refused, listingWhy},
+	"/UNICODE": {Refused, listingWhy}, "/QUIT": {Refused, "stops robocopy after reading the command line, so nothing would be listed or copied; remove it"},
+	"/L":       {Refused, "is list-only mode, which robo uses for plans; use robo plan"},
+	"/LOG":     {Refused, "robo owns logging: it chooses the log file and format it parses; remove it"},
+	"/LOG+":    {Refused, "robo owns logging: it chooses the log file and format it parses; remove it"},
+	"/UNILOG":  {Refused, "robo owns logging: it chooses the log file and format it parses; remove it"},
+	"/UNILOG+": {Refused, "robo owns logging: it chooses the log file and format it parses; remove it"},
+	// robo passes these itself; a second copy is harmless.
+	"/NP": {Allowed, ownedWhy}, "/BYTES": {Allowed, ownedWhy}, "/FP": {Allowed, ownedWhy}, "/TEE": {Allowed, ownedWhy},
+	"/V": {Allowed, "adds skipped-file lines (lowercase classes), which robo reads and ignores"},
+
+	// Source-modifying, destructive or long-running.
+	"/MOV":    {Refused, "moves files, deleting them from the source after copying; " + sourceWhy},
+	"/MOVE":   {Refused, "moves files and directories, deleting them from the source; " + sourceWhy},
+	"/M":      {Refused, "clears the archive attribute of the source files it copies; " + sourceWhy},
+	"/A+":     {Refused, "sets attributes on the copies, so the destination no longer matches what the plan compared; remove it"},
+	"/A-":     {Refused, "clears attributes on the copies, so the destination no longer matches what the plan compared; remove it"},
+	"/CREATE": {Refused, "creates only the directory tree and zero-length files, destroying the data in the backup copies; remove it"},
+	"/NOCOPY": {Refused, "copies no file data, so files the plan lists as copied would not be; remove it"},
+	"/FAT":    {Refused, "creates 8.3 names in the destination, which no plan or state can follow; remove it"},
+	"/MON":    {Refused, "makes robocopy run forever, watching the source for changes; " + foreverWhy},
+	"/MOT":    {Refused, "makes robocopy run forever, re-running when the source changes; " + foreverWhy},
+	"/RH":     {Refused, "restricts copying to run hours, so a job could wait for hours before starting; " + foreverWhy},
+	"/PF":     {Refused, "checks run hours per file, so a job could pause midway; " + foreverWhy},
+	"/JOB":    {Refused, "loads switches from a job file that robo cannot see; put the settings in robo's config instead"},
+	"/SAVE":   {Refused, "writes a job file instead of leaving the configuration in robo's config; remove it"},
+	"/NOSD":   {Refused, "belongs to job files (no source directory); robo always passes the source; remove it"},
+	"/NODD":   {Refused, "belongs to job files (no destination directory); robo always passes the destination; remove it"},
+	"/IF":     {Refused, "belongs to job files (include files); use include instead"},
+	"/REG":    {Refused, "would store retry settings as this machine's defaults in the registry, changing every other robocopy run; remove it"},
+	"/XX":     {Allowed, "excludes extra files and directories (refused for a mirror)"},
+
+	// Harmless: selection and copy details that the /L listing reflects,
+	// or transfer tuning.
+	"/XN": {Allowed, ""}, "/XC": {Allowed, ""}, "/XL": {Allowed, ""}, "/IS": {Allowed, ""}, "/IT": {Allowed, ""},
+	"/IM": {Allowed, ""}, "/A": {Allowed, ""}, "/XA": {Allowed, ""}, "/IA": {Allowed, ""}, "/MAX": {Allowed, ""},
+	"/MIN": {Allowed, ""}, "/MAXAGE": {Allowed, ""}, "/MINAGE": {Allowed, ""}, "/MAXLAD": {Allowed, ""},
+	"/MINLAD": {Allowed, ""}, "/LEV": {Allowed, ""}, "/DST": {Allowed, ""}, "/256": {Allowed, ""},
+	"/Z": {Allowed, ""}, "/B": {Allowed, ""}, "/ZB": {Allowed, ""}, "/J": {Allowed, ""}, "/EFSRAW": {Allowed, ""},
+	"/COPY": {Allowed, ""}, "/COPYALL": {Allowed, ""}, "/SEC": {Allowed, ""}, "/SECFIX": {Allowed, ""},
+	"/TIMFIX": {Allowed, ""}, "/IPG": {Allowed, ""}, "/LFSM": {Allowed, ""}, "/COMPRESS": {Allowed, ""},
+	"/NOOFFLOAD": {Allowed, ""}, "/TBD": {Allowed, ""}, "/SPARSE": {Allowed, ""}, "/NOCLONE": {Allowed, ""},
+	"/IORATE": {Allowed, ""}, "/IOMAXSIZE": {Allowed, ""}, "/THRESHOLD": {Allowed, ""},
+}
+
+// PolicyFor returns robo's policy for a switch ("/NFL", "/mt:8"; case and
+// ":value" ignored), and false for a switch robo does not know (refused).
+func PolicyFor(sw string) (SwitchPolicy, bool) {
+	p, ok := switchPolicies[switchName(sw)]
+	return p, ok
+}
+
+// PolicyTable lists every known switch with its policy, sorted, for docs
+// and tests.
+func PolicyTable() []struct {
+	Switch string
+	SwitchPolicy
+} {
+	out := make([]struct {
+		Switch string
+		SwitchPolicy
+	}, 0, len(switchPolicies))
+	for k, v := range switchPolicies {
+		out = append(out, struct {
+			Switch string
+			SwitchPolicy
+		}{k, v})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Switch < out[j].Switch })
+	return out
+}
+
+// valueSwitches take the following arguments as their values.
+var valueSwitches = map[string]bool{"/XF": true, "/XD": true}
+
+// ValidateExtraArgs checks user-supplied robocopy arguments against the
+// policy table (see [PolicyFor]): mapped and refused switches and unknown
+// switches are problems, and so are bare arguments that robocopy would take
+// as file name filters. threads is the configured thread count
+// (Options.Threads). It also reports combinations robocopy rejects: /MT (or
+// threads > 1) with /IPG or /EFSRAW; /LFSM with /MT, /EFSRAW, /B or /ZB.
+// Matching is case-insensitive and ignores a ":value" suffix.
 func ValidateExtraArgs(args []string, threads int) []Problem {
 	var probs []Problem
-	present := map[string]string{} // switch -> argument as written
-	for _, a := range args {
+	present := map[string]int{} // switch -> index of its first use
+	inValues := false
+	for i, a := range args {
+		bad := func(msg string) { probs = append(probs, Problem{Index: i, Arg: a, Message: msg}) }
 		if strings.TrimSpace(a) == "" {
-			probs = append(probs, Problem{Arg: a, Message: "empty argument; remove it"})
+			bad("empty argument; remove it")
 			continue
 		}
 		if strings.ContainsAny(a, "\x00\r\n") {
-			probs = append(probs, Problem{Arg: a, Message: "contains a newline or NUL character"})
+			bad("contains a newline or NUL character")
 			continue
 		}
 		sw := switchName(a)
 		if sw == "" {
+			if !inValues {
+				bad("is not a switch: robocopy would take it as a file name filter, narrowing what is copied and purged behind the plan's back; use include")
+			}
 			continue
 		}
+		inValues = valueSwitches[sw]
 		if _, dup := present[sw]; !dup {
-			present[sw] = a
+			present[sw] = i
 		}
-		if why, bad := forbidden[sw]; bad {
-			probs = append(probs, Problem{Arg: a, Message: why})
-		}
-		if sw == "/MT" && threads > 1 {
-			probs = append(probs, Problem{Arg: a, Message: "threads are already set in robo's config (/MT added by robo); set them in one place only"})
+		p, known := switchPolicies[sw]
+		switch {
+		case !known:
+			bad("robo does not know this robocopy switch, so it cannot tell whether it changes what robocopy lists, copies or deletes; remove it (docs/robocopy.md lists the switches robo passes through)")
+		case p.Verdict == Refused:
+			bad(p.Why)
+		case p.Verdict == Mapped:
+			bad(p.Why)
 		}
 		if sw == "/MT" {
 			if v, ok := switchValue(a); ok && !validThreads(v) {
-				probs = append(probs, Problem{Arg: a, Message: "the thread count must be a number from 1 to 128"})
+				bad("the thread count must be a number from 1 to 128")
 			}
 		}
 	}
-	mt, hasMT := present["/MT"]
-	if threads > 1 {
-		hasMT = true
-		if mt == "" {
-			mt = "threads setting (/MT)"
-		}
+	mtName, hasMT := "", false
+	if i, ok := present["/MT"]; ok {
+		mtName, hasMT = args[i], true
 	}
-	conflict := func(a, b, why string) {
-		if x, ok := present[a]; ok {
-			probs = append(probs, Problem{Arg: x, Message: why + " (conflicts with " + b + ")"})
+	if threads > 1 {
+		mtName, hasMT = "threads setting (/MT)", true
+	}
+	conflict := func(a, why string) {
+		if i, ok := present[a]; ok {
+			probs = append(probs, Problem{Index: i, Arg: args[i], Message: why + " (conflicts with " + mtName + ")"})
 		}
 	}
 	if hasMT {
-		conflict("/IPG", mt, "the inter-packet gap throttle cannot be used with multi-threaded copying; robocopy rejects the combination")
-		conflict("/EFSRAW", mt, "copying encrypted files raw cannot be used with multi-threaded copying; robocopy rejects the combination")
+		conflict("/IPG", "the inter-packet gap throttle cannot be used with multi-threaded copying; robocopy rejects the combination")
+		conflict("/EFSRAW", "copying encrypted files raw cannot be used with multi-threaded copying; robocopy rejects the combination")
 	}
 	if lf, ok := present["/LFSM"]; ok {
 		if hasMT {
-			probs = append(probs, Problem{Arg: lf, Message: "low-free-space mode cannot be used with multi-threaded copying (conflicts with " + mt + ")"})
+			probs = append(probs, Problem{Index: lf, Arg: args[lf], Message: "low-free-space mode cannot be used with multi-threaded copying (conflicts with " + mtName + ")"})
 		}
 		for _, other := range []string{"/EFSRAW", "/B", "/ZB"} {
 			if x, ok := present[other]; ok {
-				probs = append(probs, Problem{Arg: lf, Message: "low-free-space mode cannot be used with " + x + "; robocopy rejects the combination"})
-			}
-		}
-	}
-	if xx, ok := present["/XX"]; ok {
-		for _, p := range []string{"/MIR", "/PURGE"} {
-			if x, ok := present[p]; ok {
-				probs = append(probs, Problem{Arg: xx, Message: "/XX excludes extra files and directories, which silently turns off the purge requested by " + x})
+				probs = append(probs, Problem{Index: lf, Arg: args[lf], Message: "low-free-space mode cannot be used with " + args[x] + "; robocopy rejects the combination"})
 			}
 		}
 	}
@@ -121,17 +230,17 @@ func ValidateExtraArgs(args []string, threads int) []Problem {
 func ValidateForSet(args []string, threads int, mirror bool) []Problem {
 	probs := ValidateExtraArgs(args, threads)
 	if mirror {
-		for _, a := range args {
+		for i, a := range args {
 			if switchName(a) == "/XX" {
-				probs = append(probs, Problem{Arg: a, Message: "/XX excludes extra files and directories, which silently turns mirroring (purge) off; drop /XX or set mode = \"copy\""})
+				probs = append(probs, Problem{Index: i, Arg: a, Message: "/XX excludes extra files and directories, which silently turns mirroring (purge) off; drop /XX or set mode = \"copy\""})
 			}
 		}
 	}
 	return probs
 }
 
-// switchName returns the upper-case switch of a ("/MT:16" -> "/MT"), or ""
-// when a is not a switch.
+// switchName returns the upper-case switch of a ("/MT:16" -> "/MT",
+// "/A+:R" -> "/A+"), or "" when a is not a switch.
 func switchName(a string) string {
 	if !strings.HasPrefix(a, "/") || len(a) < 2 {
 		return ""

@@ -7,7 +7,7 @@ backup "rc" {
       "/COMPRESS",
       "/MON:5", # ERROR: makes robocopy run forever
       "/IPG:50", # ERROR: cannot be used with multi-threaded copying
-      "/PURGE", # ERROR: set mode = "mirror" instead
+      "/PURGE", # ERROR: use mode = "mirror"
     ]
   }
 }
