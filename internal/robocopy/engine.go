@@ -147,14 +147,20 @@ func OptionsFor(spec engine.Spec) (Options, []string) {
 	return o, warns
 }
 
-// rootedPatterns keeps name patterns as they are and turns each
-// relative-path pattern into the same path under each root.
+// rootedPatterns passes name patterns and turns each relative-path pattern
+// into the same path under each root. Leading and trailing separators are
+// trimmed exactly as internal/filter trims them for the native engine, so
+// `cache\` means the name `cache` in both engines (and never reaches
+// robocopy as a trailing backslash before a closing quote).
 func rootedPatterns(pats []string, roots ...string) []string {
 	var out []string
 	for _, p := range pats {
 		q := strings.Trim(strings.ReplaceAll(p, "/", `\`), `\`)
+		if q == "" {
+			continue
+		}
 		if !strings.Contains(q, `\`) {
-			out = append(out, p)
+			out = append(out, q)
 			continue
 		}
 		for _, r := range roots {
