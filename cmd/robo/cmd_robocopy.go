@@ -69,7 +69,7 @@ func runRobocopy(e *env, args []string) error {
 			FormatVersion string       `json:"format_version"`
 			Jobs          []jobJSON    `json:"jobs"`
 			Files         []parsedFile `json:"files"`
-		}{"1", []jobJSON{}, files}
+		}{robocopy.ReportFormatVersion, []jobJSON{}, files}
 		for _, f := range files {
 			for _, j := range f.Jobs {
 				j.File = f.File
@@ -98,45 +98,8 @@ type parsedFile struct {
 	Jobs     []jobJSON `json:"-"`
 }
 
-// jobJSON is one job of `robo robocopy parse -json`: the header, the
-// summary (null when the log has none: a killed or fatal run, unknown and
-// not zero), the errors, and the file lines counted by class.
-type jobJSON struct {
-	File        string            `json:"file"`
-	Source      string            `json:"source"`
-	Destination string            `json:"destination"`
-	Options     string            `json:"options"`
-	Started     string            `json:"started"`
-	Ended       string            `json:"ended"`
-	Summary     *robocopy.Summary `json:"summary"`
-	Errors      []robocopy.Error  `json:"errors"`
-	Fatal       bool              `json:"fatal"`
-	Truncated   bool              `json:"truncated"`
-	Retries     int               `json:"retries"`
-	FileClasses map[string]int    `json:"file_classes"`
-	DirClasses  map[string]int    `json:"dir_classes"`
-}
+// jobJSON is one job of `robo robocopy parse -json`; the robocopy package
+// defines the document (files, dirs, notes, unrecognized lines).
+type jobJSON = robocopy.ReportJob
 
-func summarizeJob(j robocopy.Job) jobJSON {
-	out := jobJSON{Source: j.Source, Destination: j.Destination, Options: j.Options, Started: j.Started, Ended: j.Ended,
-		Summary: j.Summary, Errors: j.Errors, Fatal: j.Fatal, Truncated: j.Truncated, Retries: j.Retries,
-		FileClasses: map[string]int{}, DirClasses: map[string]int{}}
-	if out.Errors == nil {
-		out.Errors = []robocopy.Error{}
-	}
-	for _, f := range j.Files {
-		c := f.Class
-		if c == "" {
-			c = "unknown: " + f.RawTag
-		}
-		out.FileClasses[c]++
-	}
-	for _, d := range j.Dirs {
-		c := d.Class
-		if c == "" {
-			c = "walked"
-		}
-		out.DirClasses[c]++
-	}
-	return out
-}
+func summarizeJob(j robocopy.Job) jobJSON { return robocopy.JobReport(j) }

@@ -37,12 +37,19 @@ func TestRobocopyParseJSON(t *testing.T) {
 				Action string `json:"action"`
 				Path   string `json:"path"`
 			} `json:"errors"`
+			Files []struct {
+				Class  string `json:"class"`
+				RawTag string `json:"raw_tag"`
+				Path   string `json:"path"`
+			} `json:"files"`
+			UnrecognizedCount int      `json:"unrecognized_count"`
+			Unrecognized      []string `json:"unrecognized"`
 		} `json:"jobs"`
 	}
 	if err := json.Unmarshal(out.Bytes(), &doc); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	if doc.FormatVersion != "1" || len(doc.Jobs) != 2 {
+	if doc.FormatVersion != "2" || len(doc.Jobs) != 2 {
 		t.Fatalf("%+v", doc)
 	}
 	s := doc.Jobs[0].Summary
@@ -51,6 +58,15 @@ func TestRobocopyParseJSON(t *testing.T) {
 	}
 	if j := doc.Jobs[1]; j.Summary != nil || len(j.Errors) != 1 || j.Errors[0].Code != 3 || j.Errors[0].Action != "Accessing Source Directory" {
 		t.Fatalf("fatal job %+v", j)
+	}
+	// Issue 15 point 12: every file line with its tag, and the lines the
+	// parser could not recognise (sample 15 ends with a time the calling
+	// batch file appended).
+	if f := doc.Jobs[0].Files; len(f) != 13013+6 || f[0].RawTag == "" {
+		t.Fatalf("files %d", len(f))
+	}
+	if j := doc.Jobs[1]; j.UnrecognizedCount != 1 || len(j.Unrecognized) != 1 || j.Unrecognized[0] != " 4:35:32.04 " {
+		t.Fatalf("unrecognized %d %q", j.UnrecognizedCount, j.Unrecognized)
 	}
 	// A file that cannot be read makes the exit code 1.
 	e, out, _ = testEnv("", false)

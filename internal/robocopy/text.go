@@ -52,8 +52,8 @@ func (l *Log) WriteText(w io.Writer) error {
 		if len(j.Errors) > 0 {
 			p("  errors (%d):\n", len(j.Errors))
 			for _, e := range j.Errors {
-				code := "parameter error"
-				if e.Code != 0 || e.Time != "" {
+				code := "fatal error (no code)"
+				if e.HasCode {
 					code = "error " + strconv.Itoa(e.Code) + fmt.Sprintf(" (0x%08X)", e.Code)
 				}
 				p("    %s%s:%s%s\n", prefixTime(e.Time), code, prefixSpace(e.Action), prefixSpace(e.Path))
@@ -63,6 +63,18 @@ func (l *Log) WriteText(w io.Writer) error {
 				if e.RetryLimitExceeded {
 					p("      retry limit exceeded: robocopy gave up\n")
 				}
+			}
+		}
+		for _, n := range j.Notes {
+			p("  note: %s\n", n)
+		}
+		if j.UnrecognizedCount > 0 {
+			p("  unrecognized lines: %d (not parsed; first shown quoted)\n", j.UnrecognizedCount)
+			for i, u := range j.Unrecognized {
+				if i == 5 {
+					break
+				}
+				p("    %q\n", u)
 			}
 		}
 	}
