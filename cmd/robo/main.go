@@ -70,7 +70,7 @@ func init() {
 		{"verify", "Compare sources and destinations (-checksum: by content too)", runVerify},
 		{"restore", "Copy a set's backup (or a kept version) back to its source or a folder", runRestore},
 		{"show", "Show a saved plan", runShow},
-		{"state", "Inspect or change the state (list, show, rm)", runState},
+		{"state", "Inspect or change the state (list, show, rm, mv)", runState},
 		{"secret", "Manage age-encrypted secrets (keygen, set, list, rm, rekey)", runSecret},
 		{"robocopy", "Read robocopy logs (parse)", runRobocopy},
 		{"share", "Check that shares are reachable with their credentials (check)", runShare},
