@@ -71,6 +71,7 @@ func init() {
 		{"restore", "Copy a set's backup (or a kept version) back to its source or a folder", runRestore},
 		{"show", "Show a saved plan", runShow},
 		{"state", "Inspect or change the state (list, show, rm, mv)", runState},
+		{"import", "Record sets whose destinations already hold their backup as applied", runImport},
 		{"secret", "Manage age-encrypted secrets (keygen, set, list, rm, rekey)", runSecret},
 		{"robocopy", "Read robocopy logs (parse)", runRobocopy},
 		{"share", "Check that shares are reachable with their credentials (check)", runShare},
