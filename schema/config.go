@@ -20,6 +20,8 @@ type Config struct {
 	Shares    map[string]*Share
 	// Notifiers are the notify blocks by name (see notify.go).
 	Notifiers map[string]*Notifier
+	// Moves are the moved blocks, in file order (moved.go).
+	Moves []*Move
 }
 
 // Backup returns the backup set with the given name, or nil.
@@ -60,13 +62,6 @@ type Settings struct {
 type LogRetention struct {
 	MaxAge time.Duration
 	Count  int
-}
-
-// Variable is a variable block with its resolved value rendered as text.
-type Variable struct {
-	Name        string
-	Description string
-	DeclRange   hcl.Range
 }
 
 // Mode is a backup set's mode.

@@ -9,9 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
-	"github.com/zclconf/go-cty/cty/convert"
 	"github.com/zclconf/go-cty/cty/function"
 	"github.com/zclconf/go-cty/cty/function/stdlib"
 )
@@ -87,102 +85,6 @@ func functions(dir string, opts *Options) map[string]function.Function {
 		},
 	})
 	return fns
-}
-
-// variableValues resolves declared variables: -var values first, then
-// ROBO_VAR_name, then the default.
-func variableValues(blocks []*hcl.Block, opts *Options, cfg *Config) (map[string]cty.Value, hcl.Diagnostics) {
-	var diags hcl.Diagnostics
-	vals := map[string]cty.Value{}
-	for _, b := range blocks {
-		name := b.Labels[0]
-		if !hclsyntax.ValidIdentifier(name) {
-			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid variable name",
-				Detail: fmt.Sprintf("%q is not a valid name: use letters, digits, underscores and dashes, starting with a letter.", name), Subject: &b.LabelRanges[0]})
-			continue
-		}
-		if prev, ok := cfg.Variables[name]; ok {
-			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Duplicate variable",
-				Detail: fmt.Sprintf("Variable %q was already declared at %s.", name, prev.DeclRange), Subject: &b.LabelRanges[0]})
-			continue
-		}
-		content, d := b.Body.Content(&hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "default"}, {Name: "description"}}})
-		diags = append(diags, d...)
-		v := &Variable{Name: name, DeclRange: b.DefRange}
-		cfg.Variables[name] = v
-		if a, ok := content.Attributes["description"]; ok {
-			dv, d := a.Expr.Value(nil)
-			diags = append(diags, d...)
-			if !d.HasErrors() && dv.Type() == cty.String && dv.IsKnown() && !dv.IsNull() {
-				v.Description = dv.AsString()
-			}
-		}
-		var def cty.Value
-		hasDefault := false
-		if a, ok := content.Attributes["default"]; ok {
-			dv, d := a.Expr.Value(&hcl.EvalContext{Functions: functions(cfg.Dir, opts)})
-			diags = append(diags, d...)
-			if !d.HasErrors() {
-				def, hasDefault = dv, true
-			}
-		}
-		raw, given := opts.Vars[name]
-		if !given {
-			raw, given = opts.LookupEnv("ROBO_VAR_" + name)
-		}
-		switch {
-		case given && hasDefault && def.Type() != cty.String:
-			// Numbers, bools, lists and maps are written as HCL, as in
-			// -var 'dirs=["a","b"]'.
-			cv, err := parseVarValue(raw, def.Type())
-			if err != nil {
-				diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid value for variable",
-					Detail: fmt.Sprintf("Variable %q takes a %s (like its default): %s.", name, def.Type().FriendlyName(), err), Subject: &b.LabelRanges[0]})
-				vals[name] = cty.DynamicVal
-				continue
-			}
-			vals[name] = cv
-		case given:
-			vals[name] = cty.StringVal(raw)
-		case hasDefault:
-			vals[name] = def
-		default:
-			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "No value for required variable",
-				Detail: fmt.Sprintf("Variable %q has no default: set it with -var %s=VALUE or the environment variable ROBO_VAR_%s.", name, name, name), Subject: &b.LabelRanges[0]})
-			vals[name] = cty.DynamicVal
-		}
-	}
-	for name := range opts.Vars {
-		if _, ok := cfg.Variables[name]; !ok {
-			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Value for undeclared variable",
-				Detail: fmt.Sprintf("-var %s was given, but no variable %q is declared in the configuration.", name, name)})
-		}
-	}
-	return vals, diags
-}
-
-// parseVarValue reads a -var or ROBO_VAR_ value for a variable whose
-// default is not a string: a number or bool as written, anything else as an
-// HCL expression.
-func parseVarValue(raw string, ty cty.Type) (cty.Value, error) {
-	if ty.IsPrimitiveType() {
-		return convert.Convert(cty.StringVal(raw), ty)
-	}
-	expr, diags := hclsyntax.ParseExpression([]byte(raw), "-var", hcl.InitialPos)
-	if diags.HasErrors() {
-		return cty.NilVal, fmt.Errorf("%q is not an HCL value such as [\"a\", \"b\"]", raw)
-	}
-	v, diags := expr.Value(nil)
-	if diags.HasErrors() {
-		return cty.NilVal, fmt.Errorf("%q is not a constant value", raw)
-	}
-	vt := v.Type()
-	switch {
-	case (ty.IsTupleType() || ty.IsListType() || ty.IsSetType()) && (vt.IsTupleType() || vt.IsListType() || vt.IsSetType()),
-		(ty.IsObjectType() || ty.IsMapType()) && (vt.IsObjectType() || vt.IsMapType()):
-		return v, nil
-	}
-	return convert.Convert(v, ty)
 }
 
 // evalLocals evaluates every locals attribute in dependency order.

@@ -60,6 +60,7 @@ var rootSchema = &hcl.BodySchema{
 		{Type: "schedule", LabelNames: []string{"name"}},
 		{Type: "share", LabelNames: []string{"name"}},
 		{Type: "notify", LabelNames: []string{"name"}},
+		{Type: "moved"},
 	},
 }
 
@@ -143,6 +144,7 @@ func Load(dir string, opts Options) (*Config, hcl.Diagnostics) {
 		}
 	}
 	diags = append(diags, decodeNotifiers(byType["notify"], ctx, cfg)...)
+	diags = append(diags, decodeMoved(byType["moved"], cfg)...)
 	diags = append(diags, checkOverlaps(cfg, &opts)...)
 	diags = append(diags, checkSecrets(cfg, ctx, &opts)...)
 	sort.SliceStable(cfg.Backups, func(i, j int) bool { return cfg.Backups[i].Name < cfg.Backups[j].Name })

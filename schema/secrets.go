@@ -65,6 +65,10 @@ func SecretOf(v cty.Value) (SecretRef, bool) {
 	var ref SecretRef
 	found := false
 	for m := range marks {
+		if _, ok := m.(SensitiveMark); ok {
+			// A sensitive variable may carry a secret reference.
+			continue
+		}
 		sm, ok := m.(SecretMark)
 		if !ok {
 			return SecretRef{}, false
@@ -89,6 +93,20 @@ func secretNames(v cty.Value) []string {
 	return names
 }
 
+// sensitiveNames returns the sensitive variables v was computed from, as
+// var.NAME, sorted.
+func sensitiveNames(v cty.Value) []string {
+	_, marks := v.UnmarkDeep()
+	var names []string
+	for m := range marks {
+		if sm, ok := m.(SensitiveMark); ok {
+			names = append(names, "var."+sm.Variable)
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
 // rejectSecret returns a diagnostic when v carries a secret into an
 // attribute that does not take one, such as a path or a pattern: these end
 // up in plans and the state.
@@ -98,6 +116,11 @@ func rejectSecret(a *hcl.Attribute, v cty.Value) *hcl.Diagnostic {
 	}
 	names := secretNames(v)
 	if len(names) == 0 {
+		if vars := sensitiveNames(v); len(vars) > 0 {
+			return attrError(a, "Sensitive value not allowed here", fmt.Sprintf(
+				"The value of %s comes from the sensitive variable %s: it would be written to plans, the state, logs and the audit trail. A sensitive variable can only be used where a secret is accepted, holding secret(\"NAME\").",
+				a.Name, strings.Join(vars, ", ")))
+		}
 		// No other marks are produced today; refuse anything marked rather
 		// than pass it on.
 		return attrError(a, "Invalid "+a.Name, fmt.Sprintf("The value of %s is marked as sensitive and cannot be used here.", a.Name))

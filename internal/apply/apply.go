@@ -161,6 +161,10 @@ func Run(ctx context.Context, p *plan.Plan, st *state.State, opts Options) (*Res
 		var err error
 		if opts.Commit != nil {
 			err = opts.Commit(s.Name, st.Sets[s.Name])
+			if err == nil && s.MovedFrom != "" && st.Sets[s.MovedFrom] == nil {
+				// The old name goes once the new one is recorded.
+				err = opts.Commit(s.MovedFrom, nil)
+			}
 		} else {
 			err = opts.Store.Write(st)
 		}
@@ -173,6 +177,12 @@ func Run(ctx context.Context, p *plan.Plan, st *state.State, opts Options) (*Res
 
 // applySet converges one set and updates st; it reports whether st changed.
 func applySet(ctx context.Context, s *plan.Set, st *state.State, r *SetResult, opts Options, log hclog.Logger, now func() time.Time) bool {
+	// A renamed set (moved block) takes its old entry first, whatever
+	// happens next, so its history is kept under the new name.
+	moved := s.MovedFrom != "" && st.Move(s.MovedFrom, s.Name) == nil
+	if moved {
+		log.Info("moved set in the state", "from", s.MovedFrom, "to", s.Name)
+	}
 	rec := st.Sets[s.Name]
 	switch {
 	case s.Action == plan.Forget:
@@ -186,7 +196,7 @@ func applySet(ctx context.Context, s *plan.Set, st *state.State, r *SetResult, o
 		r.Outcome, r.Message = state.Failed, s.Error
 	case s.Spec == nil:
 		r.Outcome, r.Message = state.Success, s.Reason
-		return false
+		return moved
 	}
 	if r.Outcome != "" {
 		log.Warn("set not applied", "set", s.Name, "outcome", r.Outcome, "reason", r.Message)
@@ -202,14 +212,14 @@ func applySet(ctx context.Context, s *plan.Set, st *state.State, r *SetResult, o
 	}
 	if err := ctx.Err(); err != nil {
 		r.Outcome, r.Message = state.Interrupted, "not started: "+err.Error()
-		return false
+		return moved
 	}
 	if opts.LockSet != nil {
 		unlock, err := opts.LockSet(ctx, s.Name)
 		if err != nil {
 			r.Outcome, r.Message = state.Failed, err.Error()
 			log.Warn("set not applied", "set", s.Name, "reason", r.Message)
-			return false
+			return moved
 		}
 		defer unlock()
 	}

@@ -28,6 +28,7 @@ var allowed = map[string][]string{
 	"internal/testtree":          {},
 	"internal/plan":              {"schema", "internal/engine", "internal/state"},
 	"internal/apply":             {"schema", "internal/plan", "internal/engine", "internal/state", "internal/hooks"},
+	"internal/adopt":             {"internal/plan", "internal/state"},
 	"internal/hooks":             {"schema"},
 	"internal/notify":            {"schema", "internal/apply", "internal/plan", "internal/state"},
 	"internal/notify/smtptest":   {},

@@ -61,18 +61,31 @@ func Build(ctx context.Context, in Input) (*Plan, error) {
 		targets[t] = true
 	}
 	wanted := func(name string) bool { return len(targets) == 0 || targets[name] }
+	moves := movesToApply(cfg, recorded)
+	movedAway := map[string]bool{}
 	for _, b := range cfg.Backups {
-		if !wanted(b.Name) {
+		from := moves[b.Name]
+		if !wanted(b.Name) && (from == "" || !wanted(from)) {
 			continue
 		}
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		p.Sets = append(p.Sets, planSet(ctx, in, b, recorded[b.Name]))
+		if from == "" {
+			s := planSet(ctx, in, b, recorded[b.Name])
+			if m := cfg.MoveTo(b.Name); m != nil && recorded[m.From] != nil {
+				s.Warnings = append(s.Warnings, fmt.Sprintf("the moved block from %s (%s) was not applied: the state has entries for both %s and %s, so %s is kept and %s is forgotten",
+					m.From, m.DeclRange, m.From, b.Name, b.Name, m.From))
+			}
+			p.Sets = append(p.Sets, s)
+			continue
+		}
+		movedAway[from] = true
+		p.Sets = append(p.Sets, planMoved(ctx, in, b, from, recorded[from]))
 	}
 	var forgotten []string
 	for name := range recorded {
-		if cfg.Backup(name) == nil && wanted(name) {
+		if cfg.Backup(name) == nil && wanted(name) && !movedAway[name] {
 			forgotten = append(forgotten, name)
 		}
 	}
@@ -135,11 +148,21 @@ func ConfigDigest(cfg *schema.Config) string {
 	for _, b := range cfg.Backups {
 		sets[b.Name] = SetDigest(cfg, b)
 	}
+	var moves map[string]string
+	for _, m := range cfg.Moves {
+		if moves == nil {
+			moves = map[string]string{}
+		}
+		moves[m.From] = m.To
+	}
 	return digest(struct {
 		StateFile string            `json:"state_file"`
 		Engine    string            `json:"engine"`
 		Sets      map[string]string `json:"sets"`
-	}{cfg.Settings.StateFile, cfg.Settings.Engine, sets})
+		// Moves count only when there are moved blocks, so that adding
+		// the field left every other configuration's digest as it was.
+		Moves map[string]string `json:"moves,omitempty"`
+	}{cfg.Settings.StateFile, cfg.Settings.Engine, sets, moves})
 }
 
 func digest(v any) string {

@@ -53,6 +53,9 @@ type Set struct {
 	Source       string `json:"source"`
 	Destination  string `json:"destination"`
 	ConfigDigest string `json:"config_digest,omitempty"`
+	// MovedFrom is the set's old name when a moved block renames it in
+	// this plan: apply moves the state entry from MovedFrom to Name first.
+	MovedFrom string `json:"moved_from,omitempty"`
 	// Spec is what the engine is given (absent for forget).
 	Spec *engine.Spec `json:"spec,omitempty"`
 	// Summary is absent when the plan was made with -refresh=false.
@@ -110,7 +113,7 @@ type Summary struct {
 // HasChanges reports whether applying the set would do anything: copy or
 // delete files, or change the state.
 func (s *Set) HasChanges() bool {
-	return s.Action != Noop || len(s.Changes) > 0 || len(s.PruneVersions) > 0
+	return s.Action != Noop || s.MovedFrom != "" || len(s.Changes) > 0 || len(s.PruneVersions) > 0
 }
 
 // Failed reports whether the set cannot be applied.

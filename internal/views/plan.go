@@ -75,6 +75,9 @@ func (v *PlanHuman) Plan(p *plan.Plan) error {
 	}
 	fmt.Fprintf(&b, "Plan: %d to create, %d to update, %d to sync, %d to forget, %d unchanged",
 		counts[plan.Create], counts[plan.Update], counts[plan.Sync], counts[plan.Forget], counts[plan.Noop])
+	if n := moves(p); n > 0 {
+		fmt.Fprintf(&b, ", %d to move", n)
+	}
 	if failed > 0 {
 		fmt.Fprintf(&b, ", %d refused or failed", failed)
 	}
@@ -88,7 +91,21 @@ func (v *PlanHuman) Plan(p *plan.Plan) error {
 	return err
 }
 
+// moves counts the sets a moved block renames (plan.Set.MovedFrom).
+func moves(p *plan.Plan) int {
+	n := 0
+	for _, s := range p.Sets {
+		if s.MovedFrom != "" {
+			n++
+		}
+	}
+	return n
+}
+
 func (v *PlanHuman) set(b *strings.Builder, s *plan.Set) {
+	if s.MovedFrom != "" {
+		fmt.Fprintf(b, "# %s has moved to %s\n", s.MovedFrom, s.Name)
+	}
 	fmt.Fprintf(b, "# %s: %s (%s)\n", s.Name, s.Action, s.Reason)
 	if s.Action != plan.Forget && s.Spec != nil {
 		eng := s.Engine
