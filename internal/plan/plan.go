@@ -159,7 +159,8 @@ func (p *Plan) Write(path string) error {
 	return nil
 }
 
-// Read loads a saved plan.
+// Read loads a saved plan and validates it (Plan.Validate): a saved plan
+// is a file anyone with write access could have edited.
 func Read(path string) (*Plan, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -172,20 +173,97 @@ func Read(path string) (*Plan, error) {
 	if p.FormatVersion != FormatVersion {
 		return nil, fmt.Errorf("%s: plan format version %q is not supported (this robo reads %q)", path, p.FormatVersion, FormatVersion)
 	}
-	for _, s := range p.Sets {
-		if s == nil {
-			return nil, fmt.Errorf("%s is not a robo plan file: a set is null", path)
-		}
-		for _, c := range s.Changes {
-			if err := engine.CheckPath(c.Path); err != nil {
-				return nil, fmt.Errorf("%s: set %q: a change path is not valid: %w", path, s.Name, err)
-			}
-		}
-		for _, n := range s.PruneVersions {
-			if _, ok := engine.ParseVersionStamp(n); !ok {
-				return nil, fmt.Errorf("%s: set %q: %q is not a versions folder name", path, s.Name, n)
-			}
-		}
+	if err := p.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return &p, nil
+}
+
+// Validate reports the first reason p cannot be applied as it stands,
+// whatever the configuration: a set that is null, unnamed or named twice,
+// an unknown set action or engine, a set whose spec disagrees with its own
+// source, destination or mode, file operations on a set that has no spec,
+// an invalid change (engine.ValidateChanges) or a versions folder name
+// that is not one. It does not compare the plan with the configuration;
+// apply does that (apply.CheckSaved).
+func (p *Plan) Validate() error {
+	names := map[string]bool{}
+	for i, s := range p.Sets {
+		if s == nil {
+			return fmt.Errorf("not a robo plan file: set %d is null", i+1)
+		}
+		if s.Name == "" {
+			return fmt.Errorf("set %d has no name", i+1)
+		}
+		if names[s.Name] {
+			return fmt.Errorf("set %q appears twice", s.Name)
+		}
+		names[s.Name] = true
+		if err := s.Validate(); err != nil {
+			return fmt.Errorf("set %q: %w", s.Name, err)
+		}
+	}
+	return nil
+}
+
+// Validate checks one set of a plan (see Plan.Validate).
+func (s *Set) Validate() error {
+	switch s.Action {
+	case Create, Update, Sync, Noop, Forget:
+	default:
+		return fmt.Errorf("unknown action %q", s.Action)
+	}
+	switch s.Mode {
+	case "", "copy", "mirror":
+	default:
+		return fmt.Errorf("unknown mode %q", s.Mode)
+	}
+	if sp := s.Spec; sp != nil {
+		mode := "copy"
+		if sp.Mirror {
+			mode = "mirror"
+		}
+		switch {
+		case s.Action == Forget:
+			return fmt.Errorf("a forget has no spec")
+		case sp.Name != s.Name:
+			return fmt.Errorf("the spec is named %q", sp.Name)
+		case sp.Source != s.Source:
+			return fmt.Errorf("source is %q but the spec's source is %q", s.Source, sp.Source)
+		case sp.Destination != s.Destination:
+			return fmt.Errorf("destination is %q but the spec's destination is %q", s.Destination, sp.Destination)
+		case s.Mode != mode:
+			return fmt.Errorf("mode is %q but the spec is a %s", s.Mode, mode)
+		}
+	}
+	if len(s.Changes) > 0 || len(s.PruneVersions) > 0 {
+		if s.Spec == nil {
+			return fmt.Errorf("file operations on a set without a spec")
+		}
+		if s.Failed() {
+			return fmt.Errorf("file operations on a refused or failed set")
+		}
+	}
+	if len(s.Changes) > 0 {
+		var exact bool
+		switch s.Engine {
+		case "native":
+			exact = true
+		case "robocopy":
+		default:
+			return fmt.Errorf("file operations for an unknown engine %q", s.Engine)
+		}
+		if err := engine.ValidateChanges(s.Spec, s.Changes, exact); err != nil {
+			return err
+		}
+	}
+	for _, n := range s.PruneVersions {
+		if _, ok := engine.ParseVersionStamp(n); !ok {
+			return fmt.Errorf("%q is not a versions folder name", n)
+		}
+	}
+	if len(s.PruneVersions) > 0 && s.Spec.Versions == nil {
+		return fmt.Errorf("versions to prune in a set without versions")
+	}
+	return nil
 }
