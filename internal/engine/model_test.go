@@ -43,9 +43,9 @@ func TestNamesSurviveJSON(t *testing.T) {
 // valid UTF-8 or not base64, is refused.
 func TestInconsistentNamesRefused(t *testing.T) {
 	for doc, want := range map[string]string{
-		`{"path":"a","path_b64":"Yv8="}`:                  `path "a" does not match path_b64`,
-		`{"path":"b\ufffd","path_b64":"YmM="}`:            "path_b64 holds a valid UTF-8 name",
-		`{"path":"b\ufffd","path_b64":"!!"}`:              "not standard base64",
+		`{"path":"a","path_b64":"Yv8="}`:                      `path "a" does not match path_b64`,
+		`{"path":"b\ufffd","path_b64":"YmM="}`:                "path_b64 holds a valid UTF-8 name",
+		`{"path":"b\ufffd","path_b64":"!!"}`:                  "not standard base64",
 		`{"kind":"symlink","target":"x","target_b64":"/w=="}`: `target "x" does not match target_b64`,
 	} {
 		var c Change
