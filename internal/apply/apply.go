@@ -2,6 +2,7 @@ package apply
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -11,39 +12,7 @@ import (
 	"github.com/robo-backup/robo/internal/hooks"
 	"github.com/robo-backup/robo/internal/plan"
 	"github.com/robo-backup/robo/internal/state"
-	"github.com/robo-backup/robo/schema"
 )
-
-// StaleError says a saved plan no longer matches the configuration or the
-// state it was made against.
-type StaleError struct{ Reason string }
-
-func (e *StaleError) Error() string {
-	return "the saved plan is stale: " + e.Reason + "; make a new plan with robo plan -out FILE"
-}
-
-// CheckStale refuses a saved plan made against another configuration or
-// another version of the state.
-func CheckStale(p *plan.Plan, cfg *schema.Config, st *state.State) error {
-	if d := plan.ConfigDigest(cfg); d != p.ConfigDigest {
-		return &StaleError{"the configuration changed since the plan was made"}
-	}
-	var lineage string
-	var serial uint64
-	if st != nil {
-		lineage, serial = st.Lineage, st.Serial
-	}
-	if lineage != p.StateLineage {
-		return &StaleError{fmt.Sprintf("the state's lineage is %q, the plan was made against %q", lineage, p.StateLineage)}
-	}
-	if serial != p.StateSerial {
-		return &StaleError{fmt.Sprintf("the state changed since the plan was made (serial %d, the plan saw %d)", serial, p.StateSerial)}
-	}
-	if !p.Refresh {
-		return &StaleError{"it was made with -refresh=false and lists no file operations"}
-	}
-	return nil
-}
 
 // Options configure Run.
 type Options struct {
@@ -132,10 +101,20 @@ func (r *Result) OK() bool {
 	return true
 }
 
+// ErrInvalidPlan wraps the error Run returns for a plan that fails
+// plan.Plan.Validate: nothing was run.
+var ErrInvalidPlan = errors.New("the plan is not valid")
+
 // Run applies p. st is the current state (nil when there is none; a new one
 // is created) and is written through opts.Store after each set. It returns
-// an error only when the state cannot be written.
+// an error only when the state cannot be written, or, wrapping
+// ErrInvalidPlan, when p is not valid (plan.Plan.Validate, checked again
+// here whoever made the plan): then nothing ran, no hook, no engine, and
+// the state is unchanged.
 func Run(ctx context.Context, p *plan.Plan, st *state.State, opts Options) (*Result, *state.State, error) {
+	if err := p.Validate(); err != nil {
+		return &Result{Sets: []*SetResult{}}, st, fmt.Errorf("%w: %w", ErrInvalidPlan, err)
+	}
 	log := opts.Logger
 	if log == nil {
 		log = hclog.NewNullLogger()
