@@ -120,7 +120,10 @@ func TestCheckSaved(t *testing.T) {
 		mod  func(p *plan.Plan, s *state.State)
 		want string
 	}{
-		{func(p *plan.Plan, _ *state.State) { p.Set("good").Spec.Destination = elsewhere; p.Set("good").Destination = elsewhere },
+		{func(p *plan.Plan, _ *state.State) {
+			p.Set("good").Spec.Destination = elsewhere
+			p.Set("good").Destination = elsewhere
+		},
 			`set "good": destination is "` + elsewhere + `" in the plan but "` + filepath.Join(dir, "dst") + `" in the configuration`},
 		{func(p *plan.Plan, _ *state.State) { p.Set("good").Spec.Source = "/etc"; p.Set("good").Source = "/etc" }, `set "good": source is "/etc" in the plan`},
 		{func(p *plan.Plan, _ *state.State) { p.Set("good").Spec.Destination = elsewhere }, `destination is "` + filepath.Join(dir, "dst") + `" but the spec's destination is "` + elsewhere},
