@@ -42,3 +42,50 @@ func TestSavedPlanKeepsNamesByteForByte(t *testing.T) {
 	}
 	tt.Equal(t, src, dst, tt.Options{})
 }
+
+// Issue 13: a source file whose name holds CR and ANSI escapes cannot
+// rewrite the plan lines above the prompt, and a newline in a name cannot
+// add a line: every name is escaped and each change keeps its own line.
+func TestPlanOutputEscapesControlCharacters(t *testing.T) {
+	dir := t.TempDir()
+	conf, src, dst := filepath.Join(dir, "conf"), filepath.Join(dir, "src"), filepath.Join(dir, "dst")
+	forged := "x\r\x1b[2K    + New File           1 B  harmless.txt"
+	tt.Create(t, src, tt.Dir{forged: tt.File{Content: "a"}, "two\nlines": tt.File{Content: "b"}})
+	tt.Create(t, dst, tt.Dir{"precious.db": tt.File{Content: "p"}})
+	os.MkdirAll(conf, 0o755)
+	os.WriteFile(filepath.Join(conf, "main.hcl"), []byte("backup \"docs\" {\n  source = \"../src\"\n  destination = \"../dst\"\n  mode = \"mirror\"\n  max_delete = \"unlimited\"\n}\n"), 0o644)
+	e, out, errb := testEnv("", false)
+	if code := run([]string{"-chdir", conf, "plan"}, e); code != exitOK {
+		t.Fatalf("plan: exit %d: %s", code, errb)
+	}
+	o := out.String()
+	if strings.ContainsAny(o, "\r\x1b") {
+		t.Fatalf("a control character reached the terminal:\n%q", o)
+	}
+	for _, want := range []string{`+ New File           1 B  "x\r\x1b[2K    + New File           1 B  harmless.txt"`, `+ New File           1 B  "two\nlines"`, `- *EXTRA File        1 B  precious.db`} {
+		if !strings.Contains(o, want) {
+			t.Errorf("plan lacks %s:\n%s", want, o)
+		}
+	}
+	if n := strings.Count(o, "\n   "); n < 3 {
+		t.Errorf("%d change lines:\n%s", n, o)
+	}
+}
+
+// Issue 20: a set whose source is missing is shown as refused or failed,
+// not as "noop (configuration unchanged)" above its refusal.
+func TestPlanHeaderOfMissingSource(t *testing.T) {
+	conf, _ := testConfig(t)
+	e, _, errb := testEnv("", false)
+	if code := run([]string{"-chdir", conf, "apply", "-auto-approve"}, e); code != exitOK {
+		t.Fatalf("apply: exit %d: %s", code, errb)
+	}
+	os.RemoveAll(filepath.Join(filepath.Dir(conf), "src"))
+	e, out, _ := testEnv("", false)
+	if code := run([]string{"-chdir", conf, "plan"}, e); code != exitError {
+		t.Fatalf("plan: exit %d", code)
+	}
+	if o := out.String(); !strings.Contains(o, "# docs: refused\n") || strings.Contains(o, "noop") {
+		t.Errorf("header:\n%s", o)
+	}
+}
