@@ -85,6 +85,23 @@ func TestReadRefusesMalformedChanges(t *testing.T) {
 	}
 }
 
+// A refused set keeps its operations in the plan (they are shown, never
+// run): such a plan is valid.
+func TestReadAcceptsRefusedSetWithChanges(t *testing.T) {
+	var p plan.Plan
+	if err := json.Unmarshal(seedPlan("a"), &p); err != nil {
+		t.Fatal(err)
+	}
+	p.Sets[0].Refused = "max_delete"
+	path := filepath.Join(t.TempDir(), "plan.json")
+	if err := p.Write(path); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := plan.Read(path); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func delChange(p string) engine.Change {
 	return engine.Change{Action: engine.Delete, Class: engine.Extra, Kind: engine.KindFile, Path: p, Phase: engine.PhaseDelete,
 		Dst: &engine.Meta{Kind: engine.KindFile, Size: 1}}

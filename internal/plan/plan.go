@@ -240,9 +240,6 @@ func (s *Set) Validate() error {
 		if s.Spec == nil {
 			return fmt.Errorf("file operations on a set without a spec")
 		}
-		if s.Failed() {
-			return fmt.Errorf("file operations on a refused or failed set")
-		}
 	}
 	if len(s.Changes) > 0 {
 		var exact bool
