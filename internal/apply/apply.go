@@ -11,6 +11,7 @@ import (
 	"github.com/robo-backup/robo/internal/engine"
 	"github.com/robo-backup/robo/internal/hooks"
 	"github.com/robo-backup/robo/internal/plan"
+	"github.com/robo-backup/robo/internal/safetext"
 	"github.com/robo-backup/robo/internal/state"
 )
 
@@ -152,6 +153,16 @@ func Run(ctx context.Context, p *plan.Plan, st *state.State, opts Options) (*Res
 
 // applySet converges one set and updates st; it reports whether st changed.
 func applySet(ctx context.Context, s *plan.Set, st *state.State, r *SetResult, opts Options, log hclog.Logger, now func() time.Time) bool {
+	// The outcome message embeds names and error texts, and travels to
+	// the state, notifications, the dashboard and terminals: it is kept
+	// free of control characters and bytes that are not UTF-8
+	// (safetext.Line, which is idempotent) before anyone sees it.
+	defer func() {
+		r.Message = safetext.Line(r.Message)
+		if rec := st.Sets[s.Name]; rec != nil && rec.LastRun != nil {
+			rec.LastRun.Message = safetext.Line(rec.LastRun.Message)
+		}
+	}()
 	rec := st.Sets[s.Name]
 	switch {
 	case s.Action == plan.Forget:

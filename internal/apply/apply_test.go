@@ -204,3 +204,23 @@ func TestRunRefusesInvalidPlan(t *testing.T) {
 		t.Fatal("the state was written")
 	}
 }
+
+// Issue 13: an outcome message (which embeds names and error texts) holds
+// no control character and no byte that is not UTF-8, in the result and in
+// the state, before notifications, the dashboard or a terminal see it.
+func TestOutcomeMessageEscaped(t *testing.T) {
+	cfg, _ := setup(t)
+	store := &state.Store{Path: cfg.Settings.StateFile}
+	p := &plan.Plan{Refresh: true, Sets: []*plan.Set{{Name: "good", Action: plan.Create, Error: "cannot read a\nb\x1b[2K\xff"}}}
+	res, st, err := apply.Run(context.Background(), p, nil, apply.Options{Store: store, Engines: engines{native.New()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `cannot read a\nb\x1b[2K\xff`
+	if got := res.Sets[0].Message; got != want {
+		t.Errorf("result message %q, want %q", got, want)
+	}
+	if got := st.Sets["good"].LastRun.Message; got != want {
+		t.Errorf("state message %q, want %q", got, want)
+	}
+}

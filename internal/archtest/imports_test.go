@@ -27,7 +27,7 @@ var allowed = map[string][]string{
 	"internal/engine/enginetest": {"internal/engine", "internal/testtree"},
 	"internal/testtree":          {},
 	"internal/plan":              {"schema", "internal/engine", "internal/state"},
-	"internal/apply":             {"schema", "internal/plan", "internal/engine", "internal/state", "internal/hooks"},
+	"internal/apply":             {"schema", "internal/plan", "internal/engine", "internal/state", "internal/hooks", "internal/safetext"},
 	"internal/hooks":             {"schema"},
 	"internal/notify":            {"schema", "internal/apply", "internal/plan", "internal/state"},
 	"internal/notify/smtptest":   {},
