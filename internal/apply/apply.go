@@ -179,7 +179,7 @@ func applySet(ctx context.Context, s *plan.Set, st *state.State, r *SetResult, o
 		return false
 	}
 	if r.Outcome != "" {
-		log.Warn("set not applied", "set", s.Name, "outcome", r.Outcome, "reason", r.Message)
+		log.Warn("set not applied", "set", s.Name, "outcome", r.Outcome, "reason", safetext.Line(r.Message))
 		runOnFailure(ctx, s, r, opts)
 		if rec == nil {
 			// Recorded without a config digest: the next plan still says
@@ -198,7 +198,7 @@ func applySet(ctx context.Context, s *plan.Set, st *state.State, r *SetResult, o
 		unlock, err := opts.LockSet(ctx, s.Name)
 		if err != nil {
 			r.Outcome, r.Message = state.Failed, err.Error()
-			log.Warn("set not applied", "set", s.Name, "reason", r.Message)
+			log.Warn("set not applied", "set", s.Name, "reason", safetext.Line(r.Message))
 			return false
 		}
 		defer unlock()
@@ -212,7 +212,7 @@ func applySet(ctx context.Context, s *plan.Set, st *state.State, r *SetResult, o
 		if ctx.Err() != nil {
 			r.Outcome = state.Interrupted
 		}
-		log.Error("set not applied: before hook failed", "set", s.Name, "error", res.Error)
+		log.Error("set not applied: before hook failed", "set", s.Name, "error", safetext.Line(res.Error))
 		runOnFailure(ctx, s, r, opts)
 		if rec == nil {
 			rec = &state.Set{Name: s.Name, Source: s.Source, Destination: s.Destination, Mode: s.Mode}
@@ -251,7 +251,7 @@ func applySet(ctx context.Context, s *plan.Set, st *state.State, r *SetResult, o
 	run := &state.Run{Started: started.UTC(), Duration: now().Sub(started)}
 	if err != nil {
 		r.Outcome, r.Message = state.Failed, err.Error()
-		log.Error("set failed", "set", s.Name, "error", err)
+		log.Error("set failed", "set", s.Name, "error", safetext.Line(err.Error()))
 		if runAfterHooks(ctx, s, r, opts) {
 			run.Duration = now().Sub(started)
 		}
@@ -293,7 +293,7 @@ func applySet(ctx context.Context, s *plan.Set, st *state.State, r *SetResult, o
 	if r.Outcome == state.Success && s.Spec.VerifyAfterApply != "" && opts.Verify != nil && ctx.Err() == nil {
 		if ok, msg := opts.Verify(ctx, *s.Spec); !ok {
 			r.Outcome, r.Message = state.Partial, "verify after apply: "+msg
-			log.Warn("verify after apply found differences", "set", s.Name, "message", msg)
+			log.Warn("verify after apply found differences", "set", s.Name, "message", safetext.Line(msg))
 		}
 	}
 	if runAfterHooks(ctx, s, r, opts) {
