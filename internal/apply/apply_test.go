@@ -136,16 +136,16 @@ func TestCheckSaved(t *testing.T) {
 		{func(p *plan.Plan, _ *state.State) { p.Set("good").Name, p.Set("good").Spec.Name = "evil", "evil" }, `set "evil" is in the plan but not in the configuration`},
 		{func(p *plan.Plan, _ *state.State) { p.Sets = p.Sets[1:] }, `the configuration has a set "good" that the plan does not`},
 		{func(p *plan.Plan, _ *state.State) { p.Sets = p.Sets[:2] }, `the state has a set "old" that is no longer configured, and the plan does not forget it`},
-		{func(p *plan.Plan, _ *state.State) { p.Sets[2].Destination = "/precious" }, `set "old": the plan forgets /s -> /precious (mirror), but the state records /s -> /d (mirror)`},
+		{func(p *plan.Plan, _ *state.State) { p.Sets[2].Destination = "/precious" }, `set "old": the plan forgets "/s" -> "/precious" ("mirror"), but the state records "/s" -> "/d" ("mirror")`},
 		{func(p *plan.Plan, _ *state.State) {
 			g := p.Set("good")
 			p.Sets[0] = &plan.Set{Name: "good", Action: plan.Forget, Source: g.Source, Destination: g.Destination, Mode: g.Mode}
 		}, `set "good": the plan forgets it, but it is in the configuration`},
-		{func(p *plan.Plan, _ *state.State) { p.ConfigDigest = "x" }, "the configuration changed since the plan was made (its digest is x in the plan"},
+		{func(p *plan.Plan, _ *state.State) { p.ConfigDigest = "x" }, `the configuration changed since the plan was made (its digest is "x" in the plan`},
 		{func(_ *plan.Plan, s *state.State) { s.Serial = 4 }, "serial 4, the plan saw 3"},
 		{func(_ *plan.Plan, s *state.State) { s.Lineage = "other" }, `lineage is "other"`},
 		{func(p *plan.Plan, _ *state.State) { p.Refresh = false }, "-refresh=false"},
-		{func(p *plan.Plan, _ *state.State) { p.Targets = []string{"refused"} }, `set "good" is in the plan, but the plan targets only refused`},
+		{func(p *plan.Plan, _ *state.State) { p.Targets = []string{"refused"} }, `set "good" is in the plan, but the plan targets only ["refused"]`},
 		{func(p *plan.Plan, _ *state.State) { p.Targets = []string{"nosuch"} }, `targets a set "nosuch"`},
 	}
 	for _, c := range cases {

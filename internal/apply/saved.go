@@ -59,7 +59,7 @@ func CheckSaved(p *plan.Plan, cfg *schema.Config, st *state.State, engines plan.
 	wanted := func(name string) bool { return len(targets) == 0 || targets[name] }
 	for _, s := range p.Sets {
 		if !wanted(s.Name) {
-			return stale("set %q is in the plan, but the plan targets only %s", s.Name, strings.Join(p.Targets, ", "))
+			return stale("set %q is in the plan, but the plan targets only %q", s.Name, p.Targets)
 		}
 		if err := checkSet(s, cfg, recorded[s.Name], engines); err != nil {
 			return err
@@ -76,7 +76,7 @@ func CheckSaved(p *plan.Plan, cfg *schema.Config, st *state.State, engines plan.
 		}
 	}
 	if d := plan.ConfigDigest(cfg); d != p.ConfigDigest {
-		return stale("the configuration changed since the plan was made (its digest is %s in the plan but %s now: the state_file or the robo block's engine)", p.ConfigDigest, d)
+		return stale("the configuration changed since the plan was made (its digest is %q in the plan but %q now: the state_file or the robo block's engine)", p.ConfigDigest, d)
 	}
 	if lineage != p.StateLineage {
 		return stale("the state's lineage is %q, the plan was made against %q", lineage, p.StateLineage)
@@ -97,7 +97,7 @@ func checkSet(s *plan.Set, cfg *schema.Config, rec *state.Set, engines plan.Engi
 		case rec == nil:
 			return stale("set %q: the plan forgets it, but the state has no such set", s.Name)
 		case s.Source != rec.Source || s.Destination != rec.Destination || s.Mode != rec.Mode:
-			return stale("set %q: the plan forgets %s -> %s (%s), but the state records %s -> %s (%s)", s.Name, s.Source, s.Destination, s.Mode, rec.Source, rec.Destination, rec.Mode)
+			return stale("set %q: the plan forgets %q -> %q (%q), but the state records %q -> %q (%q)", s.Name, s.Source, s.Destination, s.Mode, rec.Source, rec.Destination, rec.Mode)
 		}
 		return nil
 	}
@@ -137,7 +137,7 @@ func checkSet(s *plan.Set, cfg *schema.Config, rec *state.Set, engines plan.Engi
 		}
 	}
 	if d := plan.SetDigest(cfg, b); s.ConfigDigest != d {
-		return stale("set %q: its configuration changed since the plan was made (max_delete, enabled, schedule, hooks or the engine; the set's digest is %s in the plan but %s now)", s.Name, s.ConfigDigest, d)
+		return stale("set %q: its configuration changed since the plan was made (max_delete, enabled, schedule, hooks or the engine; the set's digest is %q in the plan but %q now)", s.Name, s.ConfigDigest, d)
 	}
 	return nil
 }
