@@ -49,10 +49,9 @@ func TestInconsistentNamesRefused(t *testing.T) {
 		`{"kind":"symlink","target":"x","target_b64":"/w=="}`: `target "x" does not match target_b64`,
 	} {
 		var c Change
-		var m Meta
 		var err error
 		if strings.Contains(doc, "target") {
-			err = json.Unmarshal([]byte(doc), &m)
+			err = json.Unmarshal([]byte(`{"src":`+doc+`}`), &c)
 		} else {
 			err = json.Unmarshal([]byte(doc), &c)
 		}

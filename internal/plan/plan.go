@@ -264,3 +264,48 @@ func (s *Set) Validate() error {
 	}
 	return nil
 }
+
+type setFields Set
+
+// setJSON is a Set as JSON holds it: its Changes shadow the embedded ones
+// as engine.ChangeJSON values, which encode at plain struct speed.
+type setJSON struct {
+	*setFields
+	Changes []engine.ChangeJSON `json:"changes,omitempty"`
+}
+
+// MarshalJSON writes the set; names that are not UTF-8 get their "_b64"
+// twins (docs/plan-json.md, "Names").
+func (s *Set) MarshalJSON() ([]byte, error) {
+	w := setJSON{setFields: (*setFields)(s)}
+	if len(s.Changes) > 0 {
+		w.Changes = make([]engine.ChangeJSON, len(s.Changes))
+		for i := range s.Changes {
+			w.Changes[i] = s.Changes[i].JSON()
+		}
+	}
+	return json.Marshal(w)
+}
+
+// UnmarshalJSON reads a set written by MarshalJSON, names byte for byte;
+// a change whose two forms of a name disagree is an error.
+func (s *Set) UnmarshalJSON(b []byte) error {
+	var f setFields
+	w := setJSON{setFields: &f}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	f.Changes = nil
+	if len(w.Changes) > 0 {
+		f.Changes = make([]engine.Change, len(w.Changes))
+		for i := range w.Changes {
+			c, err := w.Changes[i].Change()
+			if err != nil {
+				return fmt.Errorf("set %q: change %d: %w", f.Name, i+1, err)
+			}
+			f.Changes[i] = c
+		}
+	}
+	*s = Set(f)
+	return nil
+}
