@@ -288,9 +288,14 @@ func (m *Meta) Validate() error {
 //	replace  class Mismatch;            phase replace; Src and Dst of different kinds
 //
 // Src has the change's kind; so has Dst, except for a replace. A StaleTemp
-// deletion removes a file with a temporary name (IsTempName) only.
+// deletion removes a file with a temporary name (IsTempName) only. Without
+// exact changes, the empty path (the root) is allowed for a create of a
+// directory: a robocopy listing names the destination root so.
 func (c *Change) Validate(exact bool) error {
-	if err := CheckPath(c.Path); err != nil {
+	if c.Path == "" && !exact && c.Action == Create && c.Kind == KindDir {
+		// A robocopy listing names the destination root itself as a New
+		// Dir when it does not exist yet.
+	} else if err := CheckPath(c.Path); err != nil {
 		return err
 	}
 	bad := func(format string, args ...any) error {
@@ -390,18 +395,25 @@ func (c *Change) Validate(exact bool) error {
 // ValidateChanges checks a set's change list as a whole: each change
 // (Change.Validate), no path twice, no deletion or replacement in a set
 // that does not mirror (robo's own stale temporary files excepted), and
-// nothing inside the versions folder, which scans never see.
+// nothing inside the versions folder, which scans never see. Without exact
+// changes a path may appear twice: a robocopy log lists a file again for
+// each retry, and robocopy, not the list, decides what is copied.
 func ValidateChanges(spec *Spec, changes []Change, exact bool) error {
-	seen := make(map[string]struct{}, len(changes))
+	var seen map[string]struct{}
+	if exact {
+		seen = make(map[string]struct{}, len(changes))
+	}
 	for i := range changes {
 		c := &changes[i]
 		if err := c.Validate(exact); err != nil {
 			return fmt.Errorf("change %d: %w", i+1, err)
 		}
-		if _, dup := seen[c.Path]; dup {
-			return fmt.Errorf("change %d: %q appears twice", i+1, c.Path)
+		if exact {
+			if _, dup := seen[c.Path]; dup {
+				return fmt.Errorf("change %d: %q appears twice", i+1, c.Path)
+			}
+			seen[c.Path] = struct{}{}
 		}
-		seen[c.Path] = struct{}{}
 		if c.Path == VersionsDir || strings.HasPrefix(c.Path, VersionsDir+"/") {
 			return fmt.Errorf("change %d: %q is inside %s, which no plan touches", i+1, c.Path, VersionsDir)
 		}

@@ -137,3 +137,24 @@ func TestValidateChanges(t *testing.T) {
 		}
 	}
 }
+
+// A robocopy listing (no exact changes) names the destination root as a
+// New Dir and lists a file again for each retry: both are valid there, and
+// neither is for the native engine.
+func TestValidateChangesRobocopyListing(t *testing.T) {
+	spec := &Spec{Mirror: true}
+	cs := []Change{
+		{Action: Create, Class: New, Kind: KindDir, Path: "", Phase: PhaseCopy},
+		{Action: Update, Class: Newer, Kind: KindFile, Path: "a", Phase: PhaseCopy},
+		{Action: Update, Class: Newer, Kind: KindFile, Path: "a", Phase: PhaseCopy},
+	}
+	if err := ValidateChanges(spec, cs, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := ValidateChanges(spec, cs[:1], true); err == nil {
+		t.Fatal("the root accepted as a native change")
+	}
+	if err := ValidateChanges(spec, []Change{{Action: Delete, Class: Extra, Kind: KindDir, Path: "", Phase: PhaseDelete}}, false); err == nil {
+		t.Fatal("a deletion of the root accepted")
+	}
+}
