@@ -158,6 +158,19 @@ func TestCheckSaved(t *testing.T) {
 			t.Errorf("%v\nwant %q", err, c.want)
 		}
 	}
+	// A max_delete refusal removed from the file.
+	cfg.Backup("good").MaxDelete = schema.MaxDelete{Value: 0}
+	p0 := fresh()
+	g := p0.Set("good")
+	if g.Refused != "" {
+		t.Fatalf("refused already: %s", g.Refused)
+	}
+	g.Changes = append(g.Changes, engine.Change{Action: engine.Delete, Class: engine.Extra, Kind: engine.KindFile, Path: "victim", Phase: engine.PhaseDelete, Size: 1, Dst: &engine.Meta{Kind: engine.KindFile, Size: 1}})
+	g.Summary.FilesToDelete, g.Summary.BytesToDelete, g.Summary.ExtraFiles, g.Summary.DestFiles = 1, 1, 1, 1
+	if err := apply.CheckSaved(p0, cfg, st, eng); err == nil || !strings.Contains(err.Error(), `set "good": the plan deletes 1 of the 1 files in the destination, more than max_delete = 0 allows (0), but is not refused`) {
+		t.Errorf("max_delete: %v", err)
+	}
+	cfg.Backup("good").MaxDelete = schema.MaxDelete{Percent: true, Value: 50}
 	// A mirror spec smuggled into a copy set.
 	cfg.Backup("good").Mode = schema.Copy
 	p := fresh()

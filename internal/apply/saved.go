@@ -61,7 +61,7 @@ func CheckSaved(p *plan.Plan, cfg *schema.Config, st *state.State, engines plan.
 		if !wanted(s.Name) {
 			return stale("set %q is in the plan, but the plan targets only %q", s.Name, p.Targets)
 		}
-		if err := checkSet(s, cfg, recorded[s.Name], engines); err != nil {
+		if err := checkSet(s, cfg, recorded[s.Name], engines, p.AllowDeletes); err != nil {
 			return err
 		}
 	}
@@ -88,7 +88,7 @@ func CheckSaved(p *plan.Plan, cfg *schema.Config, st *state.State, engines plan.
 }
 
 // checkSet compares one set of a saved plan with the configuration.
-func checkSet(s *plan.Set, cfg *schema.Config, rec *state.Set, engines plan.Engines) error {
+func checkSet(s *plan.Set, cfg *schema.Config, rec *state.Set, engines plan.Engines, allowDeletes bool) error {
 	b := cfg.Backup(s.Name)
 	if s.Action == plan.Forget {
 		switch {
@@ -134,6 +134,13 @@ func checkSet(s *plan.Set, cfg *schema.Config, rec *state.Set, engines plan.Engi
 			if s.Engine != want {
 				return differ("engine", s.Engine, want)
 			}
+		}
+	}
+	// max_delete again: a refusal could have been deleted from the file.
+	// (The summary matches the changes: plan.Set.Validate.)
+	if sum := s.Summary; sum != nil && s.Refused == "" && !allowDeletes {
+		if limit := b.MaxDelete.Limit(sum.DestFiles); sum.FilesToDelete > limit {
+			return stale("set %q: the plan deletes %d of the %d files in the destination, more than max_delete = %s allows (%d), but is not refused", s.Name, sum.FilesToDelete, sum.DestFiles, b.MaxDelete.String(), limit)
 		}
 	}
 	if d := plan.SetDigest(cfg, b); s.ConfigDigest != d {

@@ -18,7 +18,8 @@ func seedPlan(paths ...string) []byte {
 	p := &plan.Plan{FormatVersion: plan.FormatVersion, RoboVersion: "dev", CreatedAt: time.Unix(0, 0).UTC(), ConfigDir: "/conf",
 		ConfigDigest: "abc", StateLineage: "l", StateSerial: 3, Refresh: true, Targets: []string{"docs"}}
 	s := &plan.Set{Name: "docs", Action: plan.Sync, Engine: "native", Mode: "mirror", Source: "/src", Destination: "/dst",
-		Spec: &engine.Spec{Name: "docs", Source: "/src", Destination: "/dst", Mirror: true, Threads: 2}, Summary: &plan.Summary{NewFiles: 1}}
+		Spec:    &engine.Spec{Name: "docs", Source: "/src", Destination: "/dst", Mirror: true, Threads: 2},
+		Summary: &plan.Summary{NewFiles: int64(len(paths)), BytesToCopy: int64(len(paths))}}
 	for _, path := range paths {
 		s.Changes = append(s.Changes, engine.Change{Action: engine.Create, Class: engine.New, Kind: engine.KindFile, Path: path,
 			Phase: engine.PhaseCopy, Size: 1, Src: &engine.Meta{Kind: engine.KindFile, Size: 1, MTime: 7}})
@@ -62,16 +63,17 @@ func TestReadRefusesMalformedChanges(t *testing.T) {
 		return b
 	}
 	for want, b := range map[string][]byte{
-		"needs the source entry it copies (src)": edit(func(_ *plan.Set, c *engine.Change) { c.Src = nil }),
-		`unknown action "chmod"`:                 edit(func(_ *plan.Set, c *engine.Change) { c.Action = "chmod" }),
-		`unknown kind "fifo"`:                    edit(func(_ *plan.Set, c *engine.Change) { c.Kind = "fifo" }),
-		"unknown phase 7":                        edit(func(_ *plan.Set, c *engine.Change) { c.Phase = 7 }),
-		`"a" appears twice`:                      edit(func(_ *plan.Set, c *engine.Change) { c.Path = "a" }),
-		"a create runs in the copy or replace":   edit(func(_ *plan.Set, c *engine.Change) { c.Phase = engine.PhaseDelete }),
-		"a link target on a file":                edit(func(_ *plan.Set, c *engine.Change) { c.Src.Target = "/etc/shadow" }),
-		"copies only":                            edit(func(s *plan.Set, c *engine.Change) { s.Mode, s.Spec.Mirror = "copy", false; *c = delChange("b") }),
-		"inside .robo-versions":                  edit(func(_ *plan.Set, c *engine.Change) { c.Path = ".robo-versions/x" }),
-		`unknown action "rm"`:                    edit(func(s *plan.Set, _ *engine.Change) { s.Action = "rm" }),
+		"needs the source entry it copies (src)":              edit(func(_ *plan.Set, c *engine.Change) { c.Src = nil }),
+		`unknown action "chmod"`:                              edit(func(_ *plan.Set, c *engine.Change) { c.Action = "chmod" }),
+		`unknown kind "fifo"`:                                 edit(func(_ *plan.Set, c *engine.Change) { c.Kind = "fifo" }),
+		"unknown phase 7":                                     edit(func(_ *plan.Set, c *engine.Change) { c.Phase = 7 }),
+		`"a" appears twice`:                                   edit(func(_ *plan.Set, c *engine.Change) { c.Path = "a" }),
+		"a create runs in the copy or replace":                edit(func(_ *plan.Set, c *engine.Change) { c.Phase = engine.PhaseDelete }),
+		"a link target on a file":                             edit(func(_ *plan.Set, c *engine.Change) { c.Src.Target = "/etc/shadow" }),
+		"copies only":                                         edit(func(s *plan.Set, c *engine.Change) { s.Mode, s.Spec.Mirror = "copy", false; *c = delChange("b") }),
+		"the summary's new_files is 2 but the changes make 1": edit(func(_ *plan.Set, c *engine.Change) { *c = delChange("b") }),
+		"inside .robo-versions":                               edit(func(_ *plan.Set, c *engine.Change) { c.Path = ".robo-versions/x" }),
+		`unknown action "rm"`:                                 edit(func(s *plan.Set, _ *engine.Change) { s.Action = "rm" }),
 		`destination is "/dst" but the spec's destination is "/elsewhere"`: edit(func(s *plan.Set, _ *engine.Change) { s.Spec.Destination = "/elsewhere" }),
 		`mode is "mirror" but the spec is a copy`:                          edit(func(s *plan.Set, _ *engine.Change) { s.Spec.Mirror = false }),
 		"file operations for an unknown engine":                            edit(func(s *plan.Set, _ *engine.Change) { s.Engine = "" }),

@@ -253,6 +253,9 @@ func (s *Set) Validate() error {
 		if err := engine.ValidateChanges(s.Spec, s.Changes, exact); err != nil {
 			return err
 		}
+		if err := s.checkSummary(); err != nil {
+			return err
+		}
 	}
 	for _, n := range s.PruneVersions {
 		if _, ok := engine.ParseVersionStamp(n); !ok {
@@ -307,5 +310,33 @@ func (s *Set) UnmarshalJSON(b []byte) error {
 		}
 	}
 	*s = Set(f)
+	return nil
+}
+
+// checkSummary refuses a summary that does not describe the set's changes:
+// the plan view prints the summary, so a file whose changes were edited
+// must not show the old counts.
+func (s *Set) checkSummary() error {
+	if s.Summary == nil {
+		return fmt.Errorf("file operations without a summary")
+	}
+	got := summarize(&engine.ScanResult{Changes: s.Changes}, s.Spec.Versions != nil)
+	for _, f := range []struct {
+		name      string
+		plan, now int64
+	}{
+		{"new_files", s.Summary.NewFiles, got.NewFiles},
+		{"changed_files", s.Summary.ChangedFiles, got.ChangedFiles},
+		{"new_dirs", s.Summary.NewDirs, got.NewDirs},
+		{"bytes_to_copy", s.Summary.BytesToCopy, got.BytesToCopy},
+		{"files_to_delete", s.Summary.FilesToDelete, got.FilesToDelete},
+		{"bytes_to_delete", s.Summary.BytesToDelete, got.BytesToDelete},
+		{"stale_temp_files", s.Summary.StaleTempFiles, got.StaleTempFiles},
+		{"files_to_version", s.Summary.FilesToVersion, got.FilesToVersion},
+	} {
+		if f.plan != f.now {
+			return fmt.Errorf("the summary's %s is %d but the changes make %d", f.name, f.plan, f.now)
+		}
+	}
 	return nil
 }
