@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -35,8 +36,17 @@ func runApply(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	// A saved plan is checked before anything runs (docs/safety.md,
+	// "Saved plans"): read and validated here, then compared with the
+	// configuration and the state under the lock. A refused plan runs no
+	// hook, changes no state and is audited as apply.refused.
+	var p *plan.Plan
+	if planFile != "" {
+		if p, err = plan.Read(e.path(planFile)); err != nil {
+			return fatalf("%v", err)
+		}
+	}
 	e.startAudit(cfg)
-	e.record("apply.started", map[string]string{"targets": strings.Join(pf.targets, ","), "plan_file": planFile})
 	unlock, st, err := lockAndRead(e, store, "apply", *lockTimeout)
 	if err != nil {
 		return err
@@ -44,15 +54,14 @@ func runApply(e *env, args []string) error {
 	defer unlock()
 	eng := newEngines(e, cfg, pf.identity)
 	defer eng.Close()
-	var p *plan.Plan
 	if planFile != "" {
-		if p, err = plan.Read(e.path(planFile)); err != nil {
-			return fatalf("%v", err)
+		if err := apply.CheckSaved(p, cfg, st, eng); err != nil {
+			e.record("apply.refused", map[string]string{"plan_file": planFile, "error": err.Error()})
+			return fatalf("plan file %s: %v", planFile, err)
 		}
-		if err := apply.CheckStale(p, cfg, st); err != nil {
-			return fatalf("%v", err)
-		}
-	} else {
+	}
+	e.record("apply.started", map[string]string{"targets": strings.Join(pf.targets, ","), "plan_file": planFile})
+	if planFile == "" {
 		if st == nil {
 			st = state.New()
 			st.RoboVersion = version
@@ -93,6 +102,10 @@ func runApply(e *env, args []string) error {
 	log := e.applyLogger()
 	res, _, werr := apply.Run(e.ctx, p, st, apply.Options{Store: store, Engines: eng, RoboVersion: version, Hooks: hookRunner(cfg, log),
 		LockSet: setLocker(e, store, "apply", *lockTimeout), Progress: prog.forSet, RunLog: runLogger(cfg, log), Logger: log, Verify: verifier(e, eng)})
+	if errors.Is(werr, apply.ErrInvalidPlan) {
+		e.record("apply.refused", map[string]string{"plan_file": planFile, "error": werr.Error()})
+		return fatalf("%v", werr)
+	}
 	pruneRunLogs(cfg, log)
 	e.record("apply.finished", applyFields(res, werr))
 	e.notifyApply(e.ctx, cfg, res, pf.identity, nil)

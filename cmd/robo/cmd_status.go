@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/robo-backup/robo/internal/safetext"
 	"github.com/robo-backup/robo/internal/state"
 	"github.com/robo-backup/robo/internal/views"
 	"github.com/robo-backup/robo/internal/watch"
@@ -185,7 +186,7 @@ func fillRuns(s *statusSet, rec *state.Set) {
 func writeStatusTable(e *env, doc statusDoc) {
 	if doc.Watch.Running {
 		if doc.Watch.PID != 0 {
-			e.printf("robo watch is running: pid %d on %s, since %s.\n", doc.Watch.PID, doc.Watch.Host, doc.Watch.Since.Local().Format(time.DateTime))
+			e.printf("robo watch is running: pid %d on %s, since %s.\n", doc.Watch.PID, safetext.Name(doc.Watch.Host), doc.Watch.Since.Local().Format(time.DateTime))
 		} else {
 			e.printf("robo watch is running (its status file cannot be read).\n")
 		}
@@ -237,7 +238,10 @@ func writeStatusTable(e *env, doc statusDoc) {
 		if note == "" {
 			note = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Name, s.Health, last, outcome, dur, files, bytes, success, next, note)
+		// Names and notes come from the state and the configuration:
+		// escaped, so that a TAB or a control character can neither break
+		// the table nor reach the terminal.
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", safetext.Name(s.Name), s.Health, last, safetext.Line(outcome), dur, files, bytes, success, next, safetext.Line(note))
 	}
 	tw.Flush()
 }

@@ -2,6 +2,7 @@ package apply
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -10,40 +11,9 @@ import (
 	"github.com/robo-backup/robo/internal/engine"
 	"github.com/robo-backup/robo/internal/hooks"
 	"github.com/robo-backup/robo/internal/plan"
+	"github.com/robo-backup/robo/internal/safetext"
 	"github.com/robo-backup/robo/internal/state"
-	"github.com/robo-backup/robo/schema"
 )
-
-// StaleError says a saved plan no longer matches the configuration or the
-// state it was made against.
-type StaleError struct{ Reason string }
-
-func (e *StaleError) Error() string {
-	return "the saved plan is stale: " + e.Reason + "; make a new plan with robo plan -out FILE"
-}
-
-// CheckStale refuses a saved plan made against another configuration or
-// another version of the state.
-func CheckStale(p *plan.Plan, cfg *schema.Config, st *state.State) error {
-	if d := plan.ConfigDigest(cfg); d != p.ConfigDigest {
-		return &StaleError{"the configuration changed since the plan was made"}
-	}
-	var lineage string
-	var serial uint64
-	if st != nil {
-		lineage, serial = st.Lineage, st.Serial
-	}
-	if lineage != p.StateLineage {
-		return &StaleError{fmt.Sprintf("the state's lineage is %q, the plan was made against %q", lineage, p.StateLineage)}
-	}
-	if serial != p.StateSerial {
-		return &StaleError{fmt.Sprintf("the state changed since the plan was made (serial %d, the plan saw %d)", serial, p.StateSerial)}
-	}
-	if !p.Refresh {
-		return &StaleError{"it was made with -refresh=false and lists no file operations"}
-	}
-	return nil
-}
 
 // Options configure Run.
 type Options struct {
@@ -132,10 +102,20 @@ func (r *Result) OK() bool {
 	return true
 }
 
+// ErrInvalidPlan wraps the error Run returns for a plan that fails
+// plan.Plan.Validate: nothing was run.
+var ErrInvalidPlan = errors.New("the plan is not valid")
+
 // Run applies p. st is the current state (nil when there is none; a new one
 // is created) and is written through opts.Store after each set. It returns
-// an error only when the state cannot be written.
+// an error only when the state cannot be written, or, wrapping
+// ErrInvalidPlan, when p is not valid (plan.Plan.Validate, checked again
+// here whoever made the plan): then nothing ran, no hook, no engine, and
+// the state is unchanged.
 func Run(ctx context.Context, p *plan.Plan, st *state.State, opts Options) (*Result, *state.State, error) {
+	if err := p.Validate(); err != nil {
+		return &Result{Sets: []*SetResult{}}, st, fmt.Errorf("%w: %w", ErrInvalidPlan, err)
+	}
 	log := opts.Logger
 	if log == nil {
 		log = hclog.NewNullLogger()
@@ -183,6 +163,16 @@ func applySet(ctx context.Context, s *plan.Set, st *state.State, r *SetResult, o
 	if moved {
 		log.Info("moved set in the state", "from", s.MovedFrom, "to", s.Name)
 	}
+	// The outcome message embeds names and error texts, and travels to
+	// the state, notifications, the dashboard and terminals: it is kept
+	// free of control characters and bytes that are not UTF-8
+	// (safetext.Line, which is idempotent) before anyone sees it.
+	defer func() {
+		r.Message = safetext.Line(r.Message)
+		if rec := st.Sets[s.Name]; rec != nil && rec.LastRun != nil {
+			rec.LastRun.Message = safetext.Line(rec.LastRun.Message)
+		}
+	}()
 	rec := st.Sets[s.Name]
 	switch {
 	case s.Action == plan.Forget:
@@ -199,7 +189,7 @@ func applySet(ctx context.Context, s *plan.Set, st *state.State, r *SetResult, o
 		return moved
 	}
 	if r.Outcome != "" {
-		log.Warn("set not applied", "set", s.Name, "outcome", r.Outcome, "reason", r.Message)
+		log.Warn("set not applied", "set", s.Name, "outcome", r.Outcome, "reason", safetext.Line(r.Message))
 		runOnFailure(ctx, s, r, opts)
 		if rec == nil {
 			// Recorded without a config digest: the next plan still says
@@ -218,7 +208,7 @@ func applySet(ctx context.Context, s *plan.Set, st *state.State, r *SetResult, o
 		unlock, err := opts.LockSet(ctx, s.Name)
 		if err != nil {
 			r.Outcome, r.Message = state.Failed, err.Error()
-			log.Warn("set not applied", "set", s.Name, "reason", r.Message)
+			log.Warn("set not applied", "set", s.Name, "reason", safetext.Line(r.Message))
 			return moved
 		}
 		defer unlock()
@@ -232,7 +222,7 @@ func applySet(ctx context.Context, s *plan.Set, st *state.State, r *SetResult, o
 		if ctx.Err() != nil {
 			r.Outcome = state.Interrupted
 		}
-		log.Error("set not applied: before hook failed", "set", s.Name, "error", res.Error)
+		log.Error("set not applied: before hook failed", "set", s.Name, "error", safetext.Line(res.Error))
 		runOnFailure(ctx, s, r, opts)
 		if rec == nil {
 			rec = &state.Set{Name: s.Name, Source: s.Source, Destination: s.Destination, Mode: s.Mode}
@@ -271,7 +261,7 @@ func applySet(ctx context.Context, s *plan.Set, st *state.State, r *SetResult, o
 	run := &state.Run{Started: started.UTC(), Duration: now().Sub(started)}
 	if err != nil {
 		r.Outcome, r.Message = state.Failed, err.Error()
-		log.Error("set failed", "set", s.Name, "error", err)
+		log.Error("set failed", "set", s.Name, "error", safetext.Line(err.Error()))
 		if runAfterHooks(ctx, s, r, opts) {
 			run.Duration = now().Sub(started)
 		}
@@ -313,7 +303,7 @@ func applySet(ctx context.Context, s *plan.Set, st *state.State, r *SetResult, o
 	if r.Outcome == state.Success && s.Spec.VerifyAfterApply != "" && opts.Verify != nil && ctx.Err() == nil {
 		if ok, msg := opts.Verify(ctx, *s.Spec); !ok {
 			r.Outcome, r.Message = state.Partial, "verify after apply: "+msg
-			log.Warn("verify after apply found differences", "set", s.Name, "message", msg)
+			log.Warn("verify after apply found differences", "set", s.Name, "message", safetext.Line(msg))
 		}
 	}
 	if runAfterHooks(ctx, s, r, opts) {

@@ -1,8 +1,13 @@
 package engine
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
+	"path"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Spec is one backup set as an engine sees it: fully resolved, with no
@@ -219,3 +224,406 @@ const (
 	ExitFatal     = 16
 	ExitCodeLimit = 8 // codes below it are success
 )
+
+// ---- validation of plans read from files ----
+
+// Valid reports whether k is one of the entry kinds.
+func (k Kind) Valid() bool { return k == KindFile || k == KindDir || k == KindSymlink }
+
+// Valid reports whether a is one of the actions.
+func (a Action) Valid() bool { return a == Create || a == Update || a == Delete || a == Replace }
+
+// Valid reports whether p is one of the phases.
+func (p Phase) Valid() bool { return p >= PhaseCopy && p <= PhaseReplace }
+
+// Valid reports whether c is one of the classes.
+func (c Class) Valid() bool { return int(c) < len(classNames) }
+
+// TempPrefix and TempSuffix frame the name of a temporary file a robo
+// engine writes before renaming it into place; a StaleTemp deletion may
+// remove only a file named so.
+const (
+	TempPrefix = ".robo-"
+	TempSuffix = ".tmp"
+)
+
+// IsTempName reports whether a base name is one of robo's temporary names.
+func IsTempName(name string) bool {
+	return len(name) > len(TempPrefix)+len(TempSuffix) && strings.HasPrefix(name, TempPrefix) && strings.HasSuffix(name, TempSuffix)
+}
+
+// Validate reports why m cannot be an entry seen at plan time: an unknown
+// kind, a negative size, permission bits beyond 07777, or a link target on
+// anything but a symbolic link (or a target holding a NUL).
+func (m *Meta) Validate() error {
+	switch {
+	case !m.Kind.Valid():
+		return fmt.Errorf("unknown kind %q", m.Kind)
+	case m.Size < 0:
+		return fmt.Errorf("negative size %d", m.Size)
+	case m.Mode&^0o7777 != 0:
+		return fmt.Errorf("mode %#o holds bits beyond the permission bits (07777)", m.Mode)
+	case m.Target != "" && m.Kind != KindSymlink:
+		return fmt.Errorf("a link target on a %s", m.Kind)
+	case strings.ContainsRune(m.Target, 0):
+		return fmt.Errorf("the link target holds a NUL character")
+	}
+	return nil
+}
+
+// Validate reports why c cannot be a change of a plan: its path is not a
+// clean relative path (CheckPath), its action, class, kind or phase is
+// unknown or does not fit the others, or a guard it needs is missing or
+// does not describe the entry. exact says the engine performs the change
+// list itself (native), which needs both guards: create, update and
+// replace copy from Src; update, delete and replace check Dst. An engine
+// that converges the set its own way (robocopy.exe) plans changes without
+// guards, which are then optional but still checked when present.
+//
+// The rules, per action (they are what the planners produce):
+//
+//	create   class New;                 phase copy or replace; no Dst
+//	update   class Newer, Older, Changed; phase copy or replace; kind file or symlink
+//	delete   class Extra, Mismatch or StaleTemp; phase delete; no Src
+//	replace  class Mismatch;            phase replace; Src and Dst of different kinds
+//
+// Src has the change's kind; so has Dst, except for a replace. A StaleTemp
+// deletion removes a file with a temporary name (IsTempName) only. Without
+// exact changes, the empty path (the root) is allowed for a create of a
+// directory: a robocopy listing names the destination root so.
+func (c *Change) Validate(exact bool) error {
+	if c.Path == "" && !exact && c.Action == Create && c.Kind == KindDir {
+		// A robocopy listing names the destination root itself as a New
+		// Dir when it does not exist yet.
+	} else if err := CheckPath(c.Path); err != nil {
+		return err
+	}
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%q: %s", c.Path, fmt.Sprintf(format, args...))
+	}
+	switch {
+	case !c.Action.Valid():
+		return bad("unknown action %q", c.Action)
+	case !c.Kind.Valid():
+		return bad("unknown kind %q", c.Kind)
+	case !c.Phase.Valid():
+		return bad("unknown phase %d", c.Phase)
+	case !c.Class.Valid():
+		return bad("unknown class %d", c.Class)
+	case c.Size < 0:
+		return bad("negative size %d", c.Size)
+	}
+	for _, g := range []struct {
+		name string
+		m    *Meta
+	}{{"src", c.Src}, {"dst", c.Dst}} {
+		if g.m != nil {
+			if err := g.m.Validate(); err != nil {
+				return bad("%s: %v", g.name, err)
+			}
+		}
+	}
+	needSrc, needDst, noSrc, noDst := false, false, false, false
+	switch c.Action {
+	case Create:
+		if c.Class != New {
+			return bad("a create must be of class New, not %s", c.Class)
+		}
+		if c.Phase != PhaseCopy && c.Phase != PhaseReplace {
+			return bad("a create runs in the copy or replace phase, not phase %d", c.Phase)
+		}
+		needSrc, noDst = true, true
+	case Update:
+		switch c.Class {
+		case Newer, Older, Changed:
+		default:
+			return bad("an update must be of class Newer, Older or Changed, not %s", c.Class)
+		}
+		if c.Phase != PhaseCopy && c.Phase != PhaseReplace {
+			return bad("an update runs in the copy or replace phase, not phase %d", c.Phase)
+		}
+		if c.Kind == KindDir {
+			return bad("a directory is never updated")
+		}
+		needSrc, needDst = true, true
+	case Delete:
+		switch c.Class {
+		case Extra, Mismatch, StaleTemp:
+		default:
+			return bad("a delete must be of class Extra, Mismatch or StaleTemp, not %s", c.Class)
+		}
+		if c.Phase != PhaseDelete {
+			return bad("a delete runs in the delete phase, not phase %d", c.Phase)
+		}
+		if c.Class == StaleTemp && (c.Kind != KindFile || !IsTempName(path.Base(c.Path))) {
+			return bad("a StaleTemp deletion removes only a file named %s*%s", TempPrefix, TempSuffix)
+		}
+		needDst, noSrc = true, true
+	case Replace:
+		if c.Class != Mismatch {
+			return bad("a replace must be of class Mismatch, not %s", c.Class)
+		}
+		if c.Phase != PhaseReplace {
+			return bad("a replace runs in the replace phase, not phase %d", c.Phase)
+		}
+		needSrc, needDst = true, true
+	}
+	switch {
+	case noSrc && c.Src != nil:
+		return bad("a %s has no source entry (src)", c.Action)
+	case noDst && c.Dst != nil:
+		return bad("a %s has no destination entry (dst)", c.Action)
+	case exact && needSrc && c.Src == nil:
+		return bad("a %s needs the source entry it copies (src)", c.Action)
+	case exact && needDst && c.Dst == nil:
+		return bad("a %s needs the destination entry it guards (dst)", c.Action)
+	}
+	if c.Src != nil && c.Src.Kind != c.Kind {
+		return bad("kind is %s but src is a %s", c.Kind, c.Src.Kind)
+	}
+	if c.Dst != nil {
+		if c.Action == Replace && c.Dst.Kind == c.Kind {
+			return bad("a replace changes the entry's kind, but src and dst are both %s", c.Kind)
+		}
+		if c.Action != Replace && c.Dst.Kind != c.Kind {
+			return bad("kind is %s but dst is a %s", c.Kind, c.Dst.Kind)
+		}
+	}
+	return nil
+}
+
+// ValidateChanges checks a set's change list as a whole: each change
+// (Change.Validate), no path twice, no deletion or replacement in a set
+// that does not mirror (robo's own stale temporary files excepted), and
+// nothing inside the versions folder, which scans never see. Without exact
+// changes a path may appear twice: a robocopy log lists a file again for
+// each retry, and robocopy, not the list, decides what is copied.
+func ValidateChanges(spec *Spec, changes []Change, exact bool) error {
+	var seen map[string]struct{}
+	if exact {
+		seen = make(map[string]struct{}, len(changes))
+	}
+	for i := range changes {
+		c := &changes[i]
+		if err := c.Validate(exact); err != nil {
+			return fmt.Errorf("change %d: %w", i+1, err)
+		}
+		if exact {
+			if _, dup := seen[c.Path]; dup {
+				return fmt.Errorf("change %d: %q appears twice", i+1, c.Path)
+			}
+			seen[c.Path] = struct{}{}
+		}
+		if c.Path == VersionsDir || strings.HasPrefix(c.Path, VersionsDir+"/") {
+			return fmt.Errorf("change %d: %q is inside %s, which no plan touches", i+1, c.Path, VersionsDir)
+		}
+		if !spec.Mirror && (c.Action == Replace || (c.Action == Delete && c.Class != StaleTemp)) {
+			return fmt.Errorf("change %d: %q: a %s in a set that copies only (mode = \"copy\" never deletes)", i+1, c.Path, c.Action)
+		}
+	}
+	return nil
+}
+
+// ---- names in JSON ----
+//
+// A name is bytes. JSON strings are Unicode, and encoding/json replaces
+// every byte that is not UTF-8 with U+FFFD, so "b\xff" and "b\ufffd" would
+// both be written as "b\ufffd" and read back as the second. robo therefore
+// writes a name that is not valid UTF-8 twice: the usual field, as
+// encoding/json renders it (each invalid byte as U+FFFD, for people and for
+// tools that only display it), and the same field with a "_b64" suffix
+// holding the exact bytes in standard base64 (RFC 4648, with padding). A
+// name that is valid UTF-8 has no "_b64" field. Reading restores the bytes
+// from the "_b64" field and refuses a document in which the two disagree,
+// or whose "_b64" field holds valid UTF-8 (docs/plan-json.md, "Names").
+
+// NameB64 returns the "_b64" form of a name: "" for valid UTF-8, else the
+// bytes in standard base64.
+func NameB64(name string) string {
+	if utf8.ValidString(name) {
+		return ""
+	}
+	return base64.StdEncoding.EncodeToString([]byte(name))
+}
+
+// DisplayUTF8 is a name as encoding/json writes it: each byte that is not
+// part of valid UTF-8 replaced by U+FFFD.
+func DisplayUTF8(name string) string {
+	if utf8.ValidString(name) {
+		return name
+	}
+	var b strings.Builder
+	for i := 0; i < len(name); {
+		r, n := utf8.DecodeRuneInString(name[i:])
+		if r == utf8.RuneError && n == 1 {
+			b.WriteRune(utf8.RuneError)
+		} else {
+			b.WriteString(name[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
+}
+
+// DecodeName restores a name from its field (plain) and its "_b64" field
+// (b64, "" when absent); field names the field in errors.
+func DecodeName(field, plain, b64 string) (string, error) {
+	if b64 == "" {
+		return plain, nil
+	}
+	raw, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		return "", fmt.Errorf("%s_b64 is not standard base64: %v", field, err)
+	}
+	name := string(raw)
+	if utf8.ValidString(name) {
+		return "", fmt.Errorf("%s_b64 holds a valid UTF-8 name (%q), which is written only as %s", field, name, field)
+	}
+	if plain != DisplayUTF8(name) {
+		return "", fmt.Errorf("%s %q does not match %s_b64 (which reads %q)", field, plain, field, DisplayUTF8(name))
+	}
+	return name, nil
+}
+
+type (
+	changeFields    Change
+	metaFields      Meta
+	fileErrorFields FileError
+	skipFields      Skip
+)
+
+// MetaJSON is a Meta as JSON holds it. Meta has no JSON methods of its
+// own (it is only ever written inside a Change).
+type MetaJSON struct {
+	metaFields
+	TargetB64 string `json:"target_b64,omitempty"`
+}
+
+func (m *Meta) wire() *MetaJSON {
+	if m == nil {
+		return nil
+	}
+	return &MetaJSON{metaFields(*m), NameB64(m.Target)}
+}
+
+func (w *MetaJSON) meta() (*Meta, error) {
+	if w == nil {
+		return nil, nil
+	}
+	t, err := DecodeName("target", w.Target, w.TargetB64)
+	if err != nil {
+		return nil, err
+	}
+	m := Meta(w.metaFields)
+	m.Target = t
+	return &m, nil
+}
+
+// ChangeJSON is a Change as JSON holds it, with the "_b64" twins of its
+// names. It has no JSON methods, so a list of them encodes and decodes at
+// encoding/json's plain struct speed: a plan of a million changes uses it
+// (plan.Set) rather than a million calls of Change's methods.
+type ChangeJSON struct {
+	changeFields
+	PathB64 string `json:"path_b64,omitempty"`
+	// Src and Dst shadow the embedded ones (encoding/json prefers the
+	// shallower field).
+	Src *MetaJSON `json:"src,omitempty"`
+	Dst *MetaJSON `json:"dst,omitempty"`
+}
+
+// JSON returns c as JSON holds it.
+func (c *Change) JSON() ChangeJSON {
+	return ChangeJSON{changeFields: changeFields(*c), PathB64: NameB64(c.Path), Src: c.Src.wire(), Dst: c.Dst.wire()}
+}
+
+// Change restores the change, its names byte for byte (DecodeName).
+func (w *ChangeJSON) Change() (Change, error) {
+	p, err := DecodeName("path", w.Path, w.PathB64)
+	if err != nil {
+		return Change{}, err
+	}
+	src, err := w.Src.meta()
+	if err != nil {
+		return Change{}, fmt.Errorf("src: %w", err)
+	}
+	dst, err := w.Dst.meta()
+	if err != nil {
+		return Change{}, fmt.Errorf("dst: %w", err)
+	}
+	c := Change(w.changeFields)
+	c.Path, c.Src, c.Dst = p, src, dst
+	return c, nil
+}
+
+// MarshalJSON writes the change with path_b64 (and target_b64 in src and
+// dst) when a name is not UTF-8.
+func (c Change) MarshalJSON() ([]byte, error) {
+	return json.Marshal(c.JSON())
+}
+
+// UnmarshalJSON reads a change written by MarshalJSON.
+func (c *Change) UnmarshalJSON(b []byte) error {
+	var w ChangeJSON
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	v, err := w.Change()
+	if err != nil {
+		return err
+	}
+	*c = v
+	return nil
+}
+
+// MarshalJSON writes the error with path_b64 when the path is not UTF-8.
+func (e FileError) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		fileErrorFields
+		PathB64 string `json:"path_b64,omitempty"`
+	}{fileErrorFields(e), NameB64(e.Path)})
+}
+
+// UnmarshalJSON reads an error written by MarshalJSON.
+func (e *FileError) UnmarshalJSON(b []byte) error {
+	var w struct {
+		fileErrorFields
+		PathB64 string `json:"path_b64"`
+	}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	p, err := DecodeName("path", w.Path, w.PathB64)
+	if err != nil {
+		return err
+	}
+	*e = FileError(w.fileErrorFields)
+	e.Path = p
+	return nil
+}
+
+// MarshalJSON writes the skip with path_b64 when the path is not UTF-8.
+func (s Skip) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		skipFields
+		PathB64 string `json:"path_b64,omitempty"`
+	}{skipFields(s), NameB64(s.Path)})
+}
+
+// UnmarshalJSON reads a skip written by MarshalJSON.
+func (s *Skip) UnmarshalJSON(b []byte) error {
+	var w struct {
+		skipFields
+		PathB64 string `json:"path_b64"`
+	}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	p, err := DecodeName("path", w.Path, w.PathB64)
+	if err != nil {
+		return err
+	}
+	*s = Skip(w.skipFields)
+	s.Path = p
+	return nil
+}

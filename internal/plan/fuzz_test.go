@@ -17,8 +17,9 @@ import (
 func seedPlan(paths ...string) []byte {
 	p := &plan.Plan{FormatVersion: plan.FormatVersion, RoboVersion: "dev", CreatedAt: time.Unix(0, 0).UTC(), ConfigDir: "/conf",
 		ConfigDigest: "abc", StateLineage: "l", StateSerial: 3, Refresh: true, Targets: []string{"docs"}}
-	s := &plan.Set{Name: "docs", Action: plan.Sync, Source: "/src", Destination: "/dst",
-		Spec: &engine.Spec{Name: "docs", Source: "/src", Destination: "/dst", Mirror: true, Threads: 2}, Summary: &plan.Summary{NewFiles: 1}}
+	s := &plan.Set{Name: "docs", Action: plan.Sync, Engine: "native", Mode: "mirror", Source: "/src", Destination: "/dst",
+		Spec:    &engine.Spec{Name: "docs", Source: "/src", Destination: "/dst", Mirror: true, Threads: 2},
+		Summary: &plan.Summary{NewFiles: int64(len(paths)), BytesToCopy: int64(len(paths))}}
 	for _, path := range paths {
 		s.Changes = append(s.Changes, engine.Change{Action: engine.Create, Class: engine.New, Kind: engine.KindFile, Path: path,
 			Phase: engine.PhaseCopy, Size: 1, Src: &engine.Meta{Kind: engine.KindFile, Size: 1, MTime: 7}})
@@ -35,7 +36,7 @@ func TestReadRefusesEscapingPaths(t *testing.T) {
 	for _, bad := range []string{"../outside", "a/../../b", "/etc/passwd", "", "a//b", "./a"} {
 		os.WriteFile(path, seedPlan("ok", bad), 0o600)
 		_, err := plan.Read(path)
-		if err == nil || !strings.Contains(err.Error(), `set "docs": a change path is not valid`) {
+		if err == nil || !strings.Contains(err.Error(), `set "docs": change 2: `) {
 			t.Errorf("%q: %v", bad, err)
 		}
 	}
@@ -45,10 +46,77 @@ func TestReadRefusesEscapingPaths(t *testing.T) {
 	}
 }
 
-// FuzzPlanRead: plan.Read never panics on any file, and a plan it accepts
-// survives a write and a read unchanged.
+// Issue 13: a saved plan whose changes are malformed is refused by Read,
+// with the set and the change named, before anything could run them.
+func TestReadRefusesMalformedChanges(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "plan.json")
+	edit := func(f func(s *plan.Set, c *engine.Change)) []byte {
+		var p plan.Plan
+		if err := json.Unmarshal(seedPlan("a", "b"), &p); err != nil {
+			t.Fatal(err)
+		}
+		f(p.Sets[0], &p.Sets[0].Changes[1])
+		b, err := json.Marshal(&p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	for want, b := range map[string][]byte{
+		"needs the source entry it copies (src)":              edit(func(_ *plan.Set, c *engine.Change) { c.Src = nil }),
+		`unknown action "chmod"`:                              edit(func(_ *plan.Set, c *engine.Change) { c.Action = "chmod" }),
+		`unknown kind "fifo"`:                                 edit(func(_ *plan.Set, c *engine.Change) { c.Kind = "fifo" }),
+		"unknown phase 7":                                     edit(func(_ *plan.Set, c *engine.Change) { c.Phase = 7 }),
+		`"a" appears twice`:                                   edit(func(_ *plan.Set, c *engine.Change) { c.Path = "a" }),
+		"a create runs in the copy or replace":                edit(func(_ *plan.Set, c *engine.Change) { c.Phase = engine.PhaseDelete }),
+		"a link target on a file":                             edit(func(_ *plan.Set, c *engine.Change) { c.Src.Target = "/etc/shadow" }),
+		"copies only":                                         edit(func(s *plan.Set, c *engine.Change) { s.Mode, s.Spec.Mirror = "copy", false; *c = delChange("b") }),
+		"the summary's new_files is 2 but the changes make 1": edit(func(_ *plan.Set, c *engine.Change) { *c = delChange("b") }),
+		"inside .robo-versions":                               edit(func(_ *plan.Set, c *engine.Change) { c.Path = ".robo-versions/x" }),
+		`unknown action "rm"`:                                 edit(func(s *plan.Set, _ *engine.Change) { s.Action = "rm" }),
+		`destination is "/dst" but the spec's destination is "/elsewhere"`: edit(func(s *plan.Set, _ *engine.Change) { s.Spec.Destination = "/elsewhere" }),
+		`mode is "mirror" but the spec is a copy`:                          edit(func(s *plan.Set, _ *engine.Change) { s.Spec.Mirror = false }),
+		"file operations for an unknown engine":                            edit(func(s *plan.Set, _ *engine.Change) { s.Engine = "" }),
+		`set "old" appears twice`:                                          edit(func(s *plan.Set, _ *engine.Change) { s.Name, s.Spec.Name = "old", "old" }),
+	} {
+		os.WriteFile(path, b, 0o600)
+		_, err := plan.Read(path)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("want %q, got %v", want, err)
+		}
+	}
+}
+
+// A refused set keeps its operations in the plan (they are shown, never
+// run): such a plan is valid.
+func TestReadAcceptsRefusedSetWithChanges(t *testing.T) {
+	var p plan.Plan
+	if err := json.Unmarshal(seedPlan("a"), &p); err != nil {
+		t.Fatal(err)
+	}
+	p.Sets[0].Refused = "max_delete"
+	path := filepath.Join(t.TempDir(), "plan.json")
+	if err := p.Write(path); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := plan.Read(path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func delChange(p string) engine.Change {
+	return engine.Change{Action: engine.Delete, Class: engine.Extra, Kind: engine.KindFile, Path: p, Phase: engine.PhaseDelete,
+		Dst: &engine.Meta{Kind: engine.KindFile, Size: 1}}
+}
+
+// FuzzPlanRead: plan.Read never panics on any file, a plan it accepts
+// passes Validate, and it survives a write and a read unchanged, names
+// byte for byte.
 func FuzzPlanRead(f *testing.F) {
 	f.Add(seedPlan("a", "d/e.txt"))
+	f.Add(seedPlan("b\xff", "b\ufffd", "\x1b[2K\r+ New"))
+	f.Add([]byte(`{"format_version":"1","sets":[{"name":"s","action":"sync","engine":"native","mode":"copy","spec":{"name":"s"},` +
+		`"changes":[{"action":"create","class":"New","kind":"file","path":"b\ufffd","path_b64":"Yv8=","phase":1,"src":{"kind":"file"}}]}]}`))
 	f.Add(seedPlan("../x"))
 	f.Add([]byte(`{"format_version":"1","sets":[null]}`))
 	f.Add([]byte(`{"format_version":"1","sets":[{"changes":[{"path":"a","src":null,"dst":{}}]}]}`))
@@ -65,6 +133,9 @@ func FuzzPlanRead(f *testing.F) {
 		p, err := plan.Read(path)
 		if err != nil {
 			return
+		}
+		if err := p.Validate(); err != nil {
+			t.Fatalf("Read accepted a plan that Validate refuses: %v", err)
 		}
 		for _, s := range p.Sets {
 			for _, c := range s.Changes {

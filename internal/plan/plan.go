@@ -162,7 +162,8 @@ func (p *Plan) Write(path string) error {
 	return nil
 }
 
-// Read loads a saved plan.
+// Read loads a saved plan and validates it (Plan.Validate): a saved plan
+// is a file anyone with write access could have edited.
 func Read(path string) (*Plan, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -175,20 +176,170 @@ func Read(path string) (*Plan, error) {
 	if p.FormatVersion != FormatVersion {
 		return nil, fmt.Errorf("%s: plan format version %q is not supported (this robo reads %q)", path, p.FormatVersion, FormatVersion)
 	}
-	for _, s := range p.Sets {
-		if s == nil {
-			return nil, fmt.Errorf("%s is not a robo plan file: a set is null", path)
-		}
-		for _, c := range s.Changes {
-			if err := engine.CheckPath(c.Path); err != nil {
-				return nil, fmt.Errorf("%s: set %q: a change path is not valid: %w", path, s.Name, err)
-			}
-		}
-		for _, n := range s.PruneVersions {
-			if _, ok := engine.ParseVersionStamp(n); !ok {
-				return nil, fmt.Errorf("%s: set %q: %q is not a versions folder name", path, s.Name, n)
-			}
-		}
+	if err := p.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return &p, nil
+}
+
+// Validate reports the first reason p cannot be applied as it stands,
+// whatever the configuration: a set that is null, unnamed or named twice,
+// an unknown set action or engine, a set whose spec disagrees with its own
+// source, destination or mode, file operations on a set that has no spec,
+// an invalid change (engine.ValidateChanges) or a versions folder name
+// that is not one. It does not compare the plan with the configuration;
+// apply does that (apply.CheckSaved).
+func (p *Plan) Validate() error {
+	names := map[string]bool{}
+	for i, s := range p.Sets {
+		if s == nil {
+			return fmt.Errorf("not a robo plan file: set %d is null", i+1)
+		}
+		if s.Name == "" {
+			return fmt.Errorf("set %d has no name", i+1)
+		}
+		if names[s.Name] {
+			return fmt.Errorf("set %q appears twice", s.Name)
+		}
+		names[s.Name] = true
+		if err := s.Validate(); err != nil {
+			return fmt.Errorf("set %q: %w", s.Name, err)
+		}
+	}
+	return nil
+}
+
+// Validate checks one set of a plan (see Plan.Validate).
+func (s *Set) Validate() error {
+	switch s.Action {
+	case Create, Update, Sync, Noop, Forget:
+	default:
+		return fmt.Errorf("unknown action %q", s.Action)
+	}
+	switch s.Mode {
+	case "", "copy", "mirror":
+	default:
+		return fmt.Errorf("unknown mode %q", s.Mode)
+	}
+	if sp := s.Spec; sp != nil {
+		mode := "copy"
+		if sp.Mirror {
+			mode = "mirror"
+		}
+		switch {
+		case s.Action == Forget:
+			return fmt.Errorf("a forget has no spec")
+		case sp.Name != s.Name:
+			return fmt.Errorf("the spec is named %q", sp.Name)
+		case sp.Source != s.Source:
+			return fmt.Errorf("source is %q but the spec's source is %q", s.Source, sp.Source)
+		case sp.Destination != s.Destination:
+			return fmt.Errorf("destination is %q but the spec's destination is %q", s.Destination, sp.Destination)
+		case s.Mode != mode:
+			return fmt.Errorf("mode is %q but the spec is a %s", s.Mode, mode)
+		}
+	}
+	if len(s.Changes) > 0 || len(s.PruneVersions) > 0 {
+		if s.Spec == nil {
+			return fmt.Errorf("file operations on a set without a spec")
+		}
+	}
+	if len(s.Changes) > 0 {
+		var exact bool
+		switch s.Engine {
+		case "native":
+			exact = true
+		case "robocopy":
+		default:
+			return fmt.Errorf("file operations for an unknown engine %q", s.Engine)
+		}
+		if err := engine.ValidateChanges(s.Spec, s.Changes, exact); err != nil {
+			return err
+		}
+		if err := s.checkSummary(); err != nil {
+			return err
+		}
+	}
+	for _, n := range s.PruneVersions {
+		if _, ok := engine.ParseVersionStamp(n); !ok {
+			return fmt.Errorf("%q is not a versions folder name", n)
+		}
+	}
+	if len(s.PruneVersions) > 0 && s.Spec.Versions == nil {
+		return fmt.Errorf("versions to prune in a set without versions")
+	}
+	return nil
+}
+
+type setFields Set
+
+// setJSON is a Set as JSON holds it: its Changes shadow the embedded ones
+// as engine.ChangeJSON values, which encode at plain struct speed.
+type setJSON struct {
+	*setFields
+	Changes []engine.ChangeJSON `json:"changes,omitempty"`
+}
+
+// MarshalJSON writes the set; names that are not UTF-8 get their "_b64"
+// twins (docs/plan-json.md, "Names").
+func (s *Set) MarshalJSON() ([]byte, error) {
+	w := setJSON{setFields: (*setFields)(s)}
+	if len(s.Changes) > 0 {
+		w.Changes = make([]engine.ChangeJSON, len(s.Changes))
+		for i := range s.Changes {
+			w.Changes[i] = s.Changes[i].JSON()
+		}
+	}
+	return json.Marshal(w)
+}
+
+// UnmarshalJSON reads a set written by MarshalJSON, names byte for byte;
+// a change whose two forms of a name disagree is an error.
+func (s *Set) UnmarshalJSON(b []byte) error {
+	var f setFields
+	w := setJSON{setFields: &f}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	f.Changes = nil
+	if len(w.Changes) > 0 {
+		f.Changes = make([]engine.Change, len(w.Changes))
+		for i := range w.Changes {
+			c, err := w.Changes[i].Change()
+			if err != nil {
+				return fmt.Errorf("set %q: change %d: %w", f.Name, i+1, err)
+			}
+			f.Changes[i] = c
+		}
+	}
+	*s = Set(f)
+	return nil
+}
+
+// checkSummary refuses a summary that does not describe the set's changes:
+// the plan view prints the summary, so a file whose changes were edited
+// must not show the old counts.
+func (s *Set) checkSummary() error {
+	if s.Summary == nil {
+		return fmt.Errorf("file operations without a summary")
+	}
+	got := summarize(&engine.ScanResult{Changes: s.Changes}, s.Spec.Versions != nil)
+	for _, f := range []struct {
+		name      string
+		plan, now int64
+	}{
+		{"new_files", s.Summary.NewFiles, got.NewFiles},
+		{"changed_files", s.Summary.ChangedFiles, got.ChangedFiles},
+		{"new_dirs", s.Summary.NewDirs, got.NewDirs},
+		{"bytes_to_copy", s.Summary.BytesToCopy, got.BytesToCopy},
+		{"files_to_delete", s.Summary.FilesToDelete, got.FilesToDelete},
+		{"bytes_to_delete", s.Summary.BytesToDelete, got.BytesToDelete},
+		{"stale_temp_files", s.Summary.StaleTempFiles, got.StaleTempFiles},
+		{"files_to_version", s.Summary.FilesToVersion, got.FilesToVersion},
+	} {
+		if f.plan != f.now {
+			return fmt.Errorf("the summary's %s is %d but the changes make %d", f.name, f.plan, f.now)
+		}
+	}
+	return nil
 }

@@ -8,12 +8,14 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/robo-backup/robo/internal/engine"
 	"github.com/robo-backup/robo/internal/robocopy"
+	"github.com/robo-backup/robo/internal/safetext"
 )
 
 // FilePrefix starts the name of every native run log.
@@ -81,9 +83,10 @@ func FileName(set string, t time.Time) string {
 
 // Create starts a run log in dir (created when missing) named by
 // [FileName]; a second run of the same set in the same second gets a
-// numbered name. It returns the log and its path.
+// numbered name. It returns the log and its path. The log lists private
+// paths: the file is created 0600 and a missing dir 0700.
 func Create(dir, set string, job engine.Job, opts Options) (*Log, string, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, "", err
 	}
 	now := opts.Now
@@ -95,7 +98,7 @@ func Create(dir, set string, job engine.Job, opts Options) (*Log, string, error)
 	var f *os.File
 	var err error
 	for i := 1; ; i++ {
-		f, err = os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		f, err = os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 		if !errors.Is(err, os.ErrExist) || i > 100 {
 			break
 		}
@@ -136,11 +139,12 @@ func (l *Log) header() {
 	l.line(dashes79)
 	l.line("")
 	l.line("  Started : " + l.now().Format(longDate))
-	l.line("   Source : " + withSep(l.spec.Source))
-	l.line("     Dest : " + withSep(l.spec.Destination))
+	l.line("   Source : " + safetext.Name(withSep(l.spec.Source)))
+	l.line("     Dest : " + safetext.Name(withSep(l.spec.Destination)))
 	l.line("")
 	list := func(label string, vals []string) {
 		for i, v := range vals {
+			v = safetext.Name(v)
 			if i == 0 {
 				l.line(label + " : " + v)
 			} else {
@@ -262,19 +266,24 @@ var copyTags = map[engine.Class]string{engine.New: "New File", engine.Newer: "Ne
 var skipTags = map[engine.Class]string{engine.New: "lonely", engine.Newer: "newer", engine.Older: "older", engine.Changed: "changed",
 	engine.Same: "same", engine.Extra: "extra", engine.StaleTemp: "extra", engine.Mismatch: "mismatch"}
 
+// Names in the log (hostile input: docs/safety.md) are written through
+// safetext.Name, so that no CR, LF or TAB of a name can end a line or a
+// column: each name stays inside its own line's last field, quoted when
+// it holds such characters or bytes that are not UTF-8.
+
 func (l *Log) fileLine(tag string, size int64, p string) {
-	l.printf("\t%s\t\t%8d\t%s"+nl, fileTag(tag), size, p)
+	l.printf("\t%s\t\t%8d\t%s"+nl, fileTag(tag), size, safetext.Name(p))
 }
 
 func (l *Log) dirLine(tag string, count int64, p string) {
-	l.printf("\t%-9s%11d\t%s"+nl, tag, count, p)
+	l.printf("\t%-9s%11d\t%s"+nl, tag, count, safetext.Name(p))
 }
 
 func (l *Log) doneLine(c *engine.Change) {
 	src, dst := full(l.spec.Source, c.Path), full(l.spec.Destination, c.Path)
 	switch {
 	case c.Action == engine.Delete && c.Kind == engine.KindDir:
-		l.printf("\t%-10s%10d\t%s"+nl, "*EXTRA Dir", -1, withSep(dst))
+		l.printf("\t%-10s%10d\t%s"+nl, "*EXTRA Dir", -1, safetext.Name(withSep(dst)))
 	case c.Action == engine.Delete:
 		l.fileLine("*EXTRA File", c.Size, dst)
 	case c.Kind == engine.KindDir:
@@ -324,9 +333,45 @@ func (l *Log) errorLine(c *engine.Change, err error) {
 
 func (l *Log) errLines(action, p string, err error) {
 	code := Code(err)
-	l.printf("%s ERROR %d (0x%08X) %s %s"+nl, l.now().Format("2006/01/02 15:04:05"), code, code, action, p)
-	msg := strings.Join(strings.Fields(err.Error()), " ")
-	l.line(msg)
+	l.printf("%s ERROR %d (0x%08X) %s %s"+nl, l.now().Format("2006/01/02 15:04:05"), code, code, action, safetext.Name(p))
+	l.line(inert(strings.Join(strings.Fields(err.Error()), " "), true))
+}
+
+// errorProbe is an error line that inert puts above the text it checks.
+const errorProbe = "2000/01/01 00:00:00 ERROR 5 (0x00000005) Copying File C:\\x" + nl
+
+// inert returns free text (an error message, a warning: text that may
+// embed a name) as a line that log readers cannot take for anything else:
+// escaped with safetext.Line, then read back with robo's robocopy parser.
+// asMessage says the line follows an error line and must read as its
+// message; otherwise it must read as nothing (no error, entry, summary or
+// retry). A line that fails is written TAB-indented and quoted, which no
+// error, message or summary line can be, and if even that reads as
+// something, replaced by a notice.
+func inert(text string, asMessage bool) string {
+	text = safetext.Line(text)
+	ok := func(l string, message bool) bool {
+		probe := errorProbe
+		if !asMessage {
+			probe += "message" + nl
+		}
+		lg := robocopy.ParseBytes([]byte(probe + l + nl))
+		if len(lg.Jobs) != 1 {
+			return false
+		}
+		j := lg.Jobs[0]
+		if len(j.Errors) != 1 || len(j.Files) != 0 || len(j.Dirs) != 0 || j.Summary != nil || j.Retries != 0 {
+			return false
+		}
+		return !message || j.Errors[0].Message == strings.TrimSpace(l)
+	}
+	if ok(text, asMessage) {
+		return text
+	}
+	if q := "\t" + strconv.Quote(text); ok(q, false) {
+		return q
+	}
+	return "robo: (text left out: it would read as a log entry)"
 }
 
 // Finish writes the summary from res, or, when the engine could not run
@@ -363,7 +408,7 @@ func (l *Log) summary(res *engine.Result) {
 		l.line("robo: the run was stopped before every change ran; the counts below are what was done.")
 	}
 	for _, w := range res.Warnings {
-		l.line("robo: warning: " + w)
+		l.line(inert("robo: warning: "+w, false))
 	}
 	l.line("")
 	l.line(dashes78)

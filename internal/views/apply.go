@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/robo-backup/robo/internal/apply"
+	"github.com/robo-backup/robo/internal/safetext"
 	"github.com/robo-backup/robo/internal/state"
 )
 
@@ -46,7 +47,7 @@ func (v *ApplyHuman) Result(r *apply.Result) error {
 	counts := map[string]int{}
 	for _, s := range r.Sets {
 		counts[s.Outcome]++
-		fmt.Fprintf(&b, "%s: %s", s.Name, s.Outcome)
+		fmt.Fprintf(&b, "%s: %s", safetext.Name(s.Name), s.Outcome)
 		if er := s.Result; er != nil {
 			fmt.Fprintf(&b, " (%s copied, %s; %s and %s deleted; %s)",
 				plural(er.Counters.Files.Copied, "file", "files"), Bytes(er.BytesCopied),
@@ -54,19 +55,19 @@ func (v *ApplyHuman) Result(r *apply.Result) error {
 		}
 		b.WriteString("\n")
 		if s.Message != "" {
-			fmt.Fprintf(&b, "  %s\n", s.Message)
+			fmt.Fprintf(&b, "  %s\n", safetext.Line(s.Message))
 		}
 		for _, h := range s.Hooks {
 			if h.OK() {
 				fmt.Fprintf(&b, "  Hook %s: ok (%s)\n", h.Phase, h.Duration.Round(1e6))
 				continue
 			}
-			fmt.Fprintf(&b, "  Hook %s failed: %s (%s)\n", h.Phase, h.Error, h.Duration.Round(1e6))
+			fmt.Fprintf(&b, "  Hook %s failed: %s (%s)\n", h.Phase, safetext.Line(h.Error), h.Duration.Round(1e6))
 			for _, l := range lastLines(h.Output, 10) {
-				fmt.Fprintf(&b, "    | %s\n", l)
+				fmt.Fprintf(&b, "    | %s\n", safetext.Line(l))
 			}
 			if h.LogFile != "" {
-				fmt.Fprintf(&b, "    output: %s\n", h.LogFile)
+				fmt.Fprintf(&b, "    output: %s\n", safetext.Name(h.LogFile))
 			}
 		}
 		if er := s.Result; er != nil {
@@ -75,14 +76,14 @@ func (v *ApplyHuman) Result(r *apply.Result) error {
 					fmt.Fprintf(&b, "  ... and %d more errors\n", len(er.Errors)-20)
 					break
 				}
-				fmt.Fprintf(&b, "  Error: cannot %s\n", e)
+				fmt.Fprintf(&b, "  Error: cannot %s\n", FileError(e))
 			}
 			for i, sk := range er.Skipped {
 				if i == 20 {
 					fmt.Fprintf(&b, "  ... and %d more skipped\n", len(er.Skipped)-20)
 					break
 				}
-				fmt.Fprintf(&b, "  Skipped %s %s: %s\n", sk.Action, sk.Path, sk.Reason)
+				fmt.Fprintf(&b, "  Skipped %s %s: %s\n", safetext.Line(string(sk.Action)), safetext.Name(sk.Path), safetext.Line(sk.Reason))
 			}
 		}
 	}

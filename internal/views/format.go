@@ -4,7 +4,14 @@ import (
 	"fmt"
 
 	"github.com/robo-backup/robo/internal/engine"
+	"github.com/robo-backup/robo/internal/safetext"
 )
+
+// FileError renders a failed operation for a person: "copy NAME: message",
+// the name through safetext.Name and the message through safetext.Line.
+func FileError(e engine.FileError) string {
+	return fmt.Sprintf("%s %s: %s", safetext.Line(e.Op), safetext.Name(e.Path), safetext.Line(e.Err))
+}
 
 // Bytes renders a size in binary units, as "0 B", "512 B", "1.5 KiB".
 func Bytes(n int64) string {

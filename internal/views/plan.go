@@ -8,6 +8,7 @@ import (
 
 	"github.com/robo-backup/robo/internal/engine"
 	"github.com/robo-backup/robo/internal/plan"
+	"github.com/robo-backup/robo/internal/safetext"
 )
 
 // PlanView renders a plan.
@@ -104,31 +105,49 @@ func moves(p *plan.Plan) int {
 
 func (v *PlanHuman) set(b *strings.Builder, s *plan.Set) {
 	if s.MovedFrom != "" {
-		fmt.Fprintf(b, "# %s has moved to %s\n", s.MovedFrom, s.Name)
+		fmt.Fprintf(b, "# %s has moved to %s\n", safetext.Name(s.MovedFrom), safetext.Name(s.Name))
 	}
-	fmt.Fprintf(b, "# %s: %s (%s)\n", s.Name, s.Action, s.Reason)
+	// Every name and message is shown through safetext: a file name can
+	// hold any byte, and a raw CR, newline or escape sequence would let
+	// it rewrite the lines above the confirmation prompt. Each change
+	// stays on one line whatever its name holds.
+	header := fmt.Sprintf("%s (%s)", s.Action, safetext.Line(s.Reason))
+	if s.Failed() {
+		// A refused or failed set does nothing: its header says so
+		// rather than the action it would have had.
+		// (issue 20: a set whose source is missing said "noop
+		// (configuration unchanged)" above its refusal).
+		header = "refused"
+		if s.Refused == "" {
+			header = "failed"
+		}
+		if s.Action == plan.Create || s.Action == plan.Update {
+			header += fmt.Sprintf(" (%s)", safetext.Line(s.Reason))
+		}
+	}
+	fmt.Fprintf(b, "# %s: %s\n", safetext.Name(s.Name), header)
 	if s.Action != plan.Forget && s.Spec != nil {
 		eng := s.Engine
 		if eng == "" {
 			eng = "no"
 		}
-		fmt.Fprintf(b, "  %s -> %s (%s, %s engine)\n", s.Source, s.Destination, s.Mode, eng)
+		fmt.Fprintf(b, "  %s -> %s (%s, %s engine)\n", safetext.Name(s.Source), safetext.Name(s.Destination), s.Mode, safetext.Name(eng))
 	}
 	for _, w := range s.Warnings {
-		fmt.Fprintf(b, "  Warning: %s\n", w)
+		fmt.Fprintf(b, "  Warning: %s\n", safetext.Line(w))
 	}
 	for i, e := range s.ScanErrors {
 		if i == 5 && v.MaxChanges >= 0 {
 			fmt.Fprintf(b, "  ... and %d more unreadable entries\n", len(s.ScanErrors)-5)
 			break
 		}
-		fmt.Fprintf(b, "  Error: cannot %s\n", e)
+		fmt.Fprintf(b, "  Error: cannot %s\n", FileError(e))
 	}
 	if s.Refused != "" {
-		fmt.Fprintf(b, "  Refused: %s\n", s.Refused)
+		fmt.Fprintf(b, "  Refused: %s\n", safetext.Line(s.Refused))
 	}
 	if s.Error != "" {
-		fmt.Fprintf(b, "  Error: %s\n", s.Error)
+		fmt.Fprintf(b, "  Error: %s\n", safetext.Line(s.Error))
 	}
 	for i := range s.Changes {
 		if v.MaxChanges >= 0 && i >= v.MaxChanges {
@@ -144,7 +163,7 @@ func (v *PlanHuman) set(b *strings.Builder, s *plan.Set) {
 		if c.Kind != engine.KindDir {
 			size = Bytes(c.Size)
 		}
-		fmt.Fprintf(b, "  %3s %-11s %10s  %s\n", c.Action.Symbol(), Tag(c), size, path)
+		fmt.Fprintf(b, "  %3s %-11s %10s  %s\n", c.Action.Symbol(), Tag(c), size, safetext.Name(path))
 	}
 	if n := len(s.PruneVersions); n > 0 {
 		names := s.PruneVersions

@@ -1,0 +1,91 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	tt "github.com/robo-backup/robo/internal/testtree"
+)
+
+// Issue 13: names that are not UTF-8 survive a saved plan byte for byte.
+// "b\xff" and "b\ufffd" are two files; encoding/json alone writes both as
+// "b\ufffd", so applying the saved plan deleted the wrong one, kept the
+// extra and skipped the new file while reporting success.
+func TestSavedPlanKeepsNamesByteForByte(t *testing.T) {
+	dir := t.TempDir()
+	conf, src, dst := filepath.Join(dir, "conf"), filepath.Join(dir, "src"), filepath.Join(dir, "dst")
+	tt.Create(t, src, tt.Dir{"b\ufffd": tt.File{Content: "utf8"}, "new\xfe": tt.File{Content: "new"}, "d\x80/x\xc3": tt.File{Content: "deep"}})
+	tt.Create(t, dst, tt.Dir{"b\ufffd": tt.File{Content: "old"}, "b\xff": tt.File{Content: "extra"}})
+	os.MkdirAll(conf, 0o755)
+	os.WriteFile(filepath.Join(conf, "main.hcl"), []byte("backup \"docs\" {\n  source = \"../src\"\n  destination = \"../dst\"\n  mode = \"mirror\"\n  max_delete = \"unlimited\"\n}\n"), 0o644)
+	e, out, errb := testEnv("", false)
+	if code := run([]string{"-chdir", conf, "plan", "-out", "p.plan"}, e); code != exitOK {
+		t.Fatalf("plan: exit %d: %s", code, errb)
+	}
+	for _, want := range []string{`"b\xff"`, `"new\xfe"`, `"d\x80/x\xc3"`, "b\ufffd"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("plan output lacks %s:\n%s", want, out)
+		}
+	}
+	b, _ := os.ReadFile(filepath.Join(conf, "p.plan"))
+	if !strings.Contains(string(b), `"path_b64": "Yv8="`) {
+		t.Errorf("the saved plan has no path_b64 for b\\xff:\n%s", b)
+	}
+	e, out, errb = testEnv("", false)
+	if code := run([]string{"-chdir", conf, "apply", "p.plan"}, e); code != exitOK {
+		t.Fatalf("apply: exit %d: %s\n%s", code, errb, out)
+	}
+	if strings.Contains(out.String(), "Skipped") {
+		t.Errorf("apply skipped something:\n%s", out)
+	}
+	tt.Equal(t, src, dst, tt.Options{})
+}
+
+// Issue 13: a source file whose name holds CR and ANSI escapes cannot
+// rewrite the plan lines above the prompt, and a newline in a name cannot
+// add a line: every name is escaped and each change keeps its own line.
+func TestPlanOutputEscapesControlCharacters(t *testing.T) {
+	dir := t.TempDir()
+	conf, src, dst := filepath.Join(dir, "conf"), filepath.Join(dir, "src"), filepath.Join(dir, "dst")
+	forged := "x\r\x1b[2K    + New File           1 B  harmless.txt"
+	tt.Create(t, src, tt.Dir{forged: tt.File{Content: "a"}, "two\nlines": tt.File{Content: "b"}})
+	tt.Create(t, dst, tt.Dir{"precious.db": tt.File{Content: "p"}})
+	os.MkdirAll(conf, 0o755)
+	os.WriteFile(filepath.Join(conf, "main.hcl"), []byte("backup \"docs\" {\n  source = \"../src\"\n  destination = \"../dst\"\n  mode = \"mirror\"\n  max_delete = \"unlimited\"\n}\n"), 0o644)
+	e, out, errb := testEnv("", false)
+	if code := run([]string{"-chdir", conf, "plan"}, e); code != exitOK {
+		t.Fatalf("plan: exit %d: %s", code, errb)
+	}
+	o := out.String()
+	if strings.ContainsAny(o, "\r\x1b") {
+		t.Fatalf("a control character reached the terminal:\n%q", o)
+	}
+	for _, want := range []string{`+ New File           1 B  "x\r\x1b[2K    + New File           1 B  harmless.txt"`, `+ New File           1 B  "two\nlines"`, `- *EXTRA File        1 B  precious.db`} {
+		if !strings.Contains(o, want) {
+			t.Errorf("plan lacks %s:\n%s", want, o)
+		}
+	}
+	if n := strings.Count(o, "\n   "); n < 3 {
+		t.Errorf("%d change lines:\n%s", n, o)
+	}
+}
+
+// Issue 20: a set whose source is missing is shown as refused or failed,
+// not as "noop (configuration unchanged)" above its refusal.
+func TestPlanHeaderOfMissingSource(t *testing.T) {
+	conf, _ := testConfig(t)
+	e, _, errb := testEnv("", false)
+	if code := run([]string{"-chdir", conf, "apply", "-auto-approve"}, e); code != exitOK {
+		t.Fatalf("apply: exit %d: %s", code, errb)
+	}
+	os.RemoveAll(filepath.Join(filepath.Dir(conf), "src"))
+	e, out, _ := testEnv("", false)
+	if code := run([]string{"-chdir", conf, "plan"}, e); code != exitError {
+		t.Fatalf("plan: exit %d", code)
+	}
+	if o := out.String(); !strings.Contains(o, "# docs: refused\n") || strings.Contains(o, "noop") {
+		t.Errorf("header:\n%s", o)
+	}
+}

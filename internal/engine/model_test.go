@@ -1,0 +1,160 @@
+package engine
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// Issue 13: names that are not UTF-8 survive JSON byte for byte, and
+// "b\xff" and "b\ufffd" stay two names.
+func TestNamesSurviveJSON(t *testing.T) {
+	for _, name := range []string{"b\xff", "b\ufffd", "plain.txt", "\xff\xfe/\x80x", "caf\xc3", "a\x00b"[:1]} {
+		in := Change{Action: Create, Class: New, Kind: KindSymlink, Path: name, Phase: PhaseCopy,
+			Src: &Meta{Kind: KindSymlink, Target: name + "/t"}}
+		fe := FileError{Path: name, Op: "copy", Err: "boom"}
+		sk := Skip{Path: name, Action: Delete, Reason: "changed"}
+		b, err := json.Marshal(struct {
+			C Change
+			E FileError
+			S Skip
+		}{in, fe, sk})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out struct {
+			C Change
+			E FileError
+			S Skip
+		}
+		if err := json.Unmarshal(b, &out); err != nil {
+			t.Fatalf("%q: %v\n%s", name, err, b)
+		}
+		if out.C.Path != name || out.C.Src.Target != name+"/t" || out.E.Path != name || out.S.Path != name {
+			t.Errorf("%q came back as %q, %q, %q, %q\n%s", name, out.C.Path, out.C.Src.Target, out.E.Path, out.S.Path, b)
+		}
+		if has := strings.Contains(string(b), "_b64"); has == (NameB64(name) == "") {
+			t.Errorf("%q: _b64 fields present = %v:\n%s", name, has, b)
+		}
+	}
+}
+
+// A document whose two forms of a name disagree, or whose _b64 form is
+// valid UTF-8 or not base64, is refused.
+func TestInconsistentNamesRefused(t *testing.T) {
+	for doc, want := range map[string]string{
+		`{"path":"a","path_b64":"Yv8="}`:                      `path "a" does not match path_b64`,
+		`{"path":"b\ufffd","path_b64":"YmM="}`:                "path_b64 holds a valid UTF-8 name",
+		`{"path":"b\ufffd","path_b64":"!!"}`:                  "not standard base64",
+		`{"kind":"symlink","target":"x","target_b64":"/w=="}`: `target "x" does not match target_b64`,
+	} {
+		var c Change
+		var err error
+		if strings.Contains(doc, "target") {
+			err = json.Unmarshal([]byte(`{"src":`+doc+`}`), &c)
+		} else {
+			err = json.Unmarshal([]byte(doc), &c)
+		}
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", doc, err, want)
+		}
+	}
+	var c Change
+	if err := json.Unmarshal([]byte(`{"path":"b\ufffd","path_b64":"Yv8="}`), &c); err != nil || c.Path != "b\xff" {
+		t.Errorf("%q %v", c.Path, err)
+	}
+}
+
+func TestChangeValidate(t *testing.T) {
+	f := func(size int64) *Meta { return &Meta{Kind: KindFile, Size: size, MTime: 1} }
+	d := &Meta{Kind: KindDir}
+	l := &Meta{Kind: KindSymlink, Target: "x"}
+	ok := []Change{
+		{Action: Create, Class: New, Kind: KindFile, Path: "a", Phase: PhaseCopy, Src: f(1)},
+		{Action: Create, Class: New, Kind: KindDir, Path: "a", Phase: PhaseReplace, Src: d},
+		{Action: Update, Class: Newer, Kind: KindFile, Path: "a", Phase: PhaseCopy, Src: f(1), Dst: f(2)},
+		{Action: Update, Class: Changed, Kind: KindSymlink, Path: "a", Phase: PhaseCopy, Src: l, Dst: l},
+		{Action: Delete, Class: Extra, Kind: KindDir, Path: "a", Phase: PhaseDelete, Dst: d},
+		{Action: Delete, Class: StaleTemp, Kind: KindFile, Path: "d/.robo-a.1.tmp", Phase: PhaseDelete, Dst: f(1)},
+		{Action: Replace, Class: Mismatch, Kind: KindDir, Path: "a", Phase: PhaseReplace, Src: d, Dst: f(3)},
+	}
+	for _, c := range ok {
+		if err := c.Validate(true); err != nil {
+			t.Errorf("%+v: %v", c, err)
+		}
+	}
+	bad := map[string]Change{
+		"unknown action":           {Action: "chmod", Class: New, Kind: KindFile, Path: "a", Phase: PhaseCopy, Src: f(1)},
+		"unknown kind":             {Action: Create, Class: New, Kind: "fifo", Path: "a", Phase: PhaseCopy, Src: f(1)},
+		"unknown phase":            {Action: Create, Class: New, Kind: KindFile, Path: "a", Phase: 9, Src: f(1)},
+		"needs the source entry":   {Action: Create, Class: New, Kind: KindFile, Path: "a", Phase: PhaseCopy},
+		"needs the destination":    {Action: Delete, Class: Extra, Kind: KindFile, Path: "a", Phase: PhaseDelete},
+		"runs in the delete phase": {Action: Delete, Class: Extra, Kind: KindFile, Path: "a", Phase: PhaseCopy, Dst: f(1)},
+		"kind is file but src":     {Action: Create, Class: New, Kind: KindFile, Path: "a", Phase: PhaseCopy, Src: d},
+		"a link target on a file":  {Action: Create, Class: New, Kind: KindFile, Path: "a", Phase: PhaseCopy, Src: &Meta{Kind: KindFile, Target: "/etc"}},
+		"StaleTemp deletion":       {Action: Delete, Class: StaleTemp, Kind: KindFile, Path: "precious.db", Phase: PhaseDelete, Dst: f(1)},
+		"not a clean relative":     {Action: Create, Class: New, Kind: KindFile, Path: "a/../../b", Phase: PhaseCopy, Src: f(1)},
+		"beyond the permission":    {Action: Create, Class: New, Kind: KindFile, Path: "a", Phase: PhaseCopy, Src: &Meta{Kind: KindFile, Mode: 0o170000}},
+		"both dir":                 {Action: Replace, Class: Mismatch, Kind: KindDir, Path: "a", Phase: PhaseReplace, Src: d, Dst: d},
+		"has no source entry":      {Action: Delete, Class: Extra, Kind: KindFile, Path: "a", Phase: PhaseDelete, Src: f(1), Dst: f(1)},
+		"never updated":            {Action: Update, Class: Newer, Kind: KindDir, Path: "a", Phase: PhaseCopy, Src: d, Dst: d},
+		"unknown class":            {Action: Create, Class: 42, Kind: KindFile, Path: "a", Phase: PhaseCopy, Src: f(1)},
+	}
+	for want, c := range bad {
+		if err := c.Validate(true); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v", want, err)
+		}
+	}
+	// Without exact changes (robocopy) guards are optional.
+	if err := (&Change{Action: Create, Class: New, Kind: KindFile, Path: "a", Phase: PhaseCopy}).Validate(false); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestValidateChanges(t *testing.T) {
+	f := &Meta{Kind: KindFile}
+	mk := func(a Action, class Class, p string) Change {
+		c := Change{Action: a, Class: class, Kind: KindFile, Path: p, Phase: PhaseCopy, Src: f}
+		if a == Delete {
+			c.Phase, c.Src, c.Dst = PhaseDelete, nil, f
+		}
+		return c
+	}
+	copySet, mirror := &Spec{}, &Spec{Mirror: true}
+	for _, tc := range []struct {
+		spec *Spec
+		cs   []Change
+		want string
+	}{
+		{mirror, []Change{mk(Create, New, "a"), mk(Delete, Extra, "a")}, `"a" appears twice`},
+		{copySet, []Change{mk(Delete, Extra, "a")}, "copies only"},
+		{mirror, []Change{mk(Create, New, ".robo-versions/20260101T000000Z/x")}, "inside .robo-versions"},
+		{copySet, []Change{mk(Create, New, "a"), mk(Delete, StaleTemp, ".robo-a.x.tmp")}, ""},
+	} {
+		err := ValidateChanges(tc.spec, tc.cs, true)
+		if (tc.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("%v, want %q", err, tc.want)
+		}
+	}
+}
+
+// A robocopy listing (no exact changes) names the destination root as a
+// New Dir and lists a file again for each retry: both are valid there, and
+// neither is for the native engine.
+func TestValidateChangesRobocopyListing(t *testing.T) {
+	spec := &Spec{Mirror: true}
+	cs := []Change{
+		{Action: Create, Class: New, Kind: KindDir, Path: "", Phase: PhaseCopy},
+		{Action: Update, Class: Newer, Kind: KindFile, Path: "a", Phase: PhaseCopy},
+		{Action: Update, Class: Newer, Kind: KindFile, Path: "a", Phase: PhaseCopy},
+	}
+	if err := ValidateChanges(spec, cs, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := ValidateChanges(spec, cs[:1], true); err == nil {
+		t.Fatal("the root accepted as a native change")
+	}
+	if err := ValidateChanges(spec, []Change{{Action: Delete, Class: Extra, Kind: KindDir, Path: "", Phase: PhaseDelete}}, false); err == nil {
+		t.Fatal("a deletion of the root accepted")
+	}
+}
