@@ -220,6 +220,9 @@ func planSet(ctx context.Context, in Input, b *schema.Backup, rec *state.Set) *S
 	}
 	s.Changes = res.Changes
 	s.ScanErrors = res.Errors
+	// What the engine cannot honour (a robocopy version without a switch
+	// the set needs) is said in the plan, not discovered after the run.
+	s.Warnings = append(s.Warnings, res.Warnings...)
 	s.Summary = summarize(res, spec.Versions != nil)
 	safety(in, b, s, res)
 	if spec.Versions != nil && s.Refused == "" && len(res.Errors) == 0 {

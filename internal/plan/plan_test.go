@@ -250,3 +250,25 @@ func TestNestingThroughLinksRefused(t *testing.T) {
 		t.Error("the refused set created its destination")
 	}
 }
+
+// warningEngine is the native engine with a scan warning, as the robocopy
+// engine gives one for a feature its robocopy.exe version cannot honour.
+type warningEngine struct{ *native.Engine }
+
+func (w warningEngine) Scan(ctx context.Context, spec engine.Spec) (*engine.ScanResult, error) {
+	res, err := w.Engine.Scan(ctx, spec)
+	if res != nil {
+		res.Warnings = append(res.Warnings, "robocopy 5.1.10.1027 cannot keep directory attributes (/DCOPY:A)")
+	}
+	return res, err
+}
+
+func TestScanWarningsReachThePlan(t *testing.T) {
+	dir := t.TempDir()
+	tt.Create(t, filepath.Join(dir, "src"), tt.Dir{"a": tt.File{Content: "a"}})
+	cfg := load(t, filepath.Join(dir, "conf"), "backup \"x\" {\n source = \"../src\"\n destination = \"../dst\"\n}\n")
+	p := build(t, cfg, nil, func(in *plan.Input) { in.Engines = engines{warningEngine{native.New()}} })
+	if w := p.Sets[0].Warnings; len(w) != 1 || !strings.Contains(w[0], "/DCOPY:A") {
+		t.Fatalf("warnings %q", w)
+	}
+}
