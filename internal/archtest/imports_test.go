@@ -38,7 +38,7 @@ var allowed = map[string][]string{
 	"internal/audit":             {},
 	"internal/watch":             {"schema", "internal/state"},
 	"internal/runlog":            {"internal/engine", "internal/robocopy"},
-	"internal/web":               {"internal/plan", "internal/views", "internal/robocopy", "internal/runlog"},
+	"internal/web":               {"internal/plan", "internal/views", "internal/robocopy", "internal/runlog", "internal/safetext"},
 	"internal/archtest":          {},
 	"internal/safetext":          {},
 	"internal/harden":            {},
