@@ -232,11 +232,14 @@ func startUI(e *env, cfg *schema.Config, uf uiFlags, b web.Backend, log hclog.Lo
 	if err != nil {
 		return nil, nil, nil, fatalf("%v", err)
 	}
-	ln, err := net.Listen("tcp", uf.listen)
+	// Timeouts and a cap on connections (docs/api.md, "Limits"), so that
+	// clients cannot hold the descriptors robo's runs need.
+	hopts := web.HTTPOptions{ErrorLog: log.StandardLogger(&hclog.StandardLoggerOptions{InferLevels: true})}
+	ln, err := web.Listen(uf.listen, hopts)
 	if err != nil {
 		return nil, nil, nil, fatalf("dashboard: %v", err).hint("pass -listen HOST:PORT")
 	}
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ErrorLog: log.StandardLogger(&hclog.StandardLoggerOptions{InferLevels: true})}
+	hs := web.NewHTTPServer(srv, hopts)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -250,6 +253,7 @@ func startUI(e *env, cfg *schema.Config, uf uiFlags, b web.Backend, log hclog.Lo
 		defer cancel()
 		hs.Shutdown(ctx)
 		<-done
+		srv.Close() // the last summary of failed sign-ins
 	}, nil
 }
 
@@ -301,7 +305,7 @@ func uiToken(path string) (string, error) {
 // queues the set in w, and the loop records each run with the server.
 func startWatchUI(e *env, cfg *schema.Config, p watchParams, w *watch.Watcher) (*web.Server, func(), error) {
 	if e.audit == nil {
-		e.startAudit(cfg) // ui.login and ui.run_now are recorded
+		e.startAudit(cfg) // ui.login, ui.login_failed and ui.run_now are recorded
 	}
 	b := newUIBackend(e, cfg, p.vars)
 	b.log = p.log

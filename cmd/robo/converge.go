@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -63,12 +64,18 @@ func converge(ctx context.Context, e *env, cfg *schema.Config, targets []string,
 }
 
 // setLocker takes a set's own lock, waiting up to timeout for another robo
-// that is converging the same set.
+// that is converging the same set. Only contention is reported as another
+// robo process; an I/O error (a full or read-only disk, a permission) says
+// so with the lock's path.
 func setLocker(e *env, store *state.Store, operation string, timeout time.Duration) func(context.Context, string) (func(), error) {
 	return func(ctx context.Context, set string) (func(), error) {
 		lock, err := store.LockSet(ctx, set, state.CurrentLockInfo(operation+" "+set), timeout)
 		if err != nil {
-			return nil, fmt.Errorf("set %s is being applied by another robo process: %w", set, err)
+			var le *state.LockedError
+			if errors.As(err, &le) {
+				return nil, fmt.Errorf("set %s is being applied by another robo process: %w", set, err)
+			}
+			return nil, fmt.Errorf("set %s: cannot take the set lock: %w", set, err)
 		}
 		e.record("set.locked", map[string]string{"set": set, "operation": operation})
 		return func() {

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/robo-backup/robo/internal/audit"
+	"github.com/robo-backup/robo/internal/harden"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -32,7 +33,16 @@ const (
 )
 
 func main() {
-	os.Exit(run(os.Args[1:], newEnv()))
+	os.Exit(process(os.Args[1:]))
+}
+
+// process is a robo process: hardened against crash dumps before anything
+// reads a secret (internal/harden, docs/secrets.md), then run.
+func process(args []string) int {
+	if err := harden.Process(); err != nil {
+		fmt.Fprintf(os.Stderr, "robo: warning: core dumps may hold secrets: %v\n", err)
+	}
+	return run(args, newEnv())
 }
 
 // env is what a command may touch of the outside world.

@@ -17,7 +17,7 @@ import (
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"robo": func() { os.Exit(run(os.Args[1:], newEnv())) },
+		"robo": func() { os.Exit(process(os.Args[1:])) },
 	})
 }
 

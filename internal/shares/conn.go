@@ -73,6 +73,27 @@ type Options struct {
 	// Sessions is how many sessions (TCP connections) a Pool opens to each
 	// share. Zero means 2; Dial always makes one.
 	Sessions int
+	// AnswerTimeout bounds how long the server may leave a request
+	// unanswered (no frame at all while one is outstanding): past it the
+	// connection is dropped and the operation fails with ErrStalled. A
+	// stalled connection is re-dialled once, within AnswerTimeout; when
+	// that fails too, the connection stays failed (every later operation
+	// fails at once) until Close. Zero means DefaultAnswerTimeout;
+	// negative means no bound.
+	AnswerTimeout time.Duration
+}
+
+// DefaultAnswerTimeout is the default Options.AnswerTimeout.
+const DefaultAnswerTimeout = 60 * time.Second
+
+func (o Options) answerTimeout() time.Duration {
+	switch {
+	case o.AnswerTimeout < 0:
+		return 0
+	case o.AnswerTimeout == 0:
+		return DefaultAnswerTimeout
+	}
+	return o.AnswerTimeout
 }
 
 func (o Options) sessions() int {
@@ -132,6 +153,8 @@ type Conn struct {
 	gen      uint64 // incremented by every reconnect attempt
 	lastErr  error  // why the last reconnect failed
 	failedAt time.Time
+	stalled  error // set when the server stopped answering (ErrStalled)
+	dead     error // a stalled server that could not be re-dialled: final
 	closed   bool
 }
 
@@ -165,7 +188,11 @@ func (c *Conn) String() string { return c.target.String() + " as " + c.creds.Nam
 
 // dial makes one connection: TCP, negotiate, NTLM logon, tree connect.
 func (c *Conn) dial(ctx context.Context) (*smb2.Session, *smb2.Share, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.opts.dialTimeout())
+	return c.dialWithin(ctx, c.opts.dialTimeout())
+}
+
+func (c *Conn) dialWithin(ctx context.Context, timeout time.Duration) (*smb2.Session, *smb2.Share, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	full := &Credentials{User: c.creds.User, Domain: c.creds.Domain, Password: c.password()}
 	d := &smb2.Dialer{
@@ -190,7 +217,7 @@ func (c *Conn) dial(ctx context.Context) (*smb2.Session, *smb2.Share, error) {
 		}
 	}
 	if err == nil {
-		sess, err = d.DialConn(ctx, newFrameConn(nc), c.target.addr())
+		sess, err = d.DialConn(ctx, newFrameConn(nc, c.opts.answerTimeout()), c.target.addr())
 		if err != nil {
 			nc.Close()
 		}
@@ -225,6 +252,11 @@ func (c *Conn) current(ctx context.Context) (*smb2.Share, uint64, error) {
 		if c.closed {
 			c.mu.Unlock()
 			return nil, 0, ErrClosed
+		}
+		if c.dead != nil {
+			err := c.dead
+			c.mu.Unlock()
+			return nil, 0, err
 		}
 		if c.share != nil {
 			sh, gen := c.share, c.gen
@@ -285,6 +317,18 @@ func (c *Conn) reconnect(ctx context.Context, gen uint64) error {
 	if attempts == 0 {
 		attempts = 1 // a session that was never replaced may still dial once
 	}
+	c.mu.Lock()
+	stalled := c.stalled
+	c.mu.Unlock()
+	dialTimeout := c.opts.dialTimeout()
+	if stalled != nil {
+		// A server that stopped answering is given one more chance, as
+		// long as one answer: a stopped (not crashed) server still
+		// accepts TCP connections, so every dial would wait its whole
+		// timeout.
+		attempts = 1
+		dialTimeout = min(dialTimeout, max(c.opts.answerTimeout(), time.Second))
+	}
 	c.opts.logf("shares: connection to %s lost; reconnecting", c.target)
 	var (
 		sess  *smb2.Session
@@ -303,7 +347,7 @@ func (c *Conn) reconnect(ctx context.Context, gen uint64) error {
 			}
 			wait = min(2*wait, 10*time.Second)
 		}
-		sess, share, err = c.dial(ctx)
+		sess, share, err = c.dialWithin(ctx, dialTimeout)
 		if err == nil || permanent(err) || ctx.Err() != nil {
 			break
 		}
@@ -314,8 +358,13 @@ func (c *Conn) reconnect(ctx context.Context, gen uint64) error {
 	if err != nil {
 		c.lastErr, c.failedAt = err, time.Now()
 		c.opts.logf("shares: reconnecting to %s failed: %v", c.target, err)
+		if stalled != nil && ctx.Err() == nil {
+			c.dead = &LostError{Target: c.target, Err: stalled, Redial: err}
+			c.opts.logf("shares: %s stopped answering and could not be reached again: failing its operations until the run ends", c.target)
+		}
 		return err
 	}
+	c.stalled = nil
 	if c.closed {
 		share.Umount()
 		go logoff(sess)
@@ -338,8 +387,9 @@ func (c *Conn) do(ctx context.Context, fn func(sh *smb2.Share, retried bool) err
 	if err == nil || !needsRedial(err) || ctx.Err() != nil {
 		return err
 	}
+	c.noteStall(err)
 	if rerr := c.reconnect(ctx, gen); rerr != nil {
-		return &LostError{Target: c.target, Err: inner(err), Redial: rerr}
+		return &LostError{Target: c.target, Err: lostCause(err), Redial: rerr}
 	}
 	sh, gen, rerr := c.current(ctx)
 	if rerr != nil {
@@ -347,10 +397,46 @@ func (c *Conn) do(ctx context.Context, fn func(sh *smb2.Share, retried bool) err
 	}
 	err = fn(sh.WithContext(ctx), true)
 	if err != nil && needsRedial(err) {
+		c.noteStall(err)
 		c.broken(gen)
-		return &LostError{Target: c.target, Err: inner(err)}
+		return &LostError{Target: c.target, Err: lostCause(err)}
 	}
 	return err
+}
+
+// noteStall remembers that the server stopped answering, so that the
+// reconnect that follows is bounded (see Options.AnswerTimeout).
+func (c *Conn) noteStall(err error) {
+	if st := stallOf(err); st != nil {
+		c.mu.Lock()
+		if c.stalled == nil {
+			c.stalled = st
+		}
+		c.mu.Unlock()
+	}
+}
+
+// lostCause is what a LostError reports of err: the stall itself when the
+// server stopped answering (so errors.Is(err, ErrStalled) holds).
+func lostCause(err error) error {
+	if st := stallOf(err); st != nil {
+		return st
+	}
+	return inner(err)
+}
+
+// stallOf returns the ErrStalled inside err (go-smb2's TransportError does
+// not unwrap), or nil.
+func stallOf(err error) error {
+	var te *smb2.TransportError
+	if errors.As(err, &te) {
+		err = te.Err
+	}
+	var se *stallError
+	if errors.As(err, &se) {
+		return se
+	}
+	return nil
 }
 
 // Close unmounts the share and logs off. It is idempotent; operations after

@@ -193,3 +193,76 @@ func TestServerSymlinks(t *testing.T) {
 }
 
 func fmtSprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
+
+// TestStalledServer (issue 13): a server that stops answering in the
+// middle of a copy (smbd under SIGSTOP: the connection stays open, nothing
+// is answered) fails the write within the answer bound with a clear error,
+// the one reconnect is bounded too, and every later operation fails at once
+// instead of each waiting again. After SIGCONT a new connection works.
+func TestStalledServer(t *testing.T) {
+	s := server(t)
+	const answer = 2 * time.Second
+	var log logbuf
+	c := dial(t, s, "data", shares.Options{AnswerTimeout: answer, DialTimeout: 30 * time.Second, RedialWait: 10 * time.Millisecond, Logf: log.logf})
+	f := c.FS("")
+	w, _, err := f.CreateTemp("", ".robo-big.", 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunk := make([]byte, 1<<20)
+	if _, err := w.Write(chunk); err != nil {
+		t.Fatal(err)
+	}
+	// Idle for longer than the bound: an idle connection is not a stall.
+	time.Sleep(answer + 500*time.Millisecond)
+	if _, err := w.Write(chunk); err != nil {
+		t.Fatalf("write after an idle pause: %v", err)
+	}
+
+	s.Pause()
+	defer s.Resume()
+	start := time.Now()
+	var werr error
+	for i := 0; i < 64 && werr == nil; i++ { // fills the socket buffers, then waits for answers
+		_, werr = w.Write(chunk)
+	}
+	took := time.Since(start)
+	var lost *shares.LostError
+	if !errors.As(werr, &lost) || !strings.Contains(werr.Error(), "no answer from the server within 2s") {
+		t.Fatalf("write to a stopped server: %v", werr)
+	}
+	t.Logf("the write failed after %s: %v", took, werr)
+	// The bound: the answer timeout (generously: a stalled write must not
+	// wait for ever, which is what it did).
+	if took > 10*answer {
+		t.Errorf("the write failed only after %s (answer bound %s)", took, answer)
+	}
+
+	// The next operations reconnect once (bounded by the answer timeout),
+	// then fail at once.
+	start = time.Now()
+	_, err = f.Stat("x")
+	if !errors.As(err, &lost) || !errors.Is(err, shares.ErrStalled) {
+		t.Fatalf("stat on a stopped server: %v", err)
+	}
+	t.Logf("stat failed after %s: %v", time.Since(start), err)
+	if d := time.Since(start); d > 10*answer {
+		t.Errorf("the reconnect took %s (answer bound %s)", d, answer)
+	}
+	for i := 0; i < 20; i++ {
+		start = time.Now()
+		if _, err := f.Stat("x"); err == nil || !errors.Is(err, shares.ErrStalled) {
+			t.Fatalf("stat %d on a stopped server: %v", i, err)
+		}
+		if d := time.Since(start); d > answer {
+			t.Fatalf("stat %d took %s: a failed server must fail at once", i, d)
+		}
+	}
+	w.Close()
+
+	s.Resume()
+	c2 := dial(t, s, "data", shares.Options{AnswerTimeout: answer})
+	if _, err := c2.FS("").ReadDir(""); err != nil {
+		t.Fatalf("a new connection after SIGCONT: %v", err)
+	}
+}

@@ -2,8 +2,13 @@ package shares
 
 import (
 	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
 	"net"
+	"os"
 	"sync"
+	"time"
 )
 
 // frameConn carries go-smb2's direct-TCP transport with fewer system calls.
@@ -21,9 +26,28 @@ import (
 // its message. A message is never 4 bytes long (an SMB2 header alone is 64),
 // and never starts with 0x00 (0xFE 'S' 'M' 'B', or 0xFD/0xFC for encrypted
 // and compressed ones), so a 4-byte write starting with 0x00 is a header.
+//
+// frameConn is also the answer watchdog (see Options.AnswerTimeout): while
+// a request is outstanding, the server must send a frame within answer, or
+// the read fails with ErrStalled, which go-smb2 turns into a broken
+// connection that fails every pending request. An interim answer
+// (STATUS_PENDING) re-arms the deadline without completing the request;
+// an idle connection has no deadline.
 type frameConn struct {
 	net.Conn
 	r *bufio.Reader
+
+	answer time.Duration // 0: no watchdog
+
+	dmu         sync.Mutex // guards outstanding and the read deadline
+	outstanding int        // requests sent and not yet answered
+	// The incoming frame being read: its transport header, how much of it
+	// is left, and the start of its first SMB2 header.
+	inHdr  [4]byte
+	inHdrN int
+	inLeft int
+	smb    [64]byte
+	smbN   int
 
 	wmu  sync.Mutex // held by the sender only; guards against misuse
 	hdr  [4]byte
@@ -35,11 +59,110 @@ type frameConn struct {
 // write; larger ones (data of big writes) go out with writev (net.Buffers).
 const frameSmall = 64 << 10
 
-func newFrameConn(c net.Conn) *frameConn {
-	return &frameConn{Conn: c, r: bufio.NewReaderSize(c, 64<<10)}
+// ErrStalled: the server stopped answering (Options.AnswerTimeout).
+var ErrStalled = errors.New("the server stopped answering")
+
+// stallError is ErrStalled with the bound that was exceeded.
+type stallError struct{ d time.Duration }
+
+func (e *stallError) Error() string        { return fmt.Sprintf("no answer from the server within %s", e.d) }
+func (e *stallError) Is(target error) bool { return target == ErrStalled }
+func (e *stallError) Timeout() bool        { return true }
+func (e *stallError) Temporary() bool      { return false }
+
+func newFrameConn(c net.Conn, answer time.Duration) *frameConn {
+	return &frameConn{Conn: c, r: bufio.NewReaderSize(c, 64<<10), answer: answer}
 }
 
-func (c *frameConn) Read(p []byte) (int, error) { return c.r.Read(p) }
+func (c *frameConn) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if c.answer > 0 {
+		c.scan(p[:n])
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			err = &stallError{c.answer}
+		}
+	}
+	return n, err
+}
+
+// sent notes the request msg going on the wire: the first outstanding one
+// arms the deadline. A CANCEL gets no answer of its own and is not counted.
+func (c *frameConn) sent(msg []byte) {
+	if c.answer <= 0 {
+		return
+	}
+	if len(msg) >= 64 && msg[0] == 0xFE && msg[1] == 'S' && binary.LittleEndian.Uint16(msg[12:14]) == cmdCancel {
+		return
+	}
+	c.dmu.Lock()
+	defer c.dmu.Unlock()
+	c.outstanding++
+	if c.outstanding == 1 {
+		c.Conn.SetReadDeadline(time.Now().Add(c.answer))
+	}
+}
+
+// scan follows the incoming frames through b and settles the deadline at
+// the end of each.
+func (c *frameConn) scan(b []byte) {
+	for len(b) > 0 {
+		if c.inHdrN < 4 {
+			k := copy(c.inHdr[c.inHdrN:], b)
+			c.inHdrN += k
+			b = b[k:]
+			if c.inHdrN == 4 {
+				c.inLeft = int(binary.BigEndian.Uint32(c.inHdr[:]) & 0xFFFFFF)
+				c.smbN = 0
+				if c.inLeft == 0 {
+					c.frameDone()
+				}
+			}
+			continue
+		}
+		k := min(len(b), c.inLeft)
+		if c.smbN < len(c.smb) {
+			c.smbN += copy(c.smb[c.smbN:], b[:k])
+		}
+		c.inLeft -= k
+		b = b[k:]
+		if c.inLeft == 0 {
+			c.frameDone()
+		}
+	}
+}
+
+// SMB2 header fields the watchdog reads (MS-SMB2 2.2.1).
+const (
+	cmdCancel      = 0x000C
+	statusPending  = 0x00000103
+	flagAsync      = 0x00000002
+	unsolicitedMID = 0xFFFFFFFFFFFFFFFF // an oplock or lease break
+)
+
+// frameDone settles one received frame: an answer completes a request;
+// an interim answer or a break notification only shows the server alive.
+func (c *frameConn) frameDone() {
+	c.inHdrN = 0
+	answer := true
+	if h := c.smb[:c.smbN]; len(h) == 64 && h[0] == 0xFE && h[1] == 'S' && h[2] == 'M' && h[3] == 'B' {
+		status := binary.LittleEndian.Uint32(h[8:12])
+		flags := binary.LittleEndian.Uint32(h[16:20])
+		mid := binary.LittleEndian.Uint64(h[24:32])
+		if (status == statusPending && flags&flagAsync != 0) || mid == unsolicitedMID {
+			answer = false
+		}
+	} // encrypted (0xFD) and compressed (0xFC) frames: taken as answers
+	c.dmu.Lock()
+	defer c.dmu.Unlock()
+	if answer && c.outstanding > 0 {
+		c.outstanding--
+	}
+	if c.outstanding > 0 {
+		c.Conn.SetReadDeadline(time.Now().Add(c.answer))
+	} else {
+		c.Conn.SetReadDeadline(time.Time{})
+	}
+}
 
 func (c *frameConn) Write(p []byte) (int, error) {
 	c.wmu.Lock()
@@ -50,9 +173,13 @@ func (c *frameConn) Write(p []byte) (int, error) {
 		return len(p), nil
 	}
 	if !c.held {
+		if len(p) > 4 {
+			c.sent(p)
+		}
 		return c.Conn.Write(p)
 	}
 	c.held = false
+	c.sent(p) // before the bytes leave: the answer may be read at once
 	if len(p) <= frameSmall {
 		c.buf = append(append(c.buf[:0], c.hdr[:]...), p...)
 		n, err := c.Conn.Write(c.buf)

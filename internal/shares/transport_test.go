@@ -39,7 +39,7 @@ func TestFrameConn(t *testing.T) {
 	stream.Write(frame(small))
 	stream.Write(frame(small))
 	rc := &recordConn{r: &stream}
-	c := newFrameConn(rc)
+	c := newFrameConn(rc, 0)
 	for _, msg := range [][]byte{small, large} {
 		hdr := frame(msg)[:4]
 		if n, err := c.Write(hdr); n != 4 || err != nil {

@@ -63,9 +63,12 @@ func (st *Store) InfoPath() string { return st.Path + ".lock.info" }
 
 // Lock takes the exclusive lock. With a zero timeout it fails at once when
 // the lock is held; otherwise it retries until the timeout or ctx ends.
+// Contention is a *LockedError; any other error is the I/O failure (a full
+// or read-only file system, a permission) with the path it happened on,
+// never reported as contention.
 func (st *Store) Lock(ctx context.Context, info LockInfo, timeout time.Duration) (*Lock, error) {
 	if err := os.MkdirAll(filepath.Dir(st.Path), 0o755); err != nil {
-		return nil, fmt.Errorf("lock state: %w", err)
+		return nil, fmt.Errorf("lock %s: %w", st.LockPath(), err)
 	}
 	fl := flock.New(st.LockPath())
 	var ok bool
@@ -81,17 +84,19 @@ func (st *Store) Lock(ctx context.Context, info LockInfo, timeout time.Duration)
 		}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("lock state %s: %w", st.LockPath(), err)
+		return nil, fmt.Errorf("lock %s: %w", st.LockPath(), err)
 	}
 	if !ok {
 		return nil, &LockedError{Path: st.Path, Holder: st.Holder()}
 	}
 	b, _ := json.MarshalIndent(info, "", "  ")
 	// The holder's description only helps a waiting process name it: it
-	// need not survive a crash (the lock does not), so no fsync.
+	// need not survive a crash (the lock does not), so no fsync. Failing to
+	// write it (a full disk) fails the lock: robo would not get far on a
+	// file system that cannot take 200 bytes.
 	if err := writeFile(st.InfoPath(), append(b, '\n'), false); err != nil {
 		fl.Unlock()
-		return nil, fmt.Errorf("lock state: %w", err)
+		return nil, fmt.Errorf("lock %s: write the holder file: %w", st.LockPath(), err)
 	}
 	return &Lock{fl: fl, infoPath: st.InfoPath()}, nil
 }

@@ -9,9 +9,11 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/robo-backup/robo/internal/safetext"
 	"github.com/robo-backup/robo/internal/views"
 )
 
@@ -49,9 +51,25 @@ var funcs = template.FuncMap{
 		return d.Round(time.Second).String()
 	},
 	"bytes": views.Bytes,
+	// name and line show untrusted text (file names, set names, log
+	// lines, messages) with control and format characters escaped
+	// (internal/safetext): html/template escapes HTML, not terminal or
+	// bidirectional controls. text does it for each line of a block.
+	"name": safetext.Name,
+	"line": safetext.Line,
+	"text": safeLines,
 	"seconds": func(d time.Duration) int {
 		return int(d / time.Second)
 	},
+}
+
+// safeLines applies safetext.Line to each line of s.
+func safeLines(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = safetext.Line(l)
+	}
+	return strings.Join(lines, "\n")
 }
 
 var pages = map[string]*template.Template{}
@@ -108,7 +126,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	public := r.URL.Path == "/login" || strings.HasPrefix(r.URL.Path, "/assets/")
-	if !public && !s.authorized(r) {
+	a := authOK
+	if !public {
+		a = s.authenticate(r)
+	}
+	switch a {
+	case authThrottled:
+		s.throttled(w, r, true)
+		return
+	case authNone:
 		if api || r.Method != http.MethodGet {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="robo"`)
 			s.fail(w, r, true, http.StatusUnauthorized, "authentication required: Authorization: Bearer TOKEN")
@@ -127,6 +153,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(w, r)
 }
 
+// throttled answers 429 to a client that failed to sign in too often.
+func (s *Server) throttled(w http.ResponseWriter, r *http.Request, api bool) {
+	w.Header().Set("Retry-After", strconv.Itoa(int((s.o.LoginWindow+time.Second-1)/time.Second)))
+	s.fail(w, r, api, http.StatusTooManyRequests, "too many failed sign-ins: try again later")
+}
+
 // fail answers an error as JSON (API) or as a page.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, api bool, code int, msg string) {
 	if api {
@@ -134,7 +166,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, api bool, code int
 		return
 	}
 	w.WriteHeader(code)
-	s.render(w, r, "error", page{Title: http.StatusText(code), Data: msg})
+	s.render(w, r, "error", page{Title: http.StatusText(code), Data: safetext.Line(msg)})
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
@@ -164,7 +196,7 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, false, http.StatusInternalServerError, err.Error())
 		return
 	}
-	s.render(w, r, "dashboard", page{Title: "Backup sets", Refresh: s.o.Refresh, Notice: r.URL.Query().Get("notice"), Data: sets})
+	s.render(w, r, "dashboard", page{Title: "Backup sets", Refresh: s.o.Refresh, Data: sets})
 }
 
 type historyData struct {
@@ -193,7 +225,12 @@ func (s *Server) historyPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, false, code, err.Error())
 		return
 	}
-	p := page{Title: "Runs of " + d.Set.Name, Refresh: s.o.Refresh, Notice: r.URL.Query().Get("notice"), Data: d}
+	// The notice is chosen here, never taken from the URL (a link could
+	// otherwise put any text on the page).
+	p := page{Title: "Runs of " + safetext.Name(d.Set.Name), Refresh: s.o.Refresh, Data: d}
+	if r.URL.Query().Get("requested") != "" {
+		p.Notice = "Run of " + safetext.Name(d.Set.Name) + " requested."
+	}
 	if d.Set.Running || p.Notice != "" {
 		p.Refresh = 2 * time.Second
 	}
@@ -220,7 +257,7 @@ func (s *Server) runNowForm(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, false, code, err.Error())
 		return
 	}
-	http.Redirect(w, r, "/sets/"+url.PathEscape(name)+"?notice="+url.QueryEscape("Run of "+name+" requested."), http.StatusSeeOther)
+	http.Redirect(w, r, "/sets/"+url.PathEscape(name)+"?requested=1", http.StatusSeeOther)
 }
 
 type logsData struct {
@@ -271,7 +308,7 @@ func (s *Server) logsPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if d.File != nil {
-		s.render(w, r, "log", page{Title: "Log " + d.File.Name, Data: d})
+		s.render(w, r, "log", page{Title: "Log " + safetext.Name(d.File.Name), Data: d})
 		return
 	}
 	s.render(w, r, "logs", page{Title: "Run logs", Data: d})
@@ -284,6 +321,7 @@ type planData struct {
 }
 
 func (s *Server) planPage(w http.ResponseWriter, r *http.Request) {
+	extendWrite(w, planWriteTimeout)
 	p, at, err := s.plan(r.Context())
 	d := planData{At: at}
 	if err != nil {
@@ -306,12 +344,36 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, "login", page{Title: "Sign in", Data: safeNext(r.URL.Query().Get("next"))})
 }
 
-// safeNext keeps a post-login redirect on this server.
+// safeNext returns n when it is a path of this server to go to after
+// signing in, else "/". Browsers strip tabs and newlines from a URL,
+// treat a backslash as a slash and "//host" or "/\\host" as another
+// server, so the rule is strict: n must be a path-absolute URL (one "/",
+// then not "/" or "\\") with no scheme, host or user, and no control
+// character, space or backslash anywhere; the result is n re-encoded from
+// its parsed path and query, so what the browser reads is what was
+// checked.
 func safeNext(n string) string {
-	if !strings.HasPrefix(n, "/") || strings.HasPrefix(n, "//") || strings.Contains(n, `\`) {
+	if len(n) < 1 || len(n) > 2048 || n[0] != '/' || (len(n) > 1 && (n[1] == '/' || n[1] == '\\')) {
 		return "/"
 	}
-	return n
+	for i := 0; i < len(n); i++ {
+		if c := n[i]; c <= ' ' || c == 0x7f || c == '\\' || c >= 0x80 {
+			return "/"
+		}
+	}
+	u, err := url.Parse(n)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" || u.Fragment != "" ||
+		!strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") {
+		return "/"
+	}
+	out := u.EscapedPath()
+	if u.RawQuery != "" {
+		out += "?" + u.RawQuery
+	}
+	if len(out) < 1 || out[0] != '/' || (len(out) > 1 && (out[1] == '/' || out[1] == '\\')) {
+		return "/"
+	}
+	return out
 }
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
@@ -319,27 +381,40 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/", http.StatusSeeOther)
 		return
 	}
-	tok := r.PostFormValue("token")
-	r.Header.Set("Authorization", "Bearer "+tok)
-	ok := tok != "" && s.authorized(r)
-	r.Header.Del("Authorization")
-	outcome := "ok"
-	if !ok {
-		outcome = "refused"
-	}
-	s.o.Audit("ui.login", map[string]string{"remote": r.RemoteAddr, "outcome": outcome})
-	if !ok {
-		w.WriteHeader(http.StatusUnauthorized)
-		s.render(w, r, "login", page{Title: "Sign in", Notice: "Wrong token.", Data: safeNext(r.PostFormValue("next"))})
+	addr := clientAddr(r)
+	next := safeNext(r.PostFormValue("next"))
+	if ok, _ := s.guard.allow(addr); !ok {
+		s.throttled(w, r, false)
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: s.session, Path: "/", HttpOnly: true,
+	if !tokenEqual(r.PostFormValue("token"), s.o.Token) {
+		// Counted, and summarised in the audit trail once per window
+		// (ui.login_failed), not one entry each.
+		s.guard.failed(addr)
+		w.WriteHeader(http.StatusUnauthorized)
+		s.render(w, r, "login", page{Title: "Sign in", Notice: "Wrong token.", Data: next})
+		return
+	}
+	id, err := s.sessions.create()
+	if err != nil {
+		s.fail(w, r, false, http.StatusInternalServerError, "cannot start a session")
+		return
+	}
+	s.o.Audit("ui.login", map[string]string{"remote": r.RemoteAddr, "outcome": "ok"})
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: id, Path: "/", HttpOnly: true,
 		SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
-	http.Redirect(w, r, safeNext(r.PostFormValue("next")), http.StatusSeeOther)
+	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
+// logout ends the session on the server (the cookie, if kept or copied,
+// no longer works) and clears the cookie.
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", HttpOnly: true, MaxAge: -1, SameSite: http.SameSiteStrictMode})
+	if c, err := r.Cookie(sessionCookie); err == nil {
+		s.sessions.end(c.Value)
+		s.o.Audit("ui.logout", map[string]string{"remote": r.RemoteAddr})
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", HttpOnly: true, MaxAge: -1,
+		SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }
 
@@ -398,6 +473,7 @@ func (s *Server) apiLogs(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) apiPlan(w http.ResponseWriter, r *http.Request) {
+	extendWrite(w, planWriteTimeout)
 	p, _, err := s.plan(r.Context())
 	if err != nil {
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})

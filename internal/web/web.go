@@ -7,9 +7,7 @@ package web
 
 import (
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
 	"errors"
@@ -75,13 +73,24 @@ type Options struct {
 	// no run logs are kept.
 	LogDir string
 	// Token, when set, is required: an Authorization: Bearer header, or
-	// the session cookie the login form sets.
+	// the session cookie the login form sets (a random session id kept in
+	// memory, never derived from the token).
 	Token string
 	// Loopback restricts the accepted Host headers to loopback names
 	// (against DNS rebinding when no token is required).
 	Loopback bool
-	// Audit records ui.login and ui.run_now; may be nil.
+	// Audit records ui.login, ui.logout, ui.login_failed (one summary
+	// per LoginWindow) and ui.run_now; may be nil.
 	Audit func(event string, fields map[string]string)
+	// SessionIdle and SessionMax end a browser session after that long
+	// unused, and that long after sign-in (defaults DefaultSessionIdle,
+	// DefaultSessionMax).
+	SessionIdle, SessionMax time.Duration
+	// LoginWindow, LoginFailuresPerAddr and LoginFailures throttle failed
+	// sign-ins and wrong bearer tokens (defaults DefaultLoginWindow,
+	// DefaultLoginFailuresPerAddr, DefaultLoginFailures).
+	LoginWindow                         time.Duration
+	LoginFailuresPerAddr, LoginFailures int
 	// PlanTTL is how long a plan is reused (default 30s).
 	PlanTTL time.Duration
 	// Refresh is the dashboard's refresh period (default 10s).
@@ -95,11 +104,12 @@ const ringSize = 200
 
 // Server is the dashboard and API; it is an http.Handler.
 type Server struct {
-	o       Options
-	csrf    string
-	session string
-	mux     *http.ServeMux
-	metrics *metrics
+	o        Options
+	csrf     string
+	sessions *sessions
+	guard    *loginGuard
+	mux      *http.ServeMux
+	metrics  *metrics
 
 	mu   sync.Mutex
 	runs []RunView // runs seen by this process, oldest first
@@ -128,20 +138,35 @@ func New(o Options) (*Server, error) {
 	if o.Audit == nil {
 		o.Audit = func(string, map[string]string) {}
 	}
+	if o.SessionIdle <= 0 {
+		o.SessionIdle = DefaultSessionIdle
+	}
+	if o.SessionMax <= 0 {
+		o.SessionMax = DefaultSessionMax
+	}
+	if o.LoginWindow <= 0 {
+		o.LoginWindow = DefaultLoginWindow
+	}
+	if o.LoginFailuresPerAddr <= 0 {
+		o.LoginFailuresPerAddr = DefaultLoginFailuresPerAddr
+	}
+	if o.LoginFailures <= 0 {
+		o.LoginFailures = DefaultLoginFailures
+	}
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
 		return nil, err
 	}
-	s := &Server{o: o, csrf: hex.EncodeToString(b), metrics: newMetrics(), planBusy: make(chan struct{}, 1)}
-	if o.Token != "" {
-		// The cookie holds a value derived from the token, never the token.
-		m := hmac.New(sha256.New, []byte(o.Token))
-		m.Write([]byte("robo ui session"))
-		s.session = hex.EncodeToString(m.Sum(nil))
-	}
+	s := &Server{o: o, csrf: hex.EncodeToString(b), metrics: newMetrics(), planBusy: make(chan struct{}, 1),
+		sessions: newSessions(o.SessionIdle, o.SessionMax, o.Now),
+		guard:    newLoginGuard(o.LoginWindow, o.LoginFailuresPerAddr, o.LoginFailures, o.Now, o.Audit)}
 	s.routes()
 	return s, nil
 }
+
+// Close writes the pending summary of failed sign-ins to the audit trail.
+// The caller calls it after the HTTP server has stopped.
+func (s *Server) Close() { s.guard.close() }
 
 // RecordRun remembers a finished run (shown in the history) and counts it
 // in the metrics. robo watch calls it after each run.
@@ -258,20 +283,38 @@ func IsLoopback(addr string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// authorized reports whether r carries the token (bearer) or the session
-// cookie; always true when no token is configured.
-func (s *Server) authorized(r *http.Request) bool {
+// auth is the outcome of authenticating a request.
+type auth int
+
+const (
+	authNone      auth = iota // no or wrong credentials
+	authOK                    // the token, a live session, or no token configured
+	authThrottled             // too many failures: the credentials were not checked
+)
+
+// authenticate checks the bearer token or the session cookie. A wrong
+// bearer token counts as a failed sign-in of the client's address, and
+// while that address (or everyone) is throttled no token is checked.
+func (s *Server) authenticate(r *http.Request) auth {
 	if s.o.Token == "" {
-		return true
+		return authOK
 	}
 	if h := r.Header.Get("Authorization"); h != "" {
+		addr := clientAddr(r)
+		if ok, _ := s.guard.allow(addr); !ok {
+			return authThrottled
+		}
 		tok, ok := strings.CutPrefix(h, "Bearer ")
-		return ok && subtle.ConstantTimeCompare([]byte(strings.TrimSpace(tok)), []byte(s.o.Token)) == 1
+		if ok && tokenEqual(strings.TrimSpace(tok), s.o.Token) {
+			return authOK
+		}
+		s.guard.failed(addr)
+		return authNone
 	}
-	if c, err := r.Cookie(sessionCookie); err == nil {
-		return subtle.ConstantTimeCompare([]byte(c.Value), []byte(s.session)) == 1
+	if c, err := r.Cookie(sessionCookie); err == nil && s.sessions.valid(c.Value) {
+		return authOK
 	}
-	return false
+	return authNone
 }
 
 // csrfOK reports whether a state-changing request carries the CSRF token

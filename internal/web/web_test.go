@@ -131,10 +131,10 @@ func TestAPI(t *testing.T) {
 	fb := &fakeBackend{}
 	var audit []string
 	var amu sync.Mutex
-	s, err := New(Options{Backend: fb, LogDir: logDir(t), Token: token, Loopback: true,
+	s, err := New(Options{Backend: fb, LogDir: logDir(t), Token: token, Loopback: true, LoginFailuresPerAddr: 20,
 		Audit: func(ev string, f map[string]string) {
 			amu.Lock()
-			audit = append(audit, ev+" "+f["outcome"])
+			audit = append(audit, ev+" "+f["outcome"]+f["count"])
 			amu.Unlock()
 		}})
 	if err != nil {
@@ -277,10 +277,11 @@ func TestAPI(t *testing.T) {
 		}
 	}
 
+	s.Close()
 	amu.Lock()
 	got := strings.Join(audit, ",")
 	amu.Unlock()
-	for _, want := range []string{"ui.run_now started", "ui.login refused", "ui.login ok"} {
+	for _, want := range []string{"ui.run_now started", "ui.login_failed 5", "ui.login ok"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("audit %q lacks %q", got, want)
 		}

@@ -18,3 +18,12 @@ func signalGroup(pgid int, kill bool) { syscall.Kill(-pgid, sig(kill)) }
 func signalPid(pid int, kill bool) { syscall.Kill(pid, sig(kill)) }
 
 func alive(pid int) bool { return syscall.Kill(pid, 0) == nil }
+
+// pauseGroup stops (SIGSTOP) or continues (SIGCONT) a process group.
+func pauseGroup(pgid int, stop bool) {
+	if stop {
+		syscall.Kill(-pgid, syscall.SIGSTOP)
+	} else {
+		syscall.Kill(-pgid, syscall.SIGCONT)
+	}
+}

@@ -65,6 +65,7 @@ type Server struct {
 	conf    string
 	mu      sync.Mutex
 	cmd     *exec.Cmd
+	paused  bool
 	waitErr chan error
 }
 
@@ -339,10 +340,34 @@ func (s *Server) Restart() {
 	}
 }
 
+// Pause stops the server without ending it (SIGSTOP to smbd's process
+// group): connections stay open and the kernel still accepts new ones, but
+// nothing is answered, as with a hung server. Resume continues it; the
+// test's Cleanup resumes a paused server before stopping it.
+func (s *Server) Pause() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd != nil {
+		pauseGroup(s.cmd.Process.Pid, true)
+		s.paused = true
+	}
+}
+
+// Resume continues a paused server (SIGCONT).
+func (s *Server) Resume() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd != nil && s.paused {
+		pauseGroup(s.cmd.Process.Pid, false)
+		s.paused = false
+	}
+}
+
 // Stop stops the server gracefully (TERM, then KILL after a grace period).
 func (s *Server) Stop() { s.halt(false, 5*time.Second) }
 
 func (s *Server) stop() {
+	s.Resume()
 	s.Stop()
 	s.killDcerpcd()
 }

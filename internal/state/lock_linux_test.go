@@ -1,0 +1,96 @@
+package state
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// tinyFS mounts a 64 KiB tmpfs for the test and unmounts it in Cleanup;
+// it skips when the test cannot mount (not root).
+func tinyFS(t *testing.T) string {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("mounting a small tmpfs needs root")
+	}
+	dir := t.TempDir()
+	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=64k,mode=0755"); err != nil {
+		t.Skipf("cannot mount a tmpfs: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := syscall.Unmount(dir, syscall.MNT_DETACH); err != nil {
+			t.Errorf("unmount %s: %v", dir, err)
+		}
+	})
+	return dir
+}
+
+// fill writes until the file system is full.
+func fill(t *testing.T, dir string) {
+	t.Helper()
+	f, err := os.Create(filepath.Join(dir, "filler"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	buf := make([]byte, 4096)
+	for {
+		if _, err := f.Write(buf); err != nil {
+			if !errors.Is(err, syscall.ENOSPC) {
+				t.Fatalf("filling %s: %v", dir, err)
+			}
+			return
+		}
+	}
+}
+
+// Issue 13: taking a lock on a full or read-only file system reports the
+// I/O error with the path, never "locked by another robo process".
+func TestLockIOErrorsAreNotContention(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		setup func(t *testing.T, dir string)
+		cause string
+	}{
+		{"full", func(t *testing.T, dir string) {
+			// The lock file and its directory exist (as after earlier
+			// runs); the holder file no longer fits.
+			os.MkdirAll(filepath.Join(dir, "locks"), 0o755)
+			os.WriteFile(filepath.Join(dir, "locks", "docs.lock"), nil, 0o600)
+			fill(t, dir)
+		}, "no space left on device"},
+		{"full, no lock directory yet", func(t *testing.T, dir string) { fill(t, dir) }, "no space left on device"},
+		{"read-only", func(t *testing.T, dir string) {
+			if err := syscall.Mount("", dir, "", syscall.MS_REMOUNT|syscall.MS_RDONLY, ""); err != nil {
+				t.Skipf("remount read-only: %v", err)
+			}
+		}, "read-only file system"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := tinyFS(t)
+			tc.setup(t, dir)
+			st := &Store{Path: filepath.Join(dir, "state.json")}
+			_, err := st.LockSet(context.Background(), "docs", CurrentLockInfo("apply"), 0)
+			if err == nil {
+				t.Fatal("the lock was taken on a full or read-only file system")
+			}
+			var le *LockedError
+			if errors.As(err, &le) {
+				t.Fatalf("reported as contention: %v", err)
+			}
+			msg := err.Error()
+			if !strings.Contains(msg, tc.cause) || !strings.Contains(msg, filepath.Join(dir, "locks")) {
+				t.Fatalf("error %q lacks the cause %q or the path", msg, tc.cause)
+			}
+			// Nothing is left behind that a later run would trip on.
+			if ents, _ := os.ReadDir(filepath.Join(dir, "locks")); len(ents) > 1 {
+				t.Errorf("leftovers in locks/: %v", fmt.Sprint(ents))
+			}
+		})
+	}
+}
