@@ -39,13 +39,16 @@ func (e *env) record(event string, fields map[string]string) {
 }
 
 func runAudit(e *env, args []string) error {
-	if len(args) == 0 || args[0] != "verify" {
-		return fatalf("robo audit needs a subcommand: verify [-json] [FILE]")
-	}
+	return group{name: "audit", subs: []subcommand{
+		{"verify", "[FILE]", "check the hash chain of the audit trail (every rotated file, then the current one)", runAuditVerify, false},
+	}}.run(e, args)
+}
+
+func runAuditVerify(e *env, args []string) error {
 	fs := newFlags(e, "audit verify", "audit verify [-json] [FILE]")
 	jsonOut := fs.Bool("json", false, "print the report as JSON")
 	vars := addVarFlag(fs)
-	if err := parseFlags(fs, args[1:]); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	var path string

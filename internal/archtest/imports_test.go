@@ -41,6 +41,7 @@ var allowed = map[string][]string{
 	"internal/web":               {"internal/plan", "internal/views", "internal/robocopy", "internal/runlog"},
 	"internal/archtest":          {},
 	"internal/safetext":          {},
+	"internal/complete":          {},
 	"internal/verify":            {"internal/engine", "internal/engine/native", "internal/vfs"},
 	"cmd/robo":                   {"*"},
 	"bench/chart":                {"*"},
