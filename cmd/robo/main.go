@@ -78,7 +78,7 @@ func init() {
 		{"status", "Show each set's health, last run and next scheduled run", runStatus},
 		{"watch", "Run the backup sets on their schedules and source changes", runWatch},
 		{"ui", "Serve the dashboard, its JSON API and metrics (docs/api.md)", runUI},
-		{"service", "Run robo watch as a system service (install, uninstall, start, stop, restart, status)", runService},
+		{"service", "Run robo watch as a system service (install, show, uninstall, start, stop, restart, status)", runService},
 		{"version", "Print the version", runVersion},
 		{"completion", "Print or install shell completion (bash, zsh, fish, powershell, install, uninstall)", runCompletion},
 	}
@@ -86,12 +86,16 @@ func init() {
 
 func usage(w io.Writer) {
 	fmt.Fprintf(w, "Usage: robo [-chdir DIR] COMMAND [options]\n\nCommands:\n")
+	width := 0
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+		width = max(width, len(c.name))
 	}
-	fmt.Fprintf(w, "\nGlobal options:\n  -chdir DIR  use DIR as the configuration directory (default: the current directory)\n")
-	fmt.Fprintf(w, "  -log-format text|json, -log-level LEVEL, -log-file FILE [-log-file-max-size MB] [-log-file-keep N]\n")
-	fmt.Fprintf(w, "             robo watch's log (docs/monitoring.md#logging)\n  -version    print the version\n\nRun 'robo COMMAND -h' or 'robo help COMMAND' for a command's options.\n")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-*s  %s\n", width, c.name, c.summary)
+	}
+	fmt.Fprintf(w, "\nGlobal options (before the command):\n")
+	globalUsage(w)
+	fmt.Fprintf(w, "\nRun 'robo COMMAND -h' or 'robo help COMMAND' for a command's options.\n")
 }
 
 // globalFlags are robo's options before the command.
@@ -99,7 +103,7 @@ func globalFlags(e *env) (g *flag.FlagSet, chdir *string, showVersion *bool, log
 	g = flag.NewFlagSet("robo", flag.ContinueOnError)
 	g.SetOutput(e.stderr)
 	g.Usage = func() { usage(e.stderr) }
-	chdir = g.String("chdir", "", "configuration directory")
+	chdir = g.String("chdir", "", "use DIR as the configuration directory (default: the current directory)")
 	showVersion = g.Bool("version", false, "print the version")
 	return g, chdir, showVersion, addLogFlags(g)
 }

@@ -99,6 +99,35 @@ func (g group) usage(w io.Writer) {
 	fmt.Fprintln(w)
 }
 
+// globalPlaceholders name the values of robo's global options in its usage.
+var globalPlaceholders = map[string]string{"chdir": "DIR", "log-format": "text|json", "log-level": "LEVEL",
+	"log-file": "FILE", "log-file-max-size": "MB", "log-file-keep": "N"}
+
+// globalUsage lists robo's global options from the flag set run parses
+// them with.
+func globalUsage(w io.Writer) {
+	g, _, _, _ := globalFlags(&env{stderr: io.Discard})
+	type line struct{ left, usage string }
+	var lines []line
+	width := 0
+	g.VisitAll(func(f *flag.Flag) {
+		left := "-" + f.Name
+		if p := globalPlaceholders[f.Name]; p != "" {
+			left += " " + p
+		}
+		_, u := flag.UnquoteUsage(f)
+		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" {
+			u += " (default " + f.DefValue + ")"
+		}
+		lines = append(lines, line{left, u})
+		width = max(width, len(left))
+	})
+	for _, l := range lines {
+		fmt.Fprintf(w, "  %-*s  %s\n", width, l.left, l.usage)
+	}
+	fmt.Fprintf(w, "  %-*s  %s\n", width, "", "(the -log-* options are for robo watch and robo service: docs/monitoring.md#logging)")
+}
+
 // noArgs refuses the positional arguments of a command that takes none:
 // an argument robo would silently ignore (robo validate otherdir) is an
 // error.

@@ -140,7 +140,7 @@ func Complete(root *Command, before []string, cur string, src Source) Result {
 	if pending != nil {
 		return values(pending, "", cur, dir, src)
 	}
-	if !dashdash && isFlag(cur) && (positional == 0 || cmd.Interspersed) {
+	if !dashdash && strings.HasPrefix(cur, "-") && (positional == 0 || cmd.Interspersed) {
 		name, value, hasValue := strings.Cut(strings.TrimLeft(cur, "-"), "=")
 		if hasValue {
 			if f := cmd.flag(name); f != nil && !f.Bool {

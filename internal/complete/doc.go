@@ -11,7 +11,7 @@
 //
 // The protocol between a script and robo: the script runs
 //
-//	robo __complete -cur=WORD -- WORDS-BEFORE...
+//	robo completion __complete -cur=WORD -- WORDS-BEFORE...
 //
 // (the current word as an option so that a shell that drops empty
 // arguments still sends it) and reads one directive line, ":words",

@@ -10,7 +10,7 @@ var Shells = []string{"bash", "zsh", "fish", "powershell"}
 
 // Script is the completion script of shell for the program prog (robo,
 // found on PATH when the user presses Tab). Each is a thin client of
-// "prog __complete": the candidates come from the program, so a script
+// "prog completion __complete": the candidates come from the program, so a script
 // never goes stale when robo gains a command or an option.
 func Script(shell, prog string) (string, error) {
 	var s string
@@ -39,7 +39,7 @@ _@PROG@_complete() {
     local cword=$COMP_CWORD
     local cur=${COMP_WORDS[cword]}
     local out
-    out=$(command @PROG@ __complete -cur="$cur" -- "${COMP_WORDS[@]:1:cword-1}" 2>/dev/null) || return 0
+    out=$(command @PROG@ completion __complete -cur="$cur" -- "${COMP_WORDS[@]:1:cword-1}" 2>/dev/null) || return 0
     COMPREPLY=()
     case ${out%%$'\n'*} in
     :files)
@@ -83,7 +83,7 @@ const zshScript = `#compdef @PROG@
 # after compinit, or install it in ~/.zshrc with: @PROG@ completion install zsh
 _@PROG@() {
     local out
-    out=$(command @PROG@ __complete -cur="${words[CURRENT]}" -- "${(@)words[2,CURRENT-1]}" 2>/dev/null) || return 1
+    out=$(command @PROG@ completion __complete -cur="${words[CURRENT]}" -- "${(@)words[2,CURRENT-1]}" 2>/dev/null) || return 1
     local -a lines cands
     lines=("${(@f)out}")
     case ${lines[1]} in
@@ -118,7 +118,7 @@ const fishScript = `# fish completion for @PROG@ (robo completion fish). Install
 function __@PROG@_complete
     set -l tokens (commandline -opc)
     set -l cur (commandline -ct)
-    set -l out (command @PROG@ __complete -cur="$cur" -- $tokens[2..-1] 2>/dev/null)
+    set -l out (command @PROG@ completion __complete -cur="$cur" -- $tokens[2..-1] 2>/dev/null)
     or return
     switch "$out[1]"
         case :files
@@ -141,11 +141,11 @@ Register-ArgumentCompleter -Native -CommandName @PROG@, @PROG@.exe -ScriptBlock 
     param($wordToComplete, $commandAst, $cursorPosition)
     $before = @()
     foreach ($e in ($commandAst.CommandElements | Select-Object -Skip 1)) {
-        if ($e.Extent.EndOffset -lt $cursorPosition -or ($e.Extent.EndOffset -eq $cursorPosition -and $wordToComplete -eq '')) {
+        if ($e.Extent.EndOffset -lt $cursorPosition) {
             $before += $e.Extent.Text
         }
     }
-    $out = @(& @PROG@ __complete "-cur=$wordToComplete" -- @before 2>$null)
+    $out = @(& @PROG@ completion __complete "-cur=$wordToComplete" -- @before 2>$null)
     if ($out.Count -lt 2 -or $out[0] -ne ':words') { return }
     foreach ($line in ($out | Select-Object -Skip 1)) {
         $word, $desc = $line -split "` + "`" + `t", 2
