@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -155,5 +156,27 @@ func TestCLIDocUsageBlock(t *testing.T) {
 	usage(&want)
 	if got != want.String() {
 		t.Errorf("the usage block of docs/cli.md differs from robo's usage; replace it with the output of robo -h:\n--- docs/cli.md\n%s\n--- robo -h\n%s", got, want.String())
+	}
+}
+
+// Issue 20: format_version was the number 1 in status -json and the string
+// "1" elsewhere. It is the string "1" in every JSON document.
+func TestFormatVersionIsAString(t *testing.T) {
+	conf, _ := testConfig(t)
+	for _, args := range [][]string{
+		{"validate", "-json"}, {"plan", "-json"}, {"apply", "-json", "-auto-approve"}, {"status", "-json"},
+		{"verify", "-json"}, {"audit", "verify", "-json"},
+	} {
+		e, out, errb := testEnv("", false)
+		if code := run(append([]string{"-chdir", conf}, args...), e); code != 0 {
+			t.Fatalf("robo %s: exit %d\n%s%s", strings.Join(args, " "), code, out, errb)
+		}
+		var doc map[string]any
+		if err := json.Unmarshal(out.Bytes(), &doc); err != nil {
+			t.Fatalf("robo %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		if doc["format_version"] != "1" {
+			t.Errorf("robo %s: format_version %#v, want \"1\"", strings.Join(args, " "), doc["format_version"])
+		}
 	}
 }
