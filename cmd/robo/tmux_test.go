@@ -57,10 +57,11 @@ func (s *tmuxSession) typeText(text string) {
 	s.tmux("send-keys", "-t", "t", "-l", text)
 }
 
-// screen is the visible screen, trailing blank lines dropped.
+// screen is the visible screen, wrapped lines joined, trailing blank lines
+// dropped.
 func (s *tmuxSession) screen() string {
 	s.t.Helper()
-	return strings.TrimRight(s.tmux("capture-pane", "-p", "-t", "t"), "\n ")
+	return strings.TrimRight(s.tmux("capture-pane", "-p", "-J", "-t", "t"), "\n ")
 }
 
 // waitFor polls the screen until cond holds (at most 30 s, a bound for a
