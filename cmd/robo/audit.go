@@ -17,6 +17,13 @@ func auditPath(cfg *schema.Config) string {
 	return filepath.Join(filepath.Dir(cfg.Settings.StateFile), "audit.jsonl")
 }
 
+// The audit trail's rotation (docs/monitoring.md, "The audit trail"):
+// variables so that tests can rotate after a few entries.
+var (
+	auditMaxSize int64 = audit.DefaultMaxSize
+	auditKeep          = audit.DefaultKeep
+)
+
 // startAudit opens the configuration's audit trail for this command and
 // records that the configuration was loaded.
 func (e *env) startAudit(cfg *schema.Config) {
@@ -24,6 +31,7 @@ func (e *env) startAudit(cfg *schema.Config) {
 		return
 	}
 	e.audit = audit.Open(auditPath(cfg))
+	e.audit.MaxSize, e.audit.Keep = auditMaxSize, auditKeep
 	e.record("config.loaded", map[string]string{"dir": cfg.Dir, "digest": plan.ConfigDigest(cfg)})
 }
 
@@ -39,13 +47,16 @@ func (e *env) record(event string, fields map[string]string) {
 }
 
 func runAudit(e *env, args []string) error {
-	if len(args) == 0 || args[0] != "verify" {
-		return fatalf("robo audit needs a subcommand: verify [-json] [FILE]")
-	}
+	return group{name: "audit", subs: []subcommand{
+		{"verify", "[-json] [FILE]", "check the hash chain of the audit trail, across its rotated files", runAuditVerify, false},
+	}}.run(e, args)
+}
+
+func runAuditVerify(e *env, args []string) error {
 	fs := newFlags(e, "audit verify", "audit verify [-json] [FILE]")
 	jsonOut := fs.Bool("json", false, "print the report as JSON")
 	vars := addVarFlag(fs)
-	if err := parseFlags(fs, args[1:]); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	var path string
@@ -75,9 +86,9 @@ func runAudit(e *env, args []string) error {
 			return err
 		}
 	} else if r.OK() {
-		e.printf("%s: intact, %d %s.\n", path, r.Entries, pluralWord(r.Entries, "entry", "entries"))
+		e.printf("%s: intact, %d %s%s.\n", path, r.Entries, pluralWord(r.Entries, "entry", "entries"), trailSpan(r))
 	} else {
-		e.printf("%s: TAMPERED: %d %s in %d entries:\n", path, len(r.Problems), pluralWord(len(r.Problems), "problem", "problems"), r.Entries)
+		e.printf("%s: TAMPERED: %d %s in %d entries%s:\n", path, len(r.Problems), pluralWord(len(r.Problems), "problem", "problems"), r.Entries, trailSpan(r))
 		for _, p := range r.Problems {
 			e.printf("  %s\n", p)
 		}
@@ -86,6 +97,19 @@ func runAudit(e *env, args []string) error {
 		return exitErr(exitError)
 	}
 	return nil
+}
+
+// trailSpan says which files a verified trail spans, and which entries
+// rotation removed: " in 4 files (3 rotated), entries 1 to 2 rotated out".
+func trailSpan(r *audit.Report) string {
+	var s string
+	if n := len(r.Files); n > 1 {
+		s = fmt.Sprintf(" in %d files (%d rotated)", n, n-1)
+	}
+	if r.FirstSeq > 1 {
+		s += fmt.Sprintf(", entries 1 to %d rotated out", r.FirstSeq-1)
+	}
+	return s
 }
 
 // outcomes renders set outcomes as "name=outcome,..." for an audit event.

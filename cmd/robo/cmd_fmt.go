@@ -2,26 +2,39 @@ package main
 
 import (
 	"bytes"
-
 	"fmt"
-	"github.com/hashicorp/hcl/v2"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/hashicorp/hcl/v2"
 
 	"github.com/robo-backup/robo/schema"
 )
 
 func runFmt(e *env, args []string) error {
-	fs := newFlags(e, "fmt", "fmt [-check] [-diff] [FILE...]")
+	fs := newFlags(e, "fmt", "fmt [-check] [-diff] [FILE|DIR...]")
 	check := fs.Bool("check", false, "change nothing; exit 3 and name the files that are not formatted")
 	diff := fs.Bool("diff", false, "print the changes as a diff")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	// A directory argument means its *.hcl files, as without arguments.
 	var files []string
 	for _, f := range fs.Args() {
-		files = append(files, e.path(f))
+		p := e.path(f)
+		if fi, err := os.Stat(p); err == nil && fi.IsDir() {
+			dirFiles, err := schema.ConfigFiles(p)
+			if err != nil {
+				return fatalf("%v", err)
+			}
+			if len(dirFiles) == 0 {
+				return fatalf("no *.hcl files in %s", f)
+			}
+			files = append(files, dirFiles...)
+			continue
+		}
+		files = append(files, p)
 	}
 	if len(files) == 0 {
 		var err error

@@ -15,16 +15,19 @@ import (
 	"github.com/robo-backup/robo/schema"
 )
 
-// runNotify is robo notify test NAME: send a test notification through one
-// notify block, whatever its on list and sets filter.
 func runNotify(e *env, args []string) error {
-	if len(args) == 0 || args[0] != "test" {
-		return fatalf("robo notify needs a subcommand: test NAME").hint("robo notify test NAME sends a test notification through notify \"NAME\"")
-	}
+	return group{name: "notify", subs: []subcommand{
+		{"test", "NAME", "send a test notification through notify \"NAME\", whatever its on list", runNotifyTest, false},
+	}}.run(e, args)
+}
+
+// runNotifyTest is robo notify test NAME: send a test notification through
+// one notify block, whatever its on list and sets filter.
+func runNotifyTest(e *env, args []string) error {
 	fs := newFlags(e, "notify test", "notify test [-identity FILE] [-var name=value]... NAME")
 	identity := fs.String("identity", "", "age identity FILE that decrypts the notifier's secrets (default: ROBO_AGE_IDENTITY, robo { identity }, the per-OS default)")
 	vars := addVarFlag(fs)
-	if err := parseFlags(fs, args[1:]); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {

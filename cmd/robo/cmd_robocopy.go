@@ -8,13 +8,16 @@ import (
 )
 
 func runRobocopy(e *env, args []string) error {
-	if len(args) == 0 || args[0] != "parse" {
-		return fatalf("robo robocopy needs a subcommand: parse FILE...").hint("robo robocopy parse reads robocopy logs, e.g. the ones your .bat jobs wrote")
-	}
+	return group{name: "robocopy", subs: []subcommand{
+		{"parse", "FILE...", "read robocopy logs, e.g. the ones your .bat jobs wrote", runRobocopyParse, false},
+	}}.run(e, args)
+}
+
+func runRobocopyParse(e *env, args []string) error {
 	fs := newFlags(e, "robocopy parse", "robocopy parse [-json] [-encoding NAME] FILE...")
 	jsonOut := fs.Bool("json", false, "print one JSON document with a jobs array")
 	encName := fs.String("encoding", "", "the log's encoding when it has no byte-order mark (cp437, cp850, cp866, cp932, cp936, utf-8); default: detect")
-	if err := parseFlags(fs, args[1:]); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() == 0 {

@@ -16,41 +16,14 @@ import (
 	"github.com/robo-backup/robo/schema"
 )
 
-// schemaOptions are the options every command loads the configuration
-// with: secret("name") must exist in the secrets file (checked by name,
-// without decrypting) and recipients must parse.
-const secretUsage = "use keygen [-o FILE], set NAME, list, rm NAME or rekey [-identity FILE]"
-
 func runSecret(e *env, args []string) error {
-	if len(args) == 0 {
-		return fatalf("robo secret needs a subcommand").hint(secretUsage)
-	}
-	switch args[0] {
-	case "keygen":
-		return runSecretKeygen(e, args[1:])
-	case "set":
-		return runSecretSet(e, args[1:])
-	case "list":
-		return runSecretList(e, args[1:])
-	case "rm":
-		return runSecretRm(e, args[1:])
-	case "rekey":
-		return runSecretRekey(e, args[1:])
-	case "-h", "-help", "--help", "help":
-		fmt.Fprintf(e.stderr, `Usage: robo secret COMMAND [options]
-
-Commands:
-  keygen [-o FILE]          create an identity; print its public key
-  set NAME                  encrypt a value read from a prompt or standard input
-  list                      print the secret names
-  rm NAME                   remove a secret
-  rekey [-identity FILE]    re-encrypt every value to the current recipients
-
-Run 'robo secret COMMAND -h' for a command's options. See docs/secrets.md.
-`)
-		return exitErr(exitOK)
-	}
-	return fatalf("unknown secret subcommand %q", args[0]).hint(secretUsage)
+	return group{name: "secret", more: "See docs/secrets.md.", subs: []subcommand{
+		{"keygen", "[-o FILE]", "create an identity; print its public key", runSecretKeygen, false},
+		{"set", "NAME", "encrypt a value read from a prompt or standard input", runSecretSet, false},
+		{"list", "", "print the secret names", runSecretList, false},
+		{"rm", "NAME", "remove a secret", runSecretRm, false},
+		{"rekey", "[-identity FILE]", "re-encrypt every value to the current recipients", runSecretRekey, false},
+	}}.run(e, args)
 }
 
 func runSecretKeygen(e *env, args []string) error {

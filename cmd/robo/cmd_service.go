@@ -23,23 +23,8 @@ import (
 // systemd unit and the launchd job.
 const serviceStopBound = 15 * time.Second
 
-const serviceUsage = "service install [-name NAME] [-chdir DIR] [-user ACCOUNT] [-password-file FILE] | uninstall | start | stop | restart | status [-name NAME]"
-
 func runService(e *env, args []string) error {
-	if len(args) == 0 {
-		return fatalf("robo service needs a subcommand: install, uninstall, start, stop, restart or status").hint("usage: robo " + serviceUsage)
-	}
-	switch args[0] {
-	case "install":
-		return serviceInstall(e, args[1:])
-	case "uninstall", "start", "stop", "restart":
-		return serviceControl(e, args[0], args[1:])
-	case "status":
-		return serviceStatus(e, args[1:])
-	case "run":
-		return serviceRun(e, args[1:])
-	}
-	return fatalf("unknown service subcommand %q", args[0]).hint("usage: robo " + serviceUsage)
+	return serviceGroup().run(e, args)
 }
 
 // serviceOptions is what robo service install is told.
@@ -216,12 +201,16 @@ func winQuote(s string) string {
 }
 
 func serviceInstall(e *env, args []string) error {
-	fs := newFlags(e, "service install", "service install [-name NAME] [-chdir DIR] [-user ACCOUNT] [-password-file FILE]")
+	fs := newFlags(e, "service install", "service install [-print] [-name NAME] [-chdir DIR] [-user ACCOUNT] [-password-file FILE]")
+	printOnly := fs.Bool("print", false, "print the systemd unit, launchd plist or Windows service definition install would install, and install nothing")
 	name := fs.String("name", "robo", "service name (one service per configuration directory)")
 	dir := fs.String("chdir", "", "configuration directory the service watches (default: robo's -chdir, or the current directory)")
 	user := fs.String("user", "", "account the service runs as (default: LocalSystem on Windows, root elsewhere)")
 	pwFile := fs.String("password-file", "", "file holding the account's password (Windows)")
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := noArgs(fs, "service install", "name the configuration directory with -chdir DIR"); err != nil {
 		return err
 	}
 	if *dir != "" {
@@ -245,6 +234,9 @@ func serviceInstall(e *env, args []string) error {
 		return fatalf("cannot find robo's executable: %v", err)
 	}
 	o := serviceOptions{name: *name, dir: abs, exe: exe, user: *user, goos: runtime.GOOS}
+	if *printOnly {
+		return printServiceDefinition(e, o)
+	}
 	if *pwFile != "" {
 		b, err := os.ReadFile(*pwFile)
 		if err != nil {
@@ -276,7 +268,7 @@ func nameFlag(e *env, sub string, args []string) (string, error) {
 	if err := parseFlags(fs, args); err != nil {
 		return "", err
 	}
-	return *name, nil
+	return *name, noArgs(fs, "service "+sub, "name the service with -name NAME")
 }
 
 func serviceControl(e *env, action string, args []string) error {
@@ -405,6 +397,9 @@ func serviceRun(e *env, args []string) error {
 	name := fs.String("name", "robo", "service name")
 	level := fs.String("log-level", "", "log level: trace, debug, info, warn or error (default: robo's -log-level, else info)")
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := noArgs(fs, "service run"); err != nil {
 		return err
 	}
 	log, err := e.logger(*level)

@@ -9,13 +9,16 @@ import (
 )
 
 func runShare(e *env, args []string) error {
-	if len(args) == 0 || args[0] != "check" {
-		return fatalf("robo share needs a subcommand: check [NAME]...")
-	}
+	return group{name: "share", subs: []subcommand{
+		{"check", "[NAME]...", "connect to shares with their credentials, list them, write and remove a file", runShareCheck, false},
+	}}.run(e, args)
+}
+
+func runShareCheck(e *env, args []string) error {
 	fs := newFlags(e, "share check", "share check [-identity FILE] [NAME]...")
 	identity := fs.String("identity", "", "age identity FILE that decrypts share passwords")
 	vars := addVarFlag(fs)
-	if err := parseFlags(fs, args[1:]); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	cfg, err := loadConfig(e, vars)

@@ -14,20 +14,12 @@ import (
 )
 
 func runState(e *env, args []string) error {
-	if len(args) == 0 {
-		return fatalf("robo state needs a subcommand: list, show NAME, rm NAME or mv OLD NEW")
-	}
-	switch args[0] {
-	case "list":
-		return runStateList(e, args[1:])
-	case "show":
-		return runStateShow(e, args[1:])
-	case "rm":
-		return runStateRm(e, args[1:])
-	case "mv":
-		return runStateMv(e, args[1:])
-	}
-	return fatalf("unknown state subcommand %q", args[0]).hint("use list, show NAME, rm NAME or mv OLD NEW")
+	return group{name: "state", subs: []subcommand{
+		{"list", "[-json]", "list the backup sets the state records", runStateList, false},
+		{"show", "NAME", "print one set's state as JSON", runStateShow, false},
+		{"rm", "NAME...", "forget sets (their destinations are not touched)", runStateRm, false},
+		{"mv", "[-dry-run] [-lock-timeout D] OLD NEW", "rename a set's state entry, keeping its history", runStateMv, false},
+	}}.run(e, args)
 }
 
 func runStateList(e *env, args []string) error {
@@ -35,6 +27,9 @@ func runStateList(e *env, args []string) error {
 	jsonOut := fs.Bool("json", false, "print JSON")
 	vars := addVarFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := noArgs(fs, "state list", "robo state show NAME prints one set"); err != nil {
 		return err
 	}
 	_, store, err := loadWithStore(e, vars)

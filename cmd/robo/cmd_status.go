@@ -16,7 +16,7 @@ import (
 )
 
 // statusFormatVersion is the version of robo status -json's document.
-const statusFormatVersion = 1
+const statusFormatVersion = "1"
 
 // exitUnhealthy is robo status -detailed-exitcode's exit status when a
 // configured set is stale or failing.
@@ -24,7 +24,7 @@ const exitUnhealthy = 2
 
 // statusDoc is robo status -json (docs/cli.md documents it).
 type statusDoc struct {
-	FormatVersion int         `json:"format_version"`
+	FormatVersion string      `json:"format_version"`
 	Time          time.Time   `json:"time"`
 	ConfigDir     string      `json:"config_dir"`
 	StateFile     string      `json:"state_file"`

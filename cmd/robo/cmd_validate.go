@@ -15,6 +15,9 @@ func runValidate(e *env, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	if err := noArgs(fs, "validate", "to validate another directory, name it before the command: robo -chdir DIR validate"); err != nil {
+		return err
+	}
 	if !*jsonOut {
 		cfg, err := loadConfig(e, vars)
 		if err != nil {

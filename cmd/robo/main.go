@@ -10,10 +10,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"sort"
 	"strings"
-	"syscall"
 
 	"golang.org/x/term"
 
@@ -56,6 +54,7 @@ type env struct {
 	ctx         context.Context
 	audit       *audit.Log  // the configuration's audit trail, once opened
 	logOpts     *logOptions // -log-format, -log-level, -log-file (logging.go)
+	describe    *cmdInfo    // set in describe mode (usage.go)
 }
 
 func newEnv() *env {
@@ -90,28 +89,38 @@ func init() {
 		{"status", "Show each set's health, last run and next scheduled run", runStatus},
 		{"watch", "Run the backup sets on their schedules and source changes", runWatch},
 		{"ui", "Serve the dashboard, its JSON API and metrics (docs/api.md)", runUI},
-		{"service", "Run robo watch as a system service (install, uninstall, start, stop, restart, status)", runService},
+		{"service", "Run robo watch as a system service (install, show, uninstall, start, stop, restart, status)", runService},
 		{"version", "Print the version", runVersion},
+		{"completion", "Print or install shell completion (bash, zsh, fish, powershell, install, uninstall)", runCompletion},
 	}
 }
 
 func usage(w io.Writer) {
 	fmt.Fprintf(w, "Usage: robo [-chdir DIR] COMMAND [options]\n\nCommands:\n")
+	width := 0
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+		width = max(width, len(c.name))
 	}
-	fmt.Fprintf(w, "\nGlobal options:\n  -chdir DIR  use DIR as the configuration directory (default: the current directory)\n")
-	fmt.Fprintf(w, "  -log-format text|json, -log-level LEVEL, -log-file FILE [-log-file-max-size MB] [-log-file-keep N]\n")
-	fmt.Fprintf(w, "             robo watch's log (docs/monitoring.md#logging)\n\nRun 'robo COMMAND -h' for a command's options.\n")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-*s  %s\n", width, c.name, c.summary)
+	}
+	fmt.Fprintf(w, "\nGlobal options (before the command):\n")
+	globalUsage(w)
+	fmt.Fprintf(w, "\nRun 'robo COMMAND -h' or 'robo help COMMAND' for a command's options.\n")
+}
+
+// globalFlags are robo's options before the command.
+func globalFlags(e *env) (g *flag.FlagSet, chdir *string, showVersion *bool, logOpts *logOptions) {
+	g = flag.NewFlagSet("robo", flag.ContinueOnError)
+	g.SetOutput(e.stderr)
+	g.Usage = func() { usage(e.stderr) }
+	chdir = g.String("chdir", "", "use DIR as the configuration directory (default: the current directory)")
+	showVersion = g.Bool("version", false, "print the version")
+	return g, chdir, showVersion, addLogFlags(g)
 }
 
 func run(args []string, e *env) int {
-	g := flag.NewFlagSet("robo", flag.ContinueOnError)
-	g.SetOutput(e.stderr)
-	g.Usage = func() { usage(e.stderr) }
-	chdir := g.String("chdir", "", "configuration directory")
-	showVersion := g.Bool("version", false, "print the version")
-	logOpts := addLogFlags(g)
+	g, chdir, showVersion, logOpts := globalFlags(e)
 	if err := g.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
@@ -139,23 +148,14 @@ func run(args []string, e *env) int {
 		}
 		e.dir = *chdir
 	}
+	if rest[0] == "help" {
+		return finish(e, runHelp(e, rest[1:]))
+	}
 	for _, c := range commands {
 		if c.name == rest[0] {
 			ctx, cancel := context.WithCancel(e.ctx)
 			defer cancel()
-			sigs := make(chan os.Signal, 1)
-			signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-			defer signal.Stop(sigs)
-			go func() {
-				select {
-				case <-sigs:
-					// Stop notifying: a second signal ends robo at once.
-					signal.Stop(sigs)
-					fmt.Fprintln(e.stderr, "robo: interrupted: finishing the files in progress and recording the state; interrupt again to stop at once")
-					cancel()
-				case <-ctx.Done():
-				}
-			}()
+			defer handleSignals(e, ctx, cancel)()
 			e.ctx = ctx
 			return finish(e, c.run(e, rest[1:]))
 		}
@@ -229,6 +229,11 @@ func newFlags(e *env, name, usageLine string) *flag.FlagSet {
 	fs.Usage = func() {
 		fmt.Fprintf(e.stderr, "Usage: robo %s\n\nOptions:\n", usageLine)
 		fs.PrintDefaults()
+	}
+	if e.describe != nil {
+		e.describe.usage, e.describe.flags = usageLine, fs
+		fs.SetOutput(io.Discard)
+		fs.Usage = func() {}
 	}
 	return fs
 }

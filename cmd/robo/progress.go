@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
 	"github.com/robo-backup/robo/internal/engine"
@@ -37,8 +37,13 @@ type progress struct {
 	// interval is the least time between two plain lines or two JSON
 	// progress events of a set.
 	interval time.Duration
-	mu       sync.Mutex // serializes writes to out
+	// width is the terminal's width in columns (progressTerminal).
+	width int
+	mu    sync.Mutex // serializes writes to out
 }
+
+// barRedraw is the least time between two redraws of a terminal bar.
+const barRedraw = 100 * time.Millisecond
 
 // newProgress picks the mode for robo apply: JSON lines on stderr with
 // -json, a bar when stdout is a terminal, else plain lines on stdout.
@@ -48,7 +53,10 @@ func newProgress(e *env, p *plan.Plan, jsonOut bool) *progress {
 	case jsonOut:
 		pr.mode, pr.out, pr.interval = progressJSON, e.stderr, time.Second
 	case isTerminal(e.stdout):
-		pr.mode = progressTerminal
+		pr.mode, pr.width = progressTerminal, 80
+		if w, _, err := term.GetSize(int(e.stdout.(*os.File).Fd())); err == nil && w > 0 {
+			pr.width = w
+		}
 	}
 	return pr
 }
@@ -70,19 +78,7 @@ func (p *progress) forSet(set string) engine.Reporter {
 			}
 		}
 	}
-	switch p.mode {
-	case progressTerminal:
-		if sp.filesTotal > 0 {
-			sp.bar = progressbar.NewOptions64(sp.bytesTotal,
-				progressbar.OptionSetWriter(p.out),
-				progressbar.OptionSetDescription(sp.describe()),
-				progressbar.OptionShowBytes(true),
-				progressbar.OptionSetPredictTime(true),
-				progressbar.OptionThrottle(100*time.Millisecond),
-				progressbar.OptionSetWidth(30),
-				progressbar.OptionOnCompletion(func() { fmt.Fprintln(p.out) }))
-		}
-	case progressJSON:
+	if p.mode == progressJSON {
 		p.emit(sp.event("set_started"))
 	}
 	return sp
@@ -106,7 +102,8 @@ type setProgress struct {
 	errors, skipped        int64
 	started, last          time.Time
 	printed                bool
-	bar                    *progressbar.ProgressBar
+	drawn                  time.Time // the last redraw of the terminal bar
+	drawnLen               int       // and its length
 }
 
 // Report implements engine.Reporter.
@@ -129,10 +126,7 @@ func (sp *setProgress) Report(ev engine.Event) {
 	sp.bytes += ev.Change.Size
 	switch sp.p.mode {
 	case progressTerminal:
-		if sp.bar != nil {
-			sp.bar.Describe(sp.describe())
-			_ = sp.bar.Add64(ev.Change.Size)
-		}
+		sp.draw(false)
 	case progressPlain, progressJSON:
 		now := sp.p.now()
 		if now.Sub(sp.last) < sp.p.interval {
@@ -153,10 +147,7 @@ func (sp *setProgress) Finish(res *engine.Result, err error) {
 	defer sp.mu.Unlock()
 	switch sp.p.mode {
 	case progressTerminal:
-		if sp.bar != nil {
-			sp.bar.Describe(sp.describe())
-			_ = sp.bar.Finish()
-		}
+		sp.draw(true)
 	case progressJSON:
 		ev := sp.event("set_done")
 		if err != nil {
@@ -172,8 +163,67 @@ func (sp *setProgress) Finish(res *engine.Result, err error) {
 	}
 }
 
-func (sp *setProgress) describe() string {
-	return fmt.Sprintf("%s: %d/%d files", sp.set, sp.files, sp.filesTotal)
+// draw redraws the set's bar in place (a carriage return, the line, spaces
+// over what is left of the longer previous line: no escape sequences, which
+// a Windows console may not interpret), at most every barRedraw; the final
+// draw ends the line, so that what robo prints next starts on a line of its
+// own. A set with nothing to copy draws nothing.
+func (sp *setProgress) draw(final bool) {
+	if sp.filesTotal == 0 {
+		return
+	}
+	now := sp.p.now()
+	if !final && !sp.drawn.IsZero() && now.Sub(sp.drawn) < barRedraw {
+		return
+	}
+	sp.drawn = now
+	line := sp.barLine(sp.p.width)
+	pad := strings.Repeat(" ", max(sp.drawnLen-len(line), 0))
+	sp.drawnLen = len(line)
+	end := ""
+	if final {
+		end = "\n"
+	}
+	sp.p.mu.Lock()
+	defer sp.p.mu.Unlock()
+	fmt.Fprint(sp.p.out, "\r"+line+pad+end)
+}
+
+// barLine is the terminal line, fitted to width columns (one is left free
+// so that the cursor never wraps):
+// "docs: 1200/5000 files, 310.0 MiB/1.2 GiB [=====>-----------]  25%, 45.0 MiB/s, ETA 20s".
+func (sp *setProgress) barLine(width int) string {
+	head := fmt.Sprintf("%s: %d/%d files, %s/%s", sp.set, sp.files, sp.filesTotal, iec(sp.bytes), iec(sp.bytesTotal))
+	tail := fmt.Sprintf(", %s/s", iec(int64(sp.rate())))
+	if eta := sp.eta(); eta >= 0 && sp.bytes < sp.bytesTotal {
+		tail += ", ETA " + eta.Round(time.Second).String()
+	}
+	if sp.errors > 0 {
+		tail += fmt.Sprintf(", %d failed", sp.errors)
+	}
+	frac := 1.0
+	if sp.bytesTotal > 0 {
+		frac = float64(sp.bytes) / float64(sp.bytesTotal)
+	} else if sp.filesTotal > 0 {
+		frac = float64(sp.files) / float64(sp.filesTotal)
+	}
+	frac = min(max(frac, 0), 1)
+	pct := fmt.Sprintf(" %3d%%", int(frac*100))
+	room := width - 1 - len(head) - len(tail) - len(pct) - 3
+	bar := ""
+	if n := min(room, 30); n >= 10 {
+		done := int(frac * float64(n))
+		arrow := ""
+		if done < n {
+			arrow = ">"
+		}
+		bar = " [" + strings.Repeat("=", done) + arrow + strings.Repeat("-", max(n-done-len(arrow), 0)) + "]"
+	}
+	line := head + bar + pct + tail
+	if width > 1 && len(line) > width-1 {
+		line = line[:width-1]
+	}
+	return line
 }
 
 func (sp *setProgress) rate() float64 {

@@ -6,6 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -151,6 +154,107 @@ func TestIEC(t *testing.T) {
 	for n, want := range map[int64]string{0: "0 B", 1023: "1023 B", 1536: "1.5 KiB", 310 << 20: "310.0 MiB", 1288490189: "1.2 GiB"} {
 		if got := iec(n); got != want {
 			t.Errorf("iec(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+// Issue 20: the terminal bar ran into the next line (no newline at the
+// end), showed no bytes done/total and printed MB/s and kB/s. It redraws one
+// line in place, ends it with a newline, shows files and bytes done/total,
+// and uses binary units like every other robo output.
+func TestProgressTerminalBar(t *testing.T) {
+	p := progressPlan(4)
+	pr, buf := testProgress(progressTerminal, p, 0)
+	pr.width = 100
+	rep := pr.forSet("docs")
+	for i := range p.Sets[0].Changes {
+		c := &p.Sets[0].Changes[i]
+		rep.Report(engine.Event{Change: c, Bytes: c.Size, Done: true})
+	}
+	rep.(apply.Finisher).Finish(&engine.Result{}, nil)
+	out := buf.String()
+	if !strings.HasSuffix(out, "\n") || strings.Count(out, "\n") != 1 {
+		t.Fatalf("the bar must end with exactly one newline: %q", out)
+	}
+	draws := strings.Split(strings.TrimSuffix(out, "\n"), "\r")[1:]
+	if len(draws) < 2 {
+		t.Fatalf("want several redraws, got %q", out)
+	}
+	first, last := draws[0], strings.TrimRight(draws[len(draws)-1], " ")
+	if !strings.HasPrefix(first, "docs: 1/4 files, 1.0 MiB/4.0 MiB [=======>") || !strings.Contains(first, "]  25%, ") || !strings.Contains(first, "ETA ") {
+		t.Errorf("first draw %q", first)
+	}
+	if !strings.HasPrefix(last, "docs: 4/4 files, 4.0 MiB/4.0 MiB [==============================] 100%, ") || !strings.HasSuffix(last, "iB/s") {
+		t.Errorf("last draw %q", last)
+	}
+	for _, d := range draws {
+		if len(d) > pr.width-1 {
+			t.Errorf("a draw of %d columns in a %d-column terminal wraps: %q", len(d), pr.width, d)
+		}
+	}
+	for _, si := range []string{"MB", "kB", "\x1b"} {
+		if strings.Contains(out, si) {
+			t.Errorf("the bar holds %q: %q", si, out)
+		}
+	}
+	// A narrow terminal drops the bar, then cuts the line; it never wraps.
+	for _, w := range []int{60, 30} {
+		line := rep.(*setProgress).barLine(w)
+		if len(line) > w-1 || strings.Contains(line, "[") {
+			t.Errorf("width %d: %q", w, line)
+		}
+	}
+}
+
+// The bar in a real terminal (tmux): robo apply's last screen has the bar's
+// final state on a line of its own, then the result lines.
+func TestProgressBarInTerminal(t *testing.T) {
+	base := t.TempDir()
+	conf, src := filepath.Join(base, "conf"), filepath.Join(base, "src")
+	os.MkdirAll(conf, 0o755)
+	os.MkdirAll(src, 0o755)
+	for i := range 16 {
+		os.WriteFile(filepath.Join(src, fmt.Sprintf("f%02d.bin", i)), bytes.Repeat([]byte{byte(i)}, 64<<10), 0o644)
+	}
+	os.WriteFile(filepath.Join(conf, "robo.hcl"), []byte("backup \"docs\" {\n  source = \"../src\"\n  destination = \"../dst\"\n}\n"), 0o644)
+	robo, err := exec.LookPath("robo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, width := range []int{150, 50} {
+		os.RemoveAll(filepath.Join(base, "dst"))
+		os.RemoveAll(filepath.Join(conf, ".robo"))
+		s := startTmux(t, base, width, 60, robo, "-chdir", conf, "apply", "-auto-approve")
+		if st := s.exitStatus(); st != "0" {
+			t.Fatalf("robo apply exited %s:\n%s", st, s.screen())
+		}
+		var lines []string
+		for _, l := range strings.Split(s.screen(), "\n") {
+			if l = strings.TrimRight(l, " "); l != "" && !strings.HasPrefix(l, "Pane is dead") {
+				lines = append(lines, l)
+			}
+		}
+		if len(lines) < 3 {
+			t.Fatalf("width %d: screen:\n%s", width, strings.Join(lines, "\n"))
+		}
+		bar, result, summary := lines[len(lines)-3], lines[len(lines)-2], lines[len(lines)-1]
+		want := "docs: 16/16 files, 1.0 MiB/1.0 MiB"
+		if !strings.HasPrefix(bar, want) || len(bar) > width-1 {
+			t.Errorf("width %d: the bar's last line %q, want %q... within %d columns", width, bar, want, width-1)
+		}
+		if width == 150 && (!strings.Contains(bar, " [==============================] 100%, ") || !strings.HasSuffix(bar, "/s")) {
+			t.Errorf("width %d: the bar's last line %q lacks the full bar, 100%% and the rate", width, bar)
+		}
+		if !strings.HasPrefix(result, "docs: success (16 files copied, 1.0 MiB;") {
+			t.Errorf("width %d: the result line %q does not start a line of its own", width, result)
+		}
+		if summary != "Apply complete: 1 succeeded, 0 partial, 0 refused, 0 failed." {
+			t.Errorf("width %d: last line %q", width, summary)
+		}
+		for _, l := range lines {
+			if strings.Contains(l, "MB/s") || strings.Contains(l, "kB/s") || strings.Contains(l, " MB") {
+				t.Errorf("width %d: a decimal unit: %q", width, l)
+			}
 		}
 	}
 }

@@ -43,6 +43,7 @@ var allowed = map[string][]string{
 	"internal/archtest":          {},
 	"internal/safetext":          {},
 	"internal/harden":            {},
+	"internal/complete":          {},
 	"internal/verify":            {"internal/engine", "internal/engine/native", "internal/vfs"},
 	"cmd/robo":                   {"*"},
 	"bench/chart":                {"*"},

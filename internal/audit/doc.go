@@ -4,7 +4,9 @@
 // decrypted, share connected and disconnected, service installed and
 // removed). Every entry carries a sequence number and the hash of the
 // previous entry, and its own hash over everything else, so Verify finds an
-// edited, removed, inserted or reordered entry and says where.
+// edited, removed, inserted or reordered entry and says where. The file is
+// rotated by size (Log.MaxSize, Log.Keep); the chain runs across the
+// rotated files and Verify checks it across them, naming file and line.
 //
 // What it cannot see: lost entries at the very end (a truncated tail looks
 // like a shorter trail) unless the caller compares with a head it recorded
