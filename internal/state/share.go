@@ -31,4 +31,3 @@ func Rename(from, to string) error { return rename(from, to) }
 // over it with Rename. It is not fsynced: for files that need not survive
 // a crash (the watch status file).
 func ReplaceFile(path string, b []byte) error { return writeFile(path, b, false) }
-

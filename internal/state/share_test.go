@@ -45,7 +45,7 @@ func TestWriteWaitsForForeignReader(t *testing.T) {
 		}
 	}
 	const hold = 200 * time.Millisecond // well inside RenameRetryFor
-	f, err := os.Open(st.Path) // no FILE_SHARE_DELETE on Windows
+	f, err := os.Open(st.Path)          // no FILE_SHARE_DELETE on Windows
 	if err != nil {
 		t.Fatal(err)
 	}
