@@ -2,13 +2,16 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
 	"sort"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -244,13 +247,25 @@ func serviceInstall(e *env, args []string) error {
 		}
 		o.password = strings.TrimRight(string(b), "\r\n")
 	}
-	s, err := service.New(&program{}, serviceConfig(o))
+	conf := serviceConfig(o)
+	s, err := service.New(&program{}, conf)
 	if err != nil {
 		return fatalf("%v", err)
 	}
-	if err := s.Install(); err != nil {
-		return fatalf("install the service %s (%s): %v", o.name, s.Platform(), err).
-			hint("installing a service needs administrator rights (an elevated prompt on Windows, root elsewhere)")
+	err = s.Install()
+	delayRefused := err != nil && delayedStartRefused(o.goos, err)
+	if delayRefused {
+		// Some Windows editions (and Wine) refuse delayed automatic start;
+		// the service manager removed the half-made service: install it
+		// again with plain automatic start.
+		conf.Option["DelayedAutoStart"] = false
+		if s, err = service.New(&program{}, conf); err != nil {
+			return fatalf("%v", err)
+		}
+		err = s.Install()
+	}
+	if err != nil {
+		return installError(o.name, s.Platform(), err)
 	}
 	e.startAudit(cfg)
 	e.record("service.installed", map[string]string{"name": o.name, "platform": s.Platform(), "user": o.user, "dir": abs})
@@ -259,7 +274,32 @@ func serviceInstall(e *env, args []string) error {
 		e.printf(" -name %s", o.name)
 	}
 	e.printf("\n")
+	if delayRefused {
+		e.printf("Note: this Windows refused delayed automatic start (%v); the service starts automatically at boot, without the delay.\n", syscall.Errno(errInvalidLevel))
+	}
 	return nil
+}
+
+// errInvalidLevel is ERROR_INVALID_LEVEL, what ChangeServiceConfig2 answers
+// where SERVICE_CONFIG_DELAYED_AUTO_START_INFO is not supported.
+const errInvalidLevel = 124
+
+// delayedStartRefused reports whether a Windows install failed because the
+// service manager refused delayed automatic start.
+func delayedStartRefused(goos string, err error) bool {
+	return goos == "windows" && errors.Is(err, syscall.Errno(errInvalidLevel))
+}
+
+// installError is a failed install with the hint that fits the cause.
+func installError(name, platform string, err error) error {
+	f := fatalf("install the service %s (%s): %v", name, platform, err)
+	switch {
+	case strings.Contains(err.Error(), "already exists"):
+		return f.hint(fmt.Sprintf("a service named %s is installed already: remove it first (robo service uninstall -name %s) or choose another -name", name, name))
+	case errors.Is(err, fs.ErrPermission):
+		return f.hint("installing a service needs administrator rights (an elevated prompt on Windows, root elsewhere)")
+	}
+	return f
 }
 
 func nameFlag(e *env, sub string, args []string) (string, error) {
@@ -401,6 +441,18 @@ func serviceRun(e *env, args []string) error {
 	}
 	if err := noArgs(fs, "service run"); err != nil {
 		return err
+	}
+	// service.Interactive is reliable on Windows only (FINDINGS §4.5): there
+	// robo service run outside the service control manager would run the
+	// watch loop as a plain program that no stop request reaches.
+	if runtime.GOOS == "windows" && service.Interactive() {
+		start := "robo service start"
+		if *name != "robo" {
+			start += " -name " + *name
+		}
+		return fatalf("robo service run is for the Windows service manager, and it did not start this process").
+			hint("start the installed service with: " + start).
+			hint("to run the schedules in this console instead: robo watch")
 	}
 	log, err := e.logger(*level)
 	if err != nil {

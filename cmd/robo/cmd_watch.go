@@ -247,21 +247,17 @@ func (l *watchLock) unlock() {
 	l.fl.Unlock()
 }
 
-// writeStatus replaces the status file (temp file and rename).
+// writeStatus replaces the status file (temp file and rename, retried on
+// Windows while a reader holds it: state.ReplaceFile).
 func (l *watchLock) writeStatus(s watch.Status, log hclog.Logger) {
 	b, _ := json.MarshalIndent(s, "", "  ")
-	tmp := l.statusPath + ".tmp"
-	err := os.WriteFile(tmp, append(b, '\n'), 0o644)
-	if err == nil {
-		err = os.Rename(tmp, l.statusPath)
-	}
-	if err != nil {
+	if err := state.ReplaceFile(l.statusPath, append(b, '\n')); err != nil {
 		log.Warn("cannot write the watch status file", "error", err)
 	}
 }
 
 func readWatchStatus(store *state.Store) (*watch.Status, error) {
-	b, err := os.ReadFile(watchStatusPath(store))
+	b, err := state.ReadFile(watchStatusPath(store)) // lets the watch replace it meanwhile
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,9 @@
 // combined output: the tail is kept in the Result, and the output up to a
 // limit in a run log file when a log directory is set.
 //
+// On Windows a hook written as ["cmd", "/c", COMMAND...] gets its command
+// line verbatim (cmdExeLine): cmd.exe does not parse Go's quoting.
+//
 // When each phase runs, and what a failure does to the set, is decided by
 // internal/apply, which calls a Runner through its Hooks interface.
 package hooks

@@ -23,3 +23,6 @@ func killGroup(cmd *exec.Cmd) {
 		return nil
 	}
 }
+
+// setCmdLine does nothing: Unix passes argv as it is.
+func setCmdLine(cmd *exec.Cmd, argv []string) {}

@@ -100,6 +100,7 @@ func Exec(ctx context.Context, c Command) *Result {
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.WaitDelay = waitDelay
 	killGroup(cmd)
+	setCmdLine(cmd, c.Argv)
 	start := time.Now()
 	err := cmd.Run()
 	r.Duration = time.Since(start)

@@ -112,7 +112,7 @@ func (st *Store) LockSet(ctx context.Context, name string, info LockInfo, timeou
 
 // Holder reads who holds (or last held) the lock, or nil.
 func (st *Store) Holder() *LockInfo {
-	b, err := os.ReadFile(st.InfoPath())
+	b, err := ReadFile(st.InfoPath())
 	if err != nil {
 		return nil
 	}

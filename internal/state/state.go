@@ -129,7 +129,7 @@ func (st *Store) BackupPath() string { return st.Path + ".backup" }
 
 // Read returns the state, or (nil, nil) when there is none yet.
 func (st *Store) Read() (*State, error) {
-	b, err := os.ReadFile(st.Path)
+	b, err := ReadFile(st.Path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -179,7 +179,7 @@ func (st *Store) keepBackup() error {
 	os.Remove(tmp)
 	switch err := os.Link(st.Path, tmp); {
 	case err == nil:
-		if err := os.Rename(tmp, st.BackupPath()); err != nil {
+		if err := Rename(tmp, st.BackupPath()); err != nil {
 			os.Remove(tmp)
 			return err
 		}
@@ -187,7 +187,7 @@ func (st *Store) keepBackup() error {
 	case errors.Is(err, fs.ErrNotExist):
 		return nil // no state yet
 	}
-	prev, err := os.ReadFile(st.Path)
+	prev, err := ReadFile(st.Path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
@@ -202,7 +202,8 @@ func (st *Store) keepBackup() error {
 func writeAtomic(path string, b []byte) error { return writeFile(path, b, true) }
 
 // writeFile writes b to a temporary file beside path and renames it over
-// path; durable also fsyncs the file before and the directory after.
+// path (Rename: retried on Windows while a reader holds path open);
+// durable also fsyncs the file before and the directory after.
 func writeFile(path string, b []byte, durable bool) error {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
@@ -228,7 +229,7 @@ func writeFile(path string, b []byte, durable bool) error {
 	if err := f.Close(); err != nil {
 		return err
 	}
-	if err := os.Rename(tmp, path); err != nil {
+	if err := Rename(tmp, path); err != nil {
 		return err
 	}
 	ok = true

@@ -1,0 +1,3 @@
+module robo-wine-ci
+
+go 1.26
