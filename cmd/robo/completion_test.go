@@ -63,6 +63,9 @@ func needShell(t *testing.T, sh, pkg string) string {
 	t.Helper()
 	p, err := exec.LookPath(sh)
 	if err != nil {
+		if os.Getenv("ROBO_REQUIRE_SHELLS") != "" && sh != "pwsh" {
+			t.Fatalf("%s is not installed (apt-get install %s) but ROBO_REQUIRE_SHELLS is set", sh, pkg)
+		}
 		t.Skipf("%s is not installed (apt-get install %s): its completion script cannot be exercised here", sh, pkg)
 	}
 	return p

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -21,6 +22,9 @@ type tmuxSession struct {
 func startTmux(t *testing.T, dir string, cols, rows int, argv ...string) *tmuxSession {
 	t.Helper()
 	if _, err := exec.LookPath("tmux"); err != nil {
+		if os.Getenv("ROBO_REQUIRE_SHELLS") != "" {
+			t.Fatal("tmux is not installed (apt-get install tmux) but ROBO_REQUIRE_SHELLS is set")
+		}
 		t.Skip("tmux is not installed (apt-get install tmux): the terminal tests need it")
 	}
 	s := &tmuxSession{t: t, sock: filepath.Join(t.TempDir(), "tmux.sock")}
