@@ -469,7 +469,7 @@ func serviceRun(e *env, args []string) error {
 	// service.Interactive is reliable on Windows only (FINDINGS §4.5).
 	if runtime.GOOS == "windows" && !service.Interactive() {
 		if sl, err := s.Logger(nil); err == nil {
-			log.RegisterSink(&serviceSink{l: sl, level: log.GetLevel()})
+			log.RegisterSink(newServiceSink(sl, log.GetLevel()))
 		}
 	}
 	if err := s.Run(); err != nil {

@@ -2,12 +2,17 @@ package main
 
 import (
 	"flag"
+	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/hashicorp/go-hclog"
+	"github.com/kardianos/service"
 	"gopkg.in/natefinch/lumberjack.v2"
+
+	"github.com/robo-backup/robo/internal/safetext"
 )
 
 // Defaults of the log file's rotation.
@@ -135,4 +140,172 @@ func newLogger(w io.Writer, level, format string) (hclog.InterceptLogger, error)
 	}
 	return hclog.NewInterceptLogger(&hclog.LoggerOptions{Name: "robo", Output: w, Level: l, IndependentLevels: true,
 		JSONFormat: format == "json"}), nil
+}
+
+// Windows event log IDs. The service copies robo's log to the Application
+// event log (source robo) with a stable event ID for each kind of message,
+// so that Windows Event Forwarding subscriptions and monitoring rules can
+// select them by ID. docs/fleet.md ("Event IDs") lists them; a test keeps
+// that table, this one and every log message in robo's code in step. An ID
+// never changes meaning: a new kind of message gets a new ID. IDs stay in
+// 1-1000, the range EventCreate.exe's message file (registered for the
+// source) has texts for. 1, 2 and 3 are for information, warnings and
+// errors without an ID of their own.
+const (
+	eventInfo    = 1
+	eventWarning = 2
+	eventError   = 3
+)
+
+// eventKey is a log message at a level: "run finished" is an information
+// when the run succeeded and an error when it failed.
+type eventKey struct {
+	level hclog.Level
+	msg   string
+}
+
+var eventIDs = map[eventKey]uint32{
+	// 100-199: the service and its runs (information).
+	{hclog.Info, "robo watch started"}:                                                    100,
+	{hclog.Info, "stopping: running sets stop at a file boundary and record their state"}: 101,
+	{hclog.Info, "stopped"}:                                                               102,
+	{hclog.Info, "configuration reloaded"}:                                                103,
+	{hclog.Info, "watching sources"}:                                                      104,
+	{hclog.Info, "run started"}:                                                           110,
+	{hclog.Info, "run finished"}:                                                          111,
+	{hclog.Info, "catch-up: the last success is older than the schedule's period"}:        112,
+	{hclog.Info, "the wall clock jumped ahead: the machine woke from sleep (or the clock was set); catching up missed runs"}: 113,
+	{hclog.Info, "set is no longer stale"}: 114,
+	{hclog.Info, "applying set"}:           120,
+	{hclog.Info, "set applied"}:            121,
+	{hclog.Info, "moved set in the state"}: 122,
+	{hclog.Info, "forgot set"}:             123,
+	{hclog.Info, "running hook"}:           130,
+	{hclog.Info, "hook finished"}:          131,
+	{hclog.Info, "dashboard listening"}:    140,
+	// 200-299: warnings.
+	{hclog.Warn, "set is stale: no successful run within its limit"}:                                        200,
+	{hclog.Warn, "set not applied"}:                                                                         201,
+	{hclog.Warn, "verify after apply found differences"}:                                                    202,
+	{hclog.Warn, "notification failed"}:                                                                     203,
+	{hclog.Warn, "configuration diagnostics"}:                                                               210,
+	{hclog.Warn, "configuration warnings"}:                                                                  211,
+	{hclog.Warn, "source is not a local path: not watched, rescanned only"}:                                 220,
+	{hclog.Warn, "too many file changes at once: the event queue overflowed; rescanning every watched set"}: 221,
+	{hclog.Warn, "source watching"}:                                                                         222,
+	{hclog.Warn, "watching the configuration directory"}:                                                    223,
+	{hclog.Warn, "cannot read the state to find missed runs; running every scheduled set"}:                  230,
+	{hclog.Warn, "cannot read the state to check for stale sets"}:                                           231,
+	{hclog.Warn, "cannot write the watch status file"}:                                                      232,
+	{hclog.Warn, "cannot write the set's run log"}:                                                          233,
+	{hclog.Warn, "cannot prune old run logs"}:                                                               234,
+	{hclog.Warn, "cannot write the hook's run log"}:                                                         235,
+	// 300-399: errors.
+	{hclog.Error, "robo watch cannot start"}: 300,
+	{hclog.Error, "robo watch ended without a stop request; exiting with a failure so that the service manager restarts it"}: 301,
+	{hclog.Error, "robo watch stopped with an error"}:                                                                        302,
+	{hclog.Error, "robo watch did not stop in time"}:                                                                         303,
+	{hclog.Error, "the changed configuration has errors: it is not used, the running configuration stays"}:                   310,
+	{hclog.Error, "run finished"}:                                          311,
+	{hclog.Error, "set failed"}:                                            312,
+	{hclog.Error, "set not applied: before hook failed"}:                   313,
+	{hclog.Error, "hook failed"}:                                           314,
+	{hclog.Error, "set not scheduled"}:                                     320,
+	{hclog.Error, "cannot watch sources; watched sets are rescanned only"}: 321,
+	{hclog.Error, "the dashboard stopped"}:                                 340,
+}
+
+// eventLevel is the event log's level of an hclog level: error, warning or
+// information.
+func eventLevel(level hclog.Level) hclog.Level {
+	switch {
+	case level >= hclog.Error:
+		return hclog.Error
+	case level == hclog.Warn:
+		return hclog.Warn
+	}
+	return hclog.Info
+}
+
+// eventID is the event ID of msg logged at level.
+func eventID(level hclog.Level, msg string) uint32 {
+	l := eventLevel(level)
+	if id, ok := eventIDs[eventKey{l, msg}]; ok {
+		return id
+	}
+	switch l {
+	case hclog.Error:
+		return eventError
+	case hclog.Warn:
+		return eventWarning
+	}
+	return eventInfo
+}
+
+// eventText is the text of an event: the message, then key=value pairs.
+// Values hold names and paths from hostile trees: control characters
+// (newlines too) and bytes that are not UTF-8 are escaped (safetext.Line),
+// so that no value can forge a line of its own. Configuration diagnostics
+// (robo's own located text) keep their lines, each escaped, so that they
+// stay readable in Event Viewer.
+func eventText(msg string, args []any) string {
+	var b strings.Builder
+	b.WriteString(safetext.Line(msg))
+	for i := 0; i+1 < len(args); i += 2 {
+		k, v := fmt.Sprint(args[i]), fmt.Sprint(args[i+1])
+		if k == "diagnostics" {
+			lines := strings.Split(strings.ReplaceAll(v, "\r\n", "\n"), "\n")
+			for j, l := range lines {
+				lines[j] = safetext.Line(l)
+			}
+			v = strings.Join(lines, "\r\n")
+		} else {
+			v = safetext.Line(v)
+		}
+		fmt.Fprintf(&b, " %s=%s", safetext.Line(k), v)
+	}
+	return b.String()
+}
+
+// eventLogger is the part of kardianos/service's Windows logger
+// (service.WindowsLogger) that takes an event ID.
+type eventLogger interface {
+	NError(eventID uint32, v ...any) error
+	NWarning(eventID uint32, v ...any) error
+	NInfo(eventID uint32, v ...any) error
+}
+
+// eventSink copies log lines at level and above (and never below info) to
+// the Windows event log with their event IDs.
+type eventSink struct {
+	l     eventLogger
+	level hclog.Level
+}
+
+var _ hclog.SinkAdapter = (*eventSink)(nil)
+
+// Accept implements hclog.SinkAdapter.
+func (s *eventSink) Accept(name string, level hclog.Level, msg string, args ...any) {
+	if level < s.level || level < hclog.Info {
+		return
+	}
+	id, text := eventID(level, msg), eventText(msg, args)
+	switch eventLevel(level) {
+	case hclog.Error:
+		s.l.NError(id, text)
+	case hclog.Warn:
+		s.l.NWarning(id, text)
+	default:
+		s.l.NInfo(id, text)
+	}
+}
+
+// newServiceSink is the sink of the service's logger l (the Windows event
+// log): with event IDs when l takes them, as kardianos/service's Windows
+// logger does.
+func newServiceSink(l service.Logger, level hclog.Level) hclog.SinkAdapter {
+	if el, ok := l.(eventLogger); ok {
+		return &eventSink{l: el, level: level}
+	}
+	return &serviceSink{l: l, level: level}
 }
