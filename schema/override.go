@@ -52,7 +52,7 @@ func applyOverrides(primary, overrides []*hcl.Block) ([]*hcl.Block, []*hcl.Block
 				what = fmt.Sprintf("%s %q", ob.Type, ob.Labels[0])
 			}
 			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Missing base block to override",
-				Detail: fmt.Sprintf("There is no %s in the configuration's other files for this override file to change. An override file only changes blocks declared elsewhere: declare new blocks in a file whose name does not end in override.hcl.", what),
+				Detail:  fmt.Sprintf("There is no %s in the configuration's other files for this override file to change. An override file only changes blocks declared elsewhere: declare new blocks in a file whose name does not end in override.hcl.", what),
 				Subject: overrideSubject(ob)})
 			continue
 		}
