@@ -81,6 +81,9 @@ func readVarFile(parser *hclparse.Parser, path, name string, cfg *Config) (*varF
 // varFileName is how diagnostics name a -var-file: relative to the
 // configuration directory when it is inside, else as given.
 func varFileName(path, dir string) string {
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
+	}
 	if rel, err := filepath.Rel(dir, path); err == nil && !strings.HasPrefix(rel, "..") && !filepath.IsAbs(rel) {
 		return rel
 	}
