@@ -192,3 +192,24 @@ variable "token" {
 func printTo(w *strings.Builder, cfg *Config, diags hcl.Diagnostics) {
 	hcl.NewDiagnosticTextWriter(w, cfg.Files, 0, false).WriteDiagnostics(diags)
 }
+
+// The example of docs/fleet-config.md loads as the guide says.
+func TestFleetExample(t *testing.T) {
+	cfg, diags := Load("testdata/valid/fleet", testOptions())
+	if len(diags) > 0 {
+		t.Fatal(diags)
+	}
+	var names []string
+	for _, b := range cfg.Backups {
+		names = append(names, b.Name)
+	}
+	if got := strings.Join(names, " "); got != "drive.c drive.d home.asmith home.jdoe" {
+		t.Fatalf("sets %q", got)
+	}
+	if d := cfg.Backup("drive.d"); d.Source != `D:\Data` || d.Destination != `\\nas02.branch.example\backups\host01\drive-d` {
+		t.Errorf("drive.d %q -> %q", d.Source, d.Destination)
+	}
+	if h := cfg.Backup("home.jdoe"); h.Schedule != "@every 4h" || !h.Watch {
+		t.Errorf("override not applied: %+v", h)
+	}
+}
