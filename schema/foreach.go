@@ -31,6 +31,36 @@ type Instance struct {
 	Block, Key string
 	// ForEachRange is where the block's for_each is.
 	ForEachRange hcl.Range
+
+	each   cty.Value   // the each object of this instance
+	bodies []hcl.Range // the block's body (and its overrides' bodies)
+}
+
+// newInstance describes element in of block b.
+func newInstance(b *hcl.Block, in eachInstance, forEach *hcl.Attribute) *Instance {
+	return &Instance{Block: b.Labels[0], Key: in.key, ForEachRange: forEach.Expr.Range(), each: in.each, bodies: bodyRanges(b.Body)}
+}
+
+// bodyRanges returns the source ranges of a body and of every override
+// body laid over it.
+func bodyRanges(body hcl.Body) []hcl.Range {
+	switch b := body.(type) {
+	case *hclsyntax.Body:
+		return []hcl.Range{b.SrcRange}
+	case mergeBody:
+		return append(bodyRanges(b.base), bodyRanges(b.over)...)
+	}
+	return nil
+}
+
+// contains reports whether r lies in one of the instance's bodies.
+func (i *Instance) contains(r hcl.Range) bool {
+	for _, b := range i.bodies {
+		if b.Filename == r.Filename && b.Start.Byte <= r.Start.Byte && r.End.Byte <= b.End.Byte {
+			return true
+		}
+	}
+	return false
 }
 
 // Address is the instance's terraform-style address, such as
@@ -85,7 +115,7 @@ func expandForEach(b *hcl.Block, ctx *hcl.EvalContext) (insts []eachInstance, at
 		return bad("Invalid for_each argument", "for_each takes a map or a set of strings, and this is a list. Convert it with toset(...), as in for_each = toset([\"a\", \"b\"]): a set has no order and no duplicates, so each element names one instance.")
 	case ty.IsSetType():
 		if !v.IsWhollyKnown() {
-			return bad("Invalid for_each argument", "The for_each set includes values that are not known, so robo cannot tell which instances the block declares.")
+			return bad("Invalid for_each argument", "The for_each set includes values that are not known (they come from a value in error, reported on its own), so robo cannot tell which instances the block declares.")
 		}
 		if et := ty.ElementType(); et != cty.String && !(et == cty.DynamicPseudoType && v.LengthInt() == 0) {
 			return bad("Invalid for_each set argument", fmt.Sprintf(
@@ -100,7 +130,7 @@ func expandForEach(b *hcl.Block, ctx *hcl.EvalContext) (insts []eachInstance, at
 		}
 	case ty.IsMapType() || ty.IsObjectType():
 		if !v.IsKnown() {
-			return bad("Invalid for_each argument", "The for_each map is not known, so robo cannot tell which instances the block declares.")
+			return bad("Invalid for_each argument", "The for_each map is not known (it comes from a value in error, reported on its own), so robo cannot tell which instances the block declares.")
 		}
 		for it := v.ElementIterator(); it.Next(); {
 			k, e := it.Element()

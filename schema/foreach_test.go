@@ -213,3 +213,18 @@ func TestFleetExample(t *testing.T) {
 		t.Errorf("override not applied: %+v", h)
 	}
 }
+
+// A secret named from each.key that the secrets file lacks is reported at
+// the call, naming the instance's secret.
+func TestForEachUnknownSecretLocated(t *testing.T) {
+	o := testOptions()
+	o.SecretExists = func(_, name string) (bool, error) { return name == "nas-hq", nil }
+	_, diags := Load("testdata/valid/for-each", o)
+	if len(diags) != 1 {
+		t.Fatalf("want one diagnostic, got %v", diags)
+	}
+	d := diags[0]
+	if d.Summary != "Unknown secret" || !strings.Contains(d.Detail, `"nas-branch"`) || d.Subject == nil || d.Subject.Filename != "main.hcl" || d.Subject.Start.Line != 26 {
+		t.Errorf("%s: %s at %v", d.Summary, d.Detail, d.Subject)
+	}
+}

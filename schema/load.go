@@ -222,7 +222,7 @@ func decodeBackups(blocks []*hcl.Block, ctx *hcl.EvalContext, cfg *Config, opts 
 		per := make([]hcl.Diagnostics, len(insts))
 		for i, in := range insts {
 			keys[i] = in.key
-			inst := &Instance{Block: label, Key: in.key, ForEachRange: fe.Expr.Range()}
+			inst := newInstance(b, in, fe)
 			bk, d := decodeBackup(b, instanceName(label, in.key), inst, instanceCtx(ctx, in.each), cfg, opts)
 			per[i] = d
 			if bk != nil {

@@ -51,7 +51,7 @@ func decodeShares(blocks []*hcl.Block, ctx *hcl.EvalContext, cfg *Config, opts *
 		per := make([]hcl.Diagnostics, len(insts))
 		for i, in := range insts {
 			keys[i] = in.key
-			inst := &Instance{Block: name, Key: in.key, ForEachRange: fe.Expr.Range()}
+			inst := newInstance(b, in, fe)
 			per[i] = decodeShare(b, instanceName(name, in.key), inst, instanceCtx(ctx, in.each), cfg)
 		}
 		diags = append(diags, mergeInstanceDiags(keys, per)...)
