@@ -116,6 +116,9 @@ func TestOverrideFiles(t *testing.T) {
 	if got := strings.Join(d.RobocopyArgs, " "); got != "/COMPRESS /XA:SH" {
 		t.Errorf("robocopy block not replaced wholesale: %q", got)
 	}
+	if l := cfg.Backup("logs"); l.Retries != 5 || l.Destination != "/mnt/site-backup/logs" {
+		t.Errorf("variable default not overridden: %+v", l)
+	}
 	if cfg.Settings.MaxParallel != 6 {
 		t.Errorf("max_parallel %d", cfg.Settings.MaxParallel)
 	}

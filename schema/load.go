@@ -68,7 +68,9 @@ var rootSchema = &hcl.BodySchema{
 	},
 }
 
-// ConfigFiles lists the *.hcl files of a directory, sorted.
+// ConfigFiles lists the *.hcl files of a directory, sorted: configuration,
+// override files (IsOverrideFile) and variable files (IsVarFile) alike, as
+// robo fmt formats them all; Load tells them apart.
 func ConfigFiles(dir string) ([]string, error) {
 	m, err := filepath.Glob(filepath.Join(dir, "*.hcl"))
 	if err != nil {

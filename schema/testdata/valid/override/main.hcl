@@ -16,3 +16,14 @@ backup "docs" {
     extra_args = ["/XA:H"]
   }
 }
+
+variable "retries" {
+  type    = number
+  default = 1
+}
+
+backup "logs" {
+  source      = "/srv/logs"
+  destination = "${local.root}/logs"
+  retries     = var.retries
+}

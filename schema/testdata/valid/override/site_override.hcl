@@ -14,3 +14,7 @@ backup "docs" {
     extra_args = ["/COMPRESS", "/XA:SH"]
   }
 }
+
+variable "retries" {
+  default = 5
+}
