@@ -14,6 +14,7 @@ import (
 )
 
 var backupSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
+	{Name: "for_each"}, // foreach.go
 	{Name: "source", Required: true},
 	{Name: "destination", Required: true},
 	{Name: "mode"},
@@ -44,16 +45,21 @@ var backupSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 	{Name: "verify_after_apply"},
 }, Blocks: []hcl.BlockHeaderSchema{{Type: "robocopy"}, {Type: "versions"}}}
 
-func decodeBackup(b *hcl.Block, ctx *hcl.EvalContext, cfg *Config, opts *Options) (*Backup, hcl.Diagnostics) {
+// decodeBackup decodes one backup set: the block itself (inst is nil), or
+// one instance of a block with for_each (named BLOCK.KEY, ctx binding each).
+func decodeBackup(b *hcl.Block, name string, inst *Instance, ctx *hcl.EvalContext, cfg *Config, opts *Options) (*Backup, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
-	name := b.Labels[0]
 	if !validName(name) {
 		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid backup name",
 			Detail: fmt.Sprintf("%q is not a valid backup name: use letters, digits, '-', '_' and '.', starting with a letter or digit.", name), Subject: &b.LabelRanges[0]})
 	}
 	if prev := cfg.Backup(name); prev != nil {
-		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Duplicate backup set",
-			Detail: fmt.Sprintf("A backup named %q was already declared at %s.", name, prev.DeclRange), Subject: &b.LabelRanges[0]})
+		detail := fmt.Sprintf("A backup named %q was already declared at %s.", name, prev.DeclRange)
+		if inst != nil || prev.Instance != nil {
+			detail = fmt.Sprintf("Two sets are named %q: %s at %s and %s here. An instance of a block with for_each is named BLOCK.KEY; rename the block or the key.",
+				name, setDescription(prev), prev.DeclRange, setDescription(&Backup{Name: name, Instance: inst}))
+		}
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Duplicate backup set", Detail: detail, Subject: &b.LabelRanges[0]})
 		return nil, diags
 	}
 	content, d := b.Body.Content(backupSchema)
@@ -62,8 +68,10 @@ func decodeBackup(b *hcl.Block, ctx *hcl.EvalContext, cfg *Config, opts *Options
 		Name: name, Mode: Mirror, CopyEmptyDirs: true, Symlinks: "skip", Threads: DefaultThreads,
 		Retries: DefaultRetries, RetryWait: DefaultRetryWait, MaxDelete: MaxDelete{Percent: true, Value: DefaultMaxDelete},
 		Enabled: true, Debounce: DefaultDebounce, Rescan: DefaultRescan, DeclRange: b.DefRange, Ranges: map[string]hcl.Range{},
+		Instance: inst,
 	}
 	attrs := content.Attributes
+	delete(attrs, "for_each")
 	for n, a := range attrs {
 		bk.Ranges[n] = a.Expr.Range()
 	}
@@ -457,4 +465,13 @@ func (m MaxDelete) Limit(total int64) int64 {
 		return int64(math.Floor(float64(total) * m.Value / 100))
 	}
 	return int64(m.Value)
+}
+
+// setDescription names a set as a message shows it: "backup \"docs\"", or
+// for an instance "instance backup.home[\"alice\"]".
+func setDescription(b *Backup) string {
+	if b.Instance != nil {
+		return "instance " + b.Instance.Address("backup")
+	}
+	return fmt.Sprintf("backup %q", b.Name)
 }

@@ -22,6 +22,9 @@ type Config struct {
 	Notifiers map[string]*Notifier
 	// Moves are the moved blocks, in file order (moved.go).
 	Moves []*Move
+
+	// forEachBlocks are the labels of the backup blocks with for_each.
+	forEachBlocks map[string]bool
 }
 
 // Backup returns the backup set with the given name, or nil.
@@ -122,6 +125,9 @@ type Backup struct {
 	Versions *Versions
 	// VerifyAfterApply is "", "metadata" or "checksum".
 	VerifyAfterApply string
+	// Instance is set when the set is one instance of a backup block with
+	// for_each; Name is then BLOCK.KEY (foreach.go).
+	Instance *Instance
 
 	DeclRange hcl.Range
 	// Ranges holds the source range of each attribute that was set.
@@ -137,7 +143,10 @@ type Share struct {
 	// Password refers to a secret; it is never a value.
 	Password SecretRef
 	// Port is the SMB port (0 means the default, 445).
-	Port      int
+	Port int
+	// Instance is set when the share is one instance of a share block
+	// with for_each; Name is then BLOCK.KEY (foreach.go).
+	Instance  *Instance
 	DeclRange hcl.Range
 }
 

@@ -33,6 +33,11 @@ func functions(dir string, opts *Options) map[string]function.Function {
 		"title": stdlib.TitleFunc, "trim": stdlib.TrimFunc, "trimprefix": stdlib.TrimPrefixFunc,
 		"trimspace": stdlib.TrimSpaceFunc, "trimsuffix": stdlib.TrimSuffixFunc, "upper": stdlib.UpperFunc,
 		"values": stdlib.ValuesFunc, "zipmap": stdlib.ZipmapFunc,
+		// terraform's type conversions; toset is what for_each over a list
+		// needs (foreach.go).
+		"toset": stdlib.MakeToFunc(cty.Set(cty.DynamicPseudoType)), "tolist": stdlib.MakeToFunc(cty.List(cty.DynamicPseudoType)),
+		"tomap": stdlib.MakeToFunc(cty.Map(cty.DynamicPseudoType)), "tostring": stdlib.MakeToFunc(cty.String),
+		"tonumber": stdlib.MakeToFunc(cty.Number), "tobool": stdlib.MakeToFunc(cty.Bool),
 	}
 	fns["env"] = function.New(&function.Spec{
 		Description: "Returns an environment variable; a second argument is the default when it is unset.",
@@ -88,16 +93,32 @@ func functions(dir string, opts *Options) map[string]function.Function {
 }
 
 // evalLocals evaluates every locals attribute in dependency order.
-func evalLocals(blocks []*hcl.Block, ctx *hcl.EvalContext) hcl.Diagnostics {
+// The locals blocks of override files replace local values by name.
+func evalLocals(blocks, overrides []*hcl.Block, ctx *hcl.EvalContext) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	attrs := map[string]*hcl.Attribute{}
 	for _, b := range blocks {
 		as, d := b.Body.JustAttributes()
 		diags = append(diags, d...)
-		for name, a := range as {
+		for _, name := range sortedNames(as) {
+			a := as[name]
 			if prev, ok := attrs[name]; ok {
 				diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Duplicate local value",
 					Detail: fmt.Sprintf("Local value %q was already defined at %s.", name, prev.NameRange), Subject: &a.NameRange})
+				continue
+			}
+			attrs[name] = a
+		}
+	}
+	for _, b := range overrides {
+		as, d := b.Body.JustAttributes()
+		diags = append(diags, d...)
+		for _, name := range sortedNames(as) {
+			a := as[name]
+			if _, ok := attrs[name]; !ok {
+				diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Missing base local value to override",
+					Detail:  fmt.Sprintf("There is no local value %q in the configuration's other files for this override file to replace. Define new local values in a file whose name does not end in override.hcl.", name),
+					Subject: &a.NameRange})
 				continue
 			}
 			attrs[name] = a
@@ -153,4 +174,13 @@ func evalLocals(blocks []*hcl.Block, ctx *hcl.EvalContext) hcl.Diagnostics {
 	}
 	ctx.Variables["local"] = cty.ObjectVal(vals)
 	return diags
+}
+
+func sortedNames(as hcl.Attributes) []string {
+	names := make([]string, 0, len(as))
+	for n := range as {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
 }

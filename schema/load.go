@@ -17,7 +17,11 @@ import (
 
 // Options are the inputs of Load beyond the files.
 type Options struct {
-	// Vars are -var name=value settings.
+	// VarArgs are the -var and -var-file arguments in command-line order;
+	// a later one wins (varfiles.go).
+	VarArgs []VarArg
+	// Vars are -var name=value settings applied after VarArgs (for
+	// callers that have no order to keep).
 	Vars map[string]string
 	// LookupEnv reads the environment (os.LookupEnv when nil).
 	LookupEnv func(string) (string, bool)
@@ -64,7 +68,9 @@ var rootSchema = &hcl.BodySchema{
 	},
 }
 
-// ConfigFiles lists the *.hcl files of a directory, sorted.
+// ConfigFiles lists the *.hcl files of a directory, sorted: configuration,
+// override files (IsOverrideFile) and variable files (IsVarFile) alike, as
+// robo fmt formats them all; Load tells them apart.
 func ConfigFiles(dir string) ([]string, error) {
 	m, err := filepath.Glob(filepath.Join(dir, "*.hcl"))
 	if err != nil {
@@ -94,16 +100,31 @@ func Load(dir string, opts Options) (*Config, hcl.Diagnostics) {
 			Detail: fmt.Sprintf("The directory %s has no *.hcl files. Run robo in the directory that holds your configuration, or name it with -chdir DIR.", abs)}}
 	}
 	parser := hclparse.NewParser()
-	var blocks hcl.Blocks
+	var blocks, overrides hcl.Blocks
+	var autoVars []*varFile
+	primary := 0
 	for _, f := range files {
+		name := f
+		if rel, err := filepath.Rel(abs, f); err == nil {
+			name = rel
+		}
+		if IsVarFile(name) {
+			if IsAutoVarFile(name) {
+				vf, d := readVarFile(parser, f, name, cfg)
+				diags = append(diags, d...)
+				if vf != nil {
+					autoVars = append(autoVars, vf)
+				}
+			}
+			continue
+		}
 		src, err := os.ReadFile(f)
 		if err != nil {
 			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot read configuration file", Detail: err.Error()})
 			continue
 		}
-		name := f
-		if rel, err := filepath.Rel(abs, f); err == nil {
-			name = rel
+		if !IsOverrideFile(name) {
+			primary++
 		}
 		file, d := parser.ParseHCL(src, name)
 		diags = append(diags, d...)
@@ -113,42 +134,106 @@ func Load(dir string, opts Options) (*Config, hcl.Diagnostics) {
 		cfg.Files[name] = file
 		content, d := file.Body.Content(rootSchema)
 		diags = append(diags, d...)
-		blocks = append(blocks, content.Blocks...)
+		if IsOverrideFile(name) {
+			overrides = append(overrides, content.Blocks...)
+		} else {
+			blocks = append(blocks, content.Blocks...)
+		}
+	}
+	if primary == 0 && len(overrides) == 0 && !diags.HasErrors() {
+		return cfg, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "No configuration files",
+			Detail: fmt.Sprintf("The directory %s has only variable files (*.vars.hcl), no configuration. Run robo in the directory that holds your configuration, or name it with -chdir DIR.", abs)}}
 	}
 	if diags.HasErrors() && len(blocks) == 0 {
 		return cfg, diags
 	}
+	blocks, localOverrides, d := applyOverrides(blocks, overrides)
+	diags = append(diags, d...)
 	byType := map[string][]*hcl.Block{}
 	for _, b := range blocks {
 		byType[b.Type] = append(byType[b.Type], b)
 	}
 
-	vars, d := variableValues(byType["variable"], &opts, cfg)
+	given, d := givenValues(parser, byType["variable"], autoVars, &opts, cfg)
+	diags = append(diags, d...)
+	vars, d := variableValues(byType["variable"], given, &opts, cfg)
 	diags = append(diags, d...)
 	ctx := &hcl.EvalContext{
 		Variables: map[string]cty.Value{"var": cty.ObjectVal(vars)},
 		Functions: functions(abs, &opts),
 	}
 	diags = append(diags, decodeShares(byType["share"], ctx, cfg, &opts)...)
-	diags = append(diags, evalLocals(byType["locals"], ctx)...)
+	diags = append(diags, evalLocals(byType["locals"], localOverrides, ctx)...)
 
 	diags = append(diags, decodeRobo(byType["robo"], ctx, cfg, &opts)...)
 	for _, b := range byType["schedule"] {
 		diags = append(diags, decodeSchedule(b, ctx, cfg)...)
 	}
-	for _, b := range byType["backup"] {
-		bk, d := decodeBackup(b, ctx, cfg, &opts)
-		diags = append(diags, d...)
-		if bk != nil {
-			cfg.Backups = append(cfg.Backups, bk)
-		}
-	}
+	diags = append(diags, decodeBackups(byType["backup"], ctx, cfg, &opts)...)
 	diags = append(diags, decodeNotifiers(byType["notify"], ctx, cfg)...)
 	diags = append(diags, decodeMoved(byType["moved"], cfg)...)
 	diags = append(diags, checkOverlaps(cfg, &opts)...)
 	diags = append(diags, checkSecrets(cfg, ctx, &opts)...)
 	sort.SliceStable(cfg.Backups, func(i, j int) bool { return cfg.Backups[i].Name < cfg.Backups[j].Name })
 	return cfg, diags
+}
+
+// decodeBackups decodes the backup blocks, one set per block or per
+// instance of a block with for_each.
+func decodeBackups(blocks []*hcl.Block, ctx *hcl.EvalContext, cfg *Config, opts *Options) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	type seen struct {
+		rng     hcl.Range
+		forEach bool
+	}
+	labels := map[string]seen{}
+	for _, b := range blocks {
+		label := b.Labels[0]
+		insts, fe, d := expandForEach(b, ctx)
+		if prev, ok := labels[label]; ok && (prev.forEach || fe != nil) {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Duplicate backup set",
+				Detail:  fmt.Sprintf("A backup block named %q was already declared at %s. A block with for_each declares all its instances, so its label is used once.", label, prev.rng),
+				Subject: &b.LabelRanges[0]})
+			continue
+		}
+		labels[label] = seen{b.DefRange, fe != nil}
+		diags = append(diags, d...)
+		if fe == nil {
+			bk, d := decodeBackup(b, label, nil, ctx, cfg, opts)
+			diags = append(diags, eachOutsideForEach(d)...)
+			if bk != nil {
+				cfg.Backups = append(cfg.Backups, bk)
+			}
+			continue
+		}
+		if cfg.forEachBlocks == nil {
+			cfg.forEachBlocks = map[string]bool{}
+		}
+		cfg.forEachBlocks[label] = true
+		if !validName(label) {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid backup name",
+				Detail: fmt.Sprintf("%q is not a valid backup name: use letters, digits, '-', '_' and '.', starting with a letter or digit.", label), Subject: &b.LabelRanges[0]})
+			continue
+		}
+		if len(insts) == 0 {
+			// No instance to evaluate: still check the block's structure.
+			_, d := b.Body.Content(optionalSchema(backupSchema))
+			diags = append(diags, d...)
+		}
+		keys := make([]string, len(insts))
+		per := make([]hcl.Diagnostics, len(insts))
+		for i, in := range insts {
+			keys[i] = in.key
+			inst := newInstance(b, in, fe)
+			bk, d := decodeBackup(b, instanceName(label, in.key), inst, instanceCtx(ctx, in.each), cfg, opts)
+			per[i] = d
+			if bk != nil {
+				cfg.Backups = append(cfg.Backups, bk)
+			}
+		}
+		diags = append(diags, mergeInstanceDiags(keys, per)...)
+	}
+	return diags
 }
 
 func decodeRobo(blocks []*hcl.Block, ctx *hcl.EvalContext, cfg *Config, opts *Options) hcl.Diagnostics {

@@ -50,7 +50,7 @@ func decodeMoved(blocks []*hcl.Block, cfg *Config) hcl.Diagnostics {
 				Detail: fmt.Sprintf("This moved block moves %q to itself. Remove it.", m.From), Subject: m.ToRange.Ptr()})
 			continue
 		}
-		moves = append(moves, m)
+		moves = append(moves, expandBlockMove(m, cfg)...)
 	}
 	byFrom := map[string]*Move{}
 	byTo := map[string]*Move{}
@@ -105,6 +105,11 @@ func decodeMoved(blocks []*hcl.Block, cfg *Config) hcl.Diagnostics {
 		if _, chained := byTo[m.From]; chained {
 			continue // reported at the previous block's to
 		}
+		if cfg.Backup(m.To) == nil && cfg.forEachTarget(m.To) {
+			// An instance of a block with for_each that has no such key on
+			// this host (or no keys at all): the move waits for it.
+			continue
+		}
 		if cfg.Backup(m.To) == nil {
 			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Unknown moved target",
 				Detail: fmt.Sprintf("There is no backup block named %q: a moved block's to must name a set declared in the configuration.", m.To), Subject: m.ToRange.Ptr()})
@@ -125,19 +130,24 @@ func setNameAttr(a *hcl.Attribute, out *string, rng *hcl.Range, diags *hcl.Diagn
 	*rng = a.Expr.Range()
 	bad := func() bool {
 		*diags = append(*diags, attrError(a, "Invalid "+a.Name, fmt.Sprintf(
-			"%s must be a backup set's name, written as a string (\"docs\") or as a reference (backup.docs); it cannot use variables or functions.", a.Name)))
+			"%s must be a backup set's name, written as a string (\"docs\", \"home.alice\") or as a reference (backup.docs, backup.home[\"alice\"]); it cannot use variables or functions.", a.Name)))
 		return false
 	}
 	var name string
 	if tr, d := hcl.AbsTraversalForExpr(a.Expr); !d.HasErrors() {
-		if len(tr) != 2 || tr.RootName() != "backup" {
+		if len(tr) < 2 || len(tr) > 3 || tr.RootName() != "backup" {
 			return bad()
 		}
 		at, ok := tr[1].(hcl.TraverseAttr)
 		if !ok {
 			return bad()
 		}
-		name = at.Name
+		// backup.NAME, or an instance: backup.NAME["KEY"] (foreach.go).
+		n, ok := traversalSetName(append(hcl.Traversal{hcl.TraverseRoot{Name: at.Name, SrcRange: at.SrcRange}}, tr[2:]...))
+		if !ok {
+			return bad()
+		}
+		name = n
 	} else {
 		v, d := a.Expr.Value(nil)
 		if d.HasErrors() || v.IsNull() || !v.IsKnown() || v.Type() != cty.String {
@@ -152,4 +162,38 @@ func setNameAttr(a *hcl.Attribute, out *string, rng *hcl.Range, diags *hcl.Diagn
 	}
 	*out = name
 	return true
+}
+
+// expandBlockMove turns a move to the label of a backup block with
+// for_each (moved { from = "home", to = "homes" }, both blocks with
+// for_each) into one move per instance, home.KEY to homes.KEY, as terraform
+// moves every instance of a renamed resource. Any other move is returned
+// as it is.
+func expandBlockMove(m *Move, cfg *Config) []*Move {
+	if cfg.Backup(m.To) != nil {
+		return []*Move{m}
+	}
+	var out []*Move
+	for _, b := range cfg.Backups {
+		if b.Instance != nil && b.Instance.Block == m.To {
+			c := *m
+			c.From, c.To = instanceName(m.From, b.Instance.Key), b.Name
+			out = append(out, &c)
+		}
+	}
+	if len(out) == 0 {
+		return []*Move{m}
+	}
+	return out
+}
+
+// forEachTarget reports whether name is the label of a backup block with
+// for_each or names a possible instance of one (LABEL.KEY).
+func (c *Config) forEachTarget(name string) bool {
+	for label := range c.forEachBlocks {
+		if name == label || strings.HasPrefix(name, label+".") {
+			return true
+		}
+	}
+	return false
 }

@@ -244,12 +244,16 @@ func checkSecrets(cfg *Config, ctx *hcl.EvalContext, opts *Options) hcl.Diagnost
 			if !ok || call.Name != "secret" || len(call.Args) != 1 {
 				return nil
 			}
-			v, d := call.Args[0].Value(ctx)
-			if d.HasErrors() || !v.IsWhollyKnown() || v.IsNull() || v.Type() != cty.String || v.IsMarked() {
-				return nil
+			for _, c := range callContexts(cfg, ctx, call.Range()) {
+				v, d := call.Args[0].Value(c)
+				if d.HasErrors() || !v.IsWhollyKnown() || v.IsNull() || v.Type() != cty.String || v.IsMarked() {
+					continue
+				}
+				name := v.AsString()
+				if l := sites[name]; len(l) == 0 || l[len(l)-1] != call.Range() {
+					sites[name] = append(sites[name], call.Range())
+				}
 			}
-			name := v.AsString()
-			sites[name] = append(sites[name], call.Range())
 			return nil
 		})
 	}
@@ -340,4 +344,30 @@ func decodeRoboSecrets(attrs hcl.Attributes, ctx *hcl.EvalContext, cfg *Config, 
 		cfg.Settings.SecretsFileRange = a.Expr.Range().Ptr()
 	}
 	return diags
+}
+
+// callContexts returns the contexts a call at r is evaluated in: ctx, or
+// inside a block with for_each, ctx with each bound to every instance.
+func callContexts(cfg *Config, ctx *hcl.EvalContext, r hcl.Range) []*hcl.EvalContext {
+	var out []*hcl.EvalContext
+	add := func(i *Instance) {
+		if i != nil && i.contains(r) {
+			out = append(out, instanceCtx(ctx, i.each))
+		}
+	}
+	for _, b := range cfg.Backups {
+		add(b.Instance)
+	}
+	names := make([]string, 0, len(cfg.Shares))
+	for n := range cfg.Shares {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		add(cfg.Shares[n].Instance)
+	}
+	if len(out) == 0 {
+		return []*hcl.EvalContext{ctx}
+	}
+	return out
 }

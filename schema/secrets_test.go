@@ -26,7 +26,7 @@ func evalAttr(t *testing.T, src string, locals string) (SecretRef, bool, hcl.Dia
 			t.Fatal(d)
 		}
 		content, _ := lf.Body.Content(&hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{{Type: "locals"}}})
-		diags = append(diags, evalLocals(content.Blocks, ctx)...)
+		diags = append(diags, evalLocals(content.Blocks, nil, ctx)...)
 	}
 	f, d := hclsyntax.ParseConfig([]byte("password = "+src+"\n"), "share.hcl", hcl.InitialPos)
 	if d.HasErrors() {

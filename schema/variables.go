@@ -62,9 +62,10 @@ var validationSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 // sensitiveText stands for a sensitive value in every message.
 const sensitiveText = "(sensitive value)"
 
-// variableValues resolves declared variables: -var values first, then
-// ROBO_VAR_name, then the default.
-func variableValues(blocks []*hcl.Block, opts *Options, cfg *Config) (map[string]cty.Value, hcl.Diagnostics) {
+// variableValues resolves declared variables: the value given (from the
+// command line, a variable file or ROBO_VAR_name, by precedence: see
+// givenValues), else the default.
+func variableValues(blocks []*hcl.Block, given map[string]givenValue, opts *Options, cfg *Config) (map[string]cty.Value, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
 	vals := map[string]cty.Value{}
 	for _, b := range blocks {
@@ -79,17 +80,11 @@ func variableValues(blocks []*hcl.Block, opts *Options, cfg *Config) (map[string
 				Detail: fmt.Sprintf("Variable %q was already declared at %s.", name, prev.DeclRange), Subject: &b.LabelRanges[0]})
 			continue
 		}
-		v, val, d := decodeVariable(b, opts, cfg)
+		g, ok := given[name]
+		v, val, d := decodeVariable(b, g, ok, opts, cfg)
 		diags = append(diags, d...)
 		cfg.Variables[name] = v
 		vals[name] = val
-	}
-	for name := range opts.Vars {
-		if _, ok := cfg.Variables[name]; !ok {
-			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Value for undeclared variable",
-				Detail:  fmt.Sprintf("-var %s was given, but no variable %q is declared in the configuration.", name, name),
-				Subject: varSourceRange(name, "-var", opts.Vars[name]).Ptr()})
-		}
 	}
 	return vals, diags
 }
@@ -108,7 +103,7 @@ func varSourceRange(name, from, raw string) hcl.Range {
 // decodeVariable decodes one variable block and resolves its value. A
 // value that cannot be resolved is cty.DynamicVal, so the places that use it
 // report nothing more.
-func decodeVariable(b *hcl.Block, opts *Options, cfg *Config) (*Variable, cty.Value, hcl.Diagnostics) {
+func decodeVariable(b *hcl.Block, g givenValue, given bool, opts *Options, cfg *Config) (*Variable, cty.Value, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
 	name := b.Labels[0]
 	v := &Variable{Name: name, Type: cty.DynamicPseudoType, Nullable: true, DeclRange: b.DefRange}
@@ -201,17 +196,38 @@ func decodeVariable(b *hcl.Block, opts *Options, cfg *Config) (*Variable, cty.Va
 		hasDefault = !(dv.IsNull() && !v.Nullable)
 	}
 
-	raw, from := opts.Vars[name], "-var"
-	_, given := opts.Vars[name]
-	if !given {
-		from = "ROBO_VAR_" + name
-		raw, given = opts.LookupEnv(from)
-	}
 	var val cty.Value
 	var src hcl.Range
 	switch {
+	case given && g.expr != nil:
+		src = g.src
+		fv, d := g.expr.Value(nil)
+		if d.HasErrors() {
+			for _, x := range d {
+				if v.Sensitive {
+					x.Detail = "A variable file's value must be a constant (no variables or function calls). The value is not shown because the variable is sensitive."
+					x.Expression, x.EvalContext = nil, nil
+				} else {
+					x.Detail = strings.TrimSpace(x.Detail + " A variable file holds constant values only.")
+				}
+			}
+			return v, cty.DynamicVal, append(diags, d...)
+		}
+		if v.Typed && !fv.IsNull() {
+			if defaults != nil {
+				fv = defaults.Apply(fv)
+			}
+			cv, err := convert.Convert(fv, v.Type)
+			if err != nil {
+				return fail(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid value for variable",
+					Detail: fmt.Sprintf("Variable %q takes a %s: %s. The variable is declared at %s.", name, typeexpr.TypeString(v.Type), redactErr(err, v.Sensitive), b.DefRange), Subject: &src})
+			}
+			fv = cv
+		}
+		val = fv
 	case given:
-		src = varSourceRange(name, from, raw)
+		src = g.src
+		raw := g.raw
 		gv, err := parseVarText(raw, src, v, def, hasDefault, defaults)
 		if err != nil {
 			what := "a " + typeexpr.TypeString(v.Type)
@@ -229,7 +245,7 @@ func decodeVariable(b *hcl.Block, opts *Options, cfg *Config) (*Variable, cty.Va
 		val, src = def, defRange
 	default:
 		return fail(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: "No value for required variable",
-			Detail: fmt.Sprintf("Variable %q has no default: set it with -var %s=VALUE or the environment variable ROBO_VAR_%s.", name, name, name), Subject: &b.LabelRanges[0]})
+			Detail: fmt.Sprintf("Variable %q has no default: set it with -var %s=VALUE, in a variable file (%s = VALUE in robo.vars.hcl, a *.auto.vars.hcl file or a -var-file), or with the environment variable ROBO_VAR_%s.", name, name, name, name), Subject: &b.LabelRanges[0]})
 	}
 	if val.IsNull() && !v.Nullable {
 		if !hasDefault || def.IsNull() {

@@ -123,7 +123,7 @@ func setActions(p *plan.Plan) string {
 // buildPlan is the one way commands plan: the whole configuration against
 // the state, through the engines each set asks for.
 func buildPlan(ctx context.Context, cfg *schema.Config, st *state.State, targets []string, refresh, allowDeletes bool, eng plan.Engines) (*plan.Plan, error) {
-	p, err := plan.Build(ctx, plan.Input{Config: cfg, State: st, Targets: targets, Refresh: refresh,
+	p, err := plan.Build(ctx, plan.Input{Config: cfg, State: st, Targets: cfg.ExpandTargets(targets), Refresh: refresh,
 		AllowDeletes: allowDeletes, Engines: eng, RoboVersion: version, Now: time.Now()})
 	if err != nil {
 		return nil, fatalf("%v", err)

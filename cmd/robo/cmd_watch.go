@@ -29,8 +29,7 @@ const watchStateLockTimeout = 10 * time.Minute
 
 func runWatch(e *env, args []string) error {
 	fs := newFlags(e, "watch", "watch [-once] [-status] [-listen ADDR [-token-file FILE] [-auth]] [-log-level LEVEL] [-var name=value]...")
-	vars := varFlags{}
-	fs.Var(vars, "var", "set a variable (name=value); repeatable")
+	vars := addVarFlag(fs)
 	once := fs.Bool("once", false, "run what is due now (missed scheduled runs and watched sets), then exit")
 	status := fs.Bool("status", false, "print what the robo watch running on this configuration is doing, and exit")
 	level := fs.String("log-level", "", "log level: trace, debug, info, warn or error (default: robo's -log-level, else info)")

@@ -20,8 +20,10 @@ import (
 	"github.com/robo-backup/robo/schema"
 )
 
-// varFlags collects repeated -var name=value flags.
-type varFlags map[string]string
+// varFlags collects the repeatable -var name=value and -var-file FILE
+// flags in command-line order, keyed by position: a later one wins, as in
+// terraform (docs/configuration.md, "Where the value comes from").
+type varFlags map[int]schema.VarArg
 
 func (v varFlags) String() string { return "" }
 
@@ -30,14 +32,41 @@ func (v varFlags) Set(s string) error {
 	if !ok || name == "" {
 		return fmt.Errorf("-var takes name=value, not %q", s)
 	}
-	v[name] = value
+	v[len(v)] = schema.VarArg{Name: name, Value: value}
 	return nil
+}
+
+// varFileFlag is -var-file, in the same order as -var.
+type varFileFlag struct{ vars varFlags }
+
+func (f varFileFlag) String() string { return "" }
+
+func (f varFileFlag) Set(s string) error {
+	if s == "" {
+		return fmt.Errorf("-var-file takes a file name")
+	}
+	f.vars[len(f.vars)] = schema.VarArg{File: s}
+	return nil
+}
+
+// args returns the flags in command-line order, -var-file paths resolved
+// against the working directory (-chdir's, as terraform resolves them).
+func (v varFlags) args(e *env) []schema.VarArg {
+	out := make([]schema.VarArg, 0, len(v))
+	for i := 0; i < len(v); i++ {
+		a := v[i]
+		if a.File != "" {
+			a.File = e.path(a.File)
+		}
+		out = append(out, a)
+	}
+	return out
 }
 
 // schemaOptions are the inputs of schema.Load: variables, the environment,
 // and the checks that live outside schema (secrets, robocopy arguments).
 func schemaOptions(e *env, vars varFlags) schema.Options {
-	return schema.Options{Vars: vars, LookupEnv: e.lookupEnv, SecretExists: secrets.Exists, CheckRecipient: secrets.CheckRecipient,
+	return schema.Options{VarArgs: vars.args(e), LookupEnv: e.lookupEnv, SecretExists: secrets.Exists, CheckRecipient: secrets.CheckRecipient,
 		CheckRobocopyArgs: checkRobocopyArgs}
 }
 
@@ -51,10 +80,12 @@ func checkRobocopyArgs(args []string, threads int, mirror bool) []schema.ArgProb
 	return out
 }
 
-// addVarFlag registers the repeatable -var name=value flag.
+// addVarFlag registers the repeatable -var name=value and -var-file FILE
+// flags.
 func addVarFlag(fs *flag.FlagSet) varFlags {
 	vars := varFlags{}
 	fs.Var(vars, "var", "set a variable (name=value); repeatable")
+	fs.Var(varFileFlag{vars}, "var-file", "read variables from FILE (NAME = VALUE lines); repeatable, applied in order with -var")
 	return vars
 }
 

@@ -1,0 +1,8 @@
+locals {
+  root = "/mnt/backup"
+}
+
+backup "docs" {
+  source      = "/srv/docs"
+  destination = "${local.root}/docs"
+}

@@ -1,0 +1,2 @@
+backup "x" { # ERROR: A variable file holds only NAME = VALUE lines
+}

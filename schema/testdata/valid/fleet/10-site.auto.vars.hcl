@@ -1,0 +1,1 @@
+nas = "//nas02.branch.example/backups"

@@ -1,0 +1,2 @@
+drives = ["c", "d"]
+users  = ["jdoe", "asmith"]

@@ -1,0 +1,3 @@
+backup "docs" {
+  threads = 32
+}

@@ -1,0 +1,3 @@
+# Read only with -var-file prod.vars.hcl.
+root    = "/mnt/prod"
+threads = 12

@@ -1,0 +1,2 @@
+root    = "/mnt/from-robo-vars"
+threads = 3
