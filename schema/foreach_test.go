@@ -196,7 +196,7 @@ func printTo(w *strings.Builder, cfg *Config, diags hcl.Diagnostics) {
 	hcl.NewDiagnosticTextWriter(w, cfg.Files, 0, false).WriteDiagnostics(diags)
 }
 
-// The example of docs/fleet-config.md loads as the guide says.
+// The example of docs/fleet.md ("Per-host configuration") loads as the guide says.
 func TestFleetExample(t *testing.T) {
 	cfg, diags := Load("testdata/valid/fleet", testOptions())
 	if len(diags) > 0 {

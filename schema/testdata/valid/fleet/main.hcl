@@ -1,4 +1,4 @@
-# The example of docs/fleet-config.md (TestFleetExample).
+# The example of docs/fleet.md, "Per-host configuration" (TestFleetExample).
 variable "nas" {
   type        = string
   default     = "//nas01.hq.example/backups"
