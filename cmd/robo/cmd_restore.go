@@ -146,7 +146,7 @@ func runRestore(e *env, args []string) error {
 		}
 	}
 	e.printf("\n")
-	out, err := n.Apply(e.ctx, engine.Job{Spec: spec, Changes: p.copies, Source: res.Source}, nil)
+	out, err := n.Apply(e.ctx, engine.Job{Spec: spec, Changes: p.copies, Source: res.Source, Roots: res.Roots}, nil)
 	if err != nil {
 		fields["error"] = err.Error()
 		e.record("restore.finished", fields)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/robo-backup/robo/internal/engine"
+	"github.com/robo-backup/robo/internal/safetext"
 	"github.com/robo-backup/robo/internal/state"
 	"github.com/robo-backup/robo/schema"
 )
@@ -197,6 +198,11 @@ func planSet(ctx context.Context, in Input, b *schema.Backup, rec *state.Set) *S
 	}
 	s.Changes = res.Changes
 	s.ScanErrors = res.Errors
+	s.Roots = res.Roots
+	if res.Special > 0 {
+		s.Warnings = append(s.Warnings, fmt.Sprintf("%d %s in the source (FIFOs, sockets or devices) %s never copied, e.g. %s",
+			res.Special, plural(res.Special, "special file", "special files"), plural(res.Special, "is", "are"), safetext.Name(res.SpecialExample)))
+	}
 	s.Summary = summarize(res, spec.Versions != nil)
 	safety(in, b, s, res)
 	if spec.Versions != nil && s.Refused == "" && len(res.Errors) == 0 {

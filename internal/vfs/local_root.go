@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -70,8 +71,11 @@ func (l *Local) resolve(op, name string) (*os.Root, error) {
 		if err != nil {
 			return nil, l.pathErr(op, name, unwrapPath(err))
 		}
-		if !fi.IsDir() || fi.Mode()&(fs.ModeSymlink|fs.ModeIrregular) != 0 {
+		if fi.Mode()&(fs.ModeSymlink|fs.ModeIrregular) != 0 {
 			return nil, l.pathErr(op, name, ErrNotFollowed)
+		}
+		if !fi.IsDir() {
+			return nil, l.pathErr(op, name, syscall.ENOTDIR)
 		}
 	}
 	return h.r, nil

@@ -59,15 +59,30 @@ func (h *rootHandle) release(fd int) {
 	}
 }
 
-// resolveErr turns what a refused path walk returns into ErrNotFollowed:
-// ELOOP (a link), ENOTDIR (a link or a file where a directory was) and
-// EXDEV (openat2 refusing to leave the root).
+// resolveErr turns what a path walk refused because of a link into
+// ErrNotFollowed: ELOOP (a link) and EXDEV (openat2 refusing to leave the
+// root). ENOTDIR (a file where a directory was) stays what it is: an
+// error of the operation, as it always was.
 func resolveErr(err error) error {
 	switch err {
-	case unix.ELOOP, unix.ENOTDIR, unix.EXDEV:
+	case unix.ELOOP, unix.EXDEV:
 		return ErrNotFollowed
 	}
 	return err
+}
+
+// openDirNoFollow opens the directory el of dirfd without following a
+// link; a link there fails with ELOOP (O_NOFOLLOW|O_DIRECTORY says
+// ENOTDIR for a link on Linux, so that case is told apart by an lstat).
+func openDirNoFollow(dirfd int, el string) (int, error) {
+	fd, err := openatRetry(dirfd, el, oSearch|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err == unix.ENOTDIR {
+		var st unix.Stat_t
+		if unix.Fstatat(dirfd, el, &st, unix.AT_SYMLINK_NOFOLLOW) == nil && st.Mode&unix.S_IFMT == unix.S_IFLNK {
+			err = unix.ELOOP
+		}
+	}
+	return fd, err
 }
 
 func (l *Local) pathErr(op, name string, err error) error {
@@ -128,13 +143,19 @@ func walkBeneath(dirfd int, rel string, flags int, mode uint32) (int, error) {
 		i := indexSlash(rel)
 		if i < 0 {
 			nfd, err := openatRetry(fd, el, flags|unix.O_NOFOLLOW|unix.O_CLOEXEC, mode)
+			if err == unix.ENOTDIR && flags&unix.O_DIRECTORY != 0 {
+				var st unix.Stat_t
+				if unix.Fstatat(fd, el, &st, unix.AT_SYMLINK_NOFOLLOW) == nil && st.Mode&unix.S_IFMT == unix.S_IFLNK {
+					err = unix.ELOOP
+				}
+			}
 			if fd != dirfd {
 				unix.Close(fd)
 			}
 			return nfd, err
 		}
 		el, rel = rel[:i], rel[i+1:]
-		nfd, err := openatRetry(fd, el, oSearch|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		nfd, err := openDirNoFollow(fd, el)
 		if fd != dirfd {
 			unix.Close(fd)
 		}
@@ -386,7 +407,7 @@ func (l *Local) MkdirAll(name string) error {
 		if err := unix.Mkdirat(fd, el, 0o755); err != nil && err != unix.EEXIST {
 			return l.pathErr("mkdir", name, err)
 		}
-		nfd, err := openatRetry(fd, el, oSearch|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		nfd, err := openDirNoFollow(fd, el)
 		if err != nil {
 			return l.pathErr("mkdir", name, resolveErr(err))
 		}

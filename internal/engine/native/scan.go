@@ -54,6 +54,9 @@ func (e *Engine) Scan(ctx context.Context, spec engine.Spec) (*engine.ScanResult
 	default:
 		return nil, fmt.Errorf("destination %s: %w", spec.Destination, err)
 	}
+	if sid, did := rootID(src, true), rootID(dst, s.res.Dest.Exists); sid != nil || did != nil {
+		s.res.Roots = &engine.Roots{Source: sid, Destination: did}
+	}
 	if err := s.walk("", s.res.Dest.Exists, engine.PhaseCopy); err != nil {
 		return nil, err
 	}
@@ -129,6 +132,14 @@ func (s *scanner) selected(dir string, list []vfs.Entry, source bool) []vfs.Entr
 		}
 		switch en.Kind {
 		case vfs.Other:
+			if source && s.rules.File(rel, en.Name) {
+				// A FIFO, socket or device: never copied, but counted
+				// so the plan can say so.
+				if s.res.Special == 0 {
+					s.res.SpecialExample = vfs.Join(dir, en.Name)
+				}
+				s.res.Special++
+			}
 			continue
 		case vfs.Dir:
 			if !s.rules.Dir(rel, en.Name) {
