@@ -197,7 +197,11 @@ func (l *Local) Rename(oldname, newname string) error {
 	if _, err := l.resolve("rename", newname); err != nil {
 		return err
 	}
-	if err := r.Rename(osName(oldname), osName(newname)); err != nil {
+	err = r.Rename(osName(oldname), osName(newname))
+	if err != nil && deniedReadOnly(err) && clearReadOnly(r, newname) {
+		err = r.Rename(osName(oldname), osName(newname))
+	}
+	if err != nil {
 		return &os.LinkError{Op: "rename", Old: l.Path(oldname), New: l.Path(newname), Err: unwrapLink(err)}
 	}
 	return nil
@@ -267,7 +271,11 @@ func (l *Local) Remove(name string) error {
 	if err != nil {
 		return err
 	}
-	if err := r.Remove(osName(name)); err != nil {
+	err = r.Remove(osName(name))
+	if err != nil && deniedReadOnly(err) && clearReadOnly(r, name) {
+		err = r.Remove(osName(name))
+	}
+	if err != nil {
 		return l.pathErr("remove", name, unwrapPath(err))
 	}
 	return nil

@@ -803,8 +803,12 @@ func notEmpty(err error) bool {
 }
 
 // transient reports whether an error may go away on a retry. Missing files,
-// permission problems and a full or read-only disk do not.
+// permission problems and a full or read-only disk do not; a file another
+// program holds open on Windows does (osBusy).
 func transient(err error) bool {
+	if osBusy(err) {
+		return true
+	}
 	switch {
 	case errors.Is(err, fs.ErrNotExist), errors.Is(err, fs.ErrPermission), errors.Is(err, fs.ErrExist),
 		errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EROFS), errors.Is(err, syscall.ENAMETOOLONG),
