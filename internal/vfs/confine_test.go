@@ -67,6 +67,7 @@ func TestNoOperationFollowsASwappedDirectory(t *testing.T) {
 			t.Run(filepath.Base(target), func(t *testing.T) {
 				root, in, outside := outsideTree(t)
 				l := NewLocal(in)
+				t.Cleanup(func() { l.Close() })
 				if _, err := l.Stat("sub/f"); err != nil {
 					t.Fatal(err)
 				}
@@ -82,9 +83,7 @@ func TestNoOperationFollowsASwappedDirectory(t *testing.T) {
 				if err := os.Rename(filepath.Join(in, "sub"), filepath.Join(root, "moved")); err != nil {
 					t.Fatal(err)
 				}
-				if err := os.Symlink(to, filepath.Join(in, "sub")); err != nil {
-					t.Fatal(err)
-				}
+				symlink(t, to, filepath.Join(in, "sub"))
 				before := snapshot(t, outside)
 				notFollowed := func(op string, err error) {
 					t.Helper()
@@ -155,6 +154,9 @@ func TestNoOperationFollowsASwappedDirectory(t *testing.T) {
 // not move it: operations still reach the directory first opened, and
 // RootID still names it.
 func TestRootIsPinned(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("Windows pins an open root itself: it cannot be renamed while robo holds it")
+	}
 	confineModes(t, func(t *testing.T) {
 		root, in, outside := outsideTree(t)
 		l := NewLocal(in)
@@ -166,9 +168,7 @@ func TestRootIsPinned(t *testing.T) {
 		if err := os.Rename(in, moved); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.Symlink(outside, in); err != nil {
-			t.Fatal(err)
-		}
+		symlink(t, outside, in)
 		before := snapshot(t, outside)
 		w, name, err := l.CreateTemp("sub", ".robo-", 0o644)
 		if err != nil {
@@ -211,12 +211,11 @@ func TestFinalLinkNotFollowed(t *testing.T) {
 	confineModes(t, func(t *testing.T) {
 		_, in, outside := outsideTree(t)
 		l := NewLocal(in)
+		t.Cleanup(func() { l.Close() })
 		if err := os.Remove(filepath.Join(in, "sub", "f")); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.Symlink(filepath.Join(outside, "f"), filepath.Join(in, "sub", "f")); err != nil {
-			t.Fatal(err)
-		}
+		symlink(t, filepath.Join(outside, "f"), filepath.Join(in, "sub", "f"))
 		if r, err := l.Open("sub/f"); err == nil {
 			b, _ := io.ReadAll(r)
 			r.Close()
@@ -242,6 +241,7 @@ func TestFinalLinkNotFollowed(t *testing.T) {
 func TestUncleanNamesRefused(t *testing.T) {
 	_, in, _ := outsideTree(t)
 	l := NewLocal(in)
+	t.Cleanup(func() { l.Close() })
 	for _, n := range []string{"..", "../outside/f", "sub/../../outside/f", "sub//f", "./sub", "sub/."} {
 		if _, err := l.Stat(n); err == nil {
 			t.Errorf("Stat(%q) succeeded", n)
@@ -249,6 +249,18 @@ func TestUncleanNamesRefused(t *testing.T) {
 		if err := l.Remove(n); err == nil {
 			t.Errorf("Remove(%q) succeeded", n)
 		}
+	}
+}
+
+// symlink makes a real symbolic link, or skips the test where the OS (or
+// wine) makes none.
+func symlink(t *testing.T, target, link string) {
+	t.Helper()
+	if err := os.Symlink(target, link); err != nil {
+		t.Skip("no symbolic links here:", err)
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Skip("this system does not make real symbolic links")
 	}
 }
 

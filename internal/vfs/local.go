@@ -76,6 +76,28 @@ func (l *Local) handle() (*rootHandle, error) {
 	return h, nil
 }
 
+// Close releases the open root on the OSes where an open directory
+// handle is in other programs' way (Windows, where a directory cannot be
+// renamed or deleted while a handle to it is open). Operations after Close
+// fail. On Unix it does nothing: the descriptor is closed when the Local
+// is garbage (a read-ahead still running on it must not see its number
+// reused).
+func (l *Local) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.h == nil {
+		return nil
+	}
+	return l.h.close()
+}
+
+// Close calls fsys's Close method when it has one.
+func Close(fsys FS) {
+	if c, ok := fsys.(interface{ Close() error }); ok {
+		c.Close()
+	}
+}
+
 // RootID returns the identity of the directory the root resolves to,
 // opening the root if it is not open yet. An absent root fails with an
 // error matching fs.ErrNotExist; a root whose last component is a link

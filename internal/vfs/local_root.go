@@ -37,6 +37,10 @@ func openRoot(root string) (*rootHandle, error) {
 	return &rootHandle{r: r}, nil
 }
 
+// close closes the os.Root, which is safe while other goroutines use it
+// (their operations then fail).
+func (h *rootHandle) close() error { return h.r.Close() }
+
 func rootIsLink(root string) bool {
 	fi, err := os.Lstat(root)
 	return err == nil && (fi.Mode()&fs.ModeSymlink != 0 || fi.Mode()&fs.ModeIrregular != 0)

@@ -36,6 +36,9 @@ func openRoot(root string) (*rootHandle, error) {
 	return h, nil
 }
 
+// close does nothing: see Local.Close.
+func (h *rootHandle) close() error { return nil }
+
 func rootIsLink(root string) bool {
 	fi, err := os.Lstat(root)
 	return err == nil && fi.Mode()&fs.ModeSymlink != 0

@@ -33,7 +33,9 @@ func TestReadDirLarge(t *testing.T) {
 	want = append(want, "sub", "link")
 	slices.Sort(want)
 
-	list, err := NewLocal(dir).ReadDir("")
+	l := NewLocal(dir)
+	defer l.Close()
+	list, err := l.ReadDir("")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,10 +57,10 @@ func TestReadDirLarge(t *testing.T) {
 		t.Fatalf("readDir listed %d names, want %d (first got %q)", len(got), len(want), got[:min(3, len(got))])
 	}
 
-	if _, err := NewLocal(dir).ReadDir("missing"); !os.IsNotExist(err) {
+	if _, err := l.ReadDir("missing"); !os.IsNotExist(err) {
 		t.Fatalf("missing directory: err = %v", err)
 	}
-	if l, err := NewLocal(dir).ReadDir("sub"); err != nil || len(l) != 0 {
-		t.Fatalf("empty directory: %v, %v", l, err)
+	if list, err := l.ReadDir("sub"); err != nil || len(list) != 0 {
+		t.Fatalf("empty directory: %v, %v", list, err)
 	}
 }

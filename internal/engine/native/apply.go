@@ -30,10 +30,12 @@ func (e *Engine) Apply(ctx context.Context, job engine.Job, rep engine.Reporter)
 	if err != nil {
 		return nil, &engine.SourceError{Path: job.Spec.Source, Err: err}
 	}
+	defer vfs.Close(src)
 	dst, err := e.Open(job.Spec.Destination)
 	if err != nil {
 		return nil, fmt.Errorf("destination %s: %w", job.Spec.Destination, err)
 	}
+	defer vfs.Close(dst)
 	if job.Roots != nil {
 		if err := checkRoot("source", job.Spec.Source, src, job.Roots.Source); err != nil {
 			return nil, err

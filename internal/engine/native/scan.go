@@ -27,10 +27,12 @@ func (e *Engine) Scan(ctx context.Context, spec engine.Spec) (*engine.ScanResult
 	if err != nil {
 		return nil, &engine.SourceError{Path: spec.Source, Err: err}
 	}
+	defer vfs.Close(src)
 	dst, err := e.Open(spec.Destination)
 	if err != nil {
 		return nil, fmt.Errorf("destination %s: %w", spec.Destination, err)
 	}
+	defer vfs.Close(dst)
 	// SMB shares compare names case-insensitively whatever the client OS.
 	fold := e.FoldCase || isUNC(spec.Source) || isUNC(spec.Destination)
 	s := &scanner{ctx: ctx, spec: spec, rules: rules, src: src, dst: dst, fold: fold, norm: e.FoldNorm,
