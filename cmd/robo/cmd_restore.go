@@ -97,8 +97,8 @@ func runRestore(e *env, args []string) error {
 	} else {
 		n.Open = verify.HideVersions(eng.native.Open, from)
 	}
-	if overlaps(target, b.Destination) {
-		return fatalf("cannot restore into %s: it overlaps the destination %s", target, b.Destination).hint("choose another -to DIR")
+	if overlaps(target, b.Destination) || overlaps(realPath(target), realPath(b.Destination)) {
+		return fatalf("cannot restore into %s: it overlaps the destination %s (once links are followed)", target, b.Destination).hint("choose another -to DIR")
 	}
 	spec := engine.Spec{Name: b.Name, Source: from, Destination: target, CopyEmptyDirs: true, TimeTolerance: b.TimeTolerance,
 		CopySymlinks: b.Symlinks == "copy", Threads: b.Threads, Retries: b.Retries, RetryWait: b.RetryWait}
@@ -146,7 +146,7 @@ func runRestore(e *env, args []string) error {
 		}
 	}
 	e.printf("\n")
-	out, err := n.Apply(e.ctx, engine.Job{Spec: spec, Changes: p.copies, Source: res.Source}, nil)
+	out, err := n.Apply(e.ctx, engine.Job{Spec: spec, Changes: p.copies, Source: res.Source, Roots: res.Roots}, nil)
 	if err != nil {
 		fields["error"] = err.Error()
 		e.record("restore.finished", fields)
@@ -276,6 +276,27 @@ func joinRoot(root, rel string) string {
 		return strings.TrimRight(root, `\/`) + `\` + strings.ReplaceAll(rel, "/", `\`)
 	}
 	return filepath.Join(root, filepath.FromSlash(rel))
+}
+
+// realPath resolves the links of a local path, as far as it exists: the
+// part that does not exist yet is appended as written. UNC paths are
+// returned as they are.
+func realPath(p string) string {
+	if shares.IsUNC(p) || !filepath.IsAbs(p) {
+		return p
+	}
+	rest := ""
+	for dir := filepath.Clean(p); ; {
+		if r, err := filepath.EvalSymlinks(dir); err == nil {
+			return filepath.Join(r, rest)
+		}
+		up := filepath.Dir(dir)
+		if up == dir {
+			return p
+		}
+		rest = filepath.Join(filepath.Base(dir), rest)
+		dir = up
+	}
 }
 
 // overlaps reports whether one root is the other or inside it.

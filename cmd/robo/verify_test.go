@@ -242,3 +242,28 @@ func TestRestoreVersion(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errb)
 	}
 }
+
+// TestRestoreRefusesTargetsInTheBackup (issue 13): -to the destination, a
+// directory inside it, or a link that points into it is refused before
+// anything is read or written; the backup is left as it was.
+func TestRestoreRefusesTargetsInTheBackup(t *testing.T) {
+	conf, _, dst := backedUp(t)
+	links := t.TempDir()
+	if err := os.Symlink(dst, filepath.Join(links, "to-dst")); err != nil {
+		t.Skip("no symlinks here:", err)
+	}
+	if err := os.Symlink(filepath.Join(dst, "docs"), filepath.Join(links, "to-docs")); err != nil {
+		t.Fatal(err)
+	}
+	before := tt.Snapshot(t, dst)
+	for _, to := range []string{dst, filepath.Join(dst, "docs"), filepath.Join(links, "to-dst"), filepath.Join(links, "to-docs"),
+		filepath.Join(links, "to-docs", "not", "yet")} {
+		code, out, errb := runRobo(t, "", false, "-chdir", conf, "restore", "docs", "-to", to, "-auto-approve")
+		if code == exitOK || !strings.Contains(errb, "overlaps the destination") {
+			t.Errorf("-to %s: exit %d: %s %s", to, code, out, errb)
+		}
+	}
+	if d := tt.Diff(before, tt.Snapshot(t, dst), tt.Options{DirTimes: true}); d != "" {
+		t.Fatalf("the backup changed:\n%s", d)
+	}
+}

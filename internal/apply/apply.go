@@ -240,7 +240,7 @@ func applySet(ctx context.Context, s *plan.Set, st *state.State, r *SetResult, o
 			rep = opts.Progress(s.Name)
 		}
 		progress := rep
-		job := engine.Job{Spec: *s.Spec, Changes: s.Changes, PruneVersions: s.PruneVersions}
+		job := engine.Job{Spec: *s.Spec, Changes: s.Changes, PruneVersions: s.PruneVersions, Roots: s.Roots}
 		if s.Summary != nil {
 			job.Source = engine.TreeStats{Exists: true, Files: s.Summary.SourceFiles, Dirs: s.Summary.SourceDirs, Bytes: s.Summary.SourceBytes}
 		}

@@ -26,7 +26,7 @@ var allowed = map[string][]string{
 	"internal/engine/native":     {"internal/engine", "internal/filter", "internal/vfs"},
 	"internal/engine/enginetest": {"internal/engine", "internal/testtree"},
 	"internal/testtree":          {},
-	"internal/plan":              {"schema", "internal/engine", "internal/state"},
+	"internal/plan":              {"schema", "internal/engine", "internal/state", "internal/safetext"},
 	"internal/apply":             {"schema", "internal/plan", "internal/engine", "internal/state", "internal/hooks", "internal/safetext"},
 	"internal/adopt":             {"internal/plan", "internal/state"},
 	"internal/hooks":             {"schema"},

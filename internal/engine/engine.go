@@ -50,6 +50,10 @@ type Job struct {
 	// found past the set's keep rule. Apply removes them only when every
 	// change succeeded.
 	PruneVersions []string
+	// Roots are the roots' identities that the plan's scan saw (nil: not
+	// recorded). Apply refuses the set with a *RootChangedError when a
+	// recorded root is another directory now.
+	Roots *Roots
 }
 
 // ScanResult is what Scan found.
@@ -73,6 +77,14 @@ type ScanResult struct {
 	// Versions are the run folders found under VersionsDir at the
 	// destination root (only when the spec has versions).
 	Versions []string `json:"versions,omitempty"`
+	// Roots are the identities of the two roots as scanned (nil where the
+	// file system cannot tell).
+	Roots *Roots `json:"roots,omitempty"`
+	// Special counts source entries that are neither files, directories
+	// nor links (FIFOs, sockets, devices): never copied. SpecialExample
+	// is the relative path of one of them.
+	Special        int64  `json:"special,omitempty"`
+	SpecialExample string `json:"special_example,omitempty"`
 }
 
 // TreeStats counts one side of a scan.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/robo-backup/robo/internal/engine"
+	"github.com/robo-backup/robo/internal/safetext"
 	"github.com/robo-backup/robo/internal/state"
 	"github.com/robo-backup/robo/schema"
 )
@@ -223,6 +224,11 @@ func planSet(ctx context.Context, in Input, b *schema.Backup, rec *state.Set) *S
 	// What the engine cannot honour (a robocopy version without a switch
 	// the set needs) is said in the plan, not discovered after the run.
 	s.Warnings = append(s.Warnings, res.Warnings...)
+	s.Roots = res.Roots
+	if res.Special > 0 {
+		s.Warnings = append(s.Warnings, fmt.Sprintf("%d %s in the source (FIFOs, sockets or devices) %s never copied, e.g. %s",
+			res.Special, plural(res.Special, "special file", "special files"), plural(res.Special, "is", "are"), safetext.Name(res.SpecialExample)))
+	}
 	s.Summary = summarize(res, spec.Versions != nil)
 	safety(in, b, s, res)
 	if spec.Versions != nil && s.Refused == "" && len(res.Errors) == 0 {

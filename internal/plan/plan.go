@@ -75,6 +75,10 @@ type Set struct {
 	// .robo-versions that the set's keep rule removes after a successful
 	// apply, oldest first.
 	PruneVersions []string `json:"prune_versions,omitempty"`
+	// Roots are the identities of the set's roots as the plan's scan saw
+	// them; apply refuses the set when a recorded root is another
+	// directory now (absent in plans saved before robo recorded them).
+	Roots *engine.Roots `json:"roots,omitempty"`
 }
 
 // Summary counts a set's file operations, in robocopy's terms.

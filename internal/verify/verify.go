@@ -252,10 +252,12 @@ func checksum(ctx context.Context, e *native.Engine, spec engine.Spec, diffs []D
 	if err != nil {
 		return nil, 0, err
 	}
+	defer vfs.Close(src)
 	dst, err := e.Open(spec.Destination)
 	if err != nil {
 		return nil, 0, err
 	}
+	defer vfs.Close(dst)
 	threads := max(spec.Threads, 1)
 	var (
 		mu     sync.Mutex
@@ -364,6 +366,11 @@ func HideVersions(open func(string) (vfs.FS, error), root string) func(string) (
 
 type hideVersionsFS struct{ vfs.FS }
 
+func (h hideVersionsFS) Close() error {
+	vfs.Close(h.FS)
+	return nil
+}
+
 func (h hideVersionsFS) ReadDir(name string) ([]vfs.Entry, error) {
 	list, err := h.FS.ReadDir(name)
 	if err != nil || name != "" {
@@ -385,6 +392,7 @@ func Versions(open func(string) (vfs.FS, error), destination string) ([]string, 
 	if err != nil {
 		return nil, err
 	}
+	defer vfs.Close(f)
 	list, err := f.ReadDir(VersionsDir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil

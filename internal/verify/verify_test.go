@@ -211,3 +211,38 @@ func TestVersions(t *testing.T) {
 		}
 	}
 }
+
+// TestSwappedDirNotReadThrough (issue 13): a destination directory
+// replaced by a link to an identical copy elsewhere, while verify hashes
+// the files, is never read through: its files are errors, not matches.
+func TestSwappedDirNotReadThrough(t *testing.T) {
+	src, dst := pair(t)
+	elsewhere := filepath.Join(t.TempDir(), "copy")
+	write(t, elsewhere, "b.txt", "bravo", base)
+	write(t, elsewhere, "deep/c.txt", "charlie", base)
+	e := faulty(src, func(f *vfstest.Faulty) {
+		f.AfterRead["a.txt"] = func() {
+			os.Rename(filepath.Join(dst, "docs"), filepath.Join(dst, "docs.old"))
+			if err := os.Symlink(elsewhere, filepath.Join(dst, "docs")); err != nil {
+				t.Error(err)
+			}
+		}
+	})
+	sp := spec(src, dst, true)
+	sp.Threads = 1
+	r := Set(context.Background(), e, sp, Options{Checksum: true})
+	k := kinds(r)
+	if r.OK || r.Counts.Hashed != 1 || k["docs/b.txt"] != Error || k["docs/deep/c.txt"] != Error {
+		t.Fatalf("%+v", r)
+	}
+	for _, d := range r.Differences {
+		if d.Kind == Error && !strings.Contains(d.Detail, "never follows links") {
+			t.Errorf("%s: %s", d.Path, d.Detail)
+		}
+	}
+	// Verified again, the link is seen for what it is.
+	r = Set(context.Background(), native.New(), sp, Options{Checksum: true})
+	if r.OK || r.Counts.Hashed != 1 {
+		t.Fatalf("%+v", r)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -41,17 +42,25 @@ type CopyChecks struct {
 // CopyFile copies the regular file name of src into a new file tmp of l,
 // created exclusively with mode perm, and gives it the modification time
 // mtime, all on open descriptors (openat, fstat, copy_file_range, futimens):
-// the syscalls of a cp -a. On success tmp holds the complete copy and the
-// caller renames it into place; on any error or skip tmp does not exist. A
-// skip reason from checks is returned as skip with a nil error.
+// the syscalls of a cp -a. Both names are resolved beneath their roots
+// without following a link at any component (openat2 or the component
+// walk). On success tmp holds the complete copy and the caller renames it
+// into place; on any error or skip tmp does not exist. A skip reason from
+// checks is returned as skip with a nil error.
 func (l *Local) CopyFile(src *Local, name, tmp string, perm fs.FileMode, mtime time.Time, checks CopyChecks) (skip string, err error) {
 	sfd, st, skip, err := openSource(src, name, checks)
 	if sfd < 0 {
 		return skip, err
 	}
 	defer unix.Close(sfd)
+	h, pfd, tbase, err := l.at("open", tmp)
+	if err != nil {
+		return "", err
+	}
+	defer runtime.KeepAlive(h)
+	defer h.release(pfd)
 	tpath := l.Path(tmp)
-	dfd, err := unix.Open(tpath, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC|unix.O_NOFOLLOW, uint32(perm.Perm()))
+	dfd, err := openatRetry(pfd, tbase, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC|unix.O_NOFOLLOW, uint32(perm.Perm()))
 	if err != nil {
 		return "", &fs.PathError{Op: "open", Path: tpath, Err: err}
 	}
@@ -61,7 +70,7 @@ func (l *Local) CopyFile(src *Local, name, tmp string, perm fs.FileMode, mtime t
 			unix.Close(dfd)
 		}
 		if !ok {
-			unix.Unlink(tpath)
+			unix.Unlinkat(pfd, tbase, 0)
 		}
 	}()
 	if skip, err := fill(dfd, tpath, sfd, src.Path(name), name, st, perm, mtime, checks); skip != "" || err != nil {
@@ -96,8 +105,14 @@ func (l *Local) CopyNewFile(src *Local, name string, perm fs.FileMode, mtime tim
 		return skip, err
 	}
 	defer unix.Close(sfd)
+	h, pfd, base, err := l.at("open", name)
+	if err != nil {
+		return "", err
+	}
+	defer runtime.KeepAlive(h)
+	defer h.release(pfd)
 	dir := l.Path(parentOf(name))
-	dfd, err := unix.Open(dir, unix.O_TMPFILE|unix.O_WRONLY|unix.O_CLOEXEC, uint32(perm.Perm()))
+	dfd, err := openatRetry(pfd, ".", unix.O_TMPFILE|unix.O_WRONLY|unix.O_CLOEXEC, uint32(perm.Perm()))
 	switch err {
 	case nil:
 	case unix.EOPNOTSUPP, unix.EISDIR, unix.EINVAL:
@@ -111,7 +126,7 @@ func (l *Local) CopyNewFile(src *Local, name string, perm fs.FileMode, mtime tim
 	if skip, err := fill(dfd, dpath, sfd, src.Path(name), name, st, perm, mtime, checks); skip != "" || err != nil {
 		return skip, err
 	}
-	if err := linkTmpfile(dfd, dpath); err != nil {
+	if err := linkTmpfile(dfd, pfd, base); err != nil {
 		if err == errNoLink {
 			l.noTmpfile.Store(true)
 			return "", ErrNoFastCopy
@@ -125,7 +140,12 @@ func (l *Local) CopyNewFile(src *Local, name string, perm fs.FileMode, mtime tim
 // check on its fstat. sfd < 0 means no copy: skip or err say why, or the
 // pair is ("", ErrNoFastCopy).
 func openSource(src *Local, name string, checks CopyChecks) (sfd int, st unix.Stat_t, skip string, err error) {
-	sfd, err = unix.Open(src.Path(name), unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0)
+	h, err := src.handle()
+	if err != nil || name == "" {
+		return -1, st, "", ErrNoFastCopy
+	}
+	sfd, err = openBeneath(h.fd, name, unix.O_RDONLY|unix.O_NONBLOCK, 0)
+	runtime.KeepAlive(h)
 	if err != nil {
 		return -1, st, "", ErrNoFastCopy
 	}
@@ -175,18 +195,18 @@ var errNoLink = errors.New("cannot link an anonymous file")
 // CAP_DAC_READ_SEARCH. The /proc/self/fd route needs only a mounted /proc.
 var noEmptyPathLink atomic.Bool
 
-// linkTmpfile gives the anonymous file fd the name path, failing with
-// EEXIST if the name exists.
-func linkTmpfile(fd int, path string) error {
+// linkTmpfile gives the anonymous file fd the name base in the directory
+// dirfd, failing with EEXIST if the name exists.
+func linkTmpfile(fd, dirfd int, base string) error {
 	if !noEmptyPathLink.Load() {
-		err := unix.Linkat(fd, "", unix.AT_FDCWD, path, unix.AT_EMPTY_PATH)
+		err := unix.Linkat(fd, "", dirfd, base, unix.AT_EMPTY_PATH)
 		if err != unix.ENOENT && err != unix.EPERM {
 			return err
 		}
 		// ENOENT is also what an unprivileged AT_EMPTY_PATH gets; try the
 		// /proc route before believing the directory is gone.
 	}
-	err := unix.Linkat(unix.AT_FDCWD, fmt.Sprintf("/proc/self/fd/%d", fd), unix.AT_FDCWD, path, unix.AT_SYMLINK_FOLLOW)
+	err := unix.Linkat(unix.AT_FDCWD, fmt.Sprintf("/proc/self/fd/%d", fd), dirfd, base, unix.AT_SYMLINK_FOLLOW)
 	switch {
 	case err == nil:
 		noEmptyPathLink.Store(true)
@@ -283,15 +303,10 @@ func writeAll(fd int, b []byte) error {
 	return nil
 }
 
-// RenameFile renames a file (not a directory) within l: rename(2) without
-// the lstat of the target that os.Rename adds to refuse directories.
-func (l *Local) RenameFile(oldname, newname string) error {
-	op, np := l.Path(oldname), l.Path(newname)
-	if err := unix.Rename(op, np); err != nil {
-		return &os.LinkError{Op: "rename", Old: op, New: np, Err: err}
-	}
-	return nil
-}
+// RenameFile renames a file (not a directory) within l: renameat(2) on the
+// parent directories resolved beneath the root, without the lstat of the
+// target that os.Rename adds to refuse directories.
+func (l *Local) RenameFile(oldname, newname string) error { return l.Rename(oldname, newname) }
 
 var (
 	umaskOnce sync.Once

@@ -11,15 +11,6 @@ import (
 	"time"
 )
 
-func testChecks() CopyChecks {
-	return CopyChecks{
-		Before: func(Entry) string { return "" },
-		After:  func(int64, Entry) string { return "" },
-		Stop:   func() error { return nil },
-		Chunk:  1 << 20,
-	}
-}
-
 // TestCopyNewFile copies through an anonymous file by both link routes
 // (AT_EMPTY_PATH, which needs CAP_DAC_READ_SEARCH, and /proc/self/fd):
 // bytes, mode and time arrive, no other name appears, and an existing name

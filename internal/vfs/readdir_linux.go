@@ -15,17 +15,14 @@ import (
 // direntBufs are getdents64 buffers, reused across directories.
 var direntBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
-// readDir lists a directory with getdents64 and lstats each entry relative
-// to the open directory (fstatat), which saves the kernel a path walk per
-// entry: the scan of an unchanged tree is mostly these calls. The names are
+// readDirFD lists the open directory fd (path names it in errors) with
+// getdents64 and lstats each entry relative to it (fstatat), which saves
+// the kernel a path walk per entry: the scan of an unchanged tree is
+// mostly these calls. It closes fd. The names are
 // kept NUL-terminated in one buffer per directory, handed to fstatat as
 // they are and to the entries as substrings of one string, so a directory
 // costs a few allocations whatever its size, not two per entry.
-func readDir(path string) ([]Entry, error) {
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
-	}
+func readDirFD(fd int, path string) ([]Entry, error) {
 	defer unix.Close(fd)
 	bp := direntBufs.Get().(*[]byte)
 	defer direntBufs.Put(bp)

@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-// TestReadDirLarge lists a directory bigger than one getdents buffer, with
+// TestReadDirLarge lists (through a Local) a directory bigger than one getdents buffer, with
 // long and short names, a subdirectory and a symlink: every entry once,
 // sorted by name, with its kind and size, and neither "." nor "..".
 func TestReadDirLarge(t *testing.T) {
@@ -33,7 +33,9 @@ func TestReadDirLarge(t *testing.T) {
 	want = append(want, "sub", "link")
 	slices.Sort(want)
 
-	list, err := readDir(dir)
+	l := NewLocal(dir)
+	defer l.Close()
+	list, err := l.ReadDir("")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,10 +57,10 @@ func TestReadDirLarge(t *testing.T) {
 		t.Fatalf("readDir listed %d names, want %d (first got %q)", len(got), len(want), got[:min(3, len(got))])
 	}
 
-	if _, err := readDir(filepath.Join(dir, "missing")); !os.IsNotExist(err) {
+	if _, err := l.ReadDir("missing"); !os.IsNotExist(err) {
 		t.Fatalf("missing directory: err = %v", err)
 	}
-	if l, err := readDir(filepath.Join(dir, "sub")); err != nil || len(l) != 0 {
-		t.Fatalf("empty directory: %v, %v", l, err)
+	if list, err := l.ReadDir("sub"); err != nil || len(list) != 0 {
+		t.Fatalf("empty directory: %v, %v", list, err)
 	}
 }

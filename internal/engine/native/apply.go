@@ -30,9 +30,19 @@ func (e *Engine) Apply(ctx context.Context, job engine.Job, rep engine.Reporter)
 	if err != nil {
 		return nil, &engine.SourceError{Path: job.Spec.Source, Err: err}
 	}
+	defer vfs.Close(src)
 	dst, err := e.Open(job.Spec.Destination)
 	if err != nil {
 		return nil, fmt.Errorf("destination %s: %w", job.Spec.Destination, err)
+	}
+	defer vfs.Close(dst)
+	if job.Roots != nil {
+		if err := checkRoot("source", job.Spec.Source, src, job.Roots.Source); err != nil {
+			return nil, err
+		}
+		if err := checkRoot("destination", job.Spec.Destination, dst, job.Roots.Destination); err != nil {
+			return nil, err
+		}
 	}
 	a := &applier{e: e, ctx: ctx, spec: job.Spec, src: src, dst: dst, rep: rep, res: &engine.Result{}, touched: map[string]bool{},
 		tag: randomSuffix() + "-"}
@@ -47,6 +57,19 @@ func (e *Engine) Apply(ctx context.Context, job engine.Job, rep engine.Reporter)
 	if len(job.Changes) > 0 {
 		if err := dst.MkdirAll(""); err != nil {
 			return nil, fmt.Errorf("create destination %s: %w", job.Spec.Destination, err)
+		}
+	}
+	// A malformed change (a plan edited by hand, or a bug) fails on its
+	// own, before anything runs, and so keeps the set's deletions from
+	// running; it never reaches the code below, which trusts its fields.
+	a.ran = map[*engine.Change]bool{}
+	for i := range job.Changes {
+		c := &job.Changes[i]
+		if err := checkChange(c); err != nil {
+			a.ran[c] = true
+			a.res.Errors = append(a.res.Errors, engine.FileError{Path: c.Path, Op: "check planned change", Err: err.Error()})
+			a.failCount(c)
+			a.rep.Report(engine.Event{Change: c, Done: true, Err: err})
 		}
 	}
 	a.phase(job.Changes, engine.PhaseCopy)
@@ -112,7 +135,7 @@ func (a *applier) phase(all []engine.Change, p engine.Phase) {
 	var copies []*engine.Change
 	for i := range all {
 		c := &all[i]
-		if c.Phase != p {
+		if c.Phase != p || a.ran[c] {
 			continue
 		}
 		if c.Kind != engine.KindDir && (c.Action == engine.Create || c.Action == engine.Update) {
@@ -204,6 +227,11 @@ func (a *applier) run(c *engine.Change) {
 	for attempt := 0; ; attempt++ {
 		var skip string
 		skip, err = a.do(c)
+		if skip == "" && errors.Is(err, vfs.ErrNotFollowed) {
+			// A directory on the way was swapped for a link (or a file)
+			// since the plan: nothing was read or written through it.
+			skip, err = "changed since the plan was made: "+vfs.ErrNotFollowed.Error(), nil
+		}
 		if skip != "" {
 			a.skip(c, skip)
 			return
@@ -508,7 +536,7 @@ func (a *applier) copyFile(c *engine.Change) (skip string, err error) {
 		return "", err
 	}
 	defer r.Close()
-	w, tmp, err := a.dst.CreateTemp(parent(c.Path), tempPrefix+base(c.Path)+".", fs.FileMode(c.Src.Mode)&fs.ModePerm|0o600)
+	w, tmp, err := a.dst.CreateTemp(parent(c.Path), tempPrefix+tempStem(base(c.Path))+".", fs.FileMode(c.Src.Mode)&fs.ModePerm|0o600)
 	if err != nil {
 		return "", err
 	}
@@ -608,9 +636,10 @@ func (a *applier) localChecks(c *engine.Change) vfs.CopyChecks {
 }
 
 // tempName returns a new temporary name beside rel: robo's temp prefix, the
-// file's name, this run's random tag and a counter.
+// file's name (shortened by tempStem), this run's random tag and a
+// counter.
 func (a *applier) tempName(rel string) string {
-	return vfs.Join(parent(rel), tempPrefix+base(rel)+"."+a.tag+strconv.FormatUint(a.seq.Add(1), 36)+tempSuffix)
+	return vfs.Join(parent(rel), tempPrefix+tempStem(base(rel))+"."+a.tag+strconv.FormatUint(a.seq.Add(1), 36)+tempSuffix)
 }
 
 // versionError is a failure to move a destination entry into the run's
@@ -776,8 +805,12 @@ func notEmpty(err error) bool {
 }
 
 // transient reports whether an error may go away on a retry. Missing files,
-// permission problems and a full or read-only disk do not.
+// permission problems and a full or read-only disk do not; a file another
+// program holds open on Windows does (osBusy).
 func transient(err error) bool {
+	if osBusy(err) {
+		return true
+	}
 	switch {
 	case errors.Is(err, fs.ErrNotExist), errors.Is(err, fs.ErrPermission), errors.Is(err, fs.ErrExist),
 		errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EROFS), errors.Is(err, syscall.ENAMETOOLONG),

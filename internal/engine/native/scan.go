@@ -27,10 +27,12 @@ func (e *Engine) Scan(ctx context.Context, spec engine.Spec) (*engine.ScanResult
 	if err != nil {
 		return nil, &engine.SourceError{Path: spec.Source, Err: err}
 	}
+	defer vfs.Close(src)
 	dst, err := e.Open(spec.Destination)
 	if err != nil {
 		return nil, fmt.Errorf("destination %s: %w", spec.Destination, err)
 	}
+	defer vfs.Close(dst)
 	// SMB shares compare names case-insensitively whatever the client OS.
 	fold := e.FoldCase || isUNC(spec.Source) || isUNC(spec.Destination)
 	s := &scanner{ctx: ctx, spec: spec, rules: rules, src: src, dst: dst, fold: fold, norm: e.FoldNorm,
@@ -53,6 +55,9 @@ func (e *Engine) Scan(ctx context.Context, spec engine.Spec) (*engine.ScanResult
 	case errors.Is(err, fs.ErrNotExist):
 	default:
 		return nil, fmt.Errorf("destination %s: %w", spec.Destination, err)
+	}
+	if sid, did := rootID(src, true), rootID(dst, s.res.Dest.Exists); sid != nil || did != nil {
+		s.res.Roots = &engine.Roots{Source: sid, Destination: did}
 	}
 	if err := s.walk("", s.res.Dest.Exists, engine.PhaseCopy); err != nil {
 		return nil, err
@@ -129,6 +134,14 @@ func (s *scanner) selected(dir string, list []vfs.Entry, source bool) []vfs.Entr
 		}
 		switch en.Kind {
 		case vfs.Other:
+			if source && s.rules.File(rel, en.Name) {
+				// A FIFO, socket or device: never copied, but counted
+				// so the plan can say so.
+				if s.res.Special == 0 {
+					s.res.SpecialExample = vfs.Join(dir, en.Name)
+				}
+				s.res.Special++
+			}
 			continue
 		case vfs.Dir:
 			if !s.rules.Dir(rel, en.Name) {

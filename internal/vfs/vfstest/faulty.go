@@ -231,3 +231,9 @@ func (f *Faulty) Symlink(target, name string) error {
 	}
 	return f.FS.Symlink(target, name)
 }
+
+// Close closes the wrapped FS (vfs.Close).
+func (f *Faulty) Close() error {
+	vfs.Close(f.FS)
+	return nil
+}

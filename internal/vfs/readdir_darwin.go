@@ -1,5 +1,3 @@
-//go:build darwin || freebsd || netbsd || openbsd
-
 package vfs
 
 import (
@@ -11,20 +9,17 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// readDir lists a directory and lstats each entry relative to the open
-// directory (fstatat), which saves the kernel a path walk per entry: the
-// scan of an unchanged tree is mostly these calls.
-func readDir(path string) ([]Entry, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
+// readDirFD lists the open directory fd (path names it in errors) and
+// lstats each entry relative to it (fstatat), which saves the kernel a
+// path walk per entry: the scan of an unchanged tree is mostly these
+// calls. It closes fd.
+func readDirFD(fd int, path string) ([]Entry, error) {
+	f := os.NewFile(uintptr(fd), path)
 	defer f.Close()
 	names, err := f.Readdirnames(-1)
 	if err != nil {
 		return nil, err
 	}
-	fd := int(f.Fd())
 	out := make([]Entry, 0, len(names))
 	for _, name := range names {
 		var st unix.Stat_t
