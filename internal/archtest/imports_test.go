@@ -43,6 +43,7 @@ var allowed = map[string][]string{
 	"internal/archtest":          {},
 	"internal/safetext":          {},
 	"internal/verify":            {"internal/engine", "internal/engine/native", "internal/vfs"},
+	"internal/fleet":             {"schema", "internal/state", "internal/watch", "internal/vfs", "internal/secrets"},
 	"cmd/robo":                   {"*"},
 	"bench/chart":                {"*"},
 	"bench/gentree":              {"*"},
