@@ -19,7 +19,7 @@ import (
 // schemaOptions are the options every command loads the configuration
 // with: secret("name") must exist in the secrets file (checked by name,
 // without decrypting) and recipients must parse.
-const secretUsage = "use keygen [-o FILE], set NAME, list, rm NAME or rekey [-identity FILE]"
+const secretUsage = "use keygen [-o FILE], set NAME, list, rm NAME, rekey [-identity FILE] or recipients sync|list"
 
 func runSecret(e *env, args []string) error {
 	if len(args) == 0 {
@@ -36,6 +36,8 @@ func runSecret(e *env, args []string) error {
 		return runSecretRm(e, args[1:])
 	case "rekey":
 		return runSecretRekey(e, args[1:])
+	case "recipients":
+		return runSecretRecipients(e, args[1:])
 	case "-h", "-help", "--help", "help":
 		fmt.Fprintf(e.stderr, `Usage: robo secret COMMAND [options]
 
@@ -45,6 +47,8 @@ Commands:
   list                      print the secret names
   rm NAME                   remove a secret
   rekey [-identity FILE]    re-encrypt every value to the current recipients
+  recipients sync [DIR]     add the hosts that published a key in DIR, drop those gone; re-encrypt
+  recipients list           print the configured and host recipients
 
 Run 'robo secret COMMAND -h' for a command's options. See docs/secrets.md.
 `)
@@ -110,8 +114,10 @@ func openSecrets(cfg *schema.Config) (*secrets.File, error) {
 	return f, nil
 }
 
-// recipients parses the configured recipients, refusing an empty list.
-func recipients(cfg *schema.Config) ([]secrets.Recipient, error) {
+// recipients parses the configured recipients, refusing an empty list, and
+// adds the host recipients the secrets file records (robo secret
+// recipients sync).
+func recipients(cfg *schema.Config, f *secrets.File) ([]secrets.Recipient, error) {
 	if len(cfg.Settings.Recipients) == 0 {
 		return nil, fatalf("the configuration lists no recipients to encrypt secrets to").
 			hint(`add robo { recipients = ["age1..."] } with the public key of every host and admin that must read secrets (robo secret keygen prints one)`)
@@ -120,7 +126,7 @@ func recipients(cfg *schema.Config) ([]secrets.Recipient, error) {
 	if err != nil {
 		return nil, fatalf("robo { recipients }: %v", err)
 	}
-	return rs, nil
+	return f.WithHosts(rs), nil
 }
 
 // shown is the secrets file as messages name it: relative to the
@@ -162,7 +168,7 @@ func runSecretSet(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	rs, err := recipients(cfg)
+	rs, err := recipients(cfg, f)
 	if err != nil {
 		return err
 	}
@@ -258,6 +264,9 @@ func runSecretList(e *env, args []string) error {
 		return nil
 	}
 	rs, _ := secrets.ParseRecipients(cfg.Settings.Recipients)
+	if len(rs) > 0 {
+		rs = f.WithHosts(rs)
+	}
 	var stale []string
 	for _, n := range names {
 		e.printf("%s\n", n)
@@ -312,7 +321,7 @@ func runSecretRekey(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	rs, err := recipients(cfg)
+	rs, err := recipients(cfg, f)
 	if err != nil {
 		return err
 	}

@@ -77,6 +77,7 @@ func init() {
 		{"share", "Check that shares are reachable with their credentials (check)", runShare},
 		{"audit", "Verify the tamper-evident audit trail (verify)", runAudit},
 		{"notify", "Send a test notification (test NAME)", runNotify},
+		{"fleet", "Read the reports of a fleet of hosts (status PATH)", runFleet},
 		{"status", "Show each set's health, last run and next scheduled run", runStatus},
 		{"watch", "Run the backup sets on their schedules and source changes", runWatch},
 		{"ui", "Serve the dashboard, its JSON API and metrics (docs/api.md)", runUI},

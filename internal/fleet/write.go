@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"time"
 
 	"github.com/robo-backup/robo/internal/vfs"
@@ -36,12 +37,13 @@ const renameTries = 12
 // (about 4 s in all) while it fails. The directory is created when missing.
 // On failure the temporary file is removed and the old file is untouched.
 func WriteFile(ctx context.Context, fsys vfs.FS, dir, name string, data []byte) error {
-	if dir != "" {
+	w, tmp, err := fsys.CreateTemp(dir, "."+name+".", 0o644)
+	if errors.Is(err, fs.ErrNotExist) {
 		if err := fsys.MkdirAll(dir); err != nil {
 			return fmt.Errorf("create %s: %w", display(fsys, dir), err)
 		}
+		w, tmp, err = fsys.CreateTemp(dir, "."+name+".", 0o644)
 	}
-	w, tmp, err := fsys.CreateTemp(dir, "."+name+".", 0o644)
 	if err != nil {
 		return fmt.Errorf("write %s: %w", display(fsys, vfs.Join(dir, name)), err)
 	}
