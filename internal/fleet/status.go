@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"regexp"
 	"sort"
 	"strings"
@@ -167,6 +168,13 @@ func Read(ctx context.Context, fsys vfs.FS, dir string, o Options) (*Status, err
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	kept := st.Hosts[:0]
+	for _, h := range st.Hosts {
+		if h.State != gone {
+			kept = append(kept, h)
+		}
+	}
+	st.Hosts = kept
 	sort.Slice(st.Hosts, func(i, j int) bool { return st.Hosts[i].File < st.Hosts[j].File })
 	for i := range st.Hosts {
 		h := &st.Hosts[i]
@@ -226,11 +234,32 @@ func readOne(fsys vfs.FS, dir string, e vfs.Entry) Host {
 	if e.Size > MaxReportSize {
 		return bad("%d bytes, larger than the %d a report may have", e.Size, MaxReportSize)
 	}
-	f, err := fsys.Open(vfs.Join(dir, e.Name))
+	f, err := openRetry(fsys, vfs.Join(dir, e.Name))
+	if errors.Is(err, fs.ErrNotExist) {
+		h.State = gone // removed since the listing
+		return h
+	}
 	if err != nil {
 		return bad("cannot open: %v", err)
 	}
-	b, err := io.ReadAll(io.LimitReader(f, MaxReportSize+1))
+	// The listed size is read at once, without a further request to learn
+	// that the file ends there: a report replaced since the listing by a
+	// longer one does not parse, and is then read to its end.
+	b := make([]byte, e.Size)
+	n, err := io.ReadFull(f, b)
+	b = b[:n]
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		err = nil // shorter than listed: replaced by a shorter one
+	}
+	r, derr := Decode(b)
+	if err == nil && derr != nil && int64(n) == e.Size {
+		rest, rerr := io.ReadAll(io.LimitReader(f, MaxReportSize+1-e.Size))
+		if len(rest) > 0 {
+			b = append(b, rest...)
+			r, derr = Decode(b)
+		}
+		err = rerr
+	}
 	f.Close()
 	if err != nil {
 		return bad("cannot read: %v", err)
@@ -238,7 +267,7 @@ func readOne(fsys vfs.FS, dir string, e vfs.Entry) Host {
 	if len(b) > MaxReportSize {
 		return bad("larger than the %d bytes a report may have", MaxReportSize)
 	}
-	r, err := Decode(b)
+	err = derr
 	if err != nil {
 		return bad("%v", err)
 	}
@@ -247,6 +276,30 @@ func readOne(fsys vfs.FS, dir string, e vfs.Entry) Host {
 	}
 	h.Host, h.Report = r.Host, r
 	return h
+}
+
+// gone marks a report removed between the listing and the read: it is
+// left out, as if listed a moment later.
+const gone State = ""
+
+// openFor bounds the attempts to open a report. A writer's rename over it
+// leaves the writer's handle (DELETE access, sharing nothing but delete)
+// on the new file until the writer closes it, and an open in that window
+// fails with a sharing violation; on a busy server the window lasts as
+// long as the writer's connection takes to get to its close.
+const openFor = 5 * time.Second
+
+func openRetry(fsys vfs.FS, name string) (vfs.Reader, error) {
+	deadline := time.Now().Add(openFor)
+	pause := 2 * time.Millisecond
+	for {
+		f, err := fsys.Open(name)
+		if err == nil || errors.Is(err, fs.ErrNotExist) || time.Now().After(deadline) {
+			return f, err
+		}
+		time.Sleep(pause)
+		pause = min(2*pause, 250*time.Millisecond)
+	}
 }
 
 var versionPattern = regexp.MustCompile(`^[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}$`)
