@@ -188,3 +188,83 @@ locals {
 		t.Fatalf("admin: %q", pt)
 	}
 }
+
+// robo apply writes the host's report and metrics textfile; robo fleet
+// status reads the folder: the table, -json, -detailed-exitcode, and a
+// hostile report shown escaped.
+func TestFleetReportAfterApplyAndStatus(t *testing.T) {
+	root := t.TempDir()
+	conf, reports := filepath.Join(root, "conf"), filepath.Join(root, "reports")
+	os.MkdirAll(filepath.Join(root, "src"), 0o755)
+	os.MkdirAll(conf, 0o755)
+	os.WriteFile(filepath.Join(root, "src", "a.txt"), []byte("hello"), 0o644)
+	hcl := `report {
+  path = "../reports"
+  host = "pc-0001"
+}
+metrics {
+  textfile = "../robo.prom"
+}
+backup "docs" {
+  source      = "../src"
+  destination = "../dst"
+  schedule    = "0 2 * * *"
+}
+`
+	os.WriteFile(filepath.Join(conf, "main.hcl"), []byte(hcl), 0o644)
+	e, _, errb := testEnv("", false)
+	if code := run([]string{"-chdir", conf, "apply", "-auto-approve"}, e); code != 0 {
+		t.Fatalf("apply: %s", errb)
+	}
+	b, err := os.ReadFile(filepath.Join(reports, "pc-0001.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		Host, RoboVersion string
+		Sets              []struct {
+			Name, Health string
+			LastRun      struct {
+				Outcome     string `json:"outcome"`
+				BytesCopied int64  `json:"bytes_copied"`
+			} `json:"last_run"`
+		}
+	}
+	json.Unmarshal(b, &rep)
+	if rep.Host != "pc-0001" || len(rep.Sets) != 1 || rep.Sets[0].Health != "ok" || rep.Sets[0].LastRun.BytesCopied != 5 {
+		t.Fatalf("report %s", b)
+	}
+	prom, err := os.ReadFile(filepath.Join(root, "robo.prom"))
+	if err != nil || !strings.Contains(string(prom), `robo_last_run_success{set="docs"} 1`) {
+		t.Fatalf("textfile %s %v", prom, err)
+	}
+	// A second host with a hostile report.
+	os.WriteFile(filepath.Join(reports, "pc-0002.json"), []byte(strings.Replace(strings.Replace(string(b), "pc-0001", "pc-0002", 1),
+		`"outcome": "success"`, `"outcome": "failed", "message": "\u001b[2J\rall good"`, 1)), 0o644)
+	e, out, errb := testEnv("", false)
+	code := run([]string{"-chdir", conf, "fleet", "status", "-detailed-exitcode"}, e)
+	if code != exitUnhealthy {
+		t.Fatalf("exit %d: %s %s", code, out, errb)
+	}
+	s := out.String()
+	if !strings.Contains(s, "2 hosts in") || !strings.Contains(s, "1 ok, 1 failing, 0 stale, 0 invalid") || strings.Contains(s, "\x1b") ||
+		!strings.Contains(s, `set docs: failed: \x1b[2J\rall good`) {
+		t.Fatalf("table:\n%q", s)
+	}
+	e, out, _ = testEnv("", false)
+	if code := run([]string{"fleet", "status", "-json", reports}, e); code != 0 {
+		t.Fatalf("json exit %d", code)
+	}
+	var doc struct {
+		FormatVersion int `json:"format_version"`
+		Counts        struct{ Hosts, OK, Failing int }
+	}
+	if err := json.Unmarshal(out.Bytes(), &doc); err != nil || doc.FormatVersion != 1 || doc.Counts.Hosts != 2 || doc.Counts.Failing != 1 {
+		t.Fatalf("json %s %v", out, err)
+	}
+	// A missing folder is an error naming it.
+	e, _, errb = testEnv("", false)
+	if code := run([]string{"fleet", "status", filepath.Join(root, "nope")}, e); code != exitError || !strings.Contains(errb.String(), "nope") {
+		t.Fatalf("missing folder: %d %s", code, errb)
+	}
+}
