@@ -34,7 +34,7 @@ const renameTries = 12
 // reader sees the old file or the new one, never a part: it writes a
 // temporary file beside it ("."+name+"…tmp", which readers skip), syncs
 // it, and renames it over name, retrying the rename with a growing pause
-// (about 4 s in all) while it fails. The directory is created when missing.
+// (about 5 s in all) while it fails. The directory is created when missing.
 // On failure the temporary file is removed and the old file is untouched.
 func WriteFile(ctx context.Context, fsys vfs.FS, dir, name string, data []byte) error {
 	w, tmp, err := fsys.CreateTemp(dir, "."+name+".", 0o644)
