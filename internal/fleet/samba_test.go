@@ -65,7 +65,7 @@ func openShare(t testing.TB, srv *sambatest.Server, sessions int) (*shares.Pool,
 
 const (
 	fleetHosts = 1000
-	writerConn = 16 // SMB connections the writers share (one smbd each)
+	writerConn = 32 // SMB connections the writers share (one smbd each)
 	rounds     = 3  // reports each writer writes
 )
 

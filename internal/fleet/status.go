@@ -287,7 +287,7 @@ const gone State = ""
 // on the new file until the writer closes it, and an open in that window
 // fails with a sharing violation; on a busy server the window lasts as
 // long as the writer's connection takes to get to its close.
-const openFor = 5 * time.Second
+const openFor = 15 * time.Second
 
 func openRetry(fsys vfs.FS, name string) (vfs.Reader, error) {
 	deadline := time.Now().Add(openFor)
