@@ -22,6 +22,8 @@ type Config struct {
 	Notifiers map[string]*Notifier
 	// Moves are the moved blocks, in file order (moved.go).
 	Moves []*Move
+	// Fleet: the report, metrics and host_key blocks (report.go).
+	Fleet Fleet
 
 	// forEachBlocks are the labels of the backup blocks with for_each.
 	forEachBlocks map[string]bool

@@ -65,6 +65,7 @@ var rootSchema = &hcl.BodySchema{
 		{Type: "share", LabelNames: []string{"name"}},
 		{Type: "notify", LabelNames: []string{"name"}},
 		{Type: "moved"},
+		{Type: "report"}, {Type: "metrics"}, {Type: "host_key"}, // report.go
 	},
 }
 
@@ -172,6 +173,7 @@ func Load(dir string, opts Options) (*Config, hcl.Diagnostics) {
 	diags = append(diags, decodeBackups(byType["backup"], ctx, cfg, &opts)...)
 	diags = append(diags, decodeNotifiers(byType["notify"], ctx, cfg)...)
 	diags = append(diags, decodeMoved(byType["moved"], cfg)...)
+	diags = append(diags, decodeFleet(byType, ctx, cfg, &opts)...)
 	diags = append(diags, checkOverlaps(cfg, &opts)...)
 	diags = append(diags, checkSecrets(cfg, ctx, &opts)...)
 	sort.SliceStable(cfg.Backups, func(i, j int) bool { return cfg.Backups[i].Name < cfg.Backups[j].Name })

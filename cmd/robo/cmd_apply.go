@@ -109,6 +109,7 @@ func runApply(e *env, args []string) error {
 	pruneRunLogs(cfg, log)
 	e.record("apply.finished", applyFields(res, werr))
 	e.notifyApply(e.ctx, cfg, res, pf.identity, nil)
+	e.publishRun(e.ctx, cfg, eng, e.warnf) // report and metrics textfile (cmd_fleet.go)
 	if pf.jsonOut {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")

@@ -23,6 +23,7 @@ func runSecret(e *env, args []string) error {
 		{"list", "", "print the secret names", runSecretList, false},
 		{"rm", "NAME", "remove a secret", runSecretRm, false},
 		{"rekey", "[-identity FILE]", "re-encrypt every value to the current recipients", runSecretRekey, false},
+		{"recipients", "sync [DIR] | list", "add the hosts that published a key in DIR, drop those gone (sync); print the recipients (list)", runSecretRecipients, false},
 	}}.run(e, args)
 }
 
@@ -83,8 +84,10 @@ func openSecrets(cfg *schema.Config) (*secrets.File, error) {
 	return f, nil
 }
 
-// recipients parses the configured recipients, refusing an empty list.
-func recipients(cfg *schema.Config) ([]secrets.Recipient, error) {
+// recipients parses the configured recipients, refusing an empty list, and
+// adds the host recipients the secrets file records (robo secret
+// recipients sync).
+func recipients(cfg *schema.Config, f *secrets.File) ([]secrets.Recipient, error) {
 	if len(cfg.Settings.Recipients) == 0 {
 		return nil, fatalf("the configuration lists no recipients to encrypt secrets to").
 			hint(`add robo { recipients = ["age1..."] } with the public key of every host and admin that must read secrets (robo secret keygen prints one)`)
@@ -93,7 +96,7 @@ func recipients(cfg *schema.Config) ([]secrets.Recipient, error) {
 	if err != nil {
 		return nil, fatalf("robo { recipients }: %v", err)
 	}
-	return rs, nil
+	return f.WithHosts(rs), nil
 }
 
 // shown is the secrets file as messages name it: relative to the
@@ -135,7 +138,7 @@ func runSecretSet(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	rs, err := recipients(cfg)
+	rs, err := recipients(cfg, f)
 	if err != nil {
 		return err
 	}
@@ -231,6 +234,9 @@ func runSecretList(e *env, args []string) error {
 		return nil
 	}
 	rs, _ := secrets.ParseRecipients(cfg.Settings.Recipients)
+	if len(rs) > 0 {
+		rs = f.WithHosts(rs)
+	}
 	var stale []string
 	for _, n := range names {
 		e.printf("%s\n", n)
@@ -285,7 +291,7 @@ func runSecretRekey(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	rs, err := recipients(cfg)
+	rs, err := recipients(cfg, f)
 	if err != nil {
 		return err
 	}

@@ -118,6 +118,7 @@ func watchLoop(ctx context.Context, e *env, p watchParams) error {
 		return err
 	}
 	defer wl.unlock()
+	e.startFleet(cfg, p.log) // host key, first report (cmd_fleet.go)
 
 	applyLog := p.log.Named("apply")
 	if !p.log.IsDebug() && !p.log.IsTrace() {

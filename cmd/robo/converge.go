@@ -57,6 +57,7 @@ func converge(ctx context.Context, e *env, cfg *schema.Config, targets []string,
 	pruneRunLogs(cfg, log)
 	e.record("apply.finished", applyFields(res, err))
 	e.notifyApply(ctx, cfg, res, "", log)
+	e.publishRun(ctx, cfg, eng, log.Warn) // report and metrics textfile (cmd_fleet.go)
 	if err != nil {
 		return p, res, fatalf("%v", err)
 	}

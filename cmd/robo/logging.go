@@ -175,14 +175,16 @@ var eventIDs = map[eventKey]uint32{
 	{hclog.Info, "run finished"}:                                                          111,
 	{hclog.Info, "catch-up: the last success is older than the schedule's period"}:        112,
 	{hclog.Info, "the wall clock jumped ahead: the machine woke from sleep (or the clock was set); catching up missed runs"}: 113,
-	{hclog.Info, "set is no longer stale"}: 114,
-	{hclog.Info, "applying set"}:           120,
-	{hclog.Info, "set applied"}:            121,
-	{hclog.Info, "moved set in the state"}: 122,
-	{hclog.Info, "forgot set"}:             123,
-	{hclog.Info, "running hook"}:           130,
-	{hclog.Info, "hook finished"}:          131,
-	{hclog.Info, "dashboard listening"}:    140,
+	{hclog.Info, "set is no longer stale"}:           114,
+	{hclog.Info, "applying set"}:                     120,
+	{hclog.Info, "set applied"}:                      121,
+	{hclog.Info, "moved set in the state"}:           122,
+	{hclog.Info, "forgot set"}:                       123,
+	{hclog.Info, "running hook"}:                     130,
+	{hclog.Info, "hook finished"}:                    131,
+	{hclog.Info, "dashboard listening"}:              140,
+	{hclog.Info, "created this host's identity"}:     150,
+	{hclog.Info, "published this host's public key"}: 151,
 	// 200-299: warnings.
 	{hclog.Warn, "set is stale: no successful run within its limit"}:                                        200,
 	{hclog.Warn, "set not applied"}:                                                                         201,
@@ -213,6 +215,7 @@ var eventIDs = map[eventKey]uint32{
 	{hclog.Error, "set not scheduled"}:                                     320,
 	{hclog.Error, "cannot watch sources; watched sets are rescanned only"}: 321,
 	{hclog.Error, "the dashboard stopped"}:                                 340,
+	{hclog.Error, "cannot create or read this host's identity"}:            350,
 }
 
 // eventLevel is the event log's level of an hclog level: error, warning or

@@ -45,6 +45,7 @@ var allowed = map[string][]string{
 	"internal/harden":            {},
 	"internal/complete":          {},
 	"internal/verify":            {"internal/engine", "internal/engine/native", "internal/vfs"},
+	"internal/fleet":             {"schema", "internal/state", "internal/watch", "internal/vfs", "internal/secrets", "internal/safetext"},
 	"cmd/robo":                   {"*"},
 	"bench/chart":                {"*"},
 	"bench/gentree":              {"*"},

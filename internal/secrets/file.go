@@ -47,11 +47,17 @@ type File struct {
 	// Path is where the file is read from and saved to.
 	Path    string
 	secrets map[string]*entry
+	// hosts are the host recipients robo secret recipients sync recorded
+	// (hosts.go), by host name.
+	hosts map[string]string
 }
 
 type fileJSON struct {
 	Version int               `json:"version"`
 	Secrets map[string]*entry `json:"secrets"`
+	// Hosts are the published host keys added by robo secret recipients
+	// sync; values are encrypted to them as well as to robo { recipients }.
+	Hosts map[string]string `json:"hosts,omitempty"`
 }
 
 type entry struct {
@@ -109,6 +115,9 @@ func Open(path string) (*File, error) {
 			return nil, fmt.Errorf("secrets file %s is not valid: the value of secret %q is not armored age ciphertext", path, name)
 		}
 		f.secrets[name] = e
+	}
+	if err := f.setHostsFromFile(doc.Hosts); err != nil {
+		return nil, fmt.Errorf("secrets file %s is not valid: %v", path, err)
 	}
 	return f, nil
 }
@@ -307,7 +316,7 @@ func (f *File) Rekey(ids []age.Identity, recipients []Recipient) error {
 // rename, fsync of the directory. An existing file keeps its mode; a new one
 // is 0644 (it holds only ciphertext and is meant to be committed).
 func (f *File) Save() error {
-	doc := fileJSON{Version: FormatVersion, Secrets: f.secrets}
+	doc := fileJSON{Version: FormatVersion, Secrets: f.secrets, Hosts: f.hosts}
 	b, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {
 		return err

@@ -1,0 +1,5 @@
+package fleet
+
+import "runtime"
+
+const isWindows = runtime.GOOS == "windows"
