@@ -118,7 +118,7 @@ func classifyDirTag(tag string, count int64) string {
 // structural rule (see header.go).
 var (
 	excFilesLabels = []string{"Exc Files", "Arquivos Exc", "Исключенные файлы"}
-	excDirsLabels  = []string{"Exc Dirs", "Diretórios Exc", "Исключенные папки"}
+	excDirsLabels  = []string{"Exc Dirs", "Diretórios Exc", "Исключенные папки", "除外ディレクトリ"}
 )
 
 // Retry messages (FORMAT.md §4, §6). Under /MT they can be glued to other
