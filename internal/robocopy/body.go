@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 func (p *parser) bodyLine(l string) {
@@ -331,8 +332,9 @@ var collapsedRe = regexp.MustCompile(`^(?:(\S.*?) )?(-?\d+|\d+\.\d+ [kmgtKMGT]) 
 // parseCollapsedForm parses a whitespace-collapsed line, the last resort
 // for body lines without TABs or column alignment. Without columns, a
 // directory is told from a file by its path: robocopy prints directories
-// as full paths ending in '\'. A file needs a tag of at most three words
-// (robocopy's class field), so that free text is not taken for a file.
+// as full paths ending in '\'. A file needs a known tag, or an unknown one
+// of at most two words and 24 characters (every tag seen, in every
+// language, fits), so that free text is not taken for a file.
 func parseCollapsedForm(l string) (FileEntry, DirEntry, bool, bool) {
 	if strings.Contains(l, "\t") {
 		return FileEntry{}, DirEntry{}, false, false
@@ -350,7 +352,8 @@ func parseCollapsedForm(l string) (FileEntry, DirEntry, bool, bool) {
 		}
 		return FileEntry{}, DirEntry{Class: classifyDirTag(tag, n), RawTag: tag, Count: n, Path: name}, false, true
 	}
-	if tag == "" || len(strings.Fields(tag)) > 3 || strings.HasSuffix(name, `\`) || strings.HasPrefix(num, "-") {
+	if tag == "" || classifyFileTag(tag) == "" && (len(strings.Fields(tag)) > 2 || utf8.RuneCountInString(tag) > 24) ||
+		strings.HasSuffix(name, `\`) || strings.HasPrefix(num, "-") {
 		return FileEntry{}, DirEntry{}, false, false
 	}
 	n, unit, _ := strings.Cut(num, " ")
