@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 func (p *parser) bodyLine(l string) {
@@ -84,6 +85,14 @@ func (p *parser) bodyLine(l string) {
 	if isSummaryRow(l) || isTimesRow(l) {
 		js.state = stSummary
 		p.summaryLine(l)
+		return
+	}
+	if f, d, isFile, ok := parseCollapsedForm(l); ok {
+		if isFile {
+			p.addFile(f, l)
+		} else {
+			p.addDir(d, l)
+		}
 		return
 	}
 	if js.paramErr {
@@ -312,6 +321,47 @@ func parseSpaceForm(l string, indent int) (FileEntry, DirEntry, bool, bool) {
 		return FileEntry{}, DirEntry{}, false, false
 	}
 	return FileEntry{}, DirEntry{Class: classifyDirTag(tag, n), RawTag: tag, Count: n, Path: name}, false, true
+}
+
+// collapsedRe matches a file or directory line whose runs of whitespace a
+// web page or chat export collapsed to single spaces ("100% Neuer 20
+// Test.txt", "1 C:\\Temp\\"): optional tag, the count or size (a unit only
+// after a decimal number, as robocopy prints "1.2 m"), the name.
+var collapsedRe = regexp.MustCompile(`^(?:(\S.*?) )?(-?\d+|\d+\.\d+ [kmgtKMGT]) (\S.*)$`)
+
+// parseCollapsedForm parses a whitespace-collapsed line, the last resort
+// for body lines without TABs or column alignment. Without columns, a
+// directory is told from a file by its path: robocopy prints directories
+// as full paths ending in '\'. A file needs a known tag, or an unknown one
+// of at most two words and 24 characters (every tag seen, in every
+// language, fits), so that free text is not taken for a file.
+func parseCollapsedForm(l string) (FileEntry, DirEntry, bool, bool) {
+	if strings.Contains(l, "\t") {
+		return FileEntry{}, DirEntry{}, false, false
+	}
+	l = strings.Join(strings.Fields(blankLeadingProgress(l)), " ")
+	m := collapsedRe.FindStringSubmatch(l)
+	if m == nil || strings.ContainsAny(m[1], ":=") {
+		return FileEntry{}, DirEntry{}, false, false
+	}
+	tag, num, name := m[1], m[2], m[3]
+	if strings.HasSuffix(name, `\`) && isAbsPath(name) {
+		n, err := strconv.ParseInt(num, 10, 64)
+		if err != nil {
+			return FileEntry{}, DirEntry{}, false, false
+		}
+		return FileEntry{}, DirEntry{Class: classifyDirTag(tag, n), RawTag: tag, Count: n, Path: name}, false, true
+	}
+	if tag == "" || classifyFileTag(tag) == "" && (len(strings.Fields(tag)) > 2 || utf8.RuneCountInString(tag) > 24) ||
+		strings.HasSuffix(name, `\`) || strings.HasPrefix(num, "-") {
+		return FileEntry{}, DirEntry{}, false, false
+	}
+	n, unit, _ := strings.Cut(num, " ")
+	size, ok := parseSize(n, unit)
+	if !ok {
+		return FileEntry{}, DirEntry{}, false, false
+	}
+	return FileEntry{Class: classifyFileTag(tag), RawTag: tag, Size: size, Path: name}, DirEntry{}, true, true
 }
 
 // ---- retries ----

@@ -9,9 +9,9 @@ import (
 
 // FuzzParse checks that no input makes the parser panic and that results
 // keep basic invariants. Seeds: the shared samples (when present) and the
-// fixtures in testdata/fixtures.
+// fixtures in testdata/fixtures and the real logs in testdata/corpus.
 func FuzzParse(f *testing.F) {
-	for _, dir := range []string{samplesDir, filepath.Join("testdata", "fixtures")} {
+	for _, dir := range []string{samplesDir, filepath.Join("testdata", "fixtures"), filepath.Join("testdata", "corpus")} {
 		files, _ := filepath.Glob(filepath.Join(dir, "*.log"))
 		for _, p := range files {
 			b, err := os.ReadFile(p)

@@ -125,26 +125,49 @@ func TestGoldenSamples(t *testing.T) {
 	for _, f := range files {
 		name := strings.TrimSuffix(filepath.Base(f), ".log")
 		t.Run(name, func(t *testing.T) {
-			b, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got := marshalGolden(goldenView(ParseBytes(b)))
-			path := filepath.Join("testdata", "golden", name+".json")
-			if *update {
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("missing golden (run go test -run TestGoldenSamples -update): %v", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("parse result differs from %s; run with -update and review the diff\n%s", path, firstDiff(string(want), string(got)))
-			}
+			checkGolden(t, f, filepath.Join("testdata", "golden", name+".json"))
 		})
+	}
+}
+
+// TestGoldenCorpus parses every real log in testdata/corpus (localized
+// console transcripts and logs found in public sources; provenance in
+// testdata/fixtures/SOURCES.md) and compares the result with the
+// <name>.json beside it. Each golden was read against its log: header,
+// every file and directory line, summary rows, errors.
+func TestGoldenCorpus(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "corpus", "*.log"))
+	if err != nil || len(files) == 0 {
+		t.Fatal("no corpus logs in testdata/corpus")
+	}
+	sort.Strings(files)
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".log")
+		t.Run(name, func(t *testing.T) {
+			checkGolden(t, f, filepath.Join("testdata", "corpus", name+".json"))
+		})
+	}
+}
+
+func checkGolden(t *testing.T, logPath, goldenPath string) {
+	t.Helper()
+	b, err := os.ReadFile(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := marshalGolden(goldenView(ParseBytes(b)))
+	if *update {
+		if err := os.WriteFile(goldenPath, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(goldenPath)
+	if err != nil {
+		t.Fatalf("missing golden (run go test -run 'TestGolden' -update): %v", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("parse result differs from %s; run with -update and review the diff\n%s", goldenPath, firstDiff(string(want), string(got)))
 	}
 }
 

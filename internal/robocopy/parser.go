@@ -38,6 +38,10 @@ type jobState struct {
 	errWord    string // the (localized) ERROR word of this job's error lines
 	lastEntry  *string
 	lastWidth  int // display width of the last file or dir line
+	// lastUnrec is set while the last non-blank line was counted as
+	// unrecognized and could be a summary column header (see
+	// retractColumnHeader).
+	lastUnrec bool
 
 	// summary
 	rows    int
@@ -164,7 +168,34 @@ func (js *jobState) unrecognized(l string) {
 	if len(js.job.Unrecognized) < maxUnrecognized {
 		js.job.Unrecognized = append(js.job.Unrecognized, l)
 	}
+	js.lastUnrec = looksLikeColumnHeader(l)
 }
+
+// looksLikeColumnHeader reports the summary's column header ("Total
+// Copied Skipped Mismatch FAILED Extras", localized, sometimes run
+// together): words only, no digits, ':', TAB or path characters.
+func looksLikeColumnHeader(l string) bool {
+	return len(strings.Fields(l)) >= 2 && !strings.ContainsAny(l, "0123456789:\t\\/=<>*")
+}
+
+// retractColumnHeader un-counts the line before the first summary row when
+// it was the column header: a log whose author cut the body's closing
+// separator (or a paste that lost it) prints the header in the body.
+func (js *jobState) retractColumnHeader() {
+	if !js.lastUnrec || js.job.UnrecognizedCount == 0 {
+		return
+	}
+	js.lastUnrec = false
+	if n := len(js.job.Unrecognized); n == js.job.UnrecognizedCount {
+		js.job.Unrecognized = js.job.Unrecognized[:n-1]
+	}
+	js.job.UnrecognizedCount--
+}
+
+// promptRe matches a console prompt echoing a command ("C:\Temp>robocopy
+// ...", "PS C:\> .\backup.ps1"): console noise between pasted jobs, never
+// robocopy output.
+var promptRe = regexp.MustCompile(`^(?:PS )?[A-Za-z]:\\[^>\t]*>`)
 
 func (p *parser) line(l string) {
 	if strings.TrimSpace(l) == "" {
@@ -173,7 +204,7 @@ func (p *parser) line(l string) {
 		}
 		return
 	}
-	if progressRe.MatchString(l) {
+	if progressRe.MatchString(l) || promptRe.MatchString(l) {
 		return
 	}
 	js := p.cur

@@ -83,6 +83,9 @@ func (p *parser) summaryLine(l string) {
 			p.startJob(stSummary)
 			js = p.cur
 		}
+		if js.rows == 0 {
+			js.retractColumnHeader()
+		}
 		var vals [6]int64
 		for i, t := range toks {
 			v, ok := parseSize(t.num, t.unit)

@@ -31,12 +31,21 @@ var fileClasses = map[string]string{
 	"マイナー変更した": "Tweaked", "更新済み": "Modified", "不一致": "*MISMATCH",
 	// it
 	"Nuovo file": "New File", "*File supplementare": "*EXTRA File",
+	// it: a Windows 11 capture (testdata/corpus/it-win11-l-fp-bytes-mir-capture.log)
+	// lists a file whose source and destination were written within one
+	// clock tick with different sizes (36 and 7 bytes) as "Modificato": the
+	// Changed class (same time, different size). It cannot be Modified,
+	// which needs equal sizes and /IM.
+	"Modificato": "Changed",
 	// The tags below were reported from real logs in issue 15 (es, pt-BR,
 	// zh-CN, de) and the German console transcript of andysblog.de
 	// (testdata/fixtures/SOURCES.md); robocopy truncates long tags to its
 	// column, which classifyFileTag handles by prefix.
 	// es
 	"Nuevo archivo": "New File", "Más reciente": "Newer", "Más antiguo": "Older",
+	// es-MX: a PowerShell module that ran robocopy there quotes "*Archivo
+	// EXTRA", "Nuevo arch" and "Mas antiguo" (see SOURCES.md).
+	"*Archivo EXTRA": "*EXTRA File",
 	// pt-BR
 	"Mais Recente": "Newer", "Mais Antigo": "Older",
 	// zh-CN
@@ -109,7 +118,7 @@ func classifyDirTag(tag string, count int64) string {
 // structural rule (see header.go).
 var (
 	excFilesLabels = []string{"Exc Files", "Arquivos Exc", "Исключенные файлы"}
-	excDirsLabels  = []string{"Exc Dirs", "Diretórios Exc", "Исключенные папки"}
+	excDirsLabels  = []string{"Exc Dirs", "Diretórios Exc", "Исключенные папки", "除外ディレクトリ"}
 )
 
 // Retry messages (FORMAT.md §4, §6). Under /MT they can be glued to other
