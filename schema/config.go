@@ -137,7 +137,10 @@ type Share struct {
 	// Password refers to a secret; it is never a value.
 	Password SecretRef
 	// Port is the SMB port (0 means the default, 445).
-	Port      int
+	Port int
+	// Timeout bounds how long the server may leave one request unanswered
+	// (robo's SMB client; 0 means the client's default, 60s).
+	Timeout   time.Duration
 	DeclRange hcl.Range
 }
 
