@@ -148,7 +148,10 @@ type Share struct {
 	Port int
 	// Instance is set when the share is one instance of a share block
 	// with for_each; Name is then BLOCK.KEY (foreach.go).
-	Instance  *Instance
+	Instance *Instance
+	// Timeout bounds how long the server may leave one request unanswered
+	// (robo's SMB client; 0 means the client's default, 60s).
+	Timeout   time.Duration
 	DeclRange hcl.Range
 }
 

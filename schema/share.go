@@ -3,6 +3,7 @@ package schema
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
@@ -15,7 +16,15 @@ var shareSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 	{Name: "username", Required: true},
 	{Name: "password", Required: true},
 	{Name: "port"},
+	{Name: "timeout"},
 }}
+
+// Bounds of a share's timeout: how long an SMB server may leave a request
+// unanswered before robo gives up on it (docs/shares.md, "Reconnects").
+const (
+	MinShareTimeout = time.Second
+	MaxShareTimeout = time.Hour
+)
 
 // decodeShares decodes every share block (and every instance of a share
 // block with for_each) and makes share.NAME.unc, or for a block with
@@ -124,6 +133,18 @@ func decodeShare(b *hcl.Block, name string, inst *Instance, ctx *hcl.EvalContext
 				diags = append(diags, attrError(a, "Invalid port", "port must be a whole number from 1 to 65535 (SMB's default is 445)."))
 			} else {
 				sh.Port = p
+			}
+		}
+	}
+	if a, ok := content.Attributes["timeout"]; ok {
+		if v, ok := evalDuration(a, ctx, &diags); ok {
+			switch {
+			case v < MinShareTimeout:
+				diags = append(diags, attrError(a, "Invalid timeout", "timeout is at least 1s: it is how long the server may take to answer one request (the default is 60s)."))
+			case v > MaxShareTimeout:
+				diags = append(diags, attrError(a, "Invalid timeout", "timeout is at most 1h: a server silent for longer has stopped, and the set would hold its lock all that time (the default is 60s)."))
+			default:
+				sh.Timeout = v
 			}
 		}
 	}

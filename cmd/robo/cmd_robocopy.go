@@ -1,10 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"io"
 	"os"
 
 	"github.com/robo-backup/robo/internal/robocopy"
+	"github.com/robo-backup/robo/internal/safetext"
 )
 
 func runRobocopy(e *env, args []string) error {
@@ -39,7 +42,7 @@ func runRobocopyParse(e *env, args []string) error {
 			failed = true
 			files = append(files, parsedFile{File: name, Error: err.Error()})
 			if !*jsonOut {
-				e.printf("%s: error: %v\n\n", name, err)
+				e.printf("%s: error: %s\n\n", safetext.Name(name), safetext.Line(err.Error()))
 			}
 			continue
 		}
@@ -49,7 +52,7 @@ func runRobocopyParse(e *env, args []string) error {
 			failed = true
 			files = append(files, parsedFile{File: name, Error: err.Error()})
 			if !*jsonOut {
-				e.printf("%s: error: %v\n\n", name, err)
+				e.printf("%s: error: %s\n\n", safetext.Name(name), safetext.Line(err.Error()))
 			}
 			continue
 		}
@@ -59,8 +62,15 @@ func runRobocopyParse(e *env, args []string) error {
 		}
 		files = append(files, pf)
 		if !*jsonOut {
-			e.printf("%s:\n", name)
-			if err := log.WriteText(e.stdout); err != nil {
+			e.printf("%s:\n", safetext.Name(name))
+			// A log's paths and messages are whatever names its files had:
+			// each line of the report is escaped (safetext.Line), so none
+			// can move the cursor or rewrite the lines above it.
+			w := &lineEscaper{w: e.stdout}
+			if err := log.WriteText(w); err != nil {
+				return err
+			}
+			if err := w.Flush(); err != nil {
 				return err
 			}
 			e.printf("\n")
@@ -106,3 +116,35 @@ type parsedFile struct {
 type jobJSON = robocopy.ReportJob
 
 func summarizeJob(j robocopy.Job) jobJSON { return robocopy.JobReport(j) }
+
+// lineEscaper writes each line it is given through safetext.Line. The
+// report's fields never hold a newline (the parser splits the log into
+// lines), so every newline it sees ends a line of the report.
+type lineEscaper struct {
+	w   io.Writer
+	buf []byte
+}
+
+func (l *lineEscaper) Write(p []byte) (int, error) {
+	l.buf = append(l.buf, p...)
+	for {
+		i := bytes.IndexByte(l.buf, '\n')
+		if i < 0 {
+			return len(p), nil
+		}
+		if _, err := io.WriteString(l.w, safetext.Line(string(l.buf[:i]))+"\n"); err != nil {
+			return 0, err
+		}
+		l.buf = l.buf[i+1:]
+	}
+}
+
+// Flush writes a last line that has no newline.
+func (l *lineEscaper) Flush() error {
+	if len(l.buf) == 0 {
+		return nil
+	}
+	_, err := io.WriteString(l.w, safetext.Line(string(l.buf)))
+	l.buf = nil
+	return err
+}

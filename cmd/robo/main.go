@@ -17,6 +17,7 @@ import (
 
 	"github.com/robo-backup/robo/internal/audit"
 	"github.com/robo-backup/robo/internal/harden"
+	"github.com/robo-backup/robo/internal/safetext"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -169,7 +170,10 @@ func run(args []string, e *env) int {
 	return finish(e, fatalf("unknown command %q", rest[0]).hint("commands are: "+strings.Join(names, ", ")))
 }
 
-// finish prints an error once and maps it to an exit code.
+// finish prints an error once and maps it to an exit code. Error texts
+// quote paths and names other people chose, so they are printed through
+// safetext.Line: no control character (CR, LF, ESC) reaches the terminal
+// raw, and an error stays on its own "robo: error:" line.
 func finish(e *env, err error) int {
 	if err == nil {
 		return exitOK
@@ -183,13 +187,13 @@ func finish(e *env, err error) int {
 	}
 	var fe *fatalError
 	if errors.As(err, &fe) {
-		fmt.Fprintf(e.stderr, "robo: error: %s\n", fe.msg)
+		fmt.Fprintf(e.stderr, "robo: error: %s\n", safetext.Line(fe.msg))
 		for _, h := range fe.hints {
-			fmt.Fprintf(e.stderr, "robo: hint: %s\n", h)
+			fmt.Fprintf(e.stderr, "robo: hint: %s\n", safetext.Line(h))
 		}
 		return fe.code
 	}
-	fmt.Fprintf(e.stderr, "robo: error: %v\n", err)
+	fmt.Fprintf(e.stderr, "robo: error: %s\n", safetext.Line(err.Error()))
 	return exitError
 }
 

@@ -41,6 +41,9 @@ func runLogger(cfg *schema.Config, log hclog.Logger) func(set, engineName string
 		if engineName != "native" {
 			return nil, nil
 		}
+		if err := hooks.PrepareLogDir(dir); err != nil { // 0700; an old robo's 0755 tightened
+			log.Warn("cannot tighten the permissions of the logs directory", "dir", dir, "error", err)
+		}
 		l, path, err := runlog.Create(dir, set, job, runlog.Options{})
 		if err != nil {
 			log.Warn("cannot write the set's run log", "set", set, "error", err)

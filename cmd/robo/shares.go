@@ -124,7 +124,9 @@ func (s *shareAccess) ensure(root string) error {
 		}
 		return nil
 	}
-	pool := shares.NewPool(s.ctx, shares.Options{}, shares.Mount{Name: sh.Name, UNC: unc, Port: sh.Port, Credentials: creds})
+	// The share's timeout bounds a server that stops answering (0: the
+	// client's default, shares.DefaultAnswerTimeout).
+	pool := shares.NewPool(s.ctx, shares.Options{AnswerTimeout: sh.Timeout}, shares.Mount{Name: sh.Name, UNC: unc, Port: sh.Port, Credentials: creds})
 	// The SMB2 client dials on first use: dial now, so the outcome is known
 	// (and audited) here.
 	if _, err := pool.Open(sh.UNC); err != nil {

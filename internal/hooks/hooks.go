@@ -290,7 +290,7 @@ func (r *Runner) env(c Call) []string {
 }
 
 func (r *Runner) openLog(c Call, argv []string) (*os.File, error) {
-	if err := os.MkdirAll(r.LogDir, 0o755); err != nil {
+	if err := PrepareLogDir(r.LogDir); err != nil {
 		return nil, err
 	}
 	now := time.Now().UTC()

@@ -210,7 +210,9 @@ func (e *Engine) exec(ctx context.Context, o Options, what string, onLine func(s
 	dir := os.TempDir()
 	if keep {
 		dir = e.LogDir
-		if err := os.MkdirAll(dir, 0o755); err != nil {
+		// The logs list private paths: 0700 when robo creates the dir,
+		// as for the native run logs (docs/safety.md, "Files robo writes").
+		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, 0, err
 		}
 	}

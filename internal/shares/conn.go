@@ -27,6 +27,9 @@ type Target struct {
 	Port int
 	// Share is the share name.
 	Share string
+	// Name, when set, is the configuration's name for the share (its
+	// share block), which messages of a lost connection start with.
+	Name string
 }
 
 // TargetOf returns the target of a UNC path (its Path is not part of it).

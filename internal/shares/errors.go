@@ -167,6 +167,12 @@ type LostError struct {
 
 func (e *LostError) Error() string {
 	s := fmt.Sprintf("connection to %s lost (%v)", e.Target, e.Err)
+	if errors.Is(e.Err, ErrStalled) {
+		s = fmt.Sprintf("%s stopped answering: %v", e.Target, e.Err)
+	}
+	if e.Target.Name != "" {
+		s = fmt.Sprintf("share %q: %s", e.Target.Name, s)
+	}
 	if e.Redial != nil {
 		s += "; reconnecting failed: " + e.Redial.Error()
 	}

@@ -26,6 +26,12 @@ type Mount struct {
 	Credentials Credentials
 }
 
+func (m Mount) target() Target {
+	t := TargetOf(m.UNC, m.Port)
+	t.Name = m.Name
+	return t
+}
+
 // Pool opens vfs.FS roots on the shares of its mounts, dialling each share
 // on first use and keeping the connections until Close. Its Open method
 // fits native.Engine.Open for UNC roots. It is safe for concurrent use.
@@ -154,7 +160,7 @@ func (p *Pool) conn(i int) (*Conn, error) {
 			return c, nil
 		}
 	}
-	c, err := Dial(p.ctx, TargetOf(m.UNC, m.Port), m.Credentials, p.opts)
+	c, err := Dial(p.ctx, m.target(), m.Credentials, p.opts)
 	if err != nil {
 		if m.Name != "" {
 			err = fmt.Errorf("share %q: %w", m.Name, err)
@@ -179,7 +185,7 @@ func (p *Pool) conn(i int) (*Conn, error) {
 // share stays usable through the sessions that are up.
 func (p *Pool) dialLane(m Mount, l *lanes) {
 	defer p.dials.Done()
-	c, err := Dial(p.dialCtx, TargetOf(m.UNC, m.Port), m.Credentials, p.opts)
+	c, err := Dial(p.dialCtx, m.target(), m.Credentials, p.opts)
 	if err != nil {
 		if p.dialCtx.Err() == nil {
 			p.opts.logf("shares: another session to %s failed, going on with fewer: %v", TargetOf(m.UNC, m.Port), err)

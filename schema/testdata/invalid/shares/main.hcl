@@ -16,3 +16,38 @@ share "dup" { # ERROR: has the same UNC root as share "nas"
   username = "svc@corp.example"
   password = secret("nas")
 }
+
+share "slow" {
+  unc      = "//nas02/a"
+  username = "svc"
+  password = secret("nas")
+  timeout  = "soon" # ERROR: "soon" is not a duration
+}
+
+share "zero" {
+  unc      = "//nas02/b"
+  username = "svc"
+  password = secret("nas")
+  timeout  = "0s" # ERROR: timeout is at least 1s
+}
+
+share "huge" {
+  unc      = "//nas02/c"
+  username = "svc"
+  password = secret("nas")
+  timeout  = "7d" # ERROR: timeout is at most 1h
+}
+
+share "negative" {
+  unc      = "//nas02/d"
+  username = "svc"
+  password = secret("nas")
+  timeout  = "-5s" # ERROR: "-5s" is negative
+}
+
+share "number" {
+  unc      = "//nas02/e"
+  username = "svc"
+  password = secret("nas")
+  timeout  = ["60s"] # ERROR: timeout must be a string
+}

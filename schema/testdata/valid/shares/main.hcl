@@ -3,6 +3,7 @@ share "nas" {
   username = "CORP\\svc-backup"
   password = secret("nas")
   port     = 1445
+  timeout  = "90s"
 }
 
 backup "docs" {
