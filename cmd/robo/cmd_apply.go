@@ -26,8 +26,8 @@ func runApply(e *env, args []string) error {
 		return fatalf("robo apply takes at most one plan file, got %d arguments", fs.NArg())
 	}
 	planFile := fs.Arg(0)
-	if planFile != "" && (len(pf.targets) > 0 || pf.allowDeletes || len(pf.vars) > 0) {
-		return fatalf("-target, -allow-deletes and -var cannot be used with a saved plan").hint("they were fixed when the plan was made; make a new plan with them")
+	if planFile != "" && (len(pf.targets) > 0 || len(pf.vars) > 0) {
+		return fatalf("-target and -var cannot be used with a saved plan").hint("they were fixed when the plan was made; make a new plan with them")
 	}
 	if pf.jsonOut && !*autoApprove && planFile == "" {
 		return fatalf("robo apply -json needs -auto-approve: a JSON stream cannot ask for confirmation")
@@ -55,7 +55,7 @@ func runApply(e *env, args []string) error {
 	eng := newEngines(e, cfg, pf.identity)
 	defer eng.Close()
 	if planFile != "" {
-		if err := apply.CheckSaved(p, cfg, st, eng); err != nil {
+		if err := apply.CheckSaved(p, cfg, st, eng, pf.allowDeletes); err != nil {
 			e.record("apply.refused", map[string]string{"plan_file": planFile, "error": err.Error()})
 			return fatalf("plan file %s: %v", planFile, err)
 		}

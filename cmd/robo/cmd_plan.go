@@ -85,7 +85,11 @@ func runPlan(e *env, args []string) error {
 			return fatalf("%v", err)
 		}
 		if !pf.jsonOut {
-			e.printf("\nSaved the plan to %s. To perform exactly these operations, run: robo apply %s\n", *out, *out)
+			run := "robo apply " + *out
+			if pf.allowDeletes {
+				run = "robo apply -allow-deletes " + *out // a plan file cannot lift max_delete alone
+			}
+			e.printf("\nSaved the plan to %s. To perform exactly these operations, run: %s\n", *out, run)
 		}
 	}
 	switch {

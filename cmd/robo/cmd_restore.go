@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/robo-backup/robo/internal/engine"
+	"github.com/robo-backup/robo/internal/safetext"
 	"github.com/robo-backup/robo/internal/shares"
 	"github.com/robo-backup/robo/internal/verify"
 	"github.com/robo-backup/robo/internal/views"
@@ -110,9 +111,9 @@ func runRestore(e *env, args []string) error {
 		for _, p := range subs {
 			if _, err := src.Stat(p); err != nil {
 				if errors.Is(err, iofs.ErrNotExist) {
-					return fatalf("-path %s: not in the backup %s", p, label)
+					return fatalf("-path %s: not in the backup %s", safetext.Name(p), label)
 				}
-				return fatalf("-path %s: %v", p, err)
+				return fatalf("-path %s: %s", safetext.Name(p), safetext.Line(err.Error()))
 			}
 		}
 	}
@@ -159,13 +160,13 @@ func runRestore(e *env, args []string) error {
 	fields["errors"] = fmt.Sprint(len(out.Errors) + len(res.Errors))
 	e.record("restore.finished", fields)
 	for _, s := range out.Skipped {
-		e.printf("  skipped %s: %s\n", s.Path, s.Reason)
+		e.printf("  skipped %s: %s\n", safetext.Name(s.Path), safetext.Line(s.Reason))
 	}
 	for _, fe := range out.Errors {
-		e.printf("  error   %s\n", fe)
+		e.printf("  error   %s\n", views.FileError(fe))
 	}
 	e.printf("Restored %d %s (%s) into %s.\n", out.Counters.Files.Copied, pluralWord(int(out.Counters.Files.Copied), "file", "files"),
-		views.Bytes(out.BytesCopied), target)
+		views.Bytes(out.BytesCopied), safetext.Name(target))
 	if out.Interrupted {
 		return fatalf("restore interrupted: the files not yet copied were left as they were")
 	}
@@ -181,11 +182,11 @@ func cleanSubpaths(in []string) ([]string, error) {
 	for _, raw := range in {
 		s := strings.ReplaceAll(raw, `\`, "/")
 		if strings.HasPrefix(s, "/") || (len(s) >= 2 && s[1] == ':') {
-			return nil, fatalf("-path %s: give a path relative to the set's root", raw)
+			return nil, fatalf("-path %s: give a path relative to the set's root", safetext.Name(raw))
 		}
 		for _, part := range strings.Split(s, "/") {
 			if part == ".." {
-				return nil, fatalf("-path %s: \"..\" is not allowed; give a path inside the set", raw)
+				return nil, fatalf("-path %s: \"..\" is not allowed; give a path inside the set", safetext.Name(raw))
 			}
 		}
 		s = path.Clean(s)
@@ -232,21 +233,21 @@ func wanted(c engine.Change, subs []string) bool {
 }
 
 func printRestorePlan(e *env, name, from, target string, p *restorePlan) {
-	e.printf("Restore %q from %s into %s:\n", name, from, target)
+	e.printf("Restore %q from %s into %s:\n", name, safetext.Name(from), safetext.Name(target))
 	for _, c := range p.copies {
 		switch {
 		case c.Kind == engine.KindDir:
 		case c.Action == engine.Create:
-			e.printf("  + %s (%s)\n", c.Path, views.Bytes(c.Size))
+			e.printf("  + %s (%s)\n", safetext.Name(c.Path), views.Bytes(c.Size))
 		default:
-			e.printf("  ~ %s (%s, replaces the target's %s copy)\n", c.Path, views.Bytes(c.Size), strings.ToLower(replaced(c)))
+			e.printf("  ~ %s (%s, replaces the target's %s copy)\n", safetext.Name(c.Path), views.Bytes(c.Size), strings.ToLower(replaced(c)))
 		}
 	}
 	for _, c := range p.kept {
-		e.printf("  = %s kept: the target's copy is newer (%s there, %s in the backup)\n", c.Path, views.Bytes(c.Dst.Size), views.Bytes(c.Src.Size))
+		e.printf("  = %s kept: the target's copy is newer (%s there, %s in the backup)\n", safetext.Name(c.Path), views.Bytes(c.Dst.Size), views.Bytes(c.Src.Size))
 	}
 	for _, fe := range p.res.Errors {
-		e.printf("  ! %s\n", fe)
+		e.printf("  ! %s\n", views.FileError(fe))
 	}
 	e.printf("\nRestore: %d %s to copy (%s), %d kept because the target's copy is newer", p.files, pluralWord(p.files, "file", "files"),
 		views.Bytes(p.bytes), len(p.kept))

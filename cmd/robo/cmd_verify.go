@@ -10,6 +10,7 @@ import (
 
 	"github.com/robo-backup/robo/internal/engine"
 	"github.com/robo-backup/robo/internal/plan"
+	"github.com/robo-backup/robo/internal/safetext"
 	"github.com/robo-backup/robo/internal/verify"
 	"github.com/robo-backup/robo/internal/views"
 	"github.com/robo-backup/robo/schema"
@@ -151,9 +152,9 @@ func printVerify(e *env, r *verify.Result) {
 		if p == "" {
 			p = "(unlisted)"
 		}
-		e.printf("  %-20s %s", kind, p)
+		e.printf("  %-20s %s", kind, safetext.Name(p))
 		if d.Detail != "" {
-			e.printf("  (%s)", d.Detail)
+			e.printf("  (%s)", safetext.Line(d.Detail))
 		}
 		e.printf("\n")
 	}
@@ -165,7 +166,7 @@ func printVerify(e *env, r *verify.Result) {
 	}
 	switch {
 	case r.Error != "":
-		e.printf("%q: could not be verified: %s\n", r.Name, r.Error)
+		e.printf("%q: could not be verified: %s\n", r.Name, safetext.Line(r.Error))
 	case r.OK && c.Extra > 0:
 		e.printf("%q: match (%s); %d only in the destination, which a copy-mode set keeps\n", r.Name, checked, c.Extra)
 	case r.OK:

@@ -89,3 +89,45 @@ func TestPlanHeaderOfMissingSource(t *testing.T) {
 		t.Errorf("header:\n%s", o)
 	}
 }
+
+// Issue 13: robo verify and robo restore list names too, and restore lists
+// them above its confirmation prompt: no name may reach the terminal raw.
+func TestVerifyAndRestoreEscapeControlCharacters(t *testing.T) {
+	dir := t.TempDir()
+	conf, src, dst := filepath.Join(dir, "conf"), filepath.Join(dir, "src"), filepath.Join(dir, "dst")
+	forged := "x\r\x1b[2K  + harmless.txt"
+	names := tt.Dir{forged: tt.File{Content: "a"}, "two\nlines": tt.File{Content: "b"}, "b\xff": tt.File{Content: "c"},
+		"d\x1b[31m": tt.Dir{"in\u202eside": tt.File{Content: "d"}}}
+	tt.Create(t, src, names)
+	os.MkdirAll(conf, 0o755)
+	os.WriteFile(filepath.Join(conf, "main.hcl"), []byte("backup \"docs\" {\n  source = \"../src\"\n  destination = \"../dst\"\n  mode = \"mirror\"\n  max_delete = \"unlimited\"\n}\n"), 0o644)
+	if code, _, errb := runRobo(t, "", false, "-chdir", conf, "apply", "-auto-approve"); code != exitOK {
+		t.Fatalf("apply: exit %d: %s", code, errb)
+	}
+	os.RemoveAll(src)
+	os.MkdirAll(src, 0o755)
+	raw := func(what, o string) {
+		t.Helper()
+		if strings.ContainsAny(o, "\r\x1b\xff\u202e") || strings.Contains(o, "two\nlines") {
+			t.Errorf("%s: a control character reached the terminal:\n%q", what, o)
+		}
+	}
+	_, out, errb := runRobo(t, "", false, "-chdir", conf, "verify", "docs")
+	raw("verify", out+errb)
+	if !strings.Contains(out, `"x\r\x1b[2K  + harmless.txt"`) || !strings.Contains(out, `"b\xff"`) {
+		t.Errorf("verify does not name the files escaped:\n%s", out)
+	}
+	_, out, errb = runRobo(t, "no\n", true, "-chdir", conf, "restore", "docs")
+	raw("restore", out+errb)
+	if !strings.Contains(out, `+ "x\r\x1b[2K  + harmless.txt" (1 B)`) || !strings.Contains(out, `+ "d\x1b[31m/in\u202eside" (1 B)`) {
+		t.Errorf("restore does not list the files escaped:\n%s", out)
+	}
+	_, out, errb = runRobo(t, "", false, "-chdir", conf, "restore", "docs", "-auto-approve", "-path", "nope\x1b[31m")
+	raw("restore -path", out+errb)
+	if code, out, errb := runRobo(t, "", false, "-chdir", conf, "restore", "docs", "-auto-approve"); code != exitOK {
+		t.Fatalf("restore: exit %d: %s %s", code, out, errb)
+	} else {
+		raw("restore -auto-approve", out+errb)
+	}
+	tt.Equal(t, dst, src, tt.Options{})
+}

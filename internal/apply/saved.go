@@ -35,8 +35,10 @@ func stale(format string, args ...any) error { return &StaleError{fmt.Sprintf(fo
 // them, or its -target sets), forget only sets that are in the state and
 // not in the configuration, and name the state's lineage and serial. The
 // error names the first difference. engines resolves each set's engine
-// ("auto") as the planner did.
-func CheckSaved(p *plan.Plan, cfg *schema.Config, st *state.State, engines plan.Engines) error {
+// ("auto") as the planner did. max_delete is checked again unless
+// allowDeletes, the applier's own -allow-deletes: the plan's allow_deletes
+// field is part of the file, so it cannot lift the limit by itself.
+func CheckSaved(p *plan.Plan, cfg *schema.Config, st *state.State, engines plan.Engines, allowDeletes bool) error {
 	if err := p.Validate(); err != nil {
 		return err
 	}
@@ -61,7 +63,7 @@ func CheckSaved(p *plan.Plan, cfg *schema.Config, st *state.State, engines plan.
 		if !wanted(s.Name) {
 			return stale("set %q is in the plan, but the plan targets only %q", s.Name, p.Targets)
 		}
-		if err := checkSet(s, cfg, recorded[s.Name], engines, p.AllowDeletes); err != nil {
+		if err := checkSet(s, cfg, recorded[s.Name], engines, p.AllowDeletes, allowDeletes); err != nil {
 			return err
 		}
 	}
@@ -88,7 +90,7 @@ func CheckSaved(p *plan.Plan, cfg *schema.Config, st *state.State, engines plan.
 }
 
 // checkSet compares one set of a saved plan with the configuration.
-func checkSet(s *plan.Set, cfg *schema.Config, rec *state.Set, engines plan.Engines, allowDeletes bool) error {
+func checkSet(s *plan.Set, cfg *schema.Config, rec *state.Set, engines plan.Engines, planAllows, allowDeletes bool) error {
 	b := cfg.Backup(s.Name)
 	if s.Action == plan.Forget {
 		switch {
@@ -140,6 +142,9 @@ func checkSet(s *plan.Set, cfg *schema.Config, rec *state.Set, engines plan.Engi
 	// (The summary matches the changes: plan.Set.Validate.)
 	if sum := s.Summary; sum != nil && s.Refused == "" && !allowDeletes {
 		if limit := b.MaxDelete.Limit(sum.DestFiles); sum.FilesToDelete > limit {
+			if planAllows {
+				return stale("set %q: the plan deletes %d of the %d files in the destination, more than max_delete = %s allows (%d); the plan says it was made with -allow-deletes, which only robo apply -allow-deletes PLANFILE honours", s.Name, sum.FilesToDelete, sum.DestFiles, b.MaxDelete.String(), limit)
+			}
 			return stale("set %q: the plan deletes %d of the %d files in the destination, more than max_delete = %s allows (%d), but is not refused", s.Name, sum.FilesToDelete, sum.DestFiles, b.MaxDelete.String(), limit)
 		}
 	}

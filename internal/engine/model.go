@@ -247,9 +247,39 @@ const (
 	TempSuffix = ".tmp"
 )
 
-// IsTempName reports whether a base name is one of robo's temporary names.
+// IsTempName reports whether a base name is one of robo's temporary names:
+// TempPrefix, a stem (the file's name, maybe shortened), ".", a random tag
+// of 12 lowercase hex digits, optionally "-" and a base-36 counter, and
+// TempSuffix (".robo-q1.txt.5a6b7c8d9e0f.tmp", ".robo-q1.txt.5a6b7c8d9e0f-1z.tmp").
+// The exact shape matters: robo deletes such files from a destination in
+// every mode and never copies them from a source, so a user's own file
+// that merely starts with ".robo-" and ends with ".tmp" must not match.
 func IsTempName(name string) bool {
-	return len(name) > len(TempPrefix)+len(TempSuffix) && strings.HasPrefix(name, TempPrefix) && strings.HasSuffix(name, TempSuffix)
+	rest, ok := strings.CutPrefix(name, TempPrefix)
+	if !ok {
+		return false
+	}
+	if rest, ok = strings.CutSuffix(rest, TempSuffix); !ok {
+		return false
+	}
+	dot := strings.LastIndexByte(rest, '.')
+	if dot < 1 {
+		return false // no stem
+	}
+	tag, counter, counted := strings.Cut(rest[dot+1:], "-")
+	if len(tag) != 12 || !allIn(tag, "0123456789abcdef") {
+		return false
+	}
+	return !counted || (len(counter) > 0 && len(counter) <= 13 && allIn(counter, "0123456789abcdefghijklmnopqrstuvwxyz"))
+}
+
+func allIn(s, set string) bool {
+	for i := 0; i < len(s); i++ {
+		if strings.IndexByte(set, s[i]) < 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // Validate reports why m cannot be an entry seen at plan time: an unknown
@@ -356,7 +386,7 @@ func (c *Change) Validate(exact bool) error {
 			return bad("a delete runs in the delete phase, not phase %d", c.Phase)
 		}
 		if c.Class == StaleTemp && (c.Kind != KindFile || !IsTempName(path.Base(c.Path))) {
-			return bad("a StaleTemp deletion removes only a file named %s*%s", TempPrefix, TempSuffix)
+			return bad("a StaleTemp deletion removes only a file named as robo's temporary files are (%sNAME.<12 hex digits>%s)", TempPrefix, TempSuffix)
 		}
 		needDst, noSrc = true, true
 	case Replace:

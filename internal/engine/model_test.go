@@ -75,7 +75,7 @@ func TestChangeValidate(t *testing.T) {
 		{Action: Update, Class: Newer, Kind: KindFile, Path: "a", Phase: PhaseCopy, Src: f(1), Dst: f(2)},
 		{Action: Update, Class: Changed, Kind: KindSymlink, Path: "a", Phase: PhaseCopy, Src: l, Dst: l},
 		{Action: Delete, Class: Extra, Kind: KindDir, Path: "a", Phase: PhaseDelete, Dst: d},
-		{Action: Delete, Class: StaleTemp, Kind: KindFile, Path: "d/.robo-a.1.tmp", Phase: PhaseDelete, Dst: f(1)},
+		{Action: Delete, Class: StaleTemp, Kind: KindFile, Path: "d/.robo-a.0123456789ab-1.tmp", Phase: PhaseDelete, Dst: f(1)},
 		{Action: Replace, Class: Mismatch, Kind: KindDir, Path: "a", Phase: PhaseReplace, Src: d, Dst: f(3)},
 	}
 	for _, c := range ok {
@@ -129,7 +129,7 @@ func TestValidateChanges(t *testing.T) {
 		{mirror, []Change{mk(Create, New, "a"), mk(Delete, Extra, "a")}, `"a" appears twice`},
 		{copySet, []Change{mk(Delete, Extra, "a")}, "copies only"},
 		{mirror, []Change{mk(Create, New, ".robo-versions/20260101T000000Z/x")}, "inside .robo-versions"},
-		{copySet, []Change{mk(Create, New, "a"), mk(Delete, StaleTemp, ".robo-a.x.tmp")}, ""},
+		{copySet, []Change{mk(Create, New, "a"), mk(Delete, StaleTemp, ".robo-a.0123456789ab.tmp")}, ""},
 	} {
 		err := ValidateChanges(tc.spec, tc.cs, true)
 		if (tc.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.want)) {

@@ -35,3 +35,30 @@ func TestCheckPath(t *testing.T) {
 		}
 	}
 }
+
+// Issue 13: only the exact shape of robo's temporary names is one; a
+// user's file that merely starts with ".robo-" and ends with ".tmp" is
+// not (it is backed up, and a copy-mode set never deletes it).
+func TestIsTempName(t *testing.T) {
+	for name, want := range map[string]bool{
+		".robo-q1.txt.5a6b7c8d9e0f.tmp":           true,
+		".robo-q1.txt.5a6b7c8d9e0f-1.tmp":         true,
+		".robo-a.0123456789ab-3w5e11264sgsf.tmp":  true,
+		".robo-a~1f2e3d4c.5a6b7c8d9e0f-z.tmp":     true,
+		".robo-x.tmp":                             false,
+		".robo-notes.tmp":                         false,
+		".robo-x.123.tmp":                         false,
+		".robo-.5a6b7c8d9e0f.tmp":                 false, // no stem
+		".robo-a.5A6B7C8D9E0F.tmp":                false,
+		".robo-a.5a6b7c8d9e0f-.tmp":               false,
+		".robo-a.5a6b7c8d9e0f-ABC.tmp":            false,
+		".robo-a.5a6b7c8d9e0f-12345678901234.tmp": false,
+		".robo-a.5a6b7c8d9e0f0.tmp":               false,
+		"robo-a.5a6b7c8d9e0f.tmp":                 false,
+		".robo-a.5a6b7c8d9e0f.tmp.txt":            false,
+	} {
+		if got := IsTempName(name); got != want {
+			t.Errorf("IsTempName(%q) = %v, want %v", name, got, want)
+		}
+	}
+}

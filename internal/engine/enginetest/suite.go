@@ -396,12 +396,19 @@ func (s *suite) staleTemp(t *testing.T) {
 	e := s.newEngine(t)
 	requireExact(t, e)
 	sp, src, dst := s.spec(t, false)
-	tt.Create(t, src, tt.Dir{"a": tt.File{Content: "a"}, ".robo-x.123.tmp": tt.File{Content: "never copied"}})
-	tt.Create(t, dst, tt.Dir{".robo-a.abc.tmp": tt.File{Content: "partial"}})
+	// Only robo's exact temporary shape is a temp file (issue 13): a
+	// user's ".robo-notes.tmp" is copied, and kept in a copy-mode
+	// destination.
+	tt.Create(t, src, tt.Dir{"a": tt.File{Content: "a"}, ".robo-x.0123456789ab.tmp": tt.File{Content: "never copied"},
+		".robo-notes.tmp": tt.File{Content: "n"}})
+	tt.Create(t, dst, tt.Dir{".robo-a.abcdef012345-1.tmp": tt.File{Content: "partial"}, ".robo-keep.tmp": tt.File{Content: "k"}})
 	sc := scan(t, e, sp)
-	expectChanges(t, sc.Changes, "+ New a", "- StaleTemp .robo-a.abc.tmp")
+	expectChanges(t, sc.Changes, "+ New .robo-notes.tmp", "+ New a", "- StaleTemp .robo-a.abcdef012345-1.tmp")
 	apply(t, e, sp, sc.Changes)
-	if d := s.diff(map[string]tt.Entry{"a": {Kind: "file", Content: []byte("a"), MTime: tt.Base, Mode: 0o644}}, tt.Snapshot(t, dst), tt.Options{}); d != "" {
+	want := map[string]tt.Entry{"a": {Kind: "file", Content: []byte("a"), MTime: tt.Base, Mode: 0o644},
+		".robo-notes.tmp": {Kind: "file", Content: []byte("n"), MTime: tt.Base, Mode: 0o644},
+		".robo-keep.tmp":  {Kind: "file", Content: []byte("k"), MTime: tt.Base, Mode: 0o644}}
+	if d := s.diff(want, tt.Snapshot(t, dst), tt.Options{}); d != "" {
 		t.Fatal(d)
 	}
 }

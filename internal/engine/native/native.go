@@ -74,10 +74,9 @@ const (
 	tempSuffix = ".tmp"
 )
 
-// IsTemp reports whether a name is one of robo's temporary files.
-func IsTemp(name string) bool {
-	return strings.HasPrefix(name, tempPrefix) && strings.HasSuffix(name, tempSuffix)
-}
+// IsTemp reports whether a name is one of robo's temporary files
+// (engine.IsTempName: their exact shape, not only the prefix and suffix).
+func IsTemp(name string) bool { return engine.IsTempName(name) }
 
 func metaOf(e vfs.Entry) *engine.Meta { return heapMeta(metaValue(e)) }
 
