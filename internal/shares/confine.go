@@ -104,33 +104,32 @@ func (f *shareFS) notFollowed(op, name string) error {
 	return &fs.PathError{Op: op, Path: f.display(name), Err: vfs.ErrNotFollowed}
 }
 
-// parents calls fn for the root and every directory before the last
-// component of name, outermost first.
-func parents(name string, fn func(dir string) error) error {
-	if err := fn(""); err != nil {
+// confine checks the directories on the way to name (and name itself when
+// self is set) before operation op on it.
+func (f *shareFS) confine(op, name string, self bool) error {
+	if f.err != nil {
+		return f.err
+	}
+	if name != "" && (strings.ContainsRune(name, '\\') || !fs.ValidPath(name)) {
+		// Refused before any request, as f.full does.
+		return &fs.PathError{Op: op, Path: f.display(name), Err: fs.ErrInvalid}
+	}
+	// The root, then every directory before the last component,
+	// outermost first.
+	if err := f.checkDir(op, name, ""); err != nil {
 		return err
 	}
 	for i := 0; i < len(name); i++ {
 		if name[i] == '/' {
-			if err := fn(name[:i]); err != nil {
+			if err := f.checkDir(op, name, name[:i]); err != nil {
 				return err
 			}
 		}
 	}
+	if self && name != "" {
+		return f.checkDir(op, name, name)
+	}
 	return nil
-}
-
-// confine checks the directories on the way to name (and name itself when
-// self is set) before operation op on it.
-func (f *shareFS) confine(op, name string, self bool) error {
-	if _, err := f.full(op, name); err != nil {
-		return err // an invalid name is refused before any request
-	}
-	err := parents(name, func(dir string) error { return f.checkDir(op, name, dir) })
-	if err == nil && self && name != "" {
-		err = f.checkDir(op, name, name)
-	}
-	return err
 }
 
 // knownDir reports whether name is a directory whose id robo knows (it was

@@ -363,7 +363,8 @@ func (f *shareFS) Rename(oldname, newname string) error {
 	if err != nil {
 		return err
 	}
-	if err := f.confine("rename", oldname, f.knownDir(oldname)); err != nil {
+	oldDir, newDir := f.knownDir(oldname), f.knownDir(newname)
+	if err := f.confine("rename", oldname, oldDir); err != nil {
 		return err
 	}
 	if err := f.confine("rename", newname, false); err != nil {
@@ -385,7 +386,8 @@ func (f *shareFS) Rename(oldname, newname string) error {
 		}
 		return err
 	})
-	if err == nil {
+	if err == nil && (oldDir || newDir) {
+		// A directory moved: what robo knew beneath both names is stale.
 		f.forget(oldname, true)
 		f.forget(newname, true)
 	}
