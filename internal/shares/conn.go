@@ -150,6 +150,10 @@ type Conn struct {
 
 	redialMu sync.Mutex // serialises reconnects
 
+	// dirs is the identity of every directory of the share robo has
+	// listed or checked through this connection (see confine.go).
+	dirs dirTable
+
 	mu       sync.Mutex
 	sess     *smb2.Session
 	share    *smb2.Share

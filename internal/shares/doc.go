@@ -89,6 +89,14 @@
 //     parent, or two entries of one listing sharing an id, in which case
 //     both, including the real directory, are reported as links and so left
 //     alone). Remove refuses entries reported as links.
+//   - Confinement (confine.go): the server resolves every path, so before
+//     the first operation beneath a directory in a file system's life, the
+//     root and each directory on the way are checked: the same file id as
+//     when this connection listed it, no reparse point, no link followed by
+//     go-smb2 (STATUS_STOPPED_ON_SYMLINK is vfs.ErrNotFollowed). RootID
+//     gives the plan the root's file id. A swap after a directory's check,
+//     and for a plan made by another process a swap below the root on a
+//     server that follows links itself (Samba), are not seen.
 //   - Residual risk: a server-side directory symlink whose target is
 //     listed later than the link, or lies outside the tree being walked (for
 //     example elsewhere on the share), looks like an ordinary directory. A

@@ -32,7 +32,8 @@ func (c *Conn) FSContext(ctx context.Context, dir string) vfs.FS { return c.fsCo
 // fsContext is FSContext whose operations are spread over c and the
 // connections of extra (same share, same account) as they become available.
 func (c *Conn) fsContext(ctx context.Context, dir string, extra *lanes) *shareFS {
-	f := &shareFS{c: c, extra: extra, ctx: ctx, idPath: map[uint64]string{}, pathID: map[string]uint64{}, links: map[string]bool{}}
+	f := &shareFS{c: c, extra: extra, ctx: ctx, idPath: map[uint64]string{}, pathID: map[string]uint64{}, links: map[string]bool{},
+		checked: map[string]bool{}}
 	dir = strings.ReplaceAll(dir, `\`, "/")
 	u, err := ParseUNC(`\\s\s\` + dir)
 	if err != nil {
@@ -62,6 +63,9 @@ type shareFS struct {
 	idPath map[uint64]string // directory file id -> first path seen
 	pathID map[string]uint64 // and back
 	links  map[string]bool   // paths reported as links
+
+	// Directories checked before operations beneath them (confine.go).
+	checked map[string]bool
 }
 
 func (f *shareFS) String() string { return f.root.String() }
@@ -99,7 +103,10 @@ func (f *shareFS) wrap(op, name string, err error) error {
 	if errors.As(err, &le) || errors.Is(err, ErrClosed) || err == f.err {
 		return &fs.PathError{Op: op, Path: f.display(name), Err: err}
 	}
-	if needsRedial(err) {
+	if code, ok := status(err); ok && code == statusStoppedOnSymlink {
+		// A Windows server met a symbolic link on the way (confine.go).
+		err = vfs.ErrNotFollowed
+	} else if needsRedial(err) {
 		err = &LostError{Target: f.c.target, Err: inner(err)}
 	} else {
 		err = inner(err)
@@ -175,6 +182,9 @@ func (f *shareFS) entry(name string, st *smb2.FileStat) vfs.Entry {
 
 func (f *shareFS) Stat(name string) (vfs.Entry, error) {
 	var e vfs.Entry
+	if err := f.confine("lstat", name, false); err != nil {
+		return vfs.Entry{}, err
+	}
 	err := f.do("lstat", name, func(sh *smb2.Share, full string, _ bool) error {
 		fi, err := sh.Lstat(full)
 		if err != nil {
@@ -200,23 +210,21 @@ func (f *shareFS) Stat(name string) (vfs.Entry, error) {
 }
 
 func (f *shareFS) ReadDir(name string) ([]vfs.Entry, error) {
-	var (
-		stats []*smb2.FileStat
-		ownID uint64
-	)
-	f.mu.Lock()
-	_, known := f.pathID[name]
-	f.mu.Unlock()
+	var stats []*smb2.FileStat
+	if err := f.confine("readdir", name, false); err != nil {
+		return nil, err
+	}
 	err := f.do("readdir", name, func(sh *smb2.Share, full string, _ bool) error {
 		d, err := sh.Open(full)
 		if err != nil {
 			return err
 		}
 		defer d.Close()
-		if !known {
-			// The directory's own id, to recognise links back to it.
-			if fi, err := d.Stat(); err == nil {
-				ownID = fi.Sys().(*smb2.FileStat).FileId
+		// The directory itself is checked on the handle that lists it
+		// (which also records its own id, to recognise links back to it).
+		if !f.isChecked(name) {
+			if err := f.verify(sh, d, name, full); err != nil {
+				return err
 			}
 		}
 		fis, err := d.Readdir(-1)
@@ -229,17 +237,15 @@ func (f *shareFS) ReadDir(name string) ([]vfs.Entry, error) {
 		}
 		return nil
 	})
+	if errors.Is(err, vfs.ErrNotFollowed) {
+		return nil, f.notFollowed("readdir", name)
+	}
 	if err != nil {
 		return nil, err
 	}
 	out := make([]vfs.Entry, 0, len(stats))
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if ownID != 0 {
-		if _, seen := f.idPath[ownID]; !seen {
-			f.idPath[ownID], f.pathID[name] = name, ownID
-		}
-	}
 	// Directories sharing a file id within this listing: at least one is a
 	// link, and SMB does not say which, so all are reported as links.
 	count := map[uint64]int{}
@@ -265,6 +271,15 @@ func (f *shareFS) ReadDir(name string) ([]vfs.Entry, error) {
 		} else {
 			delete(f.links, rel)
 		}
+		// What the plan sees of each directory: later operations
+		// beneath it check that it is still the same one.
+		if full, err := f.full("", rel); err == nil {
+			if e.Kind == vfs.Dir {
+				f.c.dirs.set(full, st.FileId)
+			} else {
+				f.c.dirs.set(full, 0)
+			}
+		}
 		out = append(out, e)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
@@ -273,10 +288,18 @@ func (f *shareFS) ReadDir(name string) ([]vfs.Entry, error) {
 
 func (f *shareFS) Open(name string) (vfs.Reader, error) {
 	var r *smbFile
+	if err := f.confine("open", name, false); err != nil {
+		return nil, err
+	}
 	err := f.do("open", name, func(sh *smb2.Share, full string, _ bool) error {
 		file, err := sh.Open(full)
 		if err != nil {
 			return err
+		}
+		if file.Name() != full {
+			// go-smb2 followed a link (STATUS_STOPPED_ON_SYMLINK).
+			file.Close()
+			return vfs.ErrNotFollowed
 		}
 		r = &smbFile{f: f, name: name, file: file}
 		return nil
@@ -288,6 +311,9 @@ func (f *shareFS) Open(name string) (vfs.Reader, error) {
 }
 
 func (f *shareFS) CreateTemp(dir, prefix string, perm fs.FileMode) (vfs.Writer, string, error) {
+	if err := f.confine("create", vfs.Join(dir, "x"), false); err != nil {
+		return nil, "", err
+	}
 	for range 10 {
 		var b [6]byte
 		rand.Read(b[:])
@@ -299,6 +325,14 @@ func (f *shareFS) CreateTemp(dir, prefix string, perm fs.FileMode) (vfs.Writer, 
 			file, err := sh.OpenFile(full, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 			if err != nil {
 				return err
+			}
+			if got := file.Name(); got != full {
+				// go-smb2 followed a link and created the file
+				// elsewhere in the share: remove it (it is new and
+				// empty, made by this call) and refuse.
+				file.Close()
+				sh.Remove(got)
+				return vfs.ErrNotFollowed
 			}
 			w = &smbFile{f: f, name: name, file: file}
 			return nil
@@ -329,7 +363,14 @@ func (f *shareFS) Rename(oldname, newname string) error {
 	if err != nil {
 		return err
 	}
-	return f.do("rename", oldname, func(sh *smb2.Share, oldFull string, retried bool) error {
+	oldDir, newDir := f.knownDir(oldname), f.knownDir(newname)
+	if err := f.confine("rename", oldname, oldDir); err != nil {
+		return err
+	}
+	if err := f.confine("rename", newname, false); err != nil {
+		return err
+	}
+	err = f.do("rename", oldname, func(sh *smb2.Share, oldFull string, retried bool) error {
 		err := sh.Rename(oldFull, newFull)
 		if errors.Is(err, fs.ErrPermission) && clearReadOnly(sh, newFull) {
 			err = sh.Rename(oldFull, newFull)
@@ -345,9 +386,18 @@ func (f *shareFS) Rename(oldname, newname string) error {
 		}
 		return err
 	})
+	if err == nil && (oldDir || newDir) {
+		// A directory moved: what robo knew beneath both names is stale.
+		f.forget(oldname, true)
+		f.forget(newname, true)
+	}
+	return err
 }
 
 func (f *shareFS) Chtimes(name string, mtime time.Time) error {
+	if err := f.confine("chtimes", name, f.knownDir(name)); err != nil {
+		return err
+	}
 	return f.do("chtimes", name, func(sh *smb2.Share, full string, _ bool) error {
 		// A real access time, always: the zero time.Time sets garbage.
 		return sh.Chtimes(full, time.Now(), mtime)
@@ -355,15 +405,25 @@ func (f *shareFS) Chtimes(name string, mtime time.Time) error {
 }
 
 func (f *shareFS) Mkdir(name string, perm fs.FileMode) error {
-	return f.do("mkdir", name, func(sh *smb2.Share, full string, _ bool) error {
+	if err := f.confine("mkdir", name, false); err != nil {
+		return err
+	}
+	created := false
+	err := f.do("mkdir", name, func(sh *smb2.Share, full string, _ bool) error {
 		err := sh.Mkdir(full, perm)
 		if errors.Is(err, fs.ErrExist) {
 			if fi, serr := sh.Lstat(full); serr == nil && fi.IsDir() {
 				return nil
 			}
 		}
+		created = err == nil
 		return err
 	})
+	if created {
+		// A new directory: its id is learnt by the first check.
+		f.forget(name, false)
+	}
+	return err
 }
 
 func (f *shareFS) MkdirAll(name string) error {
@@ -374,6 +434,28 @@ func (f *shareFS) MkdirAll(name string) error {
 	if full == "" {
 		return nil
 	}
+	if name != "" {
+		// Below the root, one component at a time, each checked.
+		if err := f.MkdirAll(""); err != nil {
+			return err
+		}
+		for i := 0; i <= len(name); i++ {
+			if i == len(name) || name[i] == '/' {
+				if err := f.Mkdir(name[:i], 0o755); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	// The root and its parents, as configured (which may pass through
+	// links: the admin's choice).
+	created := false
+	defer func() {
+		if created {
+			f.forget("", false)
+		}
+	}()
 	return f.do("mkdir", name, func(sh *smb2.Share, _ string, _ bool) error {
 		if fi, err := sh.Lstat(full); err == nil {
 			if fi.IsDir() {
@@ -381,6 +463,7 @@ func (f *shareFS) MkdirAll(name string) error {
 			}
 			return &statusError{code: statusNotADirectory, err: errors.New("not a directory")}
 		}
+		created = true
 		elems := strings.Split(full, `\`)
 		for i := range elems {
 			p := strings.Join(elems[:i+1], `\`)
@@ -410,7 +493,10 @@ func (f *shareFS) Remove(name string) error {
 		// delete what it points to. Never.
 		return &fs.PathError{Op: "remove", Path: f.display(name), Err: ErrSymlinksUnsupported}
 	}
-	return f.do("remove", name, func(sh *smb2.Share, full string, retried bool) error {
+	if err := f.confine("remove", name, f.knownDir(name)); err != nil {
+		return err
+	}
+	err := f.do("remove", name, func(sh *smb2.Share, full string, retried bool) error {
 		// Share.Remove clears the read-only attribute and retries when
 		// the server refuses (Windows does, Samba does not).
 		err := sh.Remove(full)
@@ -422,6 +508,11 @@ func (f *shareFS) Remove(name string) error {
 		}
 		return err
 	})
+	if err == nil {
+		// A removed directory was empty: nothing beneath it is known.
+		f.forget(name, false)
+	}
+	return err
 }
 
 func (f *shareFS) Symlink(target, name string) error {

@@ -63,6 +63,7 @@ type Server struct {
 
 	t       testing.TB
 	conf    string
+	opts    Options
 	mu      sync.Mutex
 	cmd     *exec.Cmd
 	paused  bool
@@ -111,8 +112,21 @@ func Require(t testing.TB) {
 	}
 }
 
+// Options changes the fixture's smb.conf, for tests of server settings.
+type Options struct {
+	// Global lines are added to [global], Data lines to [data] (for
+	// example "wide links = yes", "follow symlinks = no").
+	Global, Data []string
+}
+
 // Start starts a server for the test and stops it in t.Cleanup.
 func Start(t testing.TB) *Server {
+	t.Helper()
+	return StartWith(t, Options{})
+}
+
+// StartWith is Start with extra smb.conf lines.
+func StartWith(t testing.TB, opts Options) *Server {
 	t.Helper()
 	Require(t)
 	base := t.TempDir()
@@ -128,6 +142,7 @@ func Start(t testing.TB) *Server {
 		Reader:         DefaultReader,
 		ReaderPassword: "Rd-" + randomHex(8),
 		conf:           filepath.Join(base, "smb.conf"),
+		opts:           opts,
 	}
 	run := filepath.Join(base, "run")
 	for _, d := range []string{"lock", "state", "cache", "pid", "private", "ncalrpc", "log"} {
@@ -174,6 +189,13 @@ func (s *Server) UNC(share string) string { return `\\` + s.Host + `\` + share }
 
 func (s *Server) config() string {
 	b := s.Base
+	extra := func(lines []string) string {
+		var sb strings.Builder
+		for _, l := range lines {
+			sb.WriteString("   " + l + "\n")
+		}
+		return sb.String()
+	}
 	return fmt.Sprintf(`[global]
    server role = standalone server
    smb ports = %d
@@ -196,12 +218,12 @@ func (s *Server) config() string {
    printcap name = /dev/null
    disable spoolss = yes
    map archive = no
-[data]
+%[8]s[data]
    path = %[3]s
    read only = no
    valid users = %[4]s
    force user = root
-[ro]
+%[9]s[ro]
    path = %[5]s
    read only = yes
    valid users = %[4]s %[6]s
@@ -209,7 +231,7 @@ func (s *Server) config() string {
    path = %[7]s
    read only = no
    valid users = %[4]s
-`, s.Port, b, s.DataDir, s.User, s.RODir, s.Reader, s.PrivateDir)
+`, s.Port, b, s.DataDir, s.User, s.RODir, s.Reader, s.PrivateDir, extra(s.opts.Global), extra(s.opts.Data))
 }
 
 func randomHex(n int) string {
