@@ -120,8 +120,11 @@ func TestBrowserPages(t *testing.T) {
 			if shots != "" {
 				mode := map[bool]string{false: "light", true: "dark"}[dark]
 				shoot(t, ctx, base+"/", filepath.Join(shots, fmt.Sprintf("dashboard-%d-%s.png", width, mode)))
-				shoot(t, ctx, base+"/sets/documents", filepath.Join(shots, fmt.Sprintf("dashboard-set-%d-%s.png", width, mode)))
-				shoot(t, ctx, base+"/logs?file="+url.QueryEscape(failedLog), filepath.Join(shots, fmt.Sprintf("dashboard-log-%d-%s.png", width, mode)))
+				// The set and log pages in two of the four (docs/api.md).
+				if (width == 1280) != dark {
+					shoot(t, ctx, base+"/sets/documents", filepath.Join(shots, fmt.Sprintf("dashboard-set-%d-%s.png", width, mode)))
+					shoot(t, ctx, base+"/logs?file="+url.QueryEscape(failedLog), filepath.Join(shots, fmt.Sprintf("dashboard-log-%d-%s.png", width, mode)))
+				}
 			}
 		}
 	}
