@@ -414,8 +414,12 @@ func (l *Log) summary(res *engine.Result) {
 	l.line(dashes78)
 	l.line("")
 	l.printf("%10s%10s%10s%10s%10s%10s%10s"+nl, "", "Total", "Copied", "Skipped", "Mismatch", "FAILED", "Extras")
+	// Each count is right-aligned in robocopy's 10-character column but
+	// keeps a space before it, so that a count of 10 digits or more (a
+	// run past 953 MiB, in bytes) does not run into its neighbour and
+	// the row still parses.
 	row := func(label string, r engine.Row) {
-		l.printf("%10s%10d%10d%10d%10d%10d%10d"+nl, label, r.Total, r.Copied, r.Skipped, r.Mismatch, r.Failed, r.Extras)
+		l.printf("%10s %9d %9d %9d %9d %9d %9d"+nl, label, r.Total, r.Copied, r.Skipped, r.Mismatch, r.Failed, r.Extras)
 	}
 	row("Dirs :", res.Counters.Dirs)
 	row("Files :", res.Counters.Files)

@@ -292,3 +292,24 @@ func TestPrune(t *testing.T) {
 		t.Errorf("missing dir: %q %v", r, err)
 	}
 }
+
+// TestLargeCountsParse: byte counts of ten digits and more (runs past
+// 953 MiB) stay apart in the summary, so that the log reads back with the
+// same counts (they used to run together, and the run's summary was lost).
+func TestLargeCountsParse(t *testing.T) {
+	job, evs, res := smallRun()
+	res.Counters.Bytes = engine.Row{Total: 12_009_290_981, Copied: 12_009_290_981, Skipped: 1_000_000_000, Failed: 9_999_999_999}
+	var buf bytes.Buffer
+	l := New(&buf, job, Options{Now: clock()})
+	for _, ev := range evs {
+		l.Report(ev)
+	}
+	if err := l.Finish(res, nil); err != nil {
+		t.Fatal(err)
+	}
+	lg := robocopy.ParseBytes(buf.Bytes())
+	if len(lg.Jobs) != 1 || lg.Jobs[0].Truncated {
+		t.Fatalf("parsed %d jobs (truncated: %v):\n%s", len(lg.Jobs), len(lg.Jobs) == 1 && lg.Jobs[0].Truncated, buf.String())
+	}
+	checkSummary(t, lg.Jobs[0].Summary, res)
+}

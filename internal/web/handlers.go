@@ -55,9 +55,11 @@ var funcs = template.FuncMap{
 	// lines, messages) with control and format characters escaped
 	// (internal/safetext): html/template escapes HTML, not terminal or
 	// bidirectional controls. text does it for each line of a block.
-	"name": safetext.Name,
-	"line": safetext.Line,
-	"text": safeLines,
+	"name":          safetext.Name,
+	"line":          safetext.Line,
+	"text":          safeLines,
+	"healthSummary": healthSummary,
+	"windows":       historyWindows,
 	"seconds": func(d time.Duration) int {
 		return int(d / time.Second)
 	},
@@ -82,6 +84,9 @@ func init() {
 
 // page is what every page template gets.
 type page struct {
+	// Section is the navigation entry of the page (sets, logs, plan),
+	// marked aria-current.
+	Section string
 	Title   string
 	CSRF    string
 	Auth    bool // a token is required (a logout button is shown)
@@ -98,6 +103,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /sets/{name}", s.historyPage)
 	m.HandleFunc("POST /sets/{name}/run", s.runNowForm)
 	m.HandleFunc("GET /logs", s.logsPage)
+	m.HandleFunc("GET /logs/raw", s.rawLog)
 	m.HandleFunc("GET /plan", s.planPage)
 	m.HandleFunc("GET /login", s.loginPage)
 	m.HandleFunc("POST /login", s.login)
@@ -180,7 +186,7 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 }
 
 func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, p page) {
-	p.CSRF, p.Auth = s.csrf, s.o.Token != ""
+	p.CSRF, p.Auth, p.Section = s.csrf, s.o.Token != "", section(r.URL.Path)
 	var buf bytes.Buffer
 	if err := pages[name].Execute(&buf, p); err != nil {
 		http.Error(w, "cannot render the page", http.StatusInternalServerError)
@@ -202,6 +208,10 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 type historyData struct {
 	Set  SetView
 	Runs []RunView
+	// Charts and Days are the history page's charts and their window
+	// (charts.go).
+	Charts []chart
+	Days   int
 }
 
 func (s *Server) history(name string) (*historyData, error) {
@@ -225,6 +235,9 @@ func (s *Server) historyPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, false, code, err.Error())
 		return
 	}
+	d.Days = historyDays(r.URL.Query().Get("days"))
+	now := s.o.Now()
+	d.Charts = runCharts(d.Runs, now.Add(-time.Duration(d.Days)*24*time.Hour), now)
 	// The notice is chosen here, never taken from the URL (a link could
 	// otherwise put any text on the page).
 	p := page{Title: "Runs of " + safetext.Name(d.Set.Name), Refresh: s.o.Refresh, Data: d}
@@ -266,17 +279,27 @@ type logsData struct {
 	Filter LogFilter
 	Lines  []LogLine
 	Total  int
+	// Errors are the log's error lines (shown first on its page); Search
+	// is a search across logs (q or level without file).
+	Errors []LogLine
+	Search *LogSearch
 }
 
 func (s *Server) logsData(r *http.Request) (*logsData, int, error) {
 	q := r.URL.Query()
-	d := &logsData{Filter: LogFilter{Level: q.Get("level"), Set: q.Get("set"), Query: q.Get("q")}}
-	switch d.Filter.Level {
-	case "", "info", "error":
-	default:
-		return nil, http.StatusBadRequest, errors.New("level is info or error")
+	filter, err := parseLogFilter(q)
+	if err != nil {
+		return nil, http.StatusBadRequest, err
 	}
+	d := &logsData{Filter: filter}
 	name := q.Get("file")
+	if name == "" && (filter.Query != "" || filter.Level != "") {
+		d.Search, err = searchLogs(s.o.LogDir, filter)
+		if err != nil {
+			return nil, http.StatusInternalServerError, err
+		}
+		return d, 0, nil
+	}
 	if name == "" {
 		files, err := listLogs(s.o.LogDir)
 		if err != nil {
@@ -297,7 +320,7 @@ func (s *Server) logsData(r *http.Request) (*logsData, int, error) {
 		return nil, http.StatusNotFound, err
 	}
 	all := logLines(f, b)
-	d.File, d.Total, d.Lines = &f, len(all), filterLines(all, d.Filter)
+	d.File, d.Total, d.Lines, d.Errors = &f, len(all), filterLines(all, d.Filter), errorLines(all)
 	return d, 0, nil
 }
 
@@ -309,6 +332,10 @@ func (s *Server) logsPage(w http.ResponseWriter, r *http.Request) {
 	}
 	if d.File != nil {
 		s.render(w, r, "log", page{Title: "Log " + safetext.Name(d.File.Name), Data: d})
+		return
+	}
+	if d.Search != nil {
+		s.render(w, r, "logs", page{Title: "Search in run logs", Data: d})
 		return
 	}
 	s.render(w, r, "logs", page{Title: "Run logs", Data: d})
@@ -463,6 +490,10 @@ func (s *Server) apiLogs(w http.ResponseWriter, r *http.Request) {
 	d, code, err := s.logsData(r)
 	if err != nil {
 		writeJSON(w, code, map[string]string{"error": err.Error()})
+		return
+	}
+	if d.Search != nil {
+		writeJSON(w, http.StatusOK, d.Search)
 		return
 	}
 	if d.File == nil {

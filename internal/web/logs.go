@@ -4,6 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -28,6 +31,9 @@ type LogFile struct {
 
 // LogLine is one line of a run log as the dashboard shows it.
 type LogLine struct {
+	// N is the line's number among the log's lines (1-based, before any
+	// filter), the anchor #LN of the log page.
+	N int `json:"n"`
 	// Level is info or error.
 	Level string `json:"level"`
 	Set   string `json:"set,omitempty"`
@@ -40,6 +46,29 @@ type LogFilter struct {
 	Set   string
 	// Query is a case-insensitive substring of the text.
 	Query string
+	// Order is "" (the log's order) or "errors" (error lines first, each
+	// group in the log's order).
+	Order string
+}
+
+// parseLogFilter reads a filter from a request's query (level, set, q,
+// order), refusing values that select nothing on purpose.
+func parseLogFilter(q url.Values) (LogFilter, error) {
+	f := LogFilter{Level: q.Get("level"), Set: q.Get("set"), Query: q.Get("q"), Order: q.Get("order")}
+	switch f.Level {
+	case "", "info", "error":
+	default:
+		return f, errors.New("level is info or error")
+	}
+	switch f.Order {
+	case "", "log", "errors":
+	default:
+		return f, errors.New("order is log or errors")
+	}
+	if len(f.Query) > 1024 {
+		return f, errors.New("q is at most 1024 bytes")
+	}
+	return f, nil
 }
 
 var (
@@ -120,8 +149,9 @@ var errNoSuchLog = errors.New("no such log file")
 // maxLogBytes bounds what one log read parses.
 const maxLogBytes = 32 << 20
 
-// readLogFile reads a log by its bare file name (never a path).
-func readLogFile(dir, name string) (LogFile, []byte, error) {
+// openLog opens a log by its bare file name (never a path): a regular
+// file of dir whose name is a run or hook log's.
+func openLog(dir, name string) (LogFile, *os.File, error) {
 	f, ok := parseLogName(name)
 	if dir == "" || !ok || name != filepath.Base(name) || strings.ContainsAny(name, `/\`) {
 		return f, nil, errNoSuchLog
@@ -129,6 +159,19 @@ func readLogFile(dir, name string) (LogFile, []byte, error) {
 	fh, err := os.Open(filepath.Join(dir, name))
 	if err != nil {
 		return f, nil, errNoSuchLog
+	}
+	if info, err := fh.Stat(); err != nil || !info.Mode().IsRegular() {
+		fh.Close()
+		return f, nil, errNoSuchLog
+	}
+	return f, fh, nil
+}
+
+// readLogFile reads a log by its bare file name (never a path).
+func readLogFile(dir, name string) (LogFile, []byte, error) {
+	f, fh, err := openLog(dir, name)
+	if err != nil {
+		return f, nil, err
 	}
 	defer fh.Close()
 	b, err := io.ReadAll(io.LimitReader(fh, maxLogBytes))
@@ -151,7 +194,9 @@ func ReadLog(dir, name string, filter LogFilter) ([]LogLine, error) {
 // (any encoding, native or robocopy), hook logs as their text.
 func logLines(f LogFile, b []byte) []LogLine {
 	var out []LogLine
-	add := func(level, text string) { out = append(out, LogLine{Level: level, Set: f.Set, Text: text}) }
+	add := func(level, text string) {
+		out = append(out, LogLine{N: len(out) + 1, Level: level, Set: f.Set, Text: text})
+	}
 	lg := robocopy.ParseBytes(b)
 	if f.Kind == "hook" || len(lg.Jobs) == 0 {
 		text := strings.ReplaceAll(string(b), "\r\n", "\n")
@@ -233,6 +278,20 @@ func filterLines(lines []LogLine, f LogFilter) []LogLine {
 		}
 		out = append(out, l)
 	}
+	if f.Order == "errors" {
+		sort.SliceStable(out, func(i, j int) bool { return out[i].Level == "error" && out[j].Level != "error" })
+	}
+	return out
+}
+
+// errorLines returns the error lines of lines.
+func errorLines(lines []LogLine) []LogLine {
+	var out []LogLine
+	for _, l := range lines {
+		if l.Level == "error" {
+			out = append(out, l)
+		}
+	}
 	return out
 }
 
@@ -259,4 +318,105 @@ func logOutcome(dir, name string) string {
 		return "failed"
 	}
 	return "success"
+}
+
+// LogMatch is a line found by a search across run logs.
+type LogMatch struct {
+	File string    `json:"file"`
+	Time time.Time `json:"time"`
+	LogLine
+}
+
+// LogSearch is the result of a search across run logs.
+type LogSearch struct {
+	Matches []LogMatch `json:"matches"`
+	// Files is how many logs were read; Truncated says the search stopped
+	// at a limit (matches, files or bytes) before the oldest log.
+	Files     int  `json:"files_searched"`
+	Truncated bool `json:"truncated"`
+	// Errors is how many matches are error lines (they come first).
+	Errors int `json:"error_matches"`
+}
+
+// Bounds of one search across logs, so that a request cannot make the
+// server read the whole logs directory: the newest logs are read first.
+const (
+	maxSearchFiles   = 500
+	maxSearchBytes   = 256 << 20
+	maxSearchMatches = 1000
+)
+
+// searchLogs finds the lines that f selects in the run and hook logs of
+// dir (of f.Set only when set), newest log first; error lines come first
+// unless f.Order is "log".
+func searchLogs(dir string, f LogFilter) (*LogSearch, error) {
+	files, err := listLogs(dir)
+	if err != nil {
+		return nil, err
+	}
+	res := &LogSearch{Matches: []LogMatch{}}
+	var read int64
+	for _, lf := range files {
+		if f.Set != "" && lf.Set != f.Set {
+			continue
+		}
+		if res.Files >= maxSearchFiles || read >= maxSearchBytes || len(res.Matches) >= maxSearchMatches {
+			res.Truncated = true
+			break
+		}
+		file, b, err := readLogFile(dir, lf.Name)
+		if err != nil {
+			continue // removed since the listing (retention)
+		}
+		res.Files++
+		read += int64(len(b))
+		file.Time = lf.Time
+		for _, l := range filterLines(logLines(file, b), LogFilter{Level: f.Level, Query: f.Query}) {
+			if len(res.Matches) >= maxSearchMatches {
+				res.Truncated = true
+				break
+			}
+			res.Matches = append(res.Matches, LogMatch{File: lf.Name, Time: lf.Time, LogLine: l})
+		}
+	}
+	for _, m := range res.Matches {
+		if m.Level == "error" {
+			res.Errors++
+		}
+	}
+	if f.Order != "log" {
+		sort.SliceStable(res.Matches, func(i, j int) bool {
+			return res.Matches[i].Level == "error" && res.Matches[j].Level != "error"
+		})
+	}
+	return res, nil
+}
+
+// rawLog answers a log file as it is on disk (GET /logs/raw?file=F), as
+// a download: the exact bytes (robocopy's UTF-16 logs included), typed
+// application/octet-stream so that no browser renders it, with a
+// Content-Disposition that names the file.
+func (s *Server) rawLog(w http.ResponseWriter, r *http.Request) {
+	name := r.URL.Query().Get("file")
+	_, fh, err := openLog(s.o.LogDir, name)
+	if err != nil {
+		s.fail(w, r, false, http.StatusNotFound, err.Error())
+		return
+	}
+	defer fh.Close()
+	info, err := fh.Stat()
+	if err != nil {
+		s.fail(w, r, false, http.StatusInternalServerError, err.Error())
+		return
+	}
+	extendWrite(w, planWriteTimeout)
+	h := w.Header()
+	h.Set("Content-Type", "application/octet-stream")
+	cd := mime.FormatMediaType("attachment", map[string]string{"filename": name})
+	if cd == "" {
+		cd = "attachment"
+	}
+	h.Set("Content-Disposition", cd)
+	// ServeContent sets Content-Length, honours Range and HEAD.
+	http.ServeContent(w, r, "", info.ModTime(), fh)
 }

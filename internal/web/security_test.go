@@ -476,6 +476,6 @@ func TestPagesEscapeControls(t *testing.T) {
 		t.Fatal(err)
 	}
 	if doc.File.Name != name || len(doc.Lines) != 1 || doc.Lines[0].Text != line {
-		t.Errorf("JSON changed the text: %q %q", doc.File.Name, doc.Lines)
+		t.Errorf("JSON changed the text: %q %+v", doc.File.Name, doc.Lines)
 	}
 }
