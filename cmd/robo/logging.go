@@ -201,6 +201,7 @@ var eventIDs = map[eventKey]uint32{
 	{hclog.Warn, "cannot write the watch status file"}:                                                      232,
 	{hclog.Warn, "cannot write the set's run log"}:                                                          233,
 	{hclog.Warn, "cannot prune old run logs"}:                                                               234,
+	{hclog.Warn, "cannot tighten the permissions of the logs directory"}:                                    236,
 	{hclog.Warn, "cannot write the hook's run log"}:                                                         235,
 	// 300-399: errors.
 	{hclog.Error, "robo watch cannot start"}: 300,

@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"time"
 
 	"github.com/robo-backup/robo/internal/engine"
 )
@@ -45,4 +46,26 @@ func (r RunView) MarshalJSON() ([]byte, error) {
 		MessageB64 string `json:"message_b64,omitempty"`
 		LogB64     string `json:"log_b64,omitempty"`
 	}{runViewFields(r), engine.NameB64(r.Message), engine.NameB64(r.Log)})
+}
+
+// MarshalJSON writes the match's file and time beside its line's fields
+// (LogLine's own MarshalJSON would otherwise stand for the whole match),
+// with file_b64 when the file's name is not UTF-8.
+func (m LogMatch) MarshalJSON() ([]byte, error) {
+	head, err := json.Marshal(struct {
+		File    string    `json:"file"`
+		FileB64 string    `json:"file_b64,omitempty"`
+		Time    time.Time `json:"time"`
+	}{m.File, engine.NameB64(m.File), m.Time})
+	if err != nil {
+		return nil, err
+	}
+	line, err := json.Marshal(m.LogLine)
+	if err != nil {
+		return nil, err
+	}
+	if len(line) <= 2 { // {}
+		return head, nil
+	}
+	return append(append(head[:len(head)-1], ','), line[1:]...), nil
 }
