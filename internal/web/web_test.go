@@ -22,8 +22,35 @@ const (
 )
 
 type fakeBackend struct {
-	mu   sync.Mutex
-	runs []string
+	mu      sync.Mutex
+	runs    []string
+	applied []*plan.Plan
+	// plan is what PlanSet returns (nil: a plan with no changes);
+	// staleErr is what ApplyPlan returns.
+	plan     *plan.Plan
+	staleErr error
+}
+
+func (f *fakeBackend) PlanSet(_ context.Context, set string) (*plan.Plan, error) {
+	if set != "docs" {
+		return nil, ErrUnknownSet
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.plan != nil {
+		return f.plan, nil
+	}
+	return &plan.Plan{Targets: []string{set}, Sets: []*plan.Set{{Name: set, Action: plan.Noop}}}, nil
+}
+
+func (f *fakeBackend) ApplyPlan(_ context.Context, p *plan.Plan) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.staleErr != nil {
+		return f.staleErr
+	}
+	f.applied = append(f.applied, p)
+	return nil
 }
 
 func (f *fakeBackend) Sets() ([]SetView, error) {
