@@ -29,6 +29,8 @@ type fakeBackend struct {
 	// staleErr is what ApplyPlan returns.
 	plan     *plan.Plan
 	staleErr error
+	// sets, when set, is what Sets returns.
+	sets []SetView
 }
 
 func (f *fakeBackend) PlanSet(_ context.Context, set string) (*plan.Plan, error) {
@@ -54,6 +56,9 @@ func (f *fakeBackend) ApplyPlan(_ context.Context, p *plan.Plan) error {
 }
 
 func (f *fakeBackend) Sets() ([]SetView, error) {
+	if f.sets != nil {
+		return append([]SetView(nil), f.sets...), nil
+	}
 	t := time.Date(2026, 11, 1, 2, 0, 0, 0, time.UTC)
 	return []SetView{{Name: "docs", InConfig: true, Enabled: true, Health: "ok", LastSuccess: &t,
 		LastRun: &RunView{Set: "docs", Started: t, Duration: time.Second, Outcome: "success", FilesCopied: 2, BytesCopied: 10}}}, nil
@@ -118,6 +123,8 @@ func logDir(t *testing.T) string {
 type client struct {
 	t    *testing.T
 	base string
+	// lastLocation is the last response's Location header.
+	lastLocation string
 	body strings.Builder // every response body, for the canary check
 }
 
@@ -146,6 +153,7 @@ func (c *client) do(method, path, bearer string, form url.Values, hdr map[string
 		c.t.Fatal(err)
 	}
 	defer resp.Body.Close()
+	c.lastLocation = resp.Header.Get("Location")
 	b, _ := io.ReadAll(resp.Body)
 	c.body.Write(b)
 	for _, vs := range resp.Header {
