@@ -425,4 +425,3 @@ func signIn(t *testing.T, base, csrf string) string {
 	t.Fatal("no session cookie")
 	return ""
 }
-

@@ -125,7 +125,7 @@ type client struct {
 	base string
 	// lastLocation is the last response's Location header.
 	lastLocation string
-	body strings.Builder // every response body, for the canary check
+	body         strings.Builder // every response body, for the canary check
 }
 
 func (c *client) do(method, path, bearer string, form url.Values, hdr map[string]string) (int, string) {
