@@ -425,3 +425,28 @@ func signIn(t *testing.T, base, csrf string) string {
 	t.Fatal("no session cookie")
 	return ""
 }
+
+// TestPagesShowProgress: the set list and the set's page render a run in
+// progress (live.js then follows the stream), and the API's sets carry it.
+func TestPagesShowProgress(t *testing.T) {
+	s, _ := New(Options{Backend: &fakeBackend{}, Loopback: true})
+	c := &client{t: t, base: serve(t, s)}
+	_, body := c.do("GET", "/", "", nil, nil)
+	if !strings.Contains(body, `data-live-set="docs" role="status" aria-live="polite" aria-label="Progress of docs" hidden>`) {
+		t.Errorf("an idle set's progress line is not hidden: %s", body)
+	}
+	s.ReportProgress(Progress{Set: "docs", Phase: "copying", FilesDone: 1, FilesTotal: 4, BytesDone: 10, BytesTotal: 40})
+	for _, p := range []string{"/", "/sets/docs"} {
+		_, body := c.do("GET", p, "", nil, nil)
+		if !strings.Contains(body, `<progress max="1000" value="250"></progress>`) || !strings.Contains(body, "copying: 1/4 files, 10 B/40 B") ||
+			strings.Contains(body, `aria-label="Progress of docs" hidden`) || !strings.Contains(body, `src="/assets/live.js"`) {
+			t.Errorf("%s does not show the run in progress: %s", p, body)
+		}
+	}
+	if _, body := c.do("GET", "/api/sets", "", nil, nil); !strings.Contains(body, `"phase": "copying"`) || !strings.Contains(body, `"running": true`) {
+		t.Errorf("/api/sets: %s", body)
+	}
+	if _, body := c.do("GET", "/api/progress", "", nil, nil); !strings.Contains(body, `"files_total": 4`) {
+		t.Errorf("/api/progress: %s", body)
+	}
+}
