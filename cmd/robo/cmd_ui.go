@@ -181,23 +181,15 @@ func (b *uiBackend) RunNow(set string) error {
 		}
 		return err
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.busy[set] {
-		return fmt.Errorf("set %s is already running", set)
+	if err := b.claim(set); err != nil {
+		return err
 	}
-	b.busy[set] = true
 	b.wg.Add(1)
 	go func() {
 		defer b.wg.Done()
-		start := time.Now()
-		o := convergeOne(b.e.ctx, b.e, cfg, set, b.log.Named("apply"))
-		if b.srv != nil {
-			b.srv.RecordRun(runView(start, o))
-		}
-		b.mu.Lock()
-		delete(b.busy, set)
-		b.mu.Unlock()
+		defer b.release(set)
+		live := newLiveRun(b.srv, set)
+		live.end(convergeOne(b.e.ctx, b.e, cfg, set, b.log.Named("apply"), live.watchers()))
 	}()
 	return nil
 }
@@ -227,6 +219,18 @@ func startUI(e *env, cfg *schema.Config, uf uiFlags, b web.Backend, log hclog.Lo
 		if token, err = uiToken(path); err != nil {
 			return nil, nil, nil, err
 		}
+		why := "-auth"
+		switch {
+		case !loopback:
+			why = "the address is not loopback"
+		case uf.tokenFile != "":
+			why = "-token-file"
+		}
+		// Where to find the token, or nobody can sign in (issue 19).
+		fmt.Fprintf(e.stderr, "dashboard: a token is required (%s); it is in the token file %s\n", why, path)
+		if !loopback {
+			fmt.Fprintf(e.stderr, "dashboard: serving plain HTTP on a non-loopback address: put a TLS reverse proxy in front for remote access\n")
+		}
 	}
 	srv, err = web.New(web.Options{Backend: b, LogDir: runLogDir(cfg), Token: token, Loopback: loopback, Audit: e.record})
 	if err != nil {
@@ -240,6 +244,8 @@ func startUI(e *env, cfg *schema.Config, uf uiFlags, b web.Backend, log hclog.Lo
 		return nil, nil, nil, fatalf("dashboard: %v", err).hint("pass -listen HOST:PORT")
 	}
 	hs := web.NewHTTPServer(srv, hopts)
+	// Shutdown waits for active connections; event streams never go idle.
+	hs.RegisterOnShutdown(srv.CloseStreams)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

@@ -17,6 +17,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/robo-backup/robo/internal/apply"
 	"github.com/robo-backup/robo/internal/state"
 	"github.com/robo-backup/robo/internal/watch"
 	"github.com/robo-backup/robo/internal/web"
@@ -128,11 +129,11 @@ func watchLoop(ctx context.Context, e *env, p watchParams) error {
 	runner := watch.RunnerFunc(func(ctx context.Context, cfg *schema.Config, sets []string) []watch.Outcome {
 		out := make([]watch.Outcome, 0, len(sets))
 		for _, name := range sets {
-			start := time.Now()
-			o := convergeOne(ctx, e, cfg, name, applyLog)
-			if dash != nil {
-				dash.RecordRun(runView(start, o))
-			}
+			// With -listen the dashboard follows the run live and
+			// records it with its own run log.
+			live := newLiveRun(dash, name)
+			o := convergeOne(ctx, e, cfg, name, applyLog, live.watchers())
+			live.end(o)
 			out = append(out, o)
 		}
 		return out
@@ -184,10 +185,16 @@ func (e *env) notifyStale(ctx context.Context, cfg *schema.Config, set string, l
 }
 
 // convergeOne is one watch run: plan+apply of one set under the state lock,
-// exactly robo apply -auto-approve -target NAME.
-func convergeOne(ctx context.Context, e *env, cfg *schema.Config, name string, log hclog.Logger) watch.Outcome {
+// exactly robo apply -auto-approve -target NAME; w follows it (the
+// dashboard's live progress).
+func convergeOne(ctx context.Context, e *env, cfg *schema.Config, name string, log hclog.Logger, w runWatchers) watch.Outcome {
 	start := time.Now()
-	_, res, err := converge(ctx, e, cfg, []string{name}, "watch", watchStateLockTimeout, log)
+	_, res, err := convergeWith(ctx, e, cfg, []string{name}, "watch", watchStateLockTimeout, log, w)
+	return outcomeOf(name, start, res, err, ctx)
+}
+
+// outcomeOf is the outcome of set in an apply that started at start.
+func outcomeOf(name string, start time.Time, res *apply.Result, err error, ctx context.Context) watch.Outcome {
 	o := watch.Outcome{Set: name, Outcome: state.Success, Message: "nothing to do"}
 	if res != nil {
 		for _, r := range res.Sets {

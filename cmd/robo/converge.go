@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/robo-backup/robo/internal/apply"
+	"github.com/robo-backup/robo/internal/engine"
 	"github.com/robo-backup/robo/internal/plan"
 	"github.com/robo-backup/robo/internal/state"
 	"github.com/robo-backup/robo/schema"
@@ -23,6 +24,21 @@ import (
 // overlap (robo watch's max_parallel) and never collide with a hand-run
 // robo apply of the same set.
 func converge(ctx context.Context, e *env, cfg *schema.Config, targets []string, operation string, lockTimeout time.Duration, log hclog.Logger) (*plan.Plan, *apply.Result, error) {
+	return convergeWith(ctx, e, cfg, targets, operation, lockTimeout, log, runWatchers{})
+}
+
+// runWatchers follow a run: the dashboard's live progress (cmd_ui.go).
+type runWatchers struct {
+	// planned is called with the plan before it is applied.
+	planned func(*plan.Plan)
+	// progress is apply.Options.Progress.
+	progress func(set string) engine.Reporter
+	// runLog is told the path of each set's run log.
+	runLog func(set, path string)
+}
+
+// convergeWith is converge, followed by w.
+func convergeWith(ctx context.Context, e *env, cfg *schema.Config, targets []string, operation string, lockTimeout time.Duration, log hclog.Logger, w runWatchers) (*plan.Plan, *apply.Result, error) {
 	store, err := openStore(cfg)
 	if err != nil {
 		return nil, nil, err
@@ -49,19 +65,32 @@ func converge(ctx context.Context, e *env, cfg *schema.Config, targets []string,
 	if err != nil {
 		return nil, nil, err
 	}
+	if w.planned != nil {
+		w.planned(p)
+	}
+	res, err := applyPlanned(ctx, e, cfg, store, eng, p, st, targets, operation, lockTimeout, log, w)
+	return p, res, err
+}
+
+// applyPlanned is the apply half of converge: p (planned against st)
+// applied with hooks, set locks, per-set commits, run logs and
+// verification, then old run logs pruned, the apply audited and notified.
+func applyPlanned(ctx context.Context, e *env, cfg *schema.Config, store *state.Store, eng *engines, p *plan.Plan, st *state.State, targets []string, operation string, lockTimeout time.Duration, log hclog.Logger, w runWatchers) (*apply.Result, error) {
+	le := *e
+	le.ctx = ctx
 	e.record("apply.started", map[string]string{"targets": strings.Join(targets, ","), "operation": operation})
 	// Hooks and notifications (docs/monitoring.md), as in robo apply.
 	res, _, err := apply.Run(ctx, p, st, apply.Options{Store: store, Engines: eng, RoboVersion: version, Logger: log,
 		Hooks: hookRunner(cfg, log), LockSet: setLocker(&le, store, operation, lockTimeout), Commit: committer(&le, store, operation, lockTimeout),
-		RunLog: runLogger(cfg, log), Verify: verifier(&le, eng)}) // native run logs (docs/monitoring.md, "Run logs")
+		Progress: w.progress, RunLog: runLoggerNamed(cfg, log, w.runLog), Verify: verifier(&le, eng)}) // native run logs (docs/monitoring.md, "Run logs")
 	pruneRunLogs(cfg, log)
 	e.record("apply.finished", applyFields(res, err))
 	e.notifyApply(ctx, cfg, res, "", log)
 	e.publishRun(ctx, cfg, eng, log.Warn) // report and metrics textfile (cmd_fleet.go)
 	if err != nil {
-		return p, res, fatalf("%v", err)
+		return res, fatalf("%v", err)
 	}
-	return p, res, nil
+	return res, nil
 }
 
 // setLocker takes a set's own lock, waiting up to timeout for another robo

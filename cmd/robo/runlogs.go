@@ -30,6 +30,12 @@ func runLogDir(cfg *schema.Config) string {
 // when run logs are not kept. A log that cannot be created is a warning,
 // never a failed set.
 func runLogger(cfg *schema.Config, log hclog.Logger) func(set, engineName string, job engine.Job) (engine.Reporter, func(*engine.Result, error)) {
+	return runLoggerNamed(cfg, log, nil)
+}
+
+// runLoggerNamed is runLogger, telling created (when not nil) each log's
+// path: the dashboard links a run to its own log.
+func runLoggerNamed(cfg *schema.Config, log hclog.Logger, created func(set, path string)) func(set, engineName string, job engine.Job) (engine.Reporter, func(*engine.Result, error)) {
 	dir := runLogDir(cfg)
 	if dir == "" {
 		return nil
@@ -48,6 +54,9 @@ func runLogger(cfg *schema.Config, log hclog.Logger) func(set, engineName string
 		if err != nil {
 			log.Warn("cannot write the set's run log", "set", set, "error", err)
 			return nil, nil
+		}
+		if created != nil {
+			created(set, path)
 		}
 		return l, func(res *engine.Result, rerr error) {
 			if err := l.Finish(res, rerr); err != nil {

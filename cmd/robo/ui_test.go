@@ -139,6 +139,8 @@ func TestUIBrowser(t *testing.T) {
 	do("open the dashboard", chromedp.Navigate(base+"/"))
 	do("see the sets", chromedp.WaitVisible(`#sets`))
 	do("press run now", chromedp.Click(`tr[data-set="docs"] button.run-now`))
+	do("see the plan to review", chromedp.WaitVisible(`#plan`)) // issue 19: review, then apply
+	do("apply the plan", chromedp.Click(`#apply-plan`))
 	do("see the request", chromedp.WaitVisible(`#notice`))
 	do("see the run", chromedp.WaitVisible(`#runs tr.run.process`)) // the page refreshes until it ends
 	runs := text(`#runs`)

@@ -34,6 +34,10 @@ type demoBackend struct{ sets []SetView }
 func (d *demoBackend) Sets() ([]SetView, error)                 { return d.sets, nil }
 func (d *demoBackend) Plan(context.Context) (*plan.Plan, error) { return &plan.Plan{}, nil }
 func (d *demoBackend) RunNow(string) error                      { return nil }
+func (d *demoBackend) PlanSet(context.Context, string) (*plan.Plan, error) {
+	return &plan.Plan{}, nil
+}
+func (d *demoBackend) ApplyPlan(context.Context, *plan.Plan) error { return nil }
 
 // demoRun is one seeded run.
 type demoRun struct {

@@ -60,6 +60,7 @@ var funcs = template.FuncMap{
 	"text":          safeLines,
 	"healthSummary": healthSummary,
 	"windows":       historyWindows,
+	"permille":      func(f float64) int { return int(f * 1000) },
 	"seconds": func(d time.Duration) int {
 		return int(d / time.Second)
 	},
@@ -77,8 +78,8 @@ func safeLines(s string) string {
 var pages = map[string]*template.Template{}
 
 func init() {
-	for _, p := range []string{"dashboard", "history", "logs", "log", "plan", "login", "error"} {
-		pages[p] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(assets, "assets/layout.html", "assets/"+p+".html"))
+	for _, p := range []string{"dashboard", "history", "logs", "log", "plan", "review", "login", "error"} {
+		pages[p] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(assets, "assets/layout.html", "assets/live.html", "assets/"+p+".html"))
 	}
 }
 
@@ -91,6 +92,11 @@ type page struct {
 	CSRF    string
 	Auth    bool // a token is required (a logout button is shown)
 	Refresh time.Duration
+	// LiveRefresh is the refresh period of a page that follows the event
+	// stream (live.js) when scripts are off.
+	LiveRefresh time.Duration
+	// LiveSeq is the live runs' Seq before the page's data was read.
+	LiveSeq uint64
 	Notice  string
 	Data    any
 }
@@ -102,6 +108,10 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /{$}", s.dashboard)
 	m.HandleFunc("GET /sets/{name}", s.historyPage)
 	m.HandleFunc("POST /sets/{name}/run", s.runNowForm)
+	m.HandleFunc("GET /reviews/{id}", s.reviewPage)
+	m.HandleFunc("POST /reviews/{id}/apply", s.applyReviewForm)
+	m.HandleFunc("POST /reviews/{id}/discard", s.discardReviewForm)
+	m.HandleFunc("GET /events", s.events)
 	m.HandleFunc("GET /logs", s.logsPage)
 	m.HandleFunc("GET /logs/raw", s.rawLog)
 	m.HandleFunc("GET /plan", s.planPage)
@@ -111,10 +121,15 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /api/sets", s.apiSets)
 	m.HandleFunc("GET /api/sets/{name}/history", s.apiHistory)
 	m.HandleFunc("POST /api/sets/{name}/run", s.apiRunNow)
+	m.HandleFunc("POST /api/sets/{name}/plan", s.apiPlanSet)
+	m.HandleFunc("POST /api/reviews/{id}/apply", s.apiApplyReview)
+	m.HandleFunc("GET /api/events", s.events)
+	m.HandleFunc("GET /api/progress", s.apiProgress)
 	m.HandleFunc("GET /api/logs", s.apiLogs)
 	m.HandleFunc("GET /api/plan", s.apiPlan)
 	m.HandleFunc("GET /api/csrf", s.apiCSRF)
 	m.HandleFunc("GET /metrics", s.serveMetrics)
+	m.HandleFunc("/api/", s.apiNotFound)
 	s.mux = m
 }
 
@@ -125,16 +140,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'")
+	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'")
 	api := strings.HasPrefix(r.URL.Path, "/api/") || r.URL.Path == "/metrics"
 	if !s.hostOK(r) {
 		s.fail(w, r, api, http.StatusMisdirectedRequest, "this server answers only to a loopback host name")
 		return
 	}
 	public := r.URL.Path == "/login" || strings.HasPrefix(r.URL.Path, "/assets/")
-	a := authOK
+	a, id := authOK, ""
 	if !public {
-		a = s.authenticate(r)
+		a, id = s.authenticate(r)
 	}
 	switch a {
 	case authThrottled:
@@ -156,7 +171,29 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	s.mux.ServeHTTP(w, r)
+	s.mux.ServeHTTP(w, withWho(r, id))
+}
+
+// apiNotFound answers an /api/ path that no route takes, as JSON: 405
+// with Allow when the path exists for another method, else 404.
+func (s *Server) apiNotFound(w http.ResponseWriter, r *http.Request) {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodPost} {
+		if m == r.Method {
+			continue
+		}
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pat := s.mux.Handler(probe); pat != "" && pat != "/api/" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) > 0 {
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": r.Method + " is not allowed on " + r.URL.Path})
+		return
+	}
+	writeJSON(w, http.StatusNotFound, map[string]string{"error": "no such API endpoint: " + r.URL.Path})
 }
 
 // throttled answers 429 to a client that failed to sign in too often.
@@ -187,6 +224,9 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 
 func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, p page) {
 	p.CSRF, p.Auth, p.Section = s.csrf, s.o.Token != "", section(r.URL.Path)
+	if p.Refresh > 0 {
+		p.LiveRefresh = 0
+	}
 	var buf bytes.Buffer
 	if err := pages[name].Execute(&buf, p); err != nil {
 		http.Error(w, "cannot render the page", http.StatusInternalServerError)
@@ -197,12 +237,15 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, p p
 }
 
 func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
-	sets, err := s.o.Backend.Sets()
+	seq := s.Seq()
+	sets, err := s.sets()
 	if err != nil {
 		s.fail(w, r, false, http.StatusInternalServerError, err.Error())
 		return
 	}
-	s.render(w, r, "dashboard", page{Title: "Backup sets", Refresh: s.o.Refresh, Data: sets})
+	// The page follows the event stream (live.js); it refreshes itself
+	// only when scripts are off.
+	s.render(w, r, "dashboard", page{Title: "Backup sets", LiveRefresh: s.o.Refresh, LiveSeq: seq, Data: sets})
 }
 
 type historyData struct {
@@ -226,6 +269,7 @@ func (s *Server) history(name string) (*historyData, error) {
 }
 
 func (s *Server) historyPage(w http.ResponseWriter, r *http.Request) {
+	seq := s.Seq()
 	d, err := s.history(r.PathValue("name"))
 	if err != nil {
 		code := http.StatusInternalServerError
@@ -240,37 +284,27 @@ func (s *Server) historyPage(w http.ResponseWriter, r *http.Request) {
 	d.Charts = runCharts(d.Runs, now.Add(-time.Duration(d.Days)*24*time.Hour), now)
 	// The notice is chosen here, never taken from the URL (a link could
 	// otherwise put any text on the page).
-	p := page{Title: "Runs of " + safetext.Name(d.Set.Name), Refresh: s.o.Refresh, Data: d}
-	if r.URL.Query().Get("requested") != "" {
+	p := page{Title: "Runs of " + safetext.Name(d.Set.Name), LiveRefresh: s.o.Refresh, LiveSeq: seq, Data: d}
+	switch {
+	case r.URL.Query().Get("requested") != "":
 		p.Notice = "Run of " + safetext.Name(d.Set.Name) + " requested."
+	case r.URL.Query().Get("applying") != "":
+		p.Notice = "Applying the reviewed plan of " + safetext.Name(d.Set.Name) + "."
 	}
 	if d.Set.Running || p.Notice != "" {
-		p.Refresh = 2 * time.Second
+		p.LiveRefresh = 2 * time.Second
 	}
 	s.render(w, r, "history", p)
 }
 
 func (s *Server) runNow(r *http.Request, name string) error {
 	err := s.o.Backend.RunNow(name)
-	fields := map[string]string{"set": name, "remote": r.RemoteAddr, "outcome": "started"}
+	fields := map[string]string{"set": name, "who": who(r), "remote": r.RemoteAddr, "outcome": "started"}
 	if err != nil {
 		fields["outcome"], fields["error"] = "refused", err.Error()
 	}
 	s.o.Audit("ui.run_now", fields)
 	return err
-}
-
-func (s *Server) runNowForm(w http.ResponseWriter, r *http.Request) {
-	name := r.PathValue("name")
-	if err := s.runNow(r, name); err != nil {
-		code := http.StatusConflict
-		if errors.Is(err, ErrUnknownSet) {
-			code = http.StatusNotFound
-		}
-		s.fail(w, r, false, code, err.Error())
-		return
-	}
-	http.Redirect(w, r, "/sets/"+url.PathEscape(name)+"?requested=1", http.StatusSeeOther)
 }
 
 type logsData struct {
@@ -446,7 +480,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) apiSets(w http.ResponseWriter, r *http.Request) {
-	sets, err := s.o.Backend.Sets()
+	sets, err := s.sets()
 	if err != nil {
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
 		return

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -27,6 +28,9 @@ type LogFile struct {
 	Phase string    `json:"phase,omitempty"`
 	Time  time.Time `json:"time"`
 	Size  int64     `json:"size"`
+	// seq orders the logs of one set and second: a second run in the
+	// same second writes NAME-1.log, a third NAME-2.log.
+	seq int
 }
 
 // LogLine is one line of a run log as the dashboard shows it.
@@ -72,7 +76,7 @@ func parseLogFilter(q url.Values) (LogFilter, error) {
 }
 
 var (
-	runLogName  = regexp.MustCompile(`^(native|robocopy)-run-(.+)-(\d{8}T\d{6}Z)(?:-\d+)?\.log$`)
+	runLogName  = regexp.MustCompile(`^(native|robocopy)-run-(.+)-(\d{8}T\d{6}Z)(?:-(\d+))?\.log$`)
 	hookLogName = regexp.MustCompile(`^hook-(.+)-([a-z_]+)-(\d{8}T\d{6}Z)-[^-]+\.log$`)
 )
 
@@ -83,6 +87,11 @@ func parseLogName(name string) (LogFile, bool) {
 	var ts string
 	if m := runLogName.FindStringSubmatch(name); m != nil {
 		f.Kind, f.Set, ts = m[1], m[2], m[3]
+		if m[4] != "" {
+			if n, err := strconv.Atoi(m[4]); err == nil && n > 0 {
+				f.seq = n
+			}
+		}
 	} else if m := hookLogName.FindStringSubmatch(name); m != nil {
 		f.Kind, f.Set, f.Phase, ts = "hook", m[1], m[2], m[3]
 	} else {
@@ -135,12 +144,21 @@ func listLogs(dir string) ([]LogFile, error) {
 		out = append(out, f)
 	}
 	sort.SliceStable(out, func(i, j int) bool {
-		if !out[i].Time.Equal(out[j].Time) {
-			return out[i].Time.After(out[j].Time)
-		}
-		return out[i].Name > out[j].Name
+		return newerLog(out[i], out[j])
 	})
 	return out, nil
+}
+
+// newerLog orders logs newest first: by time, then (two runs of a set in
+// one second) by their number, then by name.
+func newerLog(a, b LogFile) bool {
+	if !a.Time.Equal(b.Time) {
+		return a.Time.After(b.Time)
+	}
+	if a.Set == b.Set && a.Kind == b.Kind && a.seq != b.seq {
+		return a.seq > b.seq
+	}
+	return a.Name > b.Name
 }
 
 // errNoSuchLog is a log name that is not a log file of the directory.
@@ -174,6 +192,15 @@ func readLogFile(dir, name string) (LogFile, []byte, error) {
 		return f, nil, err
 	}
 	defer fh.Close()
+	if info, err := fh.Stat(); err == nil {
+		if !info.Mode().IsRegular() {
+			return f, nil, errNoSuchLog
+		}
+		f.Size = info.Size()
+		if f.Time.IsZero() {
+			f.Time = info.ModTime().UTC()
+		}
+	}
 	b, err := io.ReadAll(io.LimitReader(fh, maxLogBytes))
 	if err != nil {
 		return f, nil, err
@@ -295,29 +322,49 @@ func errorLines(lines []LogLine) []LogLine {
 	return out
 }
 
-// logOutcome derives a run's outcome from its log: failed on a fatal error
-// or failed items, interrupted when the log ends mid-run, else success.
-func logOutcome(dir, name string) string {
-	_, b, err := readLogFile(dir, name)
+// logRun derives a run from its log: the outcome (failed on a fatal
+// error or failed items, interrupted when the log ends mid-run, else
+// success), the files and bytes copied and the duration from robocopy's
+// summary table (absent when the log has none: countsUnknown).
+func logRun(dir string, f LogFile) RunView {
+	r := RunView{Set: f.Set, Started: f.Time, Outcome: "unknown", Log: f.Name, Source: "log", CountsUnknown: true}
+	_, b, err := readLogFile(dir, f.Name)
 	if err != nil {
-		return "unknown"
+		return r
 	}
 	lg := robocopy.ParseBytes(b)
 	if len(lg.Jobs) == 0 {
-		return "unknown"
+		return r
 	}
-	j := lg.Jobs[len(lg.Jobs)-1]
+	var failed, truncated, errs bool
+	for _, j := range lg.Jobs {
+		if s := j.Summary; s != nil {
+			r.FilesCopied += s.Files.Copied
+			r.BytesCopied += s.Bytes.Copied
+			r.CountsUnknown = false
+			failed = failed || s.Files.Failed > 0 || s.Dirs.Failed > 0
+		}
+		failed = failed || j.Fatal
+		truncated = truncated || j.Truncated
+		errs = errs || len(j.Errors) > 0
+	}
+	last := lg.Jobs[len(lg.Jobs)-1]
+	if s := last.Summary; s != nil && s.Times != nil {
+		if d, ok := robocopy.ParseElapsed(s.Times.Total); ok {
+			r.Duration = d
+		}
+	}
 	switch {
-	case j.Fatal:
-		return "failed"
-	case j.Summary != nil && (j.Summary.Files.Failed > 0 || j.Summary.Dirs.Failed > 0):
-		return "failed"
-	case j.Truncated:
-		return "interrupted"
-	case len(j.Errors) > 0:
-		return "failed"
+	case failed:
+		r.Outcome = "failed"
+	case truncated:
+		r.Outcome = "interrupted"
+	case errs:
+		r.Outcome = "failed"
+	default:
+		r.Outcome = "success"
 	}
-	return "success"
+	return r
 }
 
 // LogMatch is a line found by a search across run logs.

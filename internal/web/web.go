@@ -8,6 +8,7 @@ package web
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
 	"errors"
@@ -35,6 +36,9 @@ type SetView struct {
 	NextRun       *time.Time `json:"next_run,omitempty"`
 	LastRun       *RunView   `json:"last_run,omitempty"`
 	LastSuccess   *time.Time `json:"last_success,omitempty"`
+	// Progress is the run in progress, when this process runs the set
+	// (filled in by the server, not the Backend).
+	Progress *Progress `json:"progress,omitempty"`
 }
 
 // RunView is one run of a set.
@@ -51,7 +55,13 @@ type RunView struct {
 	// Source says where the run is known from: "state" (the state's last
 	// run), "process" (a run this process saw) or "log" (a run log file).
 	Source string `json:"source"`
+	// CountsUnknown says files_copied and bytes_copied are not known (a
+	// run log without robocopy's summary table: killed mid-run).
+	CountsUnknown bool `json:"counts_unknown,omitempty"`
 }
+
+// Counted reports whether the run's file and byte counts are known.
+func (r RunView) Counted() bool { return !r.CountsUnknown }
 
 // Backend is what the server shows and does; the caller implements it.
 type Backend interface {
@@ -61,10 +71,25 @@ type Backend interface {
 	Plan(ctx context.Context) (*plan.Plan, error)
 	// RunNow starts a run of set and returns without waiting for it.
 	RunNow(set string) error
+	// PlanSet returns a fresh plan of the one set (robo plan -target
+	// set), to be reviewed and then given to ApplyPlan.
+	PlanSet(ctx context.Context, set string) (*plan.Plan, error)
+	// ApplyPlan applies exactly p, a plan PlanSet made, and returns once
+	// it has started. Before anything runs it checks p against the
+	// configuration, the state and the trees as they are now, and
+	// refuses it with an error wrapping ErrStale when anything differs.
+	ApplyPlan(ctx context.Context, p *plan.Plan) error
 }
 
 // ErrUnknownSet is returned by RunNow for a set that is not configured.
 var ErrUnknownSet = errors.New("no such set in the configuration")
+
+// ErrStale wraps ApplyPlan's refusal of a plan that no longer matches the
+// configuration, the state or the trees.
+var ErrStale = errors.New("the reviewed plan is stale")
+
+// ErrBusy wraps a refusal to start a run of a set that is running.
+var ErrBusy = errors.New("the set is running")
 
 // Options configure a Server.
 type Options struct {
@@ -93,6 +118,9 @@ type Options struct {
 	LoginFailuresPerAddr, LoginFailures int
 	// PlanTTL is how long a plan is reused (default 30s).
 	PlanTTL time.Duration
+	// ReviewTTL is how long a reviewed plan can be applied (default
+	// DefaultReviewTTL).
+	ReviewTTL time.Duration
 	// Refresh is the dashboard's refresh period (default 10s).
 	Refresh time.Duration
 	// Now is the clock (default time.Now).
@@ -110,6 +138,10 @@ type Server struct {
 	guard    *loginGuard
 	mux      *http.ServeMux
 	metrics  *metrics
+	hub      *hub
+	reviews  *reviews
+
+	closeOnce sync.Once
 
 	mu   sync.Mutex
 	runs []RunView // runs seen by this process, oldest first
@@ -128,6 +160,9 @@ func New(o Options) (*Server, error) {
 	}
 	if o.PlanTTL <= 0 {
 		o.PlanTTL = 30 * time.Second
+	}
+	if o.ReviewTTL <= 0 {
+		o.ReviewTTL = DefaultReviewTTL
 	}
 	if o.Refresh <= 0 {
 		o.Refresh = 10 * time.Second
@@ -157,7 +192,7 @@ func New(o Options) (*Server, error) {
 	if _, err := rand.Read(b); err != nil {
 		return nil, err
 	}
-	s := &Server{o: o, csrf: hex.EncodeToString(b), metrics: newMetrics(), planBusy: make(chan struct{}, 1),
+	s := &Server{o: o, csrf: hex.EncodeToString(b), metrics: newMetrics(), hub: newHub(), reviews: newReviews(o.ReviewTTL, o.Now), planBusy: make(chan struct{}, 1),
 		sessions: newSessions(o.SessionIdle, o.SessionMax, o.Now),
 		guard:    newLoginGuard(o.LoginWindow, o.LoginFailuresPerAddr, o.LoginFailures, o.Now, o.Audit)}
 	s.routes()
@@ -166,10 +201,15 @@ func New(o Options) (*Server, error) {
 
 // Close writes the pending summary of failed sign-ins to the audit trail.
 // The caller calls it after the HTTP server has stopped.
-func (s *Server) Close() { s.guard.close() }
+// It also ends the event streams.
+func (s *Server) Close() {
+	s.CloseStreams()
+	s.guard.close()
+}
 
 // RecordRun remembers a finished run (shown in the history) and counts it
-// in the metrics. robo watch calls it after each run.
+// in the metrics, and ends its live progress. robo watch calls it after
+// each run.
 func (s *Server) RecordRun(r RunView) {
 	if r.Source == "" {
 		r.Source = "process"
@@ -181,6 +221,7 @@ func (s *Server) RecordRun(r RunView) {
 	}
 	s.mu.Unlock()
 	s.metrics.record(r)
+	s.hub.end(r)
 }
 
 // processRuns returns the runs of set seen by this process.
@@ -213,29 +254,53 @@ func (s *Server) History(set string, last *RunView) []RunView {
 			runs = append(runs, l)
 		}
 	}
+	// Each run log goes to the newest run without a log whose time span
+	// holds the log's start (a log's name has the second it was created,
+	// and a second run in the same second a higher number): logs newest
+	// first, runs newest first, so that two runs in one second get their
+	// own logs, not each other's.
 	files, _ := listLogs(s.o.LogDir)
+	sort.SliceStable(runs, func(i, j int) bool { return runs[i].Started.After(runs[j].Started) })
+	taken := map[string]bool{}
+	for _, r := range runs {
+		if r.Log != "" {
+			taken[r.Log] = true
+		}
+	}
 	for _, f := range files {
-		if f.Set != set || f.Kind == "hook" {
+		if f.Set != set || f.Kind == "hook" || taken[f.Name] {
 			continue
 		}
 		matched := false
 		for i := range runs {
 			r := &runs[i]
-			if r.Log == "" && !f.Time.Before(r.Started.Add(-2*time.Second)) && !f.Time.After(r.Started.Add(r.Duration+2*time.Second)) {
+			from, to := r.Started.Truncate(time.Second).Add(-2*time.Second), r.Started.Add(r.Duration+2*time.Second)
+			if r.Log == "" && !f.Time.Before(from) && !f.Time.After(to) {
 				r.Log, matched = f.Name, true
 				break
 			}
 		}
 		if !matched {
-			runs = append(runs, RunView{Set: set, Started: f.Time, Outcome: logOutcome(s.o.LogDir, f.Name), Log: f.Name, Source: "log"})
+			runs = append(runs, logRun(s.o.LogDir, f))
 		}
 	}
 	sort.SliceStable(runs, func(i, j int) bool { return runs[i].Started.After(runs[j].Started) })
 	return runs
 }
 
-func (s *Server) setByName(name string) (*SetView, []SetView, error) {
+// sets returns the Backend's sets with their runs in progress.
+func (s *Server) sets() ([]SetView, error) {
 	sets, err := s.o.Backend.Sets()
+	for i := range sets {
+		if p := s.hub.progressOf(sets[i].Name); p != nil {
+			sets[i].Progress, sets[i].Running = p, true
+		}
+	}
+	return sets, err
+}
+
+func (s *Server) setByName(name string) (*SetView, []SetView, error) {
+	sets, err := s.sets()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -292,29 +357,39 @@ const (
 	authThrottled             // too many failures: the credentials were not checked
 )
 
-// authenticate checks the bearer token or the session cookie. A wrong
-// bearer token counts as a failed sign-in of the client's address, and
-// while that address (or everyone) is throttled no token is checked.
-func (s *Server) authenticate(r *http.Request) auth {
+// authenticate checks the bearer token or the session cookie, and says
+// who the client is (for the audit trail and to bind reviewed plans):
+// "token:" or "session:" and the first 8 hex digits of a SHA-256 of the
+// secret (never the secret itself), or "local" when no token is
+// configured. A wrong bearer token counts as a failed sign-in of the
+// client's address, and while that address (or everyone) is throttled no
+// token is checked.
+func (s *Server) authenticate(r *http.Request) (auth, string) {
 	if s.o.Token == "" {
-		return authOK
+		return authOK, "local"
 	}
 	if h := r.Header.Get("Authorization"); h != "" {
 		addr := clientAddr(r)
 		if ok, _ := s.guard.allow(addr); !ok {
-			return authThrottled
+			return authThrottled, ""
 		}
 		tok, ok := strings.CutPrefix(h, "Bearer ")
 		if ok && tokenEqual(strings.TrimSpace(tok), s.o.Token) {
-			return authOK
+			return authOK, "token:" + idPrefix(s.o.Token)
 		}
 		s.guard.failed(addr)
-		return authNone
+		return authNone, ""
 	}
 	if c, err := r.Cookie(sessionCookie); err == nil && s.sessions.valid(c.Value) {
-		return authOK
+		return authOK, "session:" + idPrefix(c.Value)
 	}
-	return authNone
+	return authNone, ""
+}
+
+// idPrefix names a secret in the audit trail: 8 hex digits of its SHA-256.
+func idPrefix(secret string) string {
+	h := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(h[:4])
 }
 
 // csrfOK reports whether a state-changing request carries the CSRF token

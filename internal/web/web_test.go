@@ -22,11 +22,43 @@ const (
 )
 
 type fakeBackend struct {
-	mu   sync.Mutex
-	runs []string
+	mu      sync.Mutex
+	runs    []string
+	applied []*plan.Plan
+	// plan is what PlanSet returns (nil: a plan with no changes);
+	// staleErr is what ApplyPlan returns.
+	plan     *plan.Plan
+	staleErr error
+	// sets, when set, is what Sets returns.
+	sets []SetView
+}
+
+func (f *fakeBackend) PlanSet(_ context.Context, set string) (*plan.Plan, error) {
+	if set != "docs" {
+		return nil, ErrUnknownSet
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.plan != nil {
+		return f.plan, nil
+	}
+	return &plan.Plan{Targets: []string{set}, Sets: []*plan.Set{{Name: set, Action: plan.Noop}}}, nil
+}
+
+func (f *fakeBackend) ApplyPlan(_ context.Context, p *plan.Plan) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.staleErr != nil {
+		return f.staleErr
+	}
+	f.applied = append(f.applied, p)
+	return nil
 }
 
 func (f *fakeBackend) Sets() ([]SetView, error) {
+	if f.sets != nil {
+		return append([]SetView(nil), f.sets...), nil
+	}
 	t := time.Date(2026, 11, 1, 2, 0, 0, 0, time.UTC)
 	return []SetView{{Name: "docs", InConfig: true, Enabled: true, Health: "ok", LastSuccess: &t,
 		LastRun: &RunView{Set: "docs", Started: t, Duration: time.Second, Outcome: "success", FilesCopied: 2, BytesCopied: 10}}}, nil
@@ -91,7 +123,9 @@ func logDir(t *testing.T) string {
 type client struct {
 	t    *testing.T
 	base string
-	body strings.Builder // every response body, for the canary check
+	// lastLocation is the last response's Location header.
+	lastLocation string
+	body         strings.Builder // every response body, for the canary check
 }
 
 func (c *client) do(method, path, bearer string, form url.Values, hdr map[string]string) (int, string) {
@@ -119,6 +153,7 @@ func (c *client) do(method, path, bearer string, form url.Values, hdr map[string
 		c.t.Fatal(err)
 	}
 	defer resp.Body.Close()
+	c.lastLocation = resp.Header.Get("Location")
 	b, _ := io.ReadAll(resp.Body)
 	c.body.Write(b)
 	for _, vs := range resp.Header {
