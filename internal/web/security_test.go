@@ -16,6 +16,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -334,19 +335,12 @@ func TestConnectionLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 	hs := NewHTTPServer(s, o)
-	var mu sync.Mutex
-	open, most := 0, 0
-	hs.ConnState = func(_ net.Conn, st http.ConnState) {
-		mu.Lock()
-		defer mu.Unlock()
-		switch st {
-		case http.StateNew:
-			open++
-			most = max(most, open)
-		case http.StateClosed, http.StateHijacked:
-			open--
-		}
-	}
+	// Counted between the capped listener's Accept and the connection's
+	// Close, which frees the listener's slot: http.Server's ConnState
+	// reports StateClosed only after that Close, so counting there would
+	// see a new connection before the old one's end.
+	cl := &countingListener{Listener: ln}
+	ln = cl
 	go hs.Serve(ln)
 	t.Cleanup(func() { hs.Close() })
 	addr := ln.Addr().String()
@@ -384,9 +378,7 @@ func TestConnectionLimits(t *testing.T) {
 	if _, err := br.ReadByte(); !errors.Is(err, io.EOF) && !isReset(err) {
 		t.Errorf("idle keep-alive connection: %v, want the server to close it", err)
 	}
-	mu.Lock()
-	m := most
-	mu.Unlock()
+	m := int(cl.most.Load())
 	if m > o.MaxConns {
 		t.Errorf("%d connections served at once, cap %d", m, o.MaxConns)
 	}
@@ -478,4 +470,33 @@ func TestPagesEscapeControls(t *testing.T) {
 	if doc.File.Name != name || len(doc.Lines) != 1 || doc.Lines[0].Text != line {
 		t.Errorf("JSON changed the text: %q %+v", doc.File.Name, doc.Lines)
 	}
+}
+
+// countingListener counts the connections it has accepted and not yet
+// closed, and the most there were at once.
+type countingListener struct {
+	net.Listener
+	open, most atomic.Int64
+}
+
+func (l *countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	n := l.open.Add(1)
+	for m := l.most.Load(); n > m && !l.most.CompareAndSwap(m, n); m = l.most.Load() {
+	}
+	return &countedConn{Conn: c, l: l}, nil
+}
+
+type countedConn struct {
+	net.Conn
+	l    *countingListener
+	once sync.Once
+}
+
+func (c *countedConn) Close() error {
+	c.once.Do(func() { c.l.open.Add(-1) })
+	return c.Conn.Close()
 }
