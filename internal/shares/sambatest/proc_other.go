@@ -23,3 +23,5 @@ func signalPid(pid int, kill bool) {
 func alive(pid int) bool { return false }
 
 func pauseGroup(pgid int, stop bool) {}
+
+func groupGone(pgid int) bool { return true }

@@ -27,3 +27,7 @@ func pauseGroup(pgid int, stop bool) {
 		syscall.Kill(-pgid, syscall.SIGCONT)
 	}
 }
+
+// groupGone reports whether no process of the group is left (a zombie
+// still counts until it is reaped).
+func groupGone(pgid int) bool { return syscall.Kill(-pgid, 0) == syscall.ESRCH }

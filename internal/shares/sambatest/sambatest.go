@@ -414,8 +414,14 @@ func (s *Server) halt(kill bool, grace time.Duration) {
 		signalGroup(pgid, true)
 		<-s.waitErr
 	}
-	// The children of the group may outlive the parent briefly.
+	// The children of the group may outlive the parent briefly, and one
+	// that still holds the listening socket would accept the next
+	// start's readiness probe and then vanish (TestReconnectOpenFile saw
+	// "refused" right after Restart): wait, bounded, until they are gone.
 	signalGroup(pgid, true)
+	for end := time.Now().Add(5 * time.Second); !groupGone(pgid) && time.Now().Before(end); {
+		time.Sleep(5 * time.Millisecond)
+	}
 	s.cmd = nil
 	// smbd's pid file is removed on a clean exit only.
 	os.Remove(filepath.Join(s.Base, "run", "pid", "smbd.pid"))
