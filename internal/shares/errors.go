@@ -10,6 +10,8 @@ import (
 	"syscall"
 
 	smb2 "github.com/cloudsoda/go-smb2"
+
+	"github.com/robo-backup/robo/internal/vfs"
 )
 
 // Reasons a connection could not be made. A *DialError wraps one of them
@@ -178,6 +180,10 @@ func (e *LostError) Error() string {
 	}
 	return s
 }
+
+// Is makes a connection that could not be re-established
+// vfs.ErrUnreachable, so the engine does not retry operations on it.
+func (e *LostError) Is(target error) bool { return target == vfs.ErrUnreachable && e.Redial != nil }
 
 func (e *LostError) Unwrap() []error {
 	out := []error{e.Err}

@@ -1,6 +1,7 @@
 package vfs
 
 import (
+	"errors"
 	"io"
 	"io/fs"
 	"time"
@@ -83,6 +84,13 @@ type FS interface {
 	// Readlink returns the target of a symbolic link.
 	Readlink(name string) (string, error)
 }
+
+// ErrUnreachable is wrapped by an FS's errors when the server behind it
+// (an SMB share) is gone and reconnecting failed: every further operation
+// would fail the same way, so the engine retries none of them (a dead
+// share fails the set within its answer timeout, not after every file's
+// retries and waits).
+var ErrUnreachable = errors.New("the server of this file system cannot be reached")
 
 // Join joins slash-separated relative names; Join("", "a") is "a".
 func Join(dir, name string) string {

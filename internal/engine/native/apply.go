@@ -812,6 +812,8 @@ func transient(err error) bool {
 		return true
 	}
 	switch {
+	case errors.Is(err, vfs.ErrUnreachable):
+		return false // a dead share: every retry would fail the same way
 	case errors.Is(err, fs.ErrNotExist), errors.Is(err, fs.ErrPermission), errors.Is(err, fs.ErrExist),
 		errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EROFS), errors.Is(err, syscall.ENAMETOOLONG),
 		errors.Is(err, syscall.EISDIR), errors.Is(err, syscall.ENOTDIR), errors.Is(err, syscall.EINVAL):
