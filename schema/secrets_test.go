@@ -134,7 +134,7 @@ variable "v" {
 }
 `})
 	var asked []string
-	opts := testOptions()
+	opts := hostOptions()
 	opts.SecretExists = func(path, name string) (bool, error) {
 		if path != filepath.Join(dir, "s", "secrets.json") {
 			t.Errorf("asked about %s", path)
@@ -159,7 +159,7 @@ variable "v" {
 			continue
 		}
 		lines = append(lines, d.Subject.Start.Line)
-		want := `No secret named "missing" in s/secrets.json; add it with robo secret set missing.`
+		want := `No secret named "missing" in ` + filepath.Join("s", "secrets.json") + `; add it with robo secret set missing.`
 		if d.Detail != want {
 			t.Errorf("detail %q, want %q", d.Detail, want)
 		}
@@ -178,7 +178,7 @@ variable "v" {
 	}
 
 	// Without references the file is never consulted.
-	dir2 := writeConfig(t, map[string]string{"main.hcl": "backup \"a\" {\n  source = \"/a\"\n  destination = \"/b\"\n}\n"})
+	dir2 := writeConfig(t, map[string]string{"main.hcl": "backup \"a\" {\n  source = \"" + hostAbs("/a") + "\"\n  destination = \"" + hostAbs("/b") + "\"\n}\n"})
 	opts.SecretExists = func(string, string) (bool, error) { t.Error("consulted"); return false, nil }
 	if _, diags := Load(dir2, opts); diags.HasErrors() {
 		t.Error(diags)
@@ -189,10 +189,10 @@ func TestSecretSettings(t *testing.T) {
 	dir := writeConfig(t, map[string]string{"main.hcl": `robo {
   recipients   = ["age1one", "ssh-ed25519 AAAA two"]
   identity     = "keys/id.txt"
-  secrets_file = "/etc/robo/secrets.json"
+  secrets_file = "` + hostAbs("/etc/robo/secrets.json") + `"
 }
 `})
-	opts := testOptions()
+	opts := hostOptions()
 	var checked []string
 	opts.CheckRecipient = func(s string) error {
 		checked = append(checked, s)
@@ -209,7 +209,7 @@ func TestSecretSettings(t *testing.T) {
 	if len(checked) != 2 || cfg.Settings.Recipients != nil {
 		t.Errorf("checked %v, recipients %v", checked, cfg.Settings.Recipients)
 	}
-	if cfg.Settings.Identity != filepath.Join(dir, "keys/id.txt") || cfg.Settings.SecretsFile != "/etc/robo/secrets.json" {
+	if cfg.Settings.Identity != filepath.Join(dir, "keys", "id.txt") || cfg.Settings.SecretsFile != filepath.FromSlash(hostAbs("/etc/robo/secrets.json")) {
 		t.Errorf("settings %+v", cfg.Settings)
 	}
 	opts.CheckRecipient = nil

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -124,9 +125,9 @@ func TestCheckSaved(t *testing.T) {
 			p.Set("good").Spec.Destination = elsewhere
 			p.Set("good").Destination = elsewhere
 		},
-			`set "good": destination is "` + elsewhere + `" in the plan but "` + filepath.Join(dir, "dst") + `" in the configuration`},
+			`set "good": destination is ` + strconv.Quote(elsewhere) + ` in the plan but ` + strconv.Quote(filepath.Join(dir, "dst")) + ` in the configuration`},
 		{func(p *plan.Plan, _ *state.State) { p.Set("good").Spec.Source = "/etc"; p.Set("good").Source = "/etc" }, `set "good": source is "/etc" in the plan`},
-		{func(p *plan.Plan, _ *state.State) { p.Set("good").Spec.Destination = elsewhere }, `destination is "` + filepath.Join(dir, "dst") + `" but the spec's destination is "` + elsewhere},
+		{func(p *plan.Plan, _ *state.State) { p.Set("good").Spec.Destination = elsewhere }, `destination is ` + strconv.Quote(filepath.Join(dir, "dst")) + ` but the spec's destination is ` + strconv.Quote(elsewhere)},
 		{func(p *plan.Plan, _ *state.State) { p.Set("good").Spec.ExcludeFiles = []string{"*.db"} }, `set "good": exclude_files is ["*.db"] in the plan but null in the configuration`},
 		{func(p *plan.Plan, _ *state.State) { p.Set("good").Spec.Threads = 64 }, `set "good": threads is 64 in the plan but 8 in the configuration`},
 		{func(p *plan.Plan, _ *state.State) { p.Set("good").Spec.TimeTolerance = time.Hour }, `time_tolerance is 1h0m0s in the plan but 0s`},

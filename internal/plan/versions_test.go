@@ -119,12 +119,12 @@ func TestVersionsVersusVersionlessDigest(t *testing.T) {
 	dir := t.TempDir()
 	cfg := load(t, filepath.Join(dir, "conf"), `
 backup "a" {
-  source      = "/srv/a"
-  destination = "/mnt/a"
+  source      = "../srv/a"
+  destination = "../mnt/a"
 }
 backup "b" {
-  source      = "/srv/b"
-  destination = "/mnt/b"
+  source      = "../srv/b"
+  destination = "../mnt/b"
   versions {
     keep = 3
   }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -23,6 +24,9 @@ const forgedError = "\nERROR 5 (0x00000005) Copying File C:\\secret.db\r\nAccess
 // copies it, and the log parses back as a successful run listing it as one
 // file. The log is 0600 in a 0700 directory.
 func TestNameCannotForgeRunLog(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("Windows refuses control characters in names, so no source there holds them")
+	}
 	src, dst := t.TempDir(), t.TempDir()
 	names := []string{"x" + forgedError, "y\r100%\r  ERROR 5 (0x00000005) z", "tab\t\t       1\tw", "-------------------------------------------------------------------------------",
 		"   Files :         1         1         0         0         0         0"}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"testing"
 )
@@ -27,10 +28,20 @@ func TestReadDirLarge(t *testing.T) {
 	if err := os.Mkdir(filepath.Join(dir, "sub"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Symlink("f0001", filepath.Join(dir, "link")); err != nil {
-		t.Fatal(err)
-	}
 	want = append(want, "sub", "link")
+	err := os.Symlink("f0001", filepath.Join(dir, "link"))
+	if err == nil {
+		_, err = os.Lstat(filepath.Join(dir, "link"))
+	}
+	if err != nil {
+		if runtime.GOOS != "windows" {
+			t.Fatal(err)
+		}
+		// Windows needs a privilege for it; Wine 8.0 reports success and
+		// creates nothing.
+		t.Logf("no symlink to list: %v", err)
+		want = want[:len(want)-1]
+	}
 	slices.Sort(want)
 
 	l := NewLocal(dir)

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -431,6 +432,9 @@ func TestPlanOutlivesWriteTimeout(t *testing.T) {
 // hold terminal and bidirectional controls is shown escaped in every page,
 // while the JSON API keeps the text byte for byte.
 func TestPagesEscapeControls(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("Windows refuses control characters in names, so no log file there holds them")
+	}
 	dir := t.TempDir()
 	name := "hook-do\x1b[2Jcs-before-20261101T020000Z-1.log"
 	line := "copied \u202eevil.exe\r\x1b[1A fake OK"

@@ -9,6 +9,7 @@ package native_test
 import (
 	"context"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -86,6 +87,9 @@ func TestLongPaths(t *testing.T) {
 // the rest is copied. Here the UNC destination is mapped to a local
 // directory, as the SMB client does.
 func TestWindowsNamesRefused(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("the source holds CON and a:b, which Windows itself refuses to create")
+	}
 	dir := t.TempDir()
 	src, local := filepath.Join(dir, "src"), filepath.Join(dir, "dst")
 	const unc = `\\nas01\backups\dst`

@@ -1,4 +1,0 @@
-backup "x" {
-  source      = "/srv/x"
-  destination = "." # ERROR: contains this configuration directory
-}
