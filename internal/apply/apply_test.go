@@ -3,6 +3,7 @@ package apply_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -115,7 +116,8 @@ func TestCheckSaved(t *testing.T) {
 	if err := apply.CheckSaved(fresh(), cfg, st, eng); err != nil {
 		t.Fatal(err)
 	}
-	elsewhere := filepath.Join(dir, "elsewhere")
+	// Paths are quoted with %q, so on Windows their backslashes are doubled.
+	elsewhere, dst := filepath.Join(dir, "elsewhere"), filepath.Join(dir, "dst")
 	cases := []struct {
 		mod  func(p *plan.Plan, s *state.State)
 		want string
@@ -124,9 +126,9 @@ func TestCheckSaved(t *testing.T) {
 			p.Set("good").Spec.Destination = elsewhere
 			p.Set("good").Destination = elsewhere
 		},
-			`set "good": destination is "` + elsewhere + `" in the plan but "` + filepath.Join(dir, "dst") + `" in the configuration`},
+			fmt.Sprintf(`set "good": destination is %q in the plan but %q in the configuration`, elsewhere, dst)},
 		{func(p *plan.Plan, _ *state.State) { p.Set("good").Spec.Source = "/etc"; p.Set("good").Source = "/etc" }, `set "good": source is "/etc" in the plan`},
-		{func(p *plan.Plan, _ *state.State) { p.Set("good").Spec.Destination = elsewhere }, `destination is "` + filepath.Join(dir, "dst") + `" but the spec's destination is "` + elsewhere},
+		{func(p *plan.Plan, _ *state.State) { p.Set("good").Spec.Destination = elsewhere }, fmt.Sprintf(`destination is %q but the spec's destination is %q`, dst, elsewhere)},
 		{func(p *plan.Plan, _ *state.State) { p.Set("good").Spec.ExcludeFiles = []string{"*.db"} }, `set "good": exclude_files is ["*.db"] in the plan but null in the configuration`},
 		{func(p *plan.Plan, _ *state.State) { p.Set("good").Spec.Threads = 64 }, `set "good": threads is 64 in the plan but 8 in the configuration`},
 		{func(p *plan.Plan, _ *state.State) { p.Set("good").Spec.TimeTolerance = time.Hour }, `time_tolerance is 1h0m0s in the plan but 0s`},
