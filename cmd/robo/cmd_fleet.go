@@ -69,6 +69,7 @@ func runFleetStatus(e *env, args []string) error {
 	if err != nil {
 		return fatalf("%v", err)
 	}
+	defer vfs.Close(fsys)
 	st, err := fleet.Read(e.ctx, fsys, "", fleet.Options{Now: time.Now(), Margin: *margin, MinVersion: *minVersion})
 	if err != nil {
 		return fatalf("%v", err)
@@ -109,7 +110,8 @@ func absDir(dir string) string {
 
 // openFolder returns a fleet folder: a local directory, or a UNC folder
 // reached through robo's own share access (share blocks; on Windows the
-// account's own access when none covers it).
+// account's own access when none covers it). The caller closes it
+// (vfs.Close): on Windows an open folder cannot be renamed or deleted.
 func openFolder(eng *engines, path string) (vfs.FS, error) {
 	if shares.IsUNC(path) {
 		if err := eng.access.ensure(path); err != nil {
@@ -190,6 +192,7 @@ func (e *env) publishRun(ctx context.Context, cfg *schema.Config, eng *engines, 
 	fsys, err := openFolder(eng, f.Report.Dir)
 	if err == nil {
 		err = fleet.WriteReport(wctx, fsys, "", r)
+		vfs.Close(fsys)
 	}
 	if err != nil {
 		warn("cannot write the fleet report", "path", f.Report.Dir, "error", err)
@@ -257,6 +260,7 @@ func bootstrapHostKey(e *env, cfg *schema.Config, log hclog.Logger) {
 	wrote := false
 	if err == nil {
 		wrote, err = fleet.PublishKey(e.ctx, fsys, "", hk.Host, rec, time.Now())
+		vfs.Close(fsys)
 	}
 	if err != nil {
 		msg := "cannot publish this host's public key"

@@ -13,6 +13,7 @@ import (
 	"github.com/robo-backup/robo/internal/safetext"
 	"github.com/robo-backup/robo/internal/shares"
 	"github.com/robo-backup/robo/internal/verify"
+	"github.com/robo-backup/robo/internal/vfs"
 	"github.com/robo-backup/robo/internal/views"
 )
 
@@ -104,17 +105,8 @@ func runRestore(e *env, args []string) error {
 	spec := engine.Spec{Name: b.Name, Source: from, Destination: target, CopyEmptyDirs: true, TimeTolerance: b.TimeTolerance,
 		CopySymlinks: b.Symlinks == "copy", Threads: b.Threads, Retries: b.Retries, RetryWait: b.RetryWait}
 	if len(subs) > 0 {
-		src, err := n.Open(from)
-		if err != nil {
-			return fatalf("%s: %v", label, err)
-		}
-		for _, p := range subs {
-			if _, err := src.Stat(p); err != nil {
-				if errors.Is(err, iofs.ErrNotExist) {
-					return fatalf("-path %s: not in the backup %s", safetext.Name(p), label)
-				}
-				return fatalf("-path %s: %s", safetext.Name(p), safetext.Line(err.Error()))
-			}
+		if err := checkSubpaths(n.Open, from, label, subs); err != nil {
+			return err
 		}
 	}
 	res, err := n.Scan(e.ctx, spec)
@@ -172,6 +164,27 @@ func runRestore(e *env, args []string) error {
 	}
 	if !ok {
 		return exitErr(exitError)
+	}
+	return nil
+}
+
+// checkSubpaths requires every -path to exist in the backup. The root it
+// opens is closed before the restore scans: on Windows an open handle to
+// the backup's directory would keep anyone from renaming or deleting it
+// for as long as robo runs.
+func checkSubpaths(open func(string) (vfs.FS, error), from, label string, subs []string) error {
+	src, err := open(from)
+	if err != nil {
+		return fatalf("%s: %v", label, err)
+	}
+	defer vfs.Close(src)
+	for _, p := range subs {
+		if _, err := src.Stat(p); err != nil {
+			if errors.Is(err, iofs.ErrNotExist) {
+				return fatalf("-path %s: not in the backup %s", safetext.Name(p), label)
+			}
+			return fatalf("-path %s: %s", safetext.Name(p), safetext.Line(err.Error()))
+		}
 	}
 	return nil
 }

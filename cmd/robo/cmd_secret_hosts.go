@@ -9,6 +9,7 @@ import (
 	"github.com/robo-backup/robo/internal/fleet"
 	"github.com/robo-backup/robo/internal/safetext"
 	"github.com/robo-backup/robo/internal/secrets"
+	"github.com/robo-backup/robo/internal/vfs"
 	"github.com/robo-backup/robo/schema"
 )
 
@@ -79,6 +80,7 @@ func runRecipientsSync(e *env, args []string) error {
 	if err != nil {
 		return fatalf("%v", err)
 	}
+	defer vfs.Close(fsys)
 	keys, probs, err := fleet.ReadKeys(fsys, "")
 	if err != nil {
 		return fatalf("%v", err).hint("the folder is where the hosts' host_key { publish } writes HOST.txt")

@@ -60,6 +60,7 @@ func runShareCheck(e *env, args []string) error {
 					write, err = "FAILED", werr
 				}
 			}
+			vfs.Close(fsys)
 		} else {
 			connect = "FAILED"
 		}

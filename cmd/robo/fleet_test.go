@@ -216,6 +216,7 @@ backup "docs" {
 	if code := run([]string{"-chdir", conf, "apply", "-auto-approve"}, e); code != 0 {
 		t.Fatalf("apply: %s", errb)
 	}
+	notHeldOpen(t, reports) // the report's folder used to stay open after each run (robo watch: one handle per run)
 	b, err := os.ReadFile(filepath.Join(reports, "pc-0001.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -246,6 +247,7 @@ backup "docs" {
 	if code != exitUnhealthy {
 		t.Fatalf("exit %d: %s %s", code, out, errb)
 	}
+	notHeldOpen(t, reports)
 	s := out.String()
 	if !strings.Contains(s, "2 hosts in") || !strings.Contains(s, "1 ok, 1 failing, 0 stale, 0 invalid") || strings.Contains(s, "\x1b") ||
 		!strings.Contains(s, `set docs: failed: \x1b[2J\rall good`) {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +19,16 @@ import (
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"robo": func() { os.Exit(process(os.Args[1:])) },
+		// mkfile FILE...: create empty files; a hook command that runs on
+		// every OS (touch is not a Windows program).
+		"mkfile": func() {
+			for _, p := range os.Args[1:] {
+				if err := os.WriteFile(p, nil, 0o644); err != nil {
+					fmt.Fprintln(os.Stderr, err)
+					os.Exit(1)
+				}
+			}
+		},
 	})
 }
 
@@ -31,6 +42,8 @@ func TestScripts(t *testing.T) {
 			"treeeq":  cmdTreeEq,
 			"mtime":   cmdMtime,
 			"grepcnt": cmdGrepCount,
+			"glob":    cmdGlob,
+			"replace": cmdReplace,
 			"exits":   cmdExits,
 		},
 	})
@@ -126,4 +139,39 @@ func cmdGrepCount(ts *testscript.TestScript, neg bool, args []string) {
 	if got != want {
 		ts.Fatalf("%d lines of %s contain %q, want %d", got, filepath.Base(args[2]), args[1], want)
 	}
+}
+
+// glob PATTERN: a file matches PATTERN (filepath.Match syntax,
+// slash-separated, relative to the script's directory); ! glob: none does.
+// ls is not a Windows program.
+func cmdGlob(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: glob PATTERN")
+	}
+	m, err := filepath.Glob(ts.MkAbs(filepath.FromSlash(args[0])))
+	ts.Check(err)
+	switch {
+	case neg && len(m) > 0:
+		ts.Fatalf("%s matches %q", args[0], m)
+	case !neg && len(m) == 0:
+		ts.Fatalf("no file matches %s", args[0])
+	}
+}
+
+// replace IN OUT OLD NEW [OLD NEW]...: write IN to OUT with every OLD
+// replaced by its NEW, in order (sed is not a Windows program). Each OLD
+// must occur, so an edit that no longer applies fails instead of testing
+// an unedited file.
+func cmdReplace(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 4 || len(args)%2 != 0 {
+		ts.Fatalf("usage: replace IN OUT OLD NEW [OLD NEW]...")
+	}
+	text := ts.ReadFile(args[0])
+	for i := 2; i < len(args); i += 2 {
+		if !strings.Contains(text, args[i]) {
+			ts.Fatalf("replace: %q is not in %s", args[i], args[0])
+		}
+		text = strings.ReplaceAll(text, args[i], args[i+1])
+	}
+	ts.Check(os.WriteFile(ts.MkAbs(args[1]), []byte(text), 0o644))
 }

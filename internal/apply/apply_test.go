@@ -117,6 +117,7 @@ func TestCheckSaved(t *testing.T) {
 		t.Fatal(err)
 	}
 	elsewhere := filepath.Join(dir, "elsewhere")
+
 	cases := []struct {
 		mod  func(p *plan.Plan, s *state.State)
 		want string

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -46,6 +47,45 @@ func staleReport(host string) *Report {
 	return r
 }
 
+// local is the folder dir as a vfs.FS, closed when the test ends (on
+// Windows an open root keeps t.TempDir from removing the folder).
+func local(t *testing.T, dir string) vfs.FS {
+	fsys := vfs.NewLocal(dir)
+	t.Cleanup(func() { vfs.Close(fsys) })
+	return fsys
+}
+
+// csi is a terminal escape for a file name: ESC [ off Windows, which
+// refuses C0 controls in names; there the one-character C1 CSI (U+009B).
+func csi() string {
+	if runtime.GOOS == "windows" {
+		return "\u009b"
+	}
+	return "\x1b["
+}
+
+// caseSensitive reports whether dir can hold two names that differ only in
+// case (not on Windows, nor on macOS by default).
+func caseSensitive(t *testing.T, dir string) bool {
+	p := filepath.Join(dir, ".case-probe")
+	if err := os.WriteFile(p, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Remove(p)
+	_, err := os.Stat(filepath.Join(dir, ".CASE-PROBE"))
+	return err != nil
+}
+
+// symlink makes a link, reporting whether one appeared (Windows needs a
+// privilege; Wine 8.0 reports success and creates nothing).
+func symlink(target, name string) bool {
+	if os.Symlink(target, name) != nil {
+		return false
+	}
+	fi, err := os.Lstat(name)
+	return err == nil && fi.Mode()&os.ModeSymlink != 0
+}
+
 func write(t *testing.T, fsys vfs.FS, r *Report) {
 	t.Helper()
 	if err := WriteReport(context.Background(), fsys, "", r); err != nil {
@@ -55,7 +95,7 @@ func write(t *testing.T, fsys vfs.FS, r *Report) {
 
 func TestReadJudgesHosts(t *testing.T) {
 	dir := t.TempDir()
-	fsys := vfs.NewLocal(dir)
+	fsys := local(t, dir)
 	write(t, fsys, testReport("pc-ok", "1.2.0", state.Success))
 	write(t, fsys, testReport("pc-old", "1.1.9", state.Success))
 	write(t, fsys, testReport("pc-fail", "1.2.0", state.Failed))
@@ -108,7 +148,7 @@ func TestReadJudgesHosts(t *testing.T) {
 // fails the read.
 func TestReadHostileReports(t *testing.T) {
 	dir := t.TempDir()
-	fsys := vfs.NewLocal(dir)
+	fsys := local(t, dir)
 	write(t, fsys, testReport("pc-ok", "1.2.0", state.Success))
 	put := func(name string, b []byte) {
 		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
@@ -124,11 +164,18 @@ func TestReadHostileReports(t *testing.T) {
 	put("badset.json", []byte(strings.Replace(strings.Replace(string(good), `"pc-x"`, `"badset"`, 1), `"docs"`, `"../\u001b[31m"`, 1)))
 	put("badversion.json", []byte(strings.Replace(strings.Replace(string(good), `"pc-x"`, `"badversion"`, 1), `"1.2.0"`, `"1.2\n\u001b[2J"`, 1)))
 	put("trailing.json", append([]byte(strings.Replace(string(good), `"pc-x"`, `"trailing"`, 1)), []byte(`{"x":1}`)...))
-	put("PC-OK.json", []byte(strings.Replace(string(good), `"pc-x"`, `"PC-OK"`, 1)))
-	put("evil\x1b[2J.json", good)
+	cased := caseSensitive(t, dir) // else PC-OK.json would replace pc-ok.json
+	if cased {
+		put("PC-OK.json", []byte(strings.Replace(string(good), `"pc-x"`, `"PC-OK"`, 1)))
+	}
+	evil := "evil" + csi() + "2J.json"
+	put(evil, good)
 	put("notes.txt", []byte("hello"))
 	os.Mkdir(filepath.Join(dir, "dir.json"), 0o755)
-	os.Symlink("/etc/passwd", filepath.Join(dir, "link.json"))
+	ignoredFiles := []string{evil, "notes.txt", "dir.json"}
+	if symlink("/etc/passwd", filepath.Join(dir, "link.json")) {
+		ignoredFiles = append(ignoredFiles, "link.json")
+	}
 	// A hostile message is kept (shown escaped by the renderer), but brief.
 	msg := testReport("ctl", "1.2.0", state.Failed)
 	msg.Sets[0].LastRun.Message = "\x1b[2J\rfake ok" + strings.Repeat("x", 5000)
@@ -152,25 +199,28 @@ func TestReadHostileReports(t *testing.T) {
 		t.Errorf("reasons: %v %v", got["spoof.json"].Reasons, got["newer.json"].Reasons)
 	}
 	// pc-ok and PC-OK are one host: the second in name order is refused.
-	if got["PC-OK.json"].State != OK || got["pc-ok.json"].State != Invalid {
+	hosts, invalid := 11, 9
+	if !cased {
+		hosts, invalid = 10, 8
+	} else if got["PC-OK.json"].State != OK || got["pc-ok.json"].State != Invalid {
 		t.Errorf("case duplicates: %+v / %+v", got["PC-OK.json"], got["pc-ok.json"])
 	}
 	if h := got["ctl.json"]; h.State != Failing || len(h.Report.Sets[0].LastRun.Message) > MaxMessage {
 		t.Errorf("ctl: %+v", h)
 	}
 	ignored := strings.Join(st.Ignored, ",")
-	for _, f := range []string{"evil\x1b[2J.json", "notes.txt", "dir.json", "link.json"} {
+	for _, f := range ignoredFiles {
 		if !strings.Contains(ignored, f) {
 			t.Errorf("%q not ignored: %q", f, st.Ignored)
 		}
 	}
-	if st.Counts.Hosts != 11 || st.Counts.Invalid != 9 || st.Counts.OK != 1 || st.Counts.Failing != 1 {
+	if st.Counts.Hosts != hosts || st.Counts.Invalid != invalid || st.Counts.OK != 1 || st.Counts.Failing != 1 {
 		t.Errorf("counts %+v", st.Counts)
 	}
 }
 
 func TestReadMissingFolder(t *testing.T) {
-	fsys := vfs.NewLocal(filepath.Join(t.TempDir(), "nope"))
+	fsys := local(t, filepath.Join(t.TempDir(), "nope"))
 	if _, err := Read(context.Background(), fsys, "", Options{}); err == nil || !strings.Contains(err.Error(), "nope") {
 		t.Fatalf("err = %v", err)
 	}
@@ -179,7 +229,7 @@ func TestReadMissingFolder(t *testing.T) {
 // WriteReport replaces a report atomically and leaves no temporary file.
 func TestWriteReportReplaces(t *testing.T) {
 	dir := t.TempDir()
-	fsys := vfs.NewLocal(dir)
+	fsys := local(t, dir)
 	write(t, fsys, testReport("pc1", "1.0.0", state.Success))
 	write(t, fsys, testReport("pc1", "1.1.0", state.Failed))
 	ents, _ := os.ReadDir(dir)
@@ -202,7 +252,7 @@ func TestWriteReportReplaces(t *testing.T) {
 
 func TestBuildFromConfigAndState(t *testing.T) {
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "robo.hcl"), []byte(`
+	hcl := `
 backup "docs" {
   source      = "/srv/docs"
   destination = "/mnt/b/docs"
@@ -217,7 +267,11 @@ backup "off" {
   destination = "/mnt/b/off"
   enabled     = false
 }
-`), 0o644)
+`
+	if runtime.GOOS == "windows" { // absolute there has a drive letter
+		hcl = strings.NewReplacer(`"/srv`, `"C:/srv`, `"/mnt`, `"D:/mnt`).Replace(hcl)
+	}
+	os.WriteFile(filepath.Join(dir, "robo.hcl"), []byte(hcl), 0o644)
 	cfg, diags := schema.Load(dir, schema.Options{Hostname: func() (string, error) { return "pc1", nil }})
 	if diags.HasErrors() {
 		t.Fatal(diags.Error())

@@ -430,13 +430,18 @@ func TestPlanOutlivesWriteTimeout(t *testing.T) {
 
 // TestPagesEscapeControls (issue 13): a log file whose name and lines
 // hold terminal and bidirectional controls is shown escaped in every page,
-// while the JSON API keeps the text byte for byte.
+// while the JSON API keeps the text byte for byte. Windows refuses ESC in
+// a name; there the name holds CSI as one C1 character (U+009B).
 func TestPagesEscapeControls(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("Windows refuses control characters in names, so no log file there holds them")
 	}
 	dir := t.TempDir()
-	name := "hook-do\x1b[2Jcs-before-20261101T020000Z-1.log"
+	csi, shownCSI := "\x1b[2J", `\x1b[2J`
+	if runtime.GOOS == "windows" {
+		csi, shownCSI = "\u009b2J", `\u009b2J`
+	}
+	name := "hook-do" + csi + "cs-before-20261101T020000Z-1.log"
 	line := "copied \u202eevil.exe\r\x1b[1A fake OK"
 	if err := os.WriteFile(filepath.Join(dir, name), []byte(line+"\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -451,10 +456,10 @@ func TestPagesEscapeControls(t *testing.T) {
 		// The filter form's hidden field must carry the real name to ask
 		// for the file again; it is never displayed.
 		shown := regexp.MustCompile(`<input type="hidden" name="file" value="[^"]*">`).ReplaceAllString(body, "")
-		if strings.ContainsAny(shown, "\x1b\r\u202e") {
+		if strings.ContainsAny(shown, "\x1b\r\u202e\u009b") {
 			t.Errorf("%s holds a raw control character:\n%q", p, body)
 		}
-		if !strings.Contains(body, `\x1b[2J`) {
+		if !strings.Contains(body, shownCSI) {
 			t.Errorf("%s does not show the escaped name", p)
 		}
 	}
