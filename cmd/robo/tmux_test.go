@@ -27,13 +27,20 @@ func startTmux(t *testing.T, dir string, cols, rows int, argv ...string) *tmuxSe
 		}
 		t.Skip("tmux is not installed (apt-get install tmux): the terminal tests need it")
 	}
-	s := &tmuxSession{t: t, sock: filepath.Join(t.TempDir(), "tmux.sock")}
-	args := append([]string{"-S", s.sock, "-f", "/dev/null", "new-session", "-d", "-s", "t", "-x", itoa(cols), "-y", itoa(rows), "-c", dir, "--"}, argv...)
+	tmp := t.TempDir()
+	s := &tmuxSession{t: t, sock: filepath.Join(tmp, "tmux.sock")}
+	// Keep the window when the program ends, to read its last screen. Set
+	// in the server's configuration, so it holds before the program starts:
+	// set afterwards, a program that ends within milliseconds (a small
+	// apply) took its window with it.
+	cfg := filepath.Join(tmp, "tmux.conf")
+	if err := os.WriteFile(cfg, []byte("set-option -g remain-on-exit on\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := append([]string{"-S", s.sock, "-f", cfg, "new-session", "-d", "-s", "t", "-x", itoa(cols), "-y", itoa(rows), "-c", dir, "--"}, argv...)
 	if out, err := exec.Command("tmux", args...).CombinedOutput(); err != nil {
 		t.Fatalf("tmux new-session: %v\n%s", err, out)
 	}
-	// Keep the window when the program ends, to read its last screen.
-	s.tmux("set-option", "-t", "t", "remain-on-exit", "on")
 	t.Cleanup(func() { exec.Command("tmux", "-S", s.sock, "kill-server").Run() })
 	return s
 }
