@@ -181,9 +181,14 @@ func (e *LostError) Error() string {
 	return s
 }
 
-// Is makes a connection that could not be re-established
-// vfs.ErrUnreachable, so the engine does not retry operations on it.
-func (e *LostError) Is(target error) bool { return target == vfs.ErrUnreachable && e.Redial != nil }
+// Is makes a server that stopped answering and could not be re-dialled
+// vfs.ErrUnreachable, so the engine does not retry operations on it: the
+// connection stays failed for the rest of the run (Conn.dead). A server
+// that went away (a reset, a restart) is retried as before: it may be
+// back before the retry.
+func (e *LostError) Is(target error) bool {
+	return target == vfs.ErrUnreachable && e.Redial != nil && errors.Is(e.Err, ErrStalled)
+}
 
 func (e *LostError) Unwrap() []error {
 	out := []error{e.Err}
