@@ -43,7 +43,6 @@ func fleetRows(st *fleet.Status) []fleetRow {
 	return rows
 }
 
-
 func (s *Server) fleetPage(w http.ResponseWriter, r *http.Request) {
 	if s.o.Fleet == nil {
 		s.fail(w, r, false, http.StatusNotFound, "no fleet folder: start the dashboard with -fleet PATH or configure report { path = ... }")
