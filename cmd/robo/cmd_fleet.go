@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -21,9 +20,6 @@ import (
 	"github.com/robo-backup/robo/internal/views"
 	"github.com/robo-backup/robo/schema"
 )
-
-// fleetFormatVersion is the version of robo fleet status -json's document.
-const fleetFormatVersion = "1"
 
 func runFleet(e *env, args []string) error {
 	return group{name: "fleet", more: "See docs/fleet.md.", subs: []subcommand{
@@ -75,12 +71,7 @@ func runFleetStatus(e *env, args []string) error {
 		return fatalf("%v", err)
 	}
 	if *jsonOut {
-		doc := struct {
-			FormatVersion string `json:"format_version"`
-			Path          string `json:"path"`
-			*fleet.Status
-		}{fleetFormatVersion, path, st}
-		if err := writeJSON(e, doc); err != nil {
+		if err := writeJSON(e, fleet.NewDocument(path, st)); err != nil {
 			return err
 		}
 	} else {
@@ -121,8 +112,6 @@ func openFolder(eng *engines, path string) (vfs.FS, error) {
 	return eng.access.Open(path)
 }
 
-var stateOrder = map[fleet.State]int{fleet.Invalid: 0, fleet.Stale: 1, fleet.Failing: 2, fleet.OK: 3}
-
 func writeFleetTable(e *env, path string, st *fleet.Status) {
 	c := st.Counts
 	e.printf("%d %s in %s: %d ok, %d failing, %d stale, %d invalid", c.Hosts, pluralWord(c.Hosts, "host", "hosts"), safetext.Name(path), c.OK, c.Failing, c.Stale, c.Invalid)
@@ -136,8 +125,7 @@ func writeFleetTable(e *env, path string, st *fleet.Status) {
 	if len(st.Hosts) == 0 {
 		return
 	}
-	hosts := append([]fleet.Host(nil), st.Hosts...)
-	sort.SliceStable(hosts, func(i, j int) bool { return stateOrder[hosts[i].State] < stateOrder[hosts[j].State] })
+	hosts := fleet.ProblemsFirst(st.Hosts)
 	e.printf("\n")
 	const when = "2006-01-02 15:04"
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)

@@ -18,8 +18,11 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/robo-backup/robo/internal/fleet"
 	"github.com/robo-backup/robo/internal/plan"
+	"github.com/robo-backup/robo/internal/safetext"
 	"github.com/robo-backup/robo/internal/state"
+	"github.com/robo-backup/robo/internal/vfs"
 	"github.com/robo-backup/robo/internal/watch"
 	"github.com/robo-backup/robo/internal/web"
 	"github.com/robo-backup/robo/schema"
@@ -36,16 +39,20 @@ type uiFlags struct {
 	listen    string
 	tokenFile string
 	auth      bool
+	// fleet is -fleet: the report folder the Fleet page shows (default:
+	// the configuration's report { path }).
+	fleet string
 }
 
 func (u *uiFlags) register(fs *flag.FlagSet, defListen, listenHelp string) {
 	fs.StringVar(&u.listen, "listen", defListen, listenHelp)
 	fs.StringVar(&u.tokenFile, "token-file", "", "the dashboard's bearer token FILE, mode 0600, created when missing (default: ui.token beside the state file)")
 	fs.BoolVar(&u.auth, "auth", false, "require the token on a loopback address too (always required on other addresses)")
+	fs.StringVar(&u.fleet, "fleet", "", "show the fleet's report folder PATH on the Fleet page, as robo fleet status does (default: the configuration's report { path })")
 }
 
 func runUI(e *env, args []string) error {
-	fs := newFlags(e, "ui", "ui [-listen ADDR] [-token-file FILE] [-auth] [-log-level LEVEL] [-var name=value]...")
+	fs := newFlags(e, "ui", "ui [-listen ADDR] [-token-file FILE] [-auth] [-fleet PATH] [-log-level LEVEL] [-var name=value]...")
 	var uf uiFlags
 	uf.register(fs, defaultUIListen, "serve the dashboard on ADDR (host:port)")
 	level := fs.String("log-level", "", "log level: trace, debug, info, warn or error (default: robo's -log-level, else info)")
@@ -203,6 +210,39 @@ func runView(start time.Time, o watch.Outcome) web.RunView {
 		FilesCopied: o.FilesCopied, BytesCopied: o.BytesCopied, Source: "process"}
 }
 
+// uiFleetPath is the Fleet page's folder: -fleet, normalized as robo
+// fleet status does, else the configuration's report { path }, else ""
+// (no Fleet page).
+func uiFleetPath(e *env, cfg *schema.Config, flagPath string) (string, error) {
+	if flagPath == "" {
+		if cfg.Fleet.Report != nil {
+			return cfg.Fleet.Report.Dir, nil
+		}
+		return "", nil
+	}
+	p, _, err := schema.NormalizePath(flagPath, absDir(e.dir), runtime.GOOS)
+	if err != nil {
+		return "", fatalf("-fleet %s: %v", safetext.Name(flagPath), err)
+	}
+	return p, nil
+}
+
+// fleetReader reads the report folder path on each call, opened as robo
+// fleet status opens it (openFolder, through the configuration's share
+// blocks), and judges it now with robo fleet status's defaults.
+func fleetReader(e *env, cfg *schema.Config, path string) func(ctx context.Context) (*fleet.Status, error) {
+	return func(ctx context.Context) (*fleet.Status, error) {
+		eng := newEngines(e, cfg, "")
+		defer eng.Close()
+		fsys, err := openFolder(eng, path)
+		if err != nil {
+			return nil, err
+		}
+		defer vfs.Close(fsys)
+		return fleet.Read(ctx, fsys, "", fleet.Options{Now: time.Now()})
+	}
+}
+
 // startUI listens on uf.listen and serves the dashboard until stop is
 // called. A token is required on a non-loopback address, and with -auth
 // or -token-file.
@@ -232,7 +272,14 @@ func startUI(e *env, cfg *schema.Config, uf uiFlags, b web.Backend, log hclog.Lo
 			fmt.Fprintf(e.stderr, "dashboard: serving plain HTTP on a non-loopback address: put a TLS reverse proxy in front for remote access\n")
 		}
 	}
-	srv, err = web.New(web.Options{Backend: b, LogDir: runLogDir(cfg), Token: token, Loopback: loopback, Audit: e.record})
+	o := web.Options{Backend: b, LogDir: runLogDir(cfg), Token: token, Loopback: loopback, Audit: e.record}
+	if o.FleetPath, err = uiFleetPath(e, cfg, uf.fleet); err != nil {
+		return nil, nil, nil, err
+	}
+	if o.FleetPath != "" {
+		o.Fleet = fleetReader(e, cfg, o.FleetPath)
+	}
+	srv, err = web.New(o)
 	if err != nil {
 		return nil, nil, nil, fatalf("%v", err)
 	}

@@ -29,7 +29,7 @@ import (
 const watchStateLockTimeout = 10 * time.Minute
 
 func runWatch(e *env, args []string) error {
-	fs := newFlags(e, "watch", "watch [-once] [-status] [-listen ADDR [-token-file FILE] [-auth]] [-log-level LEVEL] [-var name=value]...")
+	fs := newFlags(e, "watch", "watch [-once] [-status] [-listen ADDR [-token-file FILE] [-auth] [-fleet PATH]] [-log-level LEVEL] [-var name=value]...")
 	vars := addVarFlag(fs)
 	once := fs.Bool("once", false, "run what is due now (missed scheduled runs and watched sets), then exit")
 	status := fs.Bool("status", false, "print what the robo watch running on this configuration is doing, and exit")

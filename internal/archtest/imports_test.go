@@ -39,7 +39,7 @@ var allowed = map[string][]string{
 	"internal/audit":             {},
 	"internal/watch":             {"schema", "internal/state"},
 	"internal/runlog":            {"internal/engine", "internal/robocopy", "internal/safetext"},
-	"internal/web":               {"internal/plan", "internal/views", "internal/robocopy", "internal/runlog", "internal/safetext", "internal/engine"},
+	"internal/web":               {"internal/plan", "internal/views", "internal/robocopy", "internal/runlog", "internal/safetext", "internal/engine", "internal/fleet"},
 	"internal/archtest":          {},
 	"internal/safetext":          {},
 	"internal/harden":            {},

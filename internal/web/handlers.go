@@ -78,7 +78,7 @@ func safeLines(s string) string {
 var pages = map[string]*template.Template{}
 
 func init() {
-	for _, p := range []string{"dashboard", "history", "logs", "log", "plan", "review", "login", "error"} {
+	for _, p := range []string{"dashboard", "history", "logs", "log", "plan", "review", "login", "error", "fleet"} {
 		pages[p] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(assets, "assets/layout.html", "assets/live.html", "assets/"+p+".html"))
 	}
 }
@@ -91,6 +91,7 @@ type page struct {
 	Title   string
 	CSRF    string
 	Auth    bool // a token is required (a logout button is shown)
+	Fleet   bool // the Fleet page is served (a navigation entry)
 	Refresh time.Duration
 	// LiveRefresh is the refresh period of a page that follows the event
 	// stream (live.js) when scripts are off.
@@ -115,6 +116,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /logs", s.logsPage)
 	m.HandleFunc("GET /logs/raw", s.rawLog)
 	m.HandleFunc("GET /plan", s.planPage)
+	m.HandleFunc("GET /fleet", s.fleetPage)
 	m.HandleFunc("GET /login", s.loginPage)
 	m.HandleFunc("POST /login", s.login)
 	m.HandleFunc("POST /logout", s.logout)
@@ -127,6 +129,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /api/progress", s.apiProgress)
 	m.HandleFunc("GET /api/logs", s.apiLogs)
 	m.HandleFunc("GET /api/plan", s.apiPlan)
+	m.HandleFunc("GET /api/fleet", s.apiFleet)
 	m.HandleFunc("GET /api/csrf", s.apiCSRF)
 	m.HandleFunc("GET /metrics", s.serveMetrics)
 	m.HandleFunc("/api/", s.apiNotFound)
@@ -223,7 +226,7 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 }
 
 func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, p page) {
-	p.CSRF, p.Auth, p.Section = s.csrf, s.o.Token != "", section(r.URL.Path)
+	p.CSRF, p.Auth, p.Section, p.Fleet = s.csrf, s.o.Token != "", section(r.URL.Path), s.o.Fleet != nil
 	if p.Refresh > 0 {
 		p.LiveRefresh = 0
 	}

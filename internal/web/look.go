@@ -11,6 +11,8 @@ func section(path string) string {
 		return "logs"
 	case strings.HasPrefix(path, "/plan"):
 		return "plan"
+	case path == "/fleet":
+		return "fleet"
 	}
 	return ""
 }

@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/robo-backup/robo/internal/fleet"
 	"github.com/robo-backup/robo/internal/plan"
 )
 
@@ -125,6 +126,11 @@ type Options struct {
 	Refresh time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Fleet, when set, reads the fleet's report folder (FleetPath) for
+	// the /fleet page and GET /api/fleet, on each request; without it
+	// both are 404 and the navigation has no Fleet entry.
+	Fleet     func(ctx context.Context) (*fleet.Status, error)
+	FleetPath string
 }
 
 // ringSize is how many runs seen by this process are remembered.
