@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 
@@ -38,6 +39,9 @@ func (*nameBackend) Plan(context.Context) (*plan.Plan, error) {
 // "_b64" twin that restores the exact bytes, and a name that is UTF-8 has
 // none. A client can ask for such a log with the name percent-encoded.
 func TestAPINamesByteForByte(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("names that are not UTF-8 cannot exist on Windows (UTF-16 names; their analogue, an unpaired surrogate, Wine cannot create)")
+	}
 	dir := t.TempDir()
 	name := "hook-docs\xff-before-20261101T020000Z-1.log"
 	line := "copied caf\xe9.txt" // a hook's output in Latin-1
