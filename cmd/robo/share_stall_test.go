@@ -133,7 +133,15 @@ backup "up" {
 	// After the server continues: nothing on the share was deleted, and
 	// no partial big.bin is at its final name.
 	srv.Resume()
-	got, err := tt.Read(dst)
+	// Requests robo sent while the server was stopped (removing its
+	// temporary file) run once it continues: read the tree once they have.
+	var got map[string]tt.Entry
+	for i := 0; ; i++ {
+		if got, err = tt.Read(dst); err == nil || i == 50 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
