@@ -117,6 +117,9 @@ func TestPlanHeaderOfMissingSource(t *testing.T) {
 // Issue 13: robo verify and robo restore list names too, and restore lists
 // them above its confirmation prompt: no name may reach the terminal raw.
 func TestVerifyAndRestoreEscapeControlCharacters(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("its source holds CR, LF, ESC and a byte that is not UTF-8 in names, which Windows refuses (the escaping itself is the views' and safetext's, tested on every OS)")
+	}
 	dir := t.TempDir()
 	conf, src, dst := filepath.Join(dir, "conf"), filepath.Join(dir, "src"), filepath.Join(dir, "dst")
 	forged := "x\r\x1b[2K  + harmless.txt"
