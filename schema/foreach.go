@@ -320,3 +320,23 @@ func traversalSetName(tr hcl.Traversal) (string, bool) {
 	}
 	return "", false
 }
+
+// decodeInstances decodes every instance of block b (label, for_each
+// attribute fe) with decode, given each instance's name, its Instance and
+// its evaluation context, and merges their diagnostics (mergeInstanceDiags).
+// With no instance the block's structure is still checked against sch.
+func decodeInstances(b *hcl.Block, label string, insts []eachInstance, fe *hcl.Attribute, sch *hcl.BodySchema, ctx *hcl.EvalContext,
+	decode func(name string, inst *Instance, ctx *hcl.EvalContext) hcl.Diagnostics) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	if len(insts) == 0 {
+		_, d := b.Body.Content(optionalSchema(sch))
+		diags = append(diags, d...)
+	}
+	keys := make([]string, len(insts))
+	per := make([]hcl.Diagnostics, len(insts))
+	for i, in := range insts {
+		keys[i] = in.key
+		per[i] = decode(instanceName(label, in.key), newInstance(b, in, fe), instanceCtx(ctx, in.each))
+	}
+	return append(diags, mergeInstanceDiags(keys, per)...)
+}

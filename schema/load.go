@@ -217,23 +217,13 @@ func decodeBackups(blocks []*hcl.Block, ctx *hcl.EvalContext, cfg *Config, opts 
 				Detail: fmt.Sprintf("%q is not a valid backup name: use letters, digits, '-', '_' and '.', starting with a letter or digit.", label), Subject: &b.LabelRanges[0]})
 			continue
 		}
-		if len(insts) == 0 {
-			// No instance to evaluate: still check the block's structure.
-			_, d := b.Body.Content(optionalSchema(backupSchema))
-			diags = append(diags, d...)
-		}
-		keys := make([]string, len(insts))
-		per := make([]hcl.Diagnostics, len(insts))
-		for i, in := range insts {
-			keys[i] = in.key
-			inst := newInstance(b, in, fe)
-			bk, d := decodeBackup(b, instanceName(label, in.key), inst, instanceCtx(ctx, in.each), cfg, opts)
-			per[i] = d
+		diags = append(diags, decodeInstances(b, label, insts, fe, backupSchema, ctx, func(name string, inst *Instance, ictx *hcl.EvalContext) hcl.Diagnostics {
+			bk, d := decodeBackup(b, name, inst, ictx, cfg, opts)
 			if bk != nil {
 				cfg.Backups = append(cfg.Backups, bk)
 			}
-		}
-		diags = append(diags, mergeInstanceDiags(keys, per)...)
+			return d
+		})...)
 	}
 	return diags
 }

@@ -52,18 +52,9 @@ func decodeShares(blocks []*hcl.Block, ctx *hcl.EvalContext, cfg *Config, opts *
 			diags = append(diags, eachOutsideForEach(decodeShare(b, name, nil, ctx, cfg))...)
 			continue
 		}
-		if len(insts) == 0 {
-			_, d := b.Body.Content(optionalSchema(shareSchema))
-			diags = append(diags, d...)
-		}
-		keys := make([]string, len(insts))
-		per := make([]hcl.Diagnostics, len(insts))
-		for i, in := range insts {
-			keys[i] = in.key
-			inst := newInstance(b, in, fe)
-			per[i] = decodeShare(b, instanceName(name, in.key), inst, instanceCtx(ctx, in.each), cfg)
-		}
-		diags = append(diags, mergeInstanceDiags(keys, per)...)
+		diags = append(diags, decodeInstances(b, name, insts, fe, shareSchema, ctx, func(iname string, inst *Instance, ictx *hcl.EvalContext) hcl.Diagnostics {
+			return decodeShare(b, iname, inst, ictx, cfg)
+		})...)
 	}
 	objs := map[string]cty.Value{}
 	each := map[string]map[string]cty.Value{}
