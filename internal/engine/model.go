@@ -43,6 +43,56 @@ type Spec struct {
 	// VerifyAfterApply asks the caller to verify the set after each apply:
 	// "metadata" (size and time) or "checksum" (content too).
 	VerifyAfterApply string `json:"verify_after_apply,omitempty"`
+	// Copy is what the set copies of each file, in robocopy's /COPY:
+	// letters, canonical order "DATSOU" plus robo's "E": D data, A
+	// attributes (POSIX permission bits; Windows R/H/S/A attributes), T
+	// timestamps, S security (POSIX ACLs; NTFS DACL), O owner (uid and gid;
+	// owner SID), U auditing (NTFS SACL), E extended attributes (xattrs;
+	// robocopy copies a file's EAs with its data and gets no E). Empty
+	// means "DAT", robocopy's default (CopyLetters).
+	Copy string `json:"copy,omitempty"`
+	// DirCopy is the same for directories, robocopy's /DCOPY: letters
+	// (D, A, T, E). Empty means "DAT" (DirCopyLetters).
+	DirCopy string `json:"directory_copy,omitempty"`
+	// HardLinks keeps files that are one inode in the source one inode in
+	// the destination (rsync -H).
+	HardLinks bool `json:"hard_links,omitempty"`
+	// ChangingFiles is what a file that keeps changing while it is copied
+	// does to the set's outcome: "fail" (the default: the set ends partial)
+	// or "warn".
+	ChangingFiles string `json:"changing_files,omitempty"`
+}
+
+// Default copy letters (robocopy's defaults, with directory times kept as
+// robo always has).
+const (
+	DefaultCopy    = "DAT"
+	DefaultDirCopy = "DAT"
+)
+
+// CopyLetters returns the set's /COPY: letters, the default when unset.
+func (s *Spec) CopyLetters() string {
+	if s.Copy == "" {
+		return DefaultCopy
+	}
+	return s.Copy
+}
+
+// DirCopyLetters returns the set's /DCOPY: letters, the default when unset.
+func (s *Spec) DirCopyLetters() string {
+	if s.DirCopy == "" {
+		return DefaultDirCopy
+	}
+	return s.DirCopy
+}
+
+// Copies reports whether the set copies metadata class letter (one of
+// "DATSOUE") of files, or of directories when dir is set.
+func (s *Spec) Copies(letter byte, dir bool) bool {
+	if dir {
+		return strings.IndexByte(s.DirCopyLetters(), letter) >= 0
+	}
+	return strings.IndexByte(s.CopyLetters(), letter) >= 0
 }
 
 // Class is robocopy's classification of an entry (SEMANTICS.md §3).
@@ -58,9 +108,13 @@ const (
 	Extra
 	Mismatch
 	StaleTemp // a temporary file left by an interrupted robo run
+	// Tweaked is robocopy's name for an entry whose data is the same
+	// (size and time) but whose copied metadata (mode, owner, ACL,
+	// attributes, xattrs) differs: only the metadata is applied.
+	Tweaked
 )
 
-var classNames = [...]string{"Same", "New", "Newer", "Older", "Changed", "Extra", "Mismatch", "StaleTemp"}
+var classNames = [...]string{"Same", "New", "Newer", "Older", "Changed", "Extra", "Mismatch", "StaleTemp", "Tweaked"}
 
 func (c Class) String() string {
 	if int(c) < len(classNames) {
