@@ -55,7 +55,7 @@ func runApply(e *env, args []string) error {
 	eng := newEngines(e, cfg, pf.identity)
 	defer eng.Close()
 	if planFile != "" {
-		if err := apply.CheckSaved(p, cfg, st, eng, pf.allowDeletes); err != nil {
+		if err := apply.CheckSaved(e.ctx, p, cfg, st, eng, pf.allowDeletes); err != nil {
 			e.record("apply.refused", map[string]string{"plan_file": planFile, "error": err.Error()})
 			return fatalf("plan file %s: %v", planFile, err)
 		}

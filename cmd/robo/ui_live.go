@@ -228,7 +228,7 @@ func (b *uiBackend) ApplyPlan(ctx context.Context, p *plan.Plan) error {
 	}
 	ae := *b.e // the run outlives the request
 	eng := newEngines(&ae, cfg, "")
-	err = apply.CheckSaved(p, cfg, st, eng, p.AllowDeletes) // p never left this process: its flag is robo's own
+	err = apply.CheckSaved(ctx, p, cfg, st, eng, p.AllowDeletes) // p never left this process: its flag is robo's own
 	if err == nil {
 		var fresh *plan.Plan
 		if fresh, err = buildPlan(ctx, cfg, st, p.Targets, true, p.AllowDeletes, eng); err == nil {

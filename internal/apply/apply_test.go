@@ -113,7 +113,7 @@ func TestCheckSaved(t *testing.T) {
 		}
 		return p
 	}
-	if err := apply.CheckSaved(fresh(), cfg, st, eng, false); err != nil {
+	if err := apply.CheckSaved(context.Background(), fresh(), cfg, st, eng, false); err != nil {
 		t.Fatal(err)
 	}
 	elsewhere := filepath.Join(dir, "elsewhere")
@@ -155,7 +155,7 @@ func TestCheckSaved(t *testing.T) {
 		ss := *st
 		ss.Sets = map[string]*state.Set{"old": st.Sets["old"]}
 		c.mod(p, &ss)
-		err := apply.CheckSaved(p, cfg, &ss, eng, false)
+		err := apply.CheckSaved(context.Background(), p, cfg, &ss, eng, false)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v\nwant %q", err, c.want)
 		}
@@ -169,24 +169,43 @@ func TestCheckSaved(t *testing.T) {
 	}
 	g.Changes = append(g.Changes, engine.Change{Action: engine.Delete, Class: engine.Extra, Kind: engine.KindFile, Path: "victim", Phase: engine.PhaseDelete, Size: 1, Dst: &engine.Meta{Kind: engine.KindFile, Size: 1}})
 	g.Summary.FilesToDelete, g.Summary.BytesToDelete, g.Summary.ExtraFiles, g.Summary.DestFiles = 1, 1, 1, 1
-	if err := apply.CheckSaved(p0, cfg, st, eng, false); err == nil || !strings.Contains(err.Error(), `set "good": the plan deletes 1 of the 1 files in the destination, more than max_delete = 0 allows (0), but is not refused`) {
+	if err := apply.CheckSaved(context.Background(), p0, cfg, st, eng, false); err == nil || !strings.Contains(err.Error(), `set "good": the plan deletes 1 of the 1 files in the destination, more than max_delete = 0 allows (0), but is not refused`) {
 		t.Errorf("max_delete: %v", err)
 	}
 	// Issue 13: nor can allow_deletes, set in the file, lift max_delete;
 	// only the applier's -allow-deletes can.
 	p0.AllowDeletes = true
-	if err := apply.CheckSaved(p0, cfg, st, eng, false); err == nil || !strings.Contains(err.Error(), `more than max_delete = 0 allows (0); the plan says it was made with -allow-deletes, which only robo apply -allow-deletes PLANFILE honours`) {
+	if err := apply.CheckSaved(context.Background(), p0, cfg, st, eng, false); err == nil || !strings.Contains(err.Error(), `more than max_delete = 0 allows (0); the plan says it was made with -allow-deletes, which only robo apply -allow-deletes PLANFILE honours`) {
 		t.Errorf("allow_deletes in the file: %v", err)
 	}
-	if err := apply.CheckSaved(p0, cfg, st, eng, true); err != nil {
+	if err := apply.CheckSaved(context.Background(), p0, cfg, st, eng, true); err != nil {
 		t.Errorf("allow_deletes in the file and on the command line: %v", err)
 	}
 	cfg.Backup("good").MaxDelete = schema.MaxDelete{Percent: true, Value: 50}
+	// Nor can a forged count of the destination's files loosen a
+	// percentage max_delete: 3 deletions "of 10 files" fit 50%, but the
+	// destination holds 1 file, counted again.
+	tt.Create(t, filepath.Join(dir, "dst"), tt.Dir{"a": tt.File{Content: "a"}})
+	p1 := fresh()
+	g = p1.Set("good")
+	for _, v := range []string{"v1", "v2", "v3"} {
+		g.Changes = append(g.Changes, engine.Change{Action: engine.Delete, Class: engine.Extra, Kind: engine.KindFile, Path: v, Phase: engine.PhaseDelete, Size: 1, Dst: &engine.Meta{Kind: engine.KindFile, Size: 1}})
+	}
+	g.Summary.FilesToDelete, g.Summary.BytesToDelete, g.Summary.ExtraFiles, g.Summary.DestFiles = 3, 3, 3, 10
+	if err := apply.CheckSaved(context.Background(), p1, cfg, st, eng, false); err == nil || !strings.Contains(err.Error(), `set "good": the plan deletes 3 files and says the destination holds 10, but it holds 1 now, and max_delete = 50% allows 0 of those`) {
+		t.Errorf("forged destination_files: %v", err)
+	}
+	// An honest count is taken as it is.
+	g.Summary.DestFiles = 1
+	if err := apply.CheckSaved(context.Background(), p1, cfg, st, eng, false); err == nil || !strings.Contains(err.Error(), `the plan deletes 3 of the 1 files in the destination, more than max_delete = 50% allows (0), but is not refused`) {
+		t.Errorf("honest destination_files: %v", err)
+	}
+	os.RemoveAll(filepath.Join(dir, "dst"))
 	// A mirror spec smuggled into a copy set.
 	cfg.Backup("good").Mode = schema.Copy
 	p := fresh()
 	p.Set("good").Spec.Mirror, p.Set("good").Mode = true, "mirror"
-	if err := apply.CheckSaved(p, cfg, st, eng, false); err == nil || !strings.Contains(err.Error(), `set "good": mode is "mirror" in the plan but "copy" in the configuration`) {
+	if err := apply.CheckSaved(context.Background(), p, cfg, st, eng, false); err == nil || !strings.Contains(err.Error(), `set "good": mode is "mirror" in the plan but "copy" in the configuration`) {
 		t.Errorf("mirror forgery: %v", err)
 	}
 	// A plan made before any state existed is stale once one exists.
@@ -195,14 +214,14 @@ func TestCheckSaved(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := apply.CheckSaved(p0, cfg, nil, eng, false); err != nil {
+	if err := apply.CheckSaved(context.Background(), p0, cfg, nil, eng, false); err != nil {
 		t.Fatal(err)
 	}
-	if err := apply.CheckSaved(p0, cfg, state.New(), eng, false); err == nil {
+	if err := apply.CheckSaved(context.Background(), p0, cfg, state.New(), eng, false); err == nil {
 		t.Fatal("not stale")
 	}
 	var se *apply.StaleError
-	if err := apply.CheckSaved(p0, cfg, state.New(), eng, false); !errors.As(err, &se) {
+	if err := apply.CheckSaved(context.Background(), p0, cfg, state.New(), eng, false); !errors.As(err, &se) {
 		t.Fatalf("%T", err)
 	}
 }

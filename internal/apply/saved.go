@@ -1,6 +1,7 @@
 package apply
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -37,8 +38,10 @@ func stale(format string, args ...any) error { return &StaleError{fmt.Sprintf(fo
 // error names the first difference. engines resolves each set's engine
 // ("auto") as the planner did. max_delete is checked again unless
 // allowDeletes, the applier's own -allow-deletes: the plan's allow_deletes
-// field is part of the file, so it cannot lift the limit by itself.
-func CheckSaved(p *plan.Plan, cfg *schema.Config, st *state.State, engines plan.Engines, allowDeletes bool) error {
+// field is part of the file, so it cannot lift the limit by itself. Nor
+// can its count of the destination's files: where a percentage limit
+// depends on that count, the destination is counted again (recount).
+func CheckSaved(ctx context.Context, p *plan.Plan, cfg *schema.Config, st *state.State, engines plan.Engines, allowDeletes bool) error {
 	if err := p.Validate(); err != nil {
 		return err
 	}
@@ -63,7 +66,7 @@ func CheckSaved(p *plan.Plan, cfg *schema.Config, st *state.State, engines plan.
 		if !wanted(s.Name) {
 			return stale("set %q is in the plan, but the plan targets only %q", s.Name, p.Targets)
 		}
-		if err := checkSet(s, cfg, recorded[s.Name], engines, p.AllowDeletes, allowDeletes); err != nil {
+		if err := checkSet(ctx, s, cfg, recorded[s.Name], engines, p.AllowDeletes, allowDeletes); err != nil {
 			return err
 		}
 	}
@@ -90,7 +93,7 @@ func CheckSaved(p *plan.Plan, cfg *schema.Config, st *state.State, engines plan.
 }
 
 // checkSet compares one set of a saved plan with the configuration.
-func checkSet(s *plan.Set, cfg *schema.Config, rec *state.Set, engines plan.Engines, planAllows, allowDeletes bool) error {
+func checkSet(ctx context.Context, s *plan.Set, cfg *schema.Config, rec *state.Set, engines plan.Engines, planAllows, allowDeletes bool) error {
 	b := cfg.Backup(s.Name)
 	if s.Action == plan.Forget {
 		switch {
@@ -141,7 +144,14 @@ func checkSet(s *plan.Set, cfg *schema.Config, rec *state.Set, engines plan.Engi
 	// max_delete again: a refusal could have been deleted from the file.
 	// (The summary matches the changes: plan.Set.Validate.)
 	if sum := s.Summary; sum != nil && s.Refused == "" && !allowDeletes {
-		if limit := b.MaxDelete.Limit(sum.DestFiles); sum.FilesToDelete > limit {
+		dest, err := recount(ctx, s, b, engines)
+		if err != nil {
+			return err
+		}
+		if limit := b.MaxDelete.Limit(dest); sum.FilesToDelete > limit {
+			if dest < sum.DestFiles {
+				return stale("set %q: the plan deletes %d files and says the destination holds %d, but it holds %d now, and max_delete = %s allows %d of those", s.Name, sum.FilesToDelete, sum.DestFiles, dest, b.MaxDelete.String(), limit)
+			}
 			if planAllows {
 				return stale("set %q: the plan deletes %d of the %d files in the destination, more than max_delete = %s allows (%d); the plan says it was made with -allow-deletes, which only robo apply -allow-deletes PLANFILE honours", s.Name, sum.FilesToDelete, sum.DestFiles, b.MaxDelete.String(), limit)
 			}
@@ -152,6 +162,42 @@ func checkSet(s *plan.Set, cfg *schema.Config, rec *state.Set, engines plan.Engi
 		return stale("set %q: its configuration changed since the plan was made (max_delete, enabled, schedule, hooks or the engine; the set's digest is %q in the plan but %q now)", s.Name, s.ConfigDigest, d)
 	}
 	return nil
+}
+
+// recount returns the number of files in the set's destination that a
+// percentage max_delete is taken of. A saved plan states it
+// (summary.destination_files), and an edited plan could state a larger
+// number to loosen the limit; the plan's changes prove only a lower bound
+// (the destination files they name). When the plan's deletions fit the
+// limit of that lower bound, the stated count cannot matter and is not
+// checked; otherwise the destination is scanned again and the smaller of
+// the two counts is used.
+func recount(ctx context.Context, s *plan.Set, b *schema.Backup, engines plan.Engines) (int64, error) {
+	sum := s.Summary
+	if !b.MaxDelete.Percent || b.MaxDelete.Unlimited || sum.FilesToDelete == 0 {
+		return sum.DestFiles, nil
+	}
+	var named int64
+	for i := range s.Changes {
+		if d := s.Changes[i].Dst; d != nil && d.Kind == engine.KindFile {
+			named++
+		}
+	}
+	if sum.FilesToDelete <= b.MaxDelete.Limit(min(named, sum.DestFiles)) {
+		return sum.DestFiles, nil
+	}
+	if s.Spec == nil {
+		return named, nil
+	}
+	eng, err := engines.Select(s.Engine)
+	if err != nil {
+		return 0, err
+	}
+	res, err := eng.Scan(ctx, *s.Spec)
+	if err != nil {
+		return 0, fmt.Errorf("set %q: counting the destination's files for max_delete = %s: %w", s.Name, b.MaxDelete.String(), err)
+	}
+	return min(res.Dest.Files, sum.DestFiles), nil
 }
 
 // specDiff compares a plan's spec with the configuration's, field by
