@@ -321,7 +321,7 @@ func uiToken(path string) (string, error) {
 			return "", fatalf("token: %v", err)
 		}
 		tok := hex.EncodeToString(buf)
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 			return "", fatalf("token file: %v", err)
 		}
 		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)

@@ -230,7 +230,7 @@ func watchLockPath(store *state.Store) string   { return store.Path + ".watch.lo
 func watchStatusPath(store *state.Store) string { return store.Path + ".watch.json" }
 
 func lockWatch(store *state.Store) (*watchLock, error) {
-	if err := os.MkdirAll(filepath.Dir(store.Path), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(store.Path), 0o700); err != nil {
 		return nil, fatalf("watch lock: %v", err)
 	}
 	fl := flock.New(watchLockPath(store))

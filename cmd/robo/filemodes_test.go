@@ -22,7 +22,7 @@ func umask0(args ...string) *exec.Cmd {
 // (the state, the watch status, the audit trail, locks and their holder
 // files, hook and run logs, saved plans). Under umask 0, after two applies
 // with a hook, a saved plan and a running robo watch, each of them is
-// 0600 and the logs directory 0700 (docs/safety.md, "Files robo writes").
+// 0600 and the state, logs and locks directories 0700 (docs/safety.md, "Files robo writes").
 func TestFilesRoboWritesArePrivate(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("Unix permission bits")
@@ -77,8 +77,10 @@ func TestFilesRoboWritesArePrivate(t *testing.T) {
 		}
 		return nil
 	})
-	if fi, err := os.Stat(filepath.Join(conf, ".robo", "logs")); err != nil || fi.Mode().Perm() != 0o700 {
-		t.Errorf("logs dir: %v %v, want 700", fi.Mode(), err)
+	for _, d := range []string{".robo", ".robo/logs", ".robo/locks"} {
+		if fi, err := os.Stat(filepath.Join(conf, d)); err != nil || fi.Mode().Perm() != 0o700 {
+			t.Errorf("%s: %v %v, want 700", d, fi.Mode(), err)
+		}
 	}
 	// The walk saw each kind of file (so the test checks something).
 	for _, want := range []string{"./p.plan", ".robo/state.json", ".robo/state.json.backup", ".robo/state.json.lock",

@@ -96,7 +96,7 @@ func (l *Log) Record(event string, fields map[string]string) error {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if err := os.MkdirAll(filepath.Dir(l.path), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(l.path), 0o700); err != nil {
 		return fmt.Errorf("audit trail: %w", err)
 	}
 	fl := flock.New(l.path + ".lock")

@@ -67,7 +67,7 @@ func (st *Store) InfoPath() string { return st.Path + ".lock.info" }
 // or read-only file system, a permission) with the path it happened on,
 // never reported as contention.
 func (st *Store) Lock(ctx context.Context, info LockInfo, timeout time.Duration) (*Lock, error) {
-	if err := os.MkdirAll(filepath.Dir(st.Path), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(st.Path), 0o700); err != nil {
 		return nil, fmt.Errorf("lock %s: %w", st.LockPath(), err)
 	}
 	fl := flock.New(st.LockPath())

@@ -156,7 +156,7 @@ func (st *Store) Write(s *State) error {
 	}
 	b = append(b, '\n')
 	dir := filepath.Dir(st.Path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("write state: %w", err)
 	}
 	if err := st.keepBackup(); err != nil {
