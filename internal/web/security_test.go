@@ -298,15 +298,27 @@ func TestLoginThrottle(t *testing.T) {
 		t.Fatalf("after the window: %d", r.StatusCode)
 	}
 
-	// Globally: 12 failures from many addresses limit every address.
+	// Globally: after 12 failures from many addresses, every address that
+	// failed is limited, even below its own limit, and so is a fresh
+	// address once it fails; but a fresh address with the right token is
+	// not locked out by someone else's guessing.
 	for i := 0; i < 12; i++ {
 		ip := fmt.Sprintf("127.0.1.%d", 1+i/3)
 		if r := postLogin(t, clientFrom(ip), s, base, "guess"); r.StatusCode != http.StatusUnauthorized {
 			t.Fatalf("failure %d from %s: %d", i, ip, r.StatusCode)
 		}
 	}
-	if r := postLogin(t, clientFrom("127.0.2.1"), s, base, token); r.StatusCode != http.StatusTooManyRequests {
-		t.Fatalf("a fresh address after 12 failures overall: %d, want 429", r.StatusCode)
+	if r := postLogin(t, clientFrom("127.0.1.1"), s, base, token); r.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("an address that failed 3 times, after 12 failures overall: %d, want 429", r.StatusCode)
+	}
+	if r := postLogin(t, clientFrom("127.0.2.1"), s, base, token); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("a fresh address with the right token after 12 failures overall: %d, want 303", r.StatusCode)
+	}
+	if r := postLogin(t, clientFrom("127.0.2.2"), s, base, "guess"); r.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("a fresh address's first guess after 12 failures overall: %d, want 401", r.StatusCode)
+	}
+	if r := postLogin(t, clientFrom("127.0.2.2"), s, base, token); r.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("its second attempt: %d, want 429", r.StatusCode)
 	}
 	s.Close()
 
@@ -318,8 +330,8 @@ func TestLoginThrottle(t *testing.T) {
 	if e := entries[0]; e["count"] != "5" || e["throttled"] != "2" || e["addresses"] != "127.0.0.1 (5)" {
 		t.Errorf("first window: %v", e)
 	}
-	if e := entries[1]; e["count"] != "12" || e["throttled"] != "1" ||
-		e["addresses"] != "127.0.1.1 (3), 127.0.1.2 (3), 127.0.1.3 (3), 127.0.1.4 (3)" {
+	if e := entries[1]; e["count"] != "13" || e["throttled"] != "2" ||
+		e["addresses"] != "127.0.1.1 (3), 127.0.1.2 (3), 127.0.1.3 (3), 127.0.1.4 (3), 127.0.2.2 (1)" {
 		t.Errorf("second window: %v", e)
 	}
 }

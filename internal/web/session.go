@@ -190,7 +190,13 @@ func (g *loginGuard) allow(addr string) (ok bool, retry time.Duration) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.rollLocked(now)
-	if g.byAddr[addr] >= g.perAddr || g.total >= g.overall {
+	n, seen := g.byAddr[addr]
+	// Past the global limit, an address that has not failed in this
+	// window may still try (the administrator signing in while someone
+	// else guesses is not locked out); one that has failed may not, nor
+	// may any address once the table of addresses is full (an attacker
+	// with many addresses then meets the global limit at once).
+	if n >= g.perAddr || (g.total >= g.overall && (seen || len(g.byAddr) >= maxTrackedAddrs)) {
 		g.throttled++
 		g.armLocked()
 		return false, g.window - now.Sub(g.start)
