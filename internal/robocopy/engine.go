@@ -124,8 +124,12 @@ func OptionsFor(spec engine.Spec) (Options, []string) {
 		ExcludeOlder: spec.ExcludeOlder,
 		SkipLinks:    !spec.CopySymlinks, CopyLinks: spec.CopySymlinks,
 		Threads: spec.Threads, Retries: spec.Retries, RetryWait: spec.RetryWait,
-		CopyDirTimestamps: true,
-		ExtraArgs:         spec.RobocopyArgs,
+		Copy: spec.CopyLetters(), DirCopy: spec.DirCopyLetters(),
+		// /IT: an attribute-only change is copied, as the native engine
+		// applies it; /SECFIX: so is a security-only one (docs/robocopy.md).
+		IncludeTweaked: spec.Copies('A', false),
+		FixSecurity:    spec.Copies('S', false) || spec.Copies('O', false) || spec.Copies('U', false),
+		ExtraArgs:      spec.RobocopyArgs,
 	}
 	// Patterns with a path are relative to the set's roots in robo; robocopy
 	// matches a path in /XF and /XD only in full, so they are passed under
