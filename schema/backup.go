@@ -43,6 +43,9 @@ var backupSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 	{Name: "alert_after"},
 	// Data safety (decoded in versions.go).
 	{Name: "verify_after_apply"},
+	// Metadata (decoded in copy.go).
+	{Name: "copy"},
+	{Name: "directory_copy"},
 }, Blocks: []hcl.BlockHeaderSchema{{Type: "robocopy"}, {Type: "versions"}}}
 
 // decodeBackup decodes one backup set: the block itself (inst is nil), or
@@ -68,7 +71,7 @@ func decodeBackup(b *hcl.Block, name string, inst *Instance, ctx *hcl.EvalContex
 		Name: name, Mode: Mirror, CopyEmptyDirs: true, Symlinks: "skip", Threads: DefaultThreads,
 		Retries: DefaultRetries, RetryWait: DefaultRetryWait, MaxDelete: MaxDelete{Percent: true, Value: DefaultMaxDelete},
 		Enabled: true, Debounce: DefaultDebounce, Rescan: DefaultRescan, DeclRange: b.DefRange, Ranges: map[string]hcl.Range{},
-		Instance: inst,
+		Instance: inst, Copy: cfg.Settings.Copy, DirCopy: cfg.Settings.DirCopy,
 	}
 	attrs := content.Attributes
 	delete(attrs, "for_each")
@@ -159,6 +162,12 @@ func decodeBackup(b *hcl.Block, name string, inst *Instance, ctx *hcl.EvalContex
 		if s, ok := evalString(a, ctx, &diags); ok && checkOneOf(a, s, []string{"skip", "copy"}, &diags) {
 			bk.Symlinks = s
 		}
+	}
+	if a, ok := attrs["copy"]; ok {
+		decodeCopyAttr(a, ctx, false, &bk.Copy, &diags)
+	}
+	if a, ok := attrs["directory_copy"]; ok {
+		decodeCopyAttr(a, ctx, true, &bk.DirCopy, &diags)
 	}
 	intAttr := func(n string, lo, hi int, out *int) {
 		if a, ok := attrs[n]; ok {

@@ -55,6 +55,9 @@ type Settings struct {
 	Recipients []string
 	// Identity is the configured identity file (absolute), or "".
 	Identity string
+	// Copy and DirCopy are the robo block's copy and directory_copy: the
+	// default of every set (canonical letters, ParseCopy; "" when unset).
+	Copy, DirCopy string
 	// MaxParallel is how many sets robo watch runs at once.
 	MaxParallel int
 	// LogRetention says which run logs (logs/ beside the state) to keep.
@@ -127,6 +130,12 @@ type Backup struct {
 	Versions *Versions
 	// VerifyAfterApply is "", "metadata" or "checksum".
 	VerifyAfterApply string
+	// Copy is what the set copies of each file, robocopy's /COPY:
+	// letters in canonical order (CopyLetterOrder, ParseCopy); DirCopy the
+	// same for directories (/DCOPY:, DirCopyLetterOrder). "" means the
+	// default, DefaultCopy and DefaultDirCopy ("DAT"), or the robo
+	// block's copy and directory_copy when it sets them.
+	Copy, DirCopy string
 	// Instance is set when the set is one instance of a backup block with
 	// for_each; Name is then BLOCK.KEY (foreach.go).
 	Instance *Instance

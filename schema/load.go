@@ -240,7 +240,8 @@ func decodeRobo(blocks []*hcl.Block, ctx *hcl.EvalContext, cfg *Config, opts *Op
 		}
 		cfg.Settings.DeclRange = b.DefRange
 		content, d := b.Body.Content(&hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "state_file"}, {Name: "engine"}, {Name: "max_parallel"},
-			{Name: "recipients"}, {Name: "identity"}, {Name: "secrets_file"}, {Name: "log_retention"}}})
+			{Name: "recipients"}, {Name: "identity"}, {Name: "secrets_file"}, {Name: "log_retention"},
+			{Name: "copy"}, {Name: "directory_copy"}}})
 		diags = append(diags, d...)
 		diags = append(diags, decodeRoboSecrets(content.Attributes, ctx, cfg, opts)...)
 		if a, ok := content.Attributes["state_file"]; ok {
@@ -267,6 +268,12 @@ func decodeRobo(blocks []*hcl.Block, ctx *hcl.EvalContext, cfg *Config, opts *Op
 					cfg.Settings.Engine = s
 				}
 			}
+		}
+		if a, ok := content.Attributes["copy"]; ok {
+			decodeCopyAttr(a, ctx, false, &cfg.Settings.Copy, &diags)
+		}
+		if a, ok := content.Attributes["directory_copy"]; ok {
+			decodeCopyAttr(a, ctx, true, &cfg.Settings.DirCopy, &diags)
 		}
 		if a, ok := content.Attributes["max_parallel"]; ok {
 			evalInt(a, ctx, 1, 64, &cfg.Settings.MaxParallel, &diags)

@@ -2,6 +2,7 @@ package schema
 
 import (
 	"fmt"
+	"os"
 	"path"
 	"path/filepath"
 	"regexp"
@@ -36,6 +37,10 @@ func NormalizePath(raw, configDir, goos string) (string, PathKind, error) {
 	}
 	if strings.ContainsRune(raw, 0) {
 		return "", 0, fmt.Errorf("the path contains a NUL character")
+	}
+	raw, err := expandHome(raw, goos)
+	if err != nil {
+		return "", 0, err
 	}
 	if m := envVarsPattern.FindString(raw); m != "" {
 		return "", 0, fmt.Errorf("the path contains %s, which robo does not expand: use env(\"NAME\") in an expression instead", m)
@@ -79,6 +84,53 @@ func NormalizePath(raw, configDir, goos string) (string, PathKind, error) {
 		return path.Clean(raw), LocalPath, nil
 	}
 	return path.Join(configDir, raw), LocalPath, nil
+}
+
+// userHomeDir finds the home directory of the user robo runs as
+// (os.UserHomeDir: $HOME, %USERPROFILE% on Windows).
+var userHomeDir = os.UserHomeDir
+
+// expandHome replaces a leading "~" (alone, or before "/", and before "\"
+// for Windows) with the home directory of the user robo runs as. "~user"
+// is refused rather than looked up: the service runs as SYSTEM or root
+// while an admin validates as themself, and another user's home read
+// from the account database would make one configuration mean different
+// trees; a path written in full means the same tree for both. A "~" is
+// never left to become a directory named "~" under the configuration
+// directory.
+func expandHome(raw, goos string) (string, error) {
+	if !strings.HasPrefix(raw, "~") {
+		return raw, nil
+	}
+	rest := raw[1:]
+	sep := rest == "" || rest[0] == '/' || (goos == "windows" && rest[0] == '\\')
+	if !sep {
+		name, _, _ := strings.Cut(strings.ReplaceAll(rest, `\`, "/"), "/")
+		if strings.HasPrefix(rest, `\`) {
+			return "", fmt.Errorf("\"~\\\" is not a separator on %s: write ~/ for the home directory", goos)
+		}
+		return "", fmt.Errorf("%q names another user's home directory, which robo does not look up (the service runs as another account than the admin who validates): write the full path, or ~/ for the home directory of the user robo runs as; write %q for a directory of that name beside the configuration", "~"+name, "./~"+name)
+	}
+	home, err := userHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("the path starts with ~, but the home directory of the user robo runs as cannot be found (%v): write the full path", err)
+	}
+	if !absoluteFor(home, goos) {
+		return "", fmt.Errorf("the path starts with ~, but the home directory of the user robo runs as is %q, which is not an absolute path: write the full path", home)
+	}
+	if rest == "" {
+		return home, nil
+	}
+	// "/" + "/x" would be "//x", a UNC path: join on one separator.
+	return strings.TrimRight(home, `/\`) + rest, nil
+}
+
+// absoluteFor reports whether p is absolute on goos.
+func absoluteFor(p, goos string) bool {
+	if goos == "windows" {
+		return drivePattern.MatchString(p) && len(p) > 2 || strings.HasPrefix(p, `\\`) || strings.HasPrefix(p, "//")
+	}
+	return strings.HasPrefix(p, "/")
 }
 
 // pathKey is a comparable form of a normalized path: slash-separated, with a

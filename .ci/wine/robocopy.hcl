@@ -24,3 +24,13 @@ backup "driveroot" {
   destination = "D:/"
   mode        = "copy"
 }
+
+# Issue 16: what a set copies, in robocopy's letters: /COPYALL (E is
+# dropped: robocopy copies EAs with the data), /IT and /SECFIX.
+backup "acl" {
+  source         = "C:/robo rc/src dir"
+  destination    = "C:/robo rc/acl dst"
+  mode           = "copy"
+  copy           = "all"
+  directory_copy = "DAT"
+}

@@ -10,11 +10,13 @@ import (
 	"strings"
 
 	"github.com/robo-backup/robo/internal/engine"
+	"github.com/robo-backup/robo/internal/plan"
 	"github.com/robo-backup/robo/internal/safetext"
 	"github.com/robo-backup/robo/internal/shares"
 	"github.com/robo-backup/robo/internal/verify"
 	"github.com/robo-backup/robo/internal/vfs"
 	"github.com/robo-backup/robo/internal/views"
+	"github.com/robo-backup/robo/schema"
 )
 
 // listFlags collects a repeatable string flag.
@@ -103,7 +105,9 @@ func runRestore(e *env, args []string) error {
 		return fatalf("cannot restore into %s: it overlaps the destination %s (once links are followed)", target, b.Destination).hint("choose another -to DIR")
 	}
 	spec := engine.Spec{Name: b.Name, Source: from, Destination: target, CopyEmptyDirs: true, TimeTolerance: b.TimeTolerance,
-		CopySymlinks: b.Symlinks == "copy", Threads: b.Threads, Retries: b.Retries, RetryWait: b.RetryWait}
+		CopySymlinks: b.Symlinks == "copy", Threads: b.Threads, Retries: b.Retries, RetryWait: b.RetryWait,
+		// A restore puts back what the backup kept (permissions, owners, ...).
+		Copy: plan.CopyLetters(b.Copy, schema.DefaultCopy), DirCopy: plan.CopyLetters(b.DirCopy, schema.DefaultDirCopy)}
 	if len(subs) > 0 {
 		if err := checkSubpaths(n.Open, from, label, subs); err != nil {
 			return err

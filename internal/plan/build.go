@@ -107,7 +107,18 @@ func SpecOf(b *schema.Backup) engine.Spec {
 		ExcludeOlder: b.ExcludeOlder, TimeTolerance: b.TimeTolerance, CopySymlinks: b.Symlinks == "copy",
 		Threads: b.Threads, Retries: b.Retries, RetryWait: b.RetryWait, RobocopyArgs: b.RobocopyArgs,
 		Versions: versionsOf(b), VerifyAfterApply: b.VerifyAfterApply,
+		Copy: CopyLetters(b.Copy, schema.DefaultCopy), DirCopy: CopyLetters(b.DirCopy, schema.DefaultDirCopy),
 	}
+}
+
+// CopyLetters is a set's copy or directory_copy letters as engine.Spec
+// holds them: "" for the default (def), so that a set which does not
+// change what it copies keeps its spec, and its saved plans, as they were.
+func CopyLetters(letters, def string) string {
+	if letters == def {
+		return ""
+	}
+	return letters
 }
 
 func versionsOf(b *schema.Backup) *engine.Versions {

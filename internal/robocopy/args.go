@@ -65,9 +65,25 @@ type Options struct {
 	// (/TEE). Without it the log goes only to standard output, in the OEM
 	// code page.
 	UnilogPath string
-	// CopyDirTimestamps copies directory timestamps as well (/DCOPY:DAT
-	// instead of the default /DCOPY:DA).
-	CopyDirTimestamps bool
+	// Copy is what to copy of each file, robocopy's /COPY: letters in
+	// canonical order ("DATSOU"), possibly with robo's E (extended
+	// attributes), which BuildArgs drops: robocopy copies a file's EAs with
+	// its data. "" means robocopy's default, DAT. DATS is passed as /SEC
+	// and DATSOU as /COPYALL, robocopy's own names for them.
+	Copy string
+	// DirCopy is what to copy of each directory, /DCOPY: letters (D, A, T,
+	// E). "" means robocopy's default, DA. Releases without /DCOPY:
+	// (XP026) or with /DCOPY:T only (5.1.10.1027) get what they can, and
+	// [Limitations] names the rest; E before 10.0.19041 is an error.
+	DirCopy string
+	// IncludeTweaked copies Tweaked files, whose size and time are the same
+	// but whose attributes differ (/IT): without it robocopy treats them as
+	// Same and an attribute-only change never reaches the destination.
+	IncludeTweaked bool
+	// FixSecurity re-applies the copied security (S, O, U) to every file,
+	// skipped ones too (/SECFIX): robocopy otherwise copies security only
+	// with a file's data, so a permission-only change is never propagated.
+	FixSecurity bool
 
 	// ExtraArgs are appended verbatim after everything else: the user's
 	// escape hatch. They are checked with [ValidateExtraArgs].
@@ -136,6 +152,9 @@ func BuildArgs(o Options) ([]string, error) {
 			}
 		}
 	}
+	if err := checkCopyLetters(o); err != nil {
+		errs = append(errs, err)
+	}
 	for _, p := range ValidateForSet(o.ExtraArgs, o.Threads, o.Mirror) {
 		errs = append(errs, p)
 	}
@@ -175,17 +194,13 @@ func BuildArgs(o Options) ([]string, error) {
 		args = append(args, xd...)
 	}
 	r := o.Version.Release()
-	switch dc := dcopyFlags[r]; {
-	case dc == "":
-		// XP026 and older have no /DCOPY: directories get robocopy's
-		// default (no timestamps); see Limitations.
-	case !o.CopyDirTimestamps && r != Release5:
-		args = append(args, "/DCOPY:DA")
-	case !o.CopyDirTimestamps:
-	case r == Release5:
-		args = append(args, "/DCOPY:T")
-	default:
-		args = append(args, "/DCOPY:DAT")
+	args = append(args, copySwitches(o.Copy)...)
+	args = append(args, dcopySwitch(o.DirCopy, r)...)
+	if o.IncludeTweaked {
+		args = append(args, "/IT")
+	}
+	if o.FixSecurity {
+		args = append(args, "/SECFIX")
 	}
 	if o.ExcludeOlder {
 		args = append(args, "/XO")
@@ -341,8 +356,15 @@ func Limitations(o Options) []string {
 	if o.Version.IsZero() {
 		v = "of unknown version (assumed current)"
 	}
-	if o.CopyDirTimestamps && r == ReleaseXP {
+	dc := o.DirCopy
+	if dc == "" {
+		dc = "DA"
+	}
+	if strings.Contains(dc, "T") && r == ReleaseXP {
 		out = append(out, "robocopy "+v+" has no /DCOPY: directory timestamps are not copied")
+	}
+	if !strings.Contains(dc, "A") && (r == ReleaseXP || r == Release5) {
+		out = append(out, "robocopy "+v+" has no /DCOPY:A: directory attributes are copied even though directory_copy leaves out A")
 	}
 	if o.Threads > 1 && r == ReleaseXP {
 		out = append(out, fmt.Sprintf("robocopy %s has no /MT: threads = %d runs single-threaded", v, o.Threads))
@@ -359,4 +381,67 @@ func Limitations(o Options) []string {
 		}
 	}
 	return out
+}
+
+// copySwitches maps /COPY: letters to robocopy's switch: none for its
+// default DAT, /SEC for DATS, /COPYALL for DATSOU (robocopy's own names,
+// exactly the same letters), /COPY:<letters> otherwise. E is dropped:
+// robocopy copies a file's extended attributes with its data, and its
+// /COPY: has no E.
+func copySwitches(letters string) []string {
+	l := strings.ReplaceAll(letters, "E", "")
+	switch l {
+	case "", "DAT":
+		return nil
+	case "DATS":
+		return []string{"/SEC"}
+	case "DATSOU":
+		return []string{"/COPYALL"}
+	}
+	return []string{"/COPY:" + l}
+}
+
+// dcopySwitch maps /DCOPY: letters to what release r accepts (see
+// dcopyFlags): nothing on XP026, which has no /DCOPY; /DCOPY:T on
+// 5.1.10.1027 when timestamps are asked for (its directories get D and A
+// without asking); the letters themselves from 6.x on. checkCopyLetters
+// has already refused what r cannot do.
+func dcopySwitch(letters string, r Release) []string {
+	if letters == "" {
+		letters = "DA"
+	}
+	switch r {
+	case ReleaseXP:
+		return nil
+	case Release5:
+		if strings.Contains(letters, "T") {
+			return []string{"/DCOPY:T"}
+		}
+		return nil
+	}
+	return []string{"/DCOPY:" + letters}
+}
+
+// checkCopyLetters refuses copy letters robocopy does not have and
+// directory letters release r cannot copy: rather than copying less than
+// the set asks, the set fails to plan. Directory timestamps on XP026 and
+// the attributes 5.1.10.1027 and XP026 always copy are robo's own default
+// and are reported by [Limitations] instead.
+func checkCopyLetters(o Options) error {
+	for _, c := range o.Copy {
+		if !strings.ContainsRune("DATSOUE", c) {
+			return fmt.Errorf("copy letter %q is not one of robocopy's /COPY: letters D, A, T, S, O, U (or robo's E)", c)
+		}
+	}
+	for _, c := range o.DirCopy {
+		if !strings.ContainsRune("DATE", c) {
+			return fmt.Errorf("directory_copy letter %q is not one of robocopy's /DCOPY: letters D, A, T, E", c)
+		}
+	}
+	r := o.Version.Release()
+	if strings.Contains(o.DirCopy, "E") && !strings.Contains(dcopyFlags[r], "E") {
+		v := o.Version.String()
+		return fmt.Errorf("robocopy %s cannot copy the extended attributes of directories (directory_copy = %q: /DCOPY:E needs robocopy 10.0.19041 or later, Windows 10 2004 / Server 2022): leave E out of directory_copy, or use engine = \"native\"", v, o.DirCopy)
+	}
+	return nil
 }

@@ -34,7 +34,7 @@ func TestBuildArgs(t *testing.T) {
 			o: Options{Source: `C:\src`, Destination: `D:\dst`, CopyEmptyDirs: true, Include: []string{"*.doc", "*.xls"},
 				ExcludeFiles: []string{"~*", "Thumbs.db"}, ExcludeDirs: []string{".git", `C:\src\tmp`},
 				ExcludeOlder: true, SkipLinks: true, Threads: 1, Retries: 3, RetryWait: 5 * time.Second,
-				ListOnly: true, UnilogPath: `C:\ProgramData\robo\logs\job 1.log`, CopyDirTimestamps: true,
+				ListOnly: true, UnilogPath: `C:\ProgramData\robo\logs\job 1.log`, DirCopy: "DAT",
 				ExtraArgs: []string{"/XA:SH", "/COMPRESS"}},
 			want: []string{`C:\src`, `D:\dst`, "*.doc", "*.xls", "/E", "/XF", "~*", "Thumbs.db", "/XD", ".git", `C:\src\tmp`,
 				"/DCOPY:DAT", "/XO", "/XJ", "/R:3", "/W:5", "/L", "/NP", "/BYTES", "/FP",
@@ -104,7 +104,14 @@ func TestValidateExtraArgs(t *testing.T) {
 		threads int
 		want    []Problem
 	}{
-		{"harmless", []string{"/XA:H", "/COMPRESS", "/ipg:50", "/V", "/NP", "/copy:DATS", "/MAXAGE:30"}, 0, nil},
+		{"harmless", []string{"/XA:H", "/COMPRESS", "/ipg:50", "/V", "/NP", "/TIMFIX", "/MAXAGE:30"}, 0, nil},
+		// Issue 16: what is copied belongs to the copy and directory_copy
+		// attributes, which both engines, the plan and verify honour.
+		{"metadata switches point at copy", []string{"/copy:DATS", "/SEC", "/COPYALL", "/SECFIX", "/IT", "/DCOPY:DAT", "/NODCOPY", "/NOCOPY"}, 0, []Problem{
+			{0, "/copy:DATS", `use copy = "DATSOU" (robocopy's /COPY: letters), so that both engines, the plan and robo verify see what the set copies`},
+			{1, "/SEC", why("/SEC")}, {2, "/COPYALL", why("/COPYALL")}, {3, "/SECFIX", why("/SECFIX")}, {4, "/IT", why("/IT")},
+			{5, "/DCOPY:DAT", why("/DCOPY")}, {6, "/NODCOPY", why("/NODCOPY")}, {7, "/NOCOPY", why("/NOCOPY")},
+		}},
 		{"listing-changing switches of admins' .bat files", []string{"/NFL", "/ndl", "/NJH", "/NJS", "/TS", "/ETA", "/NC", "/NS", "/X"}, 0, []Problem{
 			{0, "/NFL", listingWhy}, {1, "/ndl", listingWhy}, {2, "/NJH", listingWhy}, {3, "/NJS", listingWhy},
 			{4, "/TS", listingWhy}, {5, "/ETA", listingWhy}, {6, "/NC", listingWhy}, {7, "/NS", listingWhy}, {8, "/X", listingWhy},

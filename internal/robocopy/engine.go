@@ -124,8 +124,12 @@ func OptionsFor(spec engine.Spec) (Options, []string) {
 		ExcludeOlder: spec.ExcludeOlder,
 		SkipLinks:    !spec.CopySymlinks, CopyLinks: spec.CopySymlinks,
 		Threads: spec.Threads, Retries: spec.Retries, RetryWait: spec.RetryWait,
-		CopyDirTimestamps: true,
-		ExtraArgs:         spec.RobocopyArgs,
+		Copy: spec.CopyLetters(), DirCopy: spec.DirCopyLetters(),
+		// /IT: an attribute-only change is copied, as the native engine
+		// applies it; /SECFIX: so is a security-only one (docs/robocopy.md).
+		IncludeTweaked: spec.Copies('A', false),
+		FixSecurity:    spec.Copies('S', false) || spec.Copies('O', false) || spec.Copies('U', false),
+		ExtraArgs:      spec.RobocopyArgs,
 	}
 	// Patterns with a path are relative to the set's roots in robo; robocopy
 	// matches a path in /XF and /XD only in full, so they are passed under
@@ -190,7 +194,7 @@ func (e *Engine) Scan(ctx context.Context, spec engine.Spec) (*engine.ScanResult
 		return nil, err
 	}
 	if code.Fatal() {
-		return nil, fatalError(job, code)
+		return nil, privilegeHint(fatalError(job, code), spec)
 	}
 	res := ChangesFromJob(job, spec)
 	res.Warnings = append(res.Warnings, warns...)
@@ -267,6 +271,17 @@ func fatalError(job *Job, code ExitCode) error {
 		return fmt.Errorf("robocopy failed: exit code %s", code)
 	}
 	return fmt.Errorf("robocopy failed: exit code %s: %s", code, strings.Join(msgs, "; "))
+}
+
+// privilegeHint adds to a fatal robocopy error what the set's copy letters
+// need: robocopy stops the whole job, in the display language, when the
+// account lacks the auditing right for U ("You do not have the Manage
+// Auditing user right"), so the hint is given whatever the words.
+func privilegeHint(err error, spec engine.Spec) error {
+	if !spec.Copies('U', false) {
+		return err
+	}
+	return fmt.Errorf("%w (the set's copy = %q includes U, auditing information, which needs the \"Manage auditing and security log\" right: run robo as SYSTEM or an elevated administrator, or leave U out of copy)", err, spec.CopyLetters())
 }
 
 // runExe runs robocopy without a shell; each argument is passed as is.
@@ -440,6 +455,10 @@ func ChangesFromJob(job *Job, spec engine.Spec) *engine.ScanResult {
 				c.Class = engine.Newer
 			case "Older":
 				c.Class = engine.Older
+			case "Tweaked":
+				// Listed with /IT (a set that copies A): same size and
+				// time, other attributes. robocopy copies the file again.
+				c.Class = engine.Tweaked
 			default:
 				c.Class = engine.Changed
 			}
@@ -571,7 +590,7 @@ func (e *Engine) Apply(ctx context.Context, job engine.Job, rep engine.Reporter)
 		return nil, err
 	}
 	if code.Fatal() {
-		return nil, fatalError(j, code)
+		return nil, privilegeHint(fatalError(j, code), job.Spec)
 	}
 	res := ResultFromJob(j, code, job.Spec.Mirror)
 	res.Warnings = append(warns, res.Warnings...)

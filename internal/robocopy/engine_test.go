@@ -41,14 +41,14 @@ func TestOptionsForArgv(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `D:\Data|\\nas01\backups\data|*.docx|/MIR|/XF|*.tmp|~$*|/XD|node_modules|D:\Data\.robo-versions|\\nas01\backups\data\.robo-versions|/DCOPY:DAT|/XO|/FFT|/XJ|/MT:16|/R:3|/W:10|/NP|/BYTES|/FP|/COMPRESS`
+	want := `D:\Data|\\nas01\backups\data|*.docx|/MIR|/XF|*.tmp|~$*|/XD|node_modules|D:\Data\.robo-versions|\\nas01\backups\data\.robo-versions|/DCOPY:DAT|/IT|/XO|/FFT|/XJ|/MT:16|/R:3|/W:10|/NP|/BYTES|/FP|/COMPRESS`
 	if got := strings.Join(args, "|"); got != want {
 		t.Fatalf("argv\n got %s\nwant %s", got, want)
 	}
 	// Copy mode without empty dirs, links copied, an odd tolerance warned.
 	o, warns = OptionsFor(engine.Spec{Source: `C:\a`, Destination: `C:\b`, CopySymlinks: true, TimeTolerance: 5 * time.Second, Threads: 1})
 	args, _ = BuildArgs(o)
-	if got := strings.Join(args, " "); got != `C:\a C:\b /S /XD C:\a\.robo-versions C:\b\.robo-versions /DCOPY:DAT /FFT /SL /SJ /R:0 /W:0 /NP /BYTES /FP` {
+	if got := strings.Join(args, " "); got != `C:\a C:\b /S /XD C:\a\.robo-versions C:\b\.robo-versions /DCOPY:DAT /IT /FFT /SL /SJ /R:0 /W:0 /NP /BYTES /FP` {
 		t.Fatalf("argv %s", got)
 	}
 	if len(warns) != 1 || !strings.Contains(warns[0], "time_tolerance = 5s is run as /FFT") {

@@ -44,7 +44,7 @@ func TestArgsPerVersion(t *testing.T) {
 				}
 			}
 			o := Options{Source: `C:\src`, Destination: `D:\dst`, Mirror: true, CopyEmptyDirs: true, Threads: 8,
-				Retries: 1, RetryWait: time.Second, CopyDirTimestamps: true, SkipLinks: row.links == "skip", CopyLinks: row.links == "copy", Version: v}
+				Retries: 1, RetryWait: time.Second, DirCopy: "DAT", SkipLinks: row.links == "skip", CopyLinks: row.links == "copy", Version: v}
 			args, err := BuildArgs(o)
 			if err != nil {
 				t.Fatal(err)

@@ -68,8 +68,13 @@ var switchPolicies = map[string]SwitchPolicy{
 	"/MT":      {Mapped, "use threads = n (robo drops /MT on robocopy versions without it)"},
 	"/R":       {Mapped, "robo always passes the retry count; use retries = n"},
 	"/W":       {Mapped, "robo always passes the retry wait; use retry_wait = \"10s\""},
-	"/DCOPY":   {Mapped, "robo passes the /DCOPY this robocopy version knows (directory timestamps, as the native engine keeps them); remove it"},
-	"/NODCOPY": {Mapped, "robo copies directory timestamps as the native engine does; remove it"},
+	"/DCOPY":   {Mapped, "use directory_copy = \"DAT\" (robo's letters, robocopy's /DCOPY: vocabulary; robo passes what this robocopy version knows, so that the native engine and the plan see the same setting)"},
+	"/NODCOPY": {Mapped, "robo always creates the directories it copies; use directory_copy = \"D\" to copy nothing else of them"},
+	"/COPY":    {Mapped, "use copy = \"DATSOU\" (robocopy's /COPY: letters), so that both engines, the plan and robo verify see what the set copies"},
+	"/SEC":     {Mapped, "use copy = \"sec\" (the same as DATS), so that both engines, the plan and robo verify see what the set copies"},
+	"/COPYALL": {Mapped, "use copy = \"DATSOU\" (or \"all\", which adds extended attributes), so that both engines, the plan and robo verify see what the set copies"},
+	"/SECFIX":  {Mapped, "robo passes /SECFIX itself when copy has S, O or U, so that a security-only change is propagated; set copy instead"},
+	"/IT":      {Mapped, "robo passes /IT itself when copy has A, so that an attribute-only change is propagated; set copy instead (without A to leave it out)"},
 
 	// Listing-changing switches: the plan would lie.
 	"/NFL": {Refused, listingWhy}, "/NDL": {Refused, listingWhy}, "/NJH": {Refused, listingWhy},
@@ -92,7 +97,7 @@ var switchPolicies = map[string]SwitchPolicy{
 	"/A+":     {Refused, "sets attributes on the copies, so the destination no longer matches what the plan compared; remove it"},
 	"/A-":     {Refused, "clears attributes on the copies, so the destination no longer matches what the plan compared; remove it"},
 	"/CREATE": {Refused, "creates only the directory tree and zero-length files, destroying the data in the backup copies; remove it"},
-	"/NOCOPY": {Refused, "copies no file data, so files the plan lists as copied would not be; remove it"},
+	"/NOCOPY": {Refused, "copies no file data, so files the plan lists as copied would not be; remove it (copy = \"...\" says what the set copies, and always includes D)"},
 	"/FAT":    {Refused, "creates 8.3 names in the destination, which no plan or state can follow; remove it"},
 	"/MON":    {Refused, "makes robocopy run forever, watching the source for changes; " + foreverWhy},
 	"/MOT":    {Refused, "makes robocopy run forever, re-running when the source changes; " + foreverWhy},
@@ -108,12 +113,11 @@ var switchPolicies = map[string]SwitchPolicy{
 
 	// Harmless: selection and copy details that the /L listing reflects,
 	// or transfer tuning.
-	"/XN": {Allowed, ""}, "/XC": {Allowed, ""}, "/XL": {Allowed, ""}, "/IS": {Allowed, ""}, "/IT": {Allowed, ""},
+	"/XN": {Allowed, ""}, "/XC": {Allowed, ""}, "/XL": {Allowed, ""}, "/IS": {Allowed, ""},
 	"/IM": {Allowed, ""}, "/A": {Allowed, ""}, "/XA": {Allowed, ""}, "/IA": {Allowed, ""}, "/MAX": {Allowed, ""},
 	"/MIN": {Allowed, ""}, "/MAXAGE": {Allowed, ""}, "/MINAGE": {Allowed, ""}, "/MAXLAD": {Allowed, ""},
 	"/MINLAD": {Allowed, ""}, "/LEV": {Allowed, ""}, "/DST": {Allowed, ""}, "/256": {Allowed, ""},
 	"/Z": {Allowed, ""}, "/B": {Allowed, ""}, "/ZB": {Allowed, ""}, "/J": {Allowed, ""}, "/EFSRAW": {Allowed, ""},
-	"/COPY": {Allowed, ""}, "/COPYALL": {Allowed, ""}, "/SEC": {Allowed, ""}, "/SECFIX": {Allowed, ""},
 	"/TIMFIX": {Allowed, ""}, "/IPG": {Allowed, ""}, "/LFSM": {Allowed, ""}, "/COMPRESS": {Allowed, ""},
 	"/NOOFFLOAD": {Allowed, ""}, "/TBD": {Allowed, ""}, "/SPARSE": {Allowed, ""}, "/NOCLONE": {Allowed, ""},
 	"/IORATE": {Allowed, ""}, "/IOMAXSIZE": {Allowed, ""}, "/THRESHOLD": {Allowed, ""},
