@@ -1,0 +1,154 @@
+package remote_test
+
+// Test-only SFTP server: OpenSSH's sshd started unprivileged on loopback
+// with its own host key and authorized_keys. It has the shape of
+// remotetest.StartSFTP (internal/remote/remotetest, written on another
+// branch): when that lands, replace startSFTP(t) by remotetest.StartSFTP(t)
+// and delete this file.
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/pem"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// testSFTP is a running sshd (the fields of remotetest.SFTP).
+type testSFTP struct {
+	Addr           string // 127.0.0.1:PORT
+	User           string
+	KeyPEM         []byte // the client's private key
+	KnownHostsLine string // the server's host key as a known_hosts line
+	cmd            *exec.Cmd
+}
+
+func (s *testSFTP) host() string { h, _, _ := net.SplitHostPort(s.Addr); return h }
+func (s *testSFTP) port() int {
+	_, p, _ := net.SplitHostPort(s.Addr)
+	n, _ := strconv.Atoi(p)
+	return n
+}
+
+func sshdPath() string {
+	for _, p := range []string{"/usr/sbin/sshd", "/usr/local/sbin/sshd"} {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	p, _ := exec.LookPath("sshd")
+	return p
+}
+
+func sftpServerPath() string {
+	for _, p := range []string{"/usr/lib/openssh/sftp-server", "/usr/libexec/openssh/sftp-server", "/usr/libexec/sftp-server"} {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+func newKey(t *testing.T) (ssh.Signer, []byte) {
+	t.Helper()
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	blk, err := ssh.MarshalPrivateKey(priv, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := ssh.NewSignerFromKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return signer, pem.EncodeToMemory(blk)
+}
+
+// startSFTP starts sshd for this test; it skips when sshd is missing
+// unless ROBO_REQUIRE_REMOTES=1.
+func startSFTP(t *testing.T) *testSFTP {
+	t.Helper()
+	sshd, server := sshdPath(), sftpServerPath()
+	if sshd == "" || server == "" {
+		if os.Getenv("ROBO_REQUIRE_REMOTES") == "1" {
+			t.Fatal("sshd or sftp-server is missing (apt-get install openssh-server)")
+		}
+		t.Skip("sshd is not installed (apt-get install openssh-server)")
+	}
+	u, err := user.Current()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	hostSigner, hostPEM := newKey(t)
+	clientSigner, clientPEM := newKey(t)
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	hostKey := write("host_key", hostPEM)
+	auth := write("authorized_keys", ssh.MarshalAuthorizedKey(clientSigner.PublicKey()))
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	_, port, _ := net.SplitHostPort(addr)
+	conf := write("sshd_config", []byte(strings.Join([]string{
+		"ListenAddress " + addr,
+		"HostKey " + hostKey,
+		"AuthorizedKeysFile " + auth,
+		"PidFile none",
+		"UsePAM no",
+		"StrictModes no",
+		"PermitRootLogin prohibit-password",
+		"PasswordAuthentication no",
+		"KbdInteractiveAuthentication no",
+		"Subsystem sftp " + server,
+		"LogLevel ERROR",
+		"",
+	}, "\n")))
+	cmd := exec.Command(sshd, "-D", "-e", "-f", conf)
+	cmd.Stderr = &prefixWriter{t: t}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("sshd did not listen on %s: %v", addr, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	line := fmt.Sprintf("[127.0.0.1]:%s %s", port, strings.TrimSpace(string(ssh.MarshalAuthorizedKey(hostSigner.PublicKey()))))
+	return &testSFTP{Addr: addr, User: u.Username, KeyPEM: clientPEM, KnownHostsLine: line, cmd: cmd}
+}
+
+type prefixWriter struct{ t *testing.T }
+
+func (w *prefixWriter) Write(b []byte) (int, error) {
+	w.t.Logf("sshd: %s", strings.TrimSpace(string(b)))
+	return len(b), nil
+}
