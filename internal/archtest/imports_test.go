@@ -36,6 +36,7 @@ var allowed = map[string][]string{
 	"internal/secrets":           {"schema"},
 	"internal/shares":            {"internal/vfs"},
 	"internal/remote":            {"internal/vfs"},
+	"internal/remote/sshdtest":   {},
 	"internal/shares/sambatest":  {},
 	"internal/audit":             {},
 	"internal/watch":             {"schema", "internal/state"},

@@ -13,6 +13,7 @@ import (
 	"github.com/robo-backup/robo/internal/engine/enginetest"
 	"github.com/robo-backup/robo/internal/engine/native"
 	"github.com/robo-backup/robo/internal/remote"
+	"github.com/robo-backup/robo/internal/remote/sshdtest"
 	"github.com/robo-backup/robo/internal/vfs"
 )
 
@@ -20,9 +21,9 @@ import (
 // remoteName:/abs/dir are on the server.
 const remoteName = "offsite"
 
-func sftpConfig(s *testSFTP) remote.Config {
+func sftpConfig(s *sshdtest.Server) remote.Config {
 	return remote.Config{Name: remoteName, Type: "sftp", Timeout: 10 * time.Second, SFTP: remote.SFTP{
-		Host: s.host(), Port: s.port(), User: s.User, PrivateKey: s.KeyPEM, KnownHosts: []string{s.KnownHostsLine}}}
+		Host: s.Host(), Port: s.Port(), User: s.User, PrivateKey: s.KeyPEM, KnownHosts: []string{s.KnownHostsLine}}}
 }
 
 func dial(t *testing.T, cfg remote.Config) *remote.Conn {
@@ -63,7 +64,7 @@ func nativeOn(conn *remote.Conn) func(t *testing.T) engine.Engine {
 // offsite:path (Azurite keeps blobs in its own database: that case needs a
 // suite that inspects trees through the vfs.FS instead of os).
 func TestEngineConformanceSFTP(t *testing.T) {
-	s := startSFTP(t)
+	s := sshdtest.Start(t)
 	conn := dial(t, sftpConfig(s))
 	enginetest.RunWith(t, nativeOn(conn), enginetest.Options{
 		Dirs: func(t *testing.T) (string, string) {
@@ -84,7 +85,7 @@ func TestEngineConformanceSFTP(t *testing.T) {
 // server each give an error saying which, naming the remote, the server
 // and the user, and never the key.
 func TestDialErrors(t *testing.T) {
-	s := startSFTP(t)
+	s := sshdtest.Start(t)
 	_, otherKey := newKeyPEM(t)
 	cases := []struct {
 		name   string
@@ -122,7 +123,7 @@ func TestDialErrors(t *testing.T) {
 }
 
 func newKeyPEM(t *testing.T) (any, []byte) {
-	s, p := newKey(t)
+	s, p := sshdtest.NewKey(t)
 	return s, p
 }
 

@@ -1,10 +1,9 @@
-package remote_test
-
-// Test-only SFTP server: OpenSSH's sshd started unprivileged on loopback
-// with its own host key and authorized_keys. It has the shape of
-// remotetest.StartSFTP (internal/remote/remotetest, written on another
-// branch): when that lands, replace startSFTP(t) by remotetest.StartSFTP(t)
-// and delete this file.
+// Package sshdtest starts OpenSSH's sshd, unprivileged, on loopback with
+// its own host key and authorized_keys, for tests of SFTP remotes. It has
+// the shape of remotetest.StartSFTP (internal/remote/remotetest, written on
+// another branch): when that lands, replace sshdtest.Start(t) by
+// remotetest.StartSFTP(t) and delete this package.
+package sshdtest
 
 import (
 	"crypto/ed25519"
@@ -24,8 +23,8 @@ import (
 	"golang.org/x/crypto/ssh"
 )
 
-// testSFTP is a running sshd (the fields of remotetest.SFTP).
-type testSFTP struct {
+// Server is a running sshd (the fields of remotetest.SFTP).
+type Server struct {
 	Addr           string // 127.0.0.1:PORT
 	User           string
 	KeyPEM         []byte // the client's private key
@@ -33,8 +32,11 @@ type testSFTP struct {
 	cmd            *exec.Cmd
 }
 
-func (s *testSFTP) host() string { h, _, _ := net.SplitHostPort(s.Addr); return h }
-func (s *testSFTP) port() int {
+// Host is the server's address.
+func (s *Server) Host() string { h, _, _ := net.SplitHostPort(s.Addr); return h }
+
+// Port is the server's port.
+func (s *Server) Port() int {
 	_, p, _ := net.SplitHostPort(s.Addr)
 	n, _ := strconv.Atoi(p)
 	return n
@@ -59,7 +61,8 @@ func sftpServerPath() string {
 	return ""
 }
 
-func newKey(t *testing.T) (ssh.Signer, []byte) {
+// NewKey returns a new ed25519 key and its OpenSSH PEM form.
+func NewKey(t testing.TB) (ssh.Signer, []byte) {
 	t.Helper()
 	_, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
@@ -76,9 +79,9 @@ func newKey(t *testing.T) (ssh.Signer, []byte) {
 	return signer, pem.EncodeToMemory(blk)
 }
 
-// startSFTP starts sshd for this test; it skips when sshd is missing
-// unless ROBO_REQUIRE_REMOTES=1.
-func startSFTP(t *testing.T) *testSFTP {
+// Start starts sshd for this test, serving sftp as the current user; it
+// skips when sshd is missing unless ROBO_REQUIRE_REMOTES=1.
+func Start(t testing.TB) *Server {
 	t.Helper()
 	sshd, server := sshdPath(), sftpServerPath()
 	if sshd == "" || server == "" {
@@ -92,8 +95,8 @@ func startSFTP(t *testing.T) *testSFTP {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	hostSigner, hostPEM := newKey(t)
-	clientSigner, clientPEM := newKey(t)
+	hostSigner, hostPEM := NewKey(t)
+	clientSigner, clientPEM := NewKey(t)
 	write := func(name string, b []byte) string {
 		p := filepath.Join(dir, name)
 		if err := os.WriteFile(p, b, 0o600); err != nil {
@@ -143,10 +146,16 @@ func startSFTP(t *testing.T) *testSFTP {
 		time.Sleep(50 * time.Millisecond)
 	}
 	line := fmt.Sprintf("[127.0.0.1]:%s %s", port, strings.TrimSpace(string(ssh.MarshalAuthorizedKey(hostSigner.PublicKey()))))
-	return &testSFTP{Addr: addr, User: u.Username, KeyPEM: clientPEM, KnownHostsLine: line, cmd: cmd}
+	return &Server{Addr: addr, User: u.Username, KeyPEM: clientPEM, KnownHostsLine: line, cmd: cmd}
 }
 
-type prefixWriter struct{ t *testing.T }
+// Stop ends the server: nothing listens on Addr afterwards.
+func (s *Server) Stop() {
+	s.cmd.Process.Kill()
+	s.cmd.Wait()
+}
+
+type prefixWriter struct{ t testing.TB }
 
 func (w *prefixWriter) Write(b []byte) (int, error) {
 	w.t.Logf("sshd: %s", strings.TrimSpace(string(b)))
