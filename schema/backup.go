@@ -88,6 +88,14 @@ func decodeBackup(b *hcl.Block, name string, inst *Instance, ctx *hcl.EvalContex
 		if !ok {
 			return
 		}
+		if root, remote := decodeRemoteRoot(a, s, cfg, &diags); remote {
+			if n == "source" && root != "" {
+				diags = append(diags, attrError(a, "Remote source not supported", "A remote can only be a destination (robo restore brings its files back); the source is a local folder or a share."))
+				return
+			}
+			*out = root
+			return
+		}
 		p, _, err := NormalizePath(s, cfg.Dir, goos)
 		if err != nil {
 			diags = append(diags, attrError(a, "Invalid "+n, err.Error()))
@@ -222,6 +230,13 @@ func decodeBackup(b *hcl.Block, name string, inst *Instance, ctx *hcl.EvalContex
 			diags = append(diags, attrError(attrs["destination"], "Destination holds the configuration",
 				fmt.Sprintf("The destination %s contains this configuration directory %s (and its state): a mirror would delete them as extra files. Keep the configuration outside every destination.", bk.Destination, cfg.Dir)))
 		}
+	}
+	if cfg.RemoteFor(bk.Destination) != nil {
+		// robocopy.exe cannot reach a remote: the native engine does.
+		if a, ok := attrs["engine"]; ok && bk.Engine == "robocopy" {
+			diags = append(diags, attrError(a, "Engine cannot reach a remote", "robocopy copies between folders only; a set whose destination is a remote runs on the native engine (leave engine unset or write \"native\")."))
+		}
+		bk.Engine = "native"
 	}
 	diags = append(diags, decodeRobocopyBlocks(content.Blocks.OfType("robocopy"), ctx, bk, opts)...)
 	diags = append(diags, decodeHooks(attrs, ctx, bk)...)

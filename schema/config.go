@@ -18,6 +18,8 @@ type Config struct {
 	Backups   []*Backup
 	Schedules map[string]*Schedule
 	Shares    map[string]*Share
+	// Remotes are the remote blocks by name (remote.go).
+	Remotes map[string]*Remote
 	// Notifiers are the notify blocks by name (see notify.go).
 	Notifiers map[string]*Notifier
 	// Moves are the moved blocks, in file order (moved.go).

@@ -63,6 +63,7 @@ var rootSchema = &hcl.BodySchema{
 		{Type: "backup", LabelNames: []string{"name"}},
 		{Type: "schedule", LabelNames: []string{"name"}},
 		{Type: "share", LabelNames: []string{"name"}},
+		{Type: "remote", LabelNames: []string{"name"}}, // remote.go
 		{Type: "notify", LabelNames: []string{"name"}},
 		{Type: "moved"},
 		{Type: "report"}, {Type: "metrics"}, {Type: "host_key"}, // report.go
@@ -90,7 +91,7 @@ func Load(dir string, opts Options) (*Config, hcl.Diagnostics) {
 	if err != nil {
 		abs = dir
 	}
-	cfg := &Config{Dir: abs, Files: map[string]*hcl.File{}, Variables: map[string]*Variable{}, Schedules: map[string]*Schedule{}, Shares: map[string]*Share{}}
+	cfg := &Config{Dir: abs, Files: map[string]*hcl.File{}, Variables: map[string]*Variable{}, Schedules: map[string]*Schedule{}, Shares: map[string]*Share{}, Remotes: map[string]*Remote{}}
 	var diags hcl.Diagnostics
 	files, err := ConfigFiles(abs)
 	if err != nil {
@@ -164,6 +165,7 @@ func Load(dir string, opts Options) (*Config, hcl.Diagnostics) {
 		Functions: functions(abs, &opts),
 	}
 	diags = append(diags, decodeShares(byType["share"], ctx, cfg, &opts)...)
+	diags = append(diags, decodeRemotes(byType["remote"], ctx, cfg)...)
 	diags = append(diags, evalLocals(byType["locals"], localOverrides, ctx)...)
 
 	diags = append(diags, decodeRobo(byType["robo"], ctx, cfg, &opts)...)

@@ -85,6 +85,7 @@ func init() {
 		{"secret", "Manage age-encrypted secrets (keygen, set, list, rm, rekey, recipients)", runSecret},
 		{"robocopy", "Read robocopy logs (parse)", runRobocopy},
 		{"share", "Check that shares are reachable with their credentials (check)", runShare},
+		{"remote", "Check that offsite remotes are reachable with their credentials (check)", runRemote},
 		{"audit", "Verify the tamper-evident audit trail (verify)", runAudit},
 		{"notify", "Send a test notification (test NAME)", runNotify},
 		{"fleet", "Read the reports of a fleet of hosts (status PATH)", runFleet},

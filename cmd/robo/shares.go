@@ -31,11 +31,15 @@ type shareAccess struct {
 	disconnectAudit []map[string]string
 	// record writes an audit event (server, share, user; never a password).
 	record func(event string, fields map[string]string)
+	// remotes reaches remote blocks' roots (remotes.go).
+	remotes *remoteAccess
 }
 
 func newShareAccess(ctx context.Context, cfg *schema.Config, resolve func(schema.SecretRef) ([]byte, error)) *shareAccess {
-	return &shareAccess{ctx: ctx, cfg: cfg, resolve: resolve, pools: map[string]*shares.Pool{},
+	s := &shareAccess{ctx: ctx, cfg: cfg, resolve: resolve, pools: map[string]*shares.Pool{},
 		connects: map[string]func() error{}, failed: map[string]error{}}
+	s.remotes = newRemoteAccess(ctx, resolve, s.audit)
+	return s
 }
 
 // share finds the share block whose root holds a UNC path.
@@ -64,6 +68,9 @@ func (s *shareAccess) credentials(sh *schema.Share) (shares.Credentials, error) 
 
 // Open implements the native engine's Open for every root.
 func (s *shareAccess) Open(root string) (vfs.FS, error) {
+	if rp := s.cfg.RemoteFor(root); rp != nil {
+		return s.remotes.Open(rp)
+	}
 	if !shares.IsUNC(root) {
 		return native.OpenLocal(root)
 	}
@@ -159,7 +166,7 @@ func (s *shareAccess) audit(event string, fields map[string]string, err error) {
 func (s *shareAccess) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var errs []error
+	errs := []error{s.remotes.Close(s.cfg)}
 	for name, p := range s.pools {
 		errs = append(errs, p.Close())
 		delete(s.pools, name)

@@ -35,6 +35,8 @@ var allowed = map[string][]string{
 	"internal/views":             {"internal/plan", "internal/apply", "internal/engine", "internal/state", "internal/safetext"},
 	"internal/secrets":           {"schema"},
 	"internal/shares":            {"internal/vfs"},
+	"internal/remote":            {"internal/vfs"},
+	"internal/remote/sshdtest":   {},
 	"internal/shares/sambatest":  {},
 	"internal/audit":             {},
 	"internal/watch":             {"schema", "internal/state"},

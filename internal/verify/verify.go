@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/robo-backup/robo/internal/engine"
 	"github.com/robo-backup/robo/internal/engine/native"
@@ -365,6 +366,10 @@ func HideVersions(open func(string) (vfs.FS, error), root string) func(string) (
 }
 
 type hideVersionsFS struct{ vfs.FS }
+
+// TimePrecision passes on the time step of the tree it hides versions in
+// (vfs.Precisioner: an SFTP remote keeps whole seconds).
+func (h hideVersionsFS) TimePrecision() time.Duration { return vfs.TimePrecision(h.FS) }
 
 func (h hideVersionsFS) Close() error {
 	vfs.Close(h.FS)

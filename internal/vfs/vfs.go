@@ -99,3 +99,18 @@ func Join(dir, name string) string {
 	}
 	return dir + "/" + name
 }
+
+// Precisioner is implemented by an FS whose modification times are coarser
+// than the engine's time unit (an SFTP server keeps whole seconds). Times
+// read from it compare with the source's within that step.
+type Precisioner interface {
+	TimePrecision() time.Duration
+}
+
+// TimePrecision returns fsys's time step, or 0 when it keeps full times.
+func TimePrecision(fsys FS) time.Duration {
+	if p, ok := fsys.(Precisioner); ok {
+		return p.TimePrecision()
+	}
+	return 0
+}

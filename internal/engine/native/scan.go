@@ -37,6 +37,9 @@ func (e *Engine) Scan(ctx context.Context, spec engine.Spec) (*engine.ScanResult
 	fold := e.FoldCase || isUNC(spec.Source) || isUNC(spec.Destination)
 	s := &scanner{ctx: ctx, spec: spec, rules: rules, src: src, dst: dst, fold: fold, norm: e.FoldNorm,
 		winNames: e.WindowsNames || isUNC(spec.Destination), res: &engine.ScanResult{}, paths: rules.UsesPath()}
+	// A tree that keeps coarser times (SFTP: whole seconds) compares
+	// within its step, or every file would look newer on every run.
+	s.spec.TimeTolerance = max(s.spec.TimeTolerance, vfs.TimePrecision(src), vfs.TimePrecision(dst))
 
 	root, err := src.Stat("")
 	if err != nil {

@@ -1,0 +1,20 @@
+// Package remote owns robo's offsite destinations: connecting to a remote
+// declared by a remote block (schema.Remote, translated by cmd/robo into a
+// Config with its secrets resolved) and presenting a folder on it as a
+// vfs.FS, so that the native engine's plan, guards, max_delete, empty-source
+// refusal, deletions skipped after an error, filters, versions, verify and
+// restore apply to it unchanged.
+//
+// Today it reaches SFTP servers through github.com/pkg/sftp (the client
+// rclone's own sftp backend uses), with host keys checked against the
+// remote's known_hosts lines. S3, Azure Blob and WebDAV remotes are decoded
+// by schema but Dial refuses them with ErrTypeNotBuilt until their FS lands
+// (docs/offsite.md says what is planned and why).
+//
+// Bandwidth (a timetable, Config.BWLimit) and the number of files moving at
+// once (Config.Transfers) are enforced here, for every FS of one Conn, so
+// that a set's threads never exceed what the link was sized for.
+//
+// The package imports only internal/vfs. Errors name the remote and the
+// path, never a credential.
+package remote

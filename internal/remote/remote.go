@@ -1,0 +1,213 @@
+package remote
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/robo-backup/robo/internal/vfs"
+)
+
+// Config is one remote with its credentials resolved. Secrets are bytes the
+// caller wipes after Dial (Conn keeps no copy once connected).
+type Config struct {
+	// Name is the remote block's label, used in messages and in String.
+	Name string
+	// Type is "sftp" (others: ErrTypeNotBuilt).
+	Type string
+	SFTP SFTP
+	// Transfers bounds how many files are open on the remote at once (0:
+	// 4).
+	Transfers int
+	// BWLimit returns the bandwidth allowed at a time of day in bytes a
+	// second (0: unlimited); nil is unlimited. It is shared by every file
+	// of the Conn.
+	BWLimit func(time.Time) int64
+	// Timeout bounds connecting and each request (0: one minute).
+	Timeout time.Duration
+}
+
+// SFTP is how to reach an SFTP server.
+type SFTP struct {
+	Host string
+	Port int
+	User string
+	// Password and PrivateKey (PEM) are the credentials; either may be
+	// empty.
+	Password   []byte
+	PrivateKey []byte
+	// KnownHosts are known_hosts lines; the server's host key must match
+	// one of them.
+	KnownHosts []string
+}
+
+// Reasons a connection could not be made; a *DialError wraps one of them.
+var (
+	ErrAuth        = errors.New("the server refused the credentials")
+	ErrHostKey     = errors.New("the server's host key is not in the remote's known_hosts")
+	ErrUnreachable = fmt.Errorf("nothing answered: %w", vfs.ErrUnreachable)
+	// ErrTypeNotBuilt: the remote's type is decoded but this build cannot
+	// reach it yet.
+	ErrTypeNotBuilt = errors.New("this build of robo cannot reach remotes of this type yet")
+)
+
+// DialError says why a remote could not be reached. Its text names the
+// remote, the server and the user, never a secret.
+type DialError struct {
+	Remote string
+	Server string
+	User   string
+	Reason error
+	Err    error
+}
+
+func (e *DialError) Error() string {
+	s := fmt.Sprintf("remote %s", e.Remote)
+	if e.Server != "" {
+		s += fmt.Sprintf(" (%s", e.Server)
+		if e.User != "" {
+			s += ", user " + e.User
+		}
+		s += ")"
+	}
+	if e.Reason != nil {
+		s += ": " + e.Reason.Error()
+	}
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+// Unwrap returns the reason and the underlying error.
+func (e *DialError) Unwrap() []error {
+	var out []error
+	for _, err := range []error{e.Reason, e.Err} {
+		if err != nil {
+			out = append(out, err)
+		}
+	}
+	return out
+}
+
+// Conn is a connection to one remote. It is safe for concurrent use; every
+// FS it opens shares its transfer slots and bandwidth.
+type Conn struct {
+	cfg   Config
+	slots chan struct{}
+	bw    *limiter
+	open  func(root string) (vfs.FS, error)
+	close func() error
+	once  sync.Once
+}
+
+// Dial connects to a remote.
+func Dial(ctx context.Context, cfg Config) (*Conn, error) {
+	if cfg.Transfers < 1 {
+		cfg.Transfers = 4
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = time.Minute
+	}
+	c := &Conn{cfg: cfg, slots: make(chan struct{}, cfg.Transfers), bw: &limiter{rate: cfg.BWLimit}}
+	switch cfg.Type {
+	case "sftp":
+		if err := c.dialSFTP(ctx); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, &DialError{Remote: cfg.Name, Reason: fmt.Errorf("%w: type %q (robo reaches sftp remotes today; see docs/offsite.md)", ErrTypeNotBuilt, cfg.Type)}
+	}
+	return c, nil
+}
+
+// Open returns the folder root of the remote as a vfs.FS: a slash-separated
+// path inside it ("" is the remote's root; for sftp a leading slash starts
+// from the server's root, otherwise from the login folder).
+func (c *Conn) Open(root string) (vfs.FS, error) { return c.open(root) }
+
+// Close ends the connection. FSes opened from it fail afterwards.
+func (c *Conn) Close() error {
+	var err error
+	c.once.Do(func() { err = c.close() })
+	return err
+}
+
+// acquire takes a transfer slot; release gives it back.
+func (c *Conn) acquire() { c.slots <- struct{}{} }
+func (c *Conn) release() { <-c.slots }
+
+// limiter paces bytes to the rate in force (a token bucket with a burst
+// of a quarter second).
+type limiter struct {
+	rate func(time.Time) int64
+	mu   sync.Mutex
+	next time.Time
+}
+
+const burst = 250 * time.Millisecond
+
+func (l *limiter) wait(n int) {
+	if l == nil || l.rate == nil || n <= 0 {
+		return
+	}
+	now := time.Now()
+	r := l.rate(now)
+	if r <= 0 {
+		return
+	}
+	l.mu.Lock()
+	if l.next.Before(now.Add(-burst)) {
+		l.next = now.Add(-burst)
+	}
+	l.next = l.next.Add(time.Duration(float64(n) / float64(r) * float64(time.Second)))
+	d := l.next.Sub(now)
+	l.mu.Unlock()
+	if d > 0 {
+		time.Sleep(d)
+	}
+}
+
+// paced chunks: a Read or Write larger than this is split so the limiter
+// can pace it.
+const pacedChunk = 32 << 10
+
+type pacedReader struct {
+	io.Reader
+	l *limiter
+}
+
+func (p pacedReader) Read(b []byte) (int, error) {
+	if p.l.rate != nil && len(b) > pacedChunk {
+		b = b[:pacedChunk]
+	}
+	n, err := p.Reader.Read(b)
+	p.l.wait(n)
+	return n, err
+}
+
+type pacedWriter struct {
+	io.Writer
+	l *limiter
+}
+
+func (p pacedWriter) Write(b []byte) (int, error) {
+	total := 0
+	for len(b) > 0 {
+		k := len(b)
+		if p.l.rate != nil && k > pacedChunk {
+			k = pacedChunk
+		}
+		p.l.wait(k)
+		n, err := p.Writer.Write(b[:k])
+		total += n
+		if err != nil {
+			return total, err
+		}
+		b = b[k:]
+	}
+	return total, nil
+}
