@@ -36,6 +36,7 @@ var allowed = map[string][]string{
 	"internal/secrets":           {"schema"},
 	"internal/shares":            {"internal/vfs"},
 	"internal/shares/sambatest":  {},
+	"internal/remote/remotetest": {},
 	"internal/audit":             {},
 	"internal/watch":             {"schema", "internal/state"},
 	"internal/runlog":            {"internal/engine", "internal/robocopy", "internal/safetext"},
