@@ -28,7 +28,9 @@ const startTimeout = 120 * time.Second
 // program for server what cannot run here.
 func missing(t testing.TB, what, why string) {
 	t.Helper()
-	if os.Getenv(RequireEnv) == "1" {
+	// The servers are Unix programs: on Windows (the Wine run of CI) the
+	// test skips whatever RequireEnv says.
+	if os.Getenv(RequireEnv) == "1" && runtime.GOOS != "windows" {
 		t.Fatalf("%s test server required (%s=1) but unavailable: %s", what, RequireEnv, why)
 	}
 	t.Skipf("%s test server unavailable: %s (set %s=1 to make this a failure)", what, why, RequireEnv)

@@ -31,8 +31,9 @@ type S3 struct {
 	// Root is the posix directory versitygw serves: the bucket is the
 	// directory Root/Bucket and an object "a/b" is the file
 	// Root/Bucket/a/b (its metadata in user.* extended attributes). An
-	// upload in progress is kept under Root/Bucket/.sgwtmp, never at its
-	// final name.
+	// upload in progress is an unnamed O_TMPFILE (or, where the file system
+	// has none, a file under Root/Bucket/.sgwtmp, as are multipart parts)
+	// and gets its final name only when complete.
 	Root string
 	// Versioned reports whether the bucket has S3 versioning enabled
 	// (StartS3Versioned). Old versions live under VersionsDir.
