@@ -50,6 +50,37 @@
 //
 // # AWS_CA_BUNDLE
 //
-// This machine (and CI) exports AWS_CA_BUNDLE. See ca_bundle.go's comment
-// for what S3 clients do with it and how robo must handle it.
+// This machine (and CI) exports AWS_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt.
+// Measured against this package's versitygw on a plain-http loopback
+// endpoint, with static keys:
+//
+//   - Debian's rclone 1.60 CLI (AWS SDK for Go v1) refuses to build its S3
+//     client: "LoadCustomCABundleError: unable to load custom CA bundle,
+//     HTTPClient's transport unsupported type ... *fshttp.Transport", before
+//     any request. The SDK applies the bundle to the HTTP client whatever
+//     the endpoint's scheme, and rclone's own transport is not one it can
+//     change.
+//   - rclone v1.76.0's backend/s3 used as a library (AWS SDK for Go v2,
+//     env_auth=false) and minio-go v7 both work, with the variable set, set
+//     to a missing file, or unset: neither reads it.
+//
+// So robo must not depend on the variable being unset, and must not pass it
+// on by accident: build the S3 client from robo's own configuration (static
+// credentials, robo's http.Transport, TLS roots from the remote block or the
+// system), never from the SDK's default environment loading
+// (config.LoadDefaultConfig reads AWS_CA_BUNDLE and fails the same way with
+// a transport it cannot rebuild). Test it with AWS_CA_BUNDLE set, as CI
+// does, and also set to a missing file. Only tools outside robo get
+// `env -u AWS_CA_BUNDLE`, for their own process (bench/offsite.sh does it
+// for Debian's rclone): the variable names CA certificates for TLS, which a
+// plain-http endpoint never uses.
+//
+// # Servers' own limits worth knowing
+//
+//   - rclone serve webdav 1.60 ignores X-OC-Mtime on PUT (the file gets the
+//     upload time) and has no other way to set a modification time, so a
+//     WebDAV client cannot keep mtimes on this server.
+//   - Debian's rclone 1.60 cannot reach Azurite (its azureblob endpoint is
+//     a host suffix; use_emulator builds "blob.core.windows.net"); a newer
+//     rclone can.
 package remotetest
