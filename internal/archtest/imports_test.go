@@ -38,6 +38,7 @@ var allowed = map[string][]string{
 	"internal/remote":            {"internal/vfs"},
 	"internal/remote/sshdtest":   {},
 	"internal/shares/sambatest":  {},
+	"internal/remote/remotetest": {},
 	"internal/audit":             {},
 	"internal/watch":             {"schema", "internal/state"},
 	"internal/runlog":            {"internal/engine", "internal/robocopy", "internal/safetext"},
