@@ -1,0 +1,5 @@
+package snapshot
+
+func detect(source string) (*volume, error) {
+	return nil, &UnsupportedError{Source: source, Why: "VSS is not built yet"}
+}
