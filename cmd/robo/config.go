@@ -15,8 +15,8 @@ import (
 	"github.com/robo-backup/robo/internal/engine"
 	"github.com/robo-backup/robo/internal/engine/native"
 	"github.com/robo-backup/robo/internal/robocopy"
-	"github.com/robo-backup/robo/internal/snapshot"
 	"github.com/robo-backup/robo/internal/secrets"
+	"github.com/robo-backup/robo/internal/snapshot"
 	"github.com/robo-backup/robo/internal/state"
 	"github.com/robo-backup/robo/schema"
 )
