@@ -24,7 +24,7 @@ func TestUnsupportedFileSystem(t *testing.T) {
 		t.Fatalf("err %v, want an UnsupportedError", err)
 	}
 	msg := err.Error()
-	for _, want := range []string{dir, "lies on a " + ue.FSType + " file system", "btrfs subvolumes, LVM thin volumes and ZFS datasets", `snapshot = "auto"`} {
+	for _, want := range []string{dir, "is on a file system of type " + ue.FSType, "btrfs subvolumes, LVM thin volumes and ZFS datasets", `snapshot = "auto"`} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("message %q lacks %q", msg, want)
 		}

@@ -81,7 +81,7 @@ func (e *UnsupportedError) Error() string {
 	if t == "" {
 		t = "unknown"
 	}
-	return fmt.Sprintf("source %s lies on a %s file system, which robo cannot snapshot: %s", e.Source, t, e.Why)
+	return fmt.Sprintf("source %s is on a file system of type %s, which robo cannot snapshot: %s", e.Source, t, e.Why)
 }
 
 // What works, per OS, for the messages of an UnsupportedError.
