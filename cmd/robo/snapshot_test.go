@@ -293,3 +293,86 @@ func TestSnapshotRequiredRefusesOnExt4(t *testing.T) {
 		t.Errorf("auto did not copy: %q", b)
 	}
 }
+
+// Issue 17 (docs/snapshots.md, "Root identity"): a plan saved without a
+// snapshot is applied from one, and its guards hold: the plan recorded the
+// live source root and apply checks the live root (a source root replaced
+// by another directory is refused), while each file's guard compares what
+// the plan saw with the snapshot (a file changed since the plan is left
+// alone).
+func TestSnapshotSavedLivePlanAppliedFromSnapshot(t *testing.T) {
+	f := newSnapFixture(t, "")
+	plain := fmt.Sprintf("backup \"data\" {\n  source      = %q\n  destination = %q\n}\n", f.src, f.dst)
+	os.WriteFile(filepath.Join(f.conf, "robo.hcl"), []byte(plain), 0o644)
+	planFile := filepath.Join(f.conf, "live.plan")
+	if out, err := exec.Command("robo", "-chdir", f.conf, "plan", "-out", planFile).CombinedOutput(); err != nil {
+		t.Fatalf("robo plan: %v\n%s", err, out)
+	}
+	// Applied from a snapshot, with a file changed since the plan.
+	rewriteHCL(t, f, "")
+	os.WriteFile(filepath.Join(f.src, "a.txt"), generation(7), 0o644)
+	out, err := exec.Command("robo", "-chdir", f.conf, "apply", planFile).CombinedOutput()
+	if err != nil {
+		t.Fatalf("robo apply PLAN: %v\n%s", err, out)
+	}
+	st := readState(t, filepath.Join(f.conf, ".robo", "state.json"))
+	run := st.Sets["data"].LastRun
+	if run == nil || run.Outcome != state.Success || run.Snapshot == nil {
+		t.Fatalf("last run %+v, want a success from a snapshot\n%s", run, out)
+	}
+	if !strings.Contains(run.Message, "1 entry left alone because it changed since the plan") {
+		t.Errorf("the changed file's guard did not hold: %q\n%s", run.Message, out)
+	}
+	if _, err := os.Stat(filepath.Join(f.dst, "a.txt")); !os.IsNotExist(err) {
+		t.Errorf("a.txt, changed since the plan, was copied: %v", err)
+	}
+	if n, err := generationOf(mustRead(t, filepath.Join(f.dst, "b.txt"))); err != nil || n != 0 {
+		t.Errorf("b.txt: version %d, %v", n, err)
+	}
+	// A plan whose live source root is then replaced is refused.
+	os.RemoveAll(f.dst)
+	os.WriteFile(filepath.Join(f.conf, "robo.hcl"), []byte(plain), 0o644)
+	if out, err := exec.Command("robo", "-chdir", f.conf, "plan", "-out", planFile).CombinedOutput(); err != nil {
+		t.Fatalf("robo plan: %v\n%s", err, out)
+	}
+	rewriteHCL(t, f, "")
+	os.Rename(f.src, f.src+".old")
+	os.Mkdir(f.src, 0o755)
+	out, err = exec.Command("robo", "-chdir", f.conf, "apply", planFile).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "source root "+f.src+" changed since the plan") {
+		t.Fatalf("robo apply PLAN with the source root replaced: %v, want it refused\n%s", err, out)
+	}
+	if _, err := os.Stat(filepath.Join(f.dst, "b.txt")); !os.IsNotExist(err) {
+		t.Errorf("copied from the replaced root: %v", err)
+	}
+	f.noLeftovers(t)
+}
+
+// Issue 17: a plan made from a snapshot and saved is applied from a new
+// one (the first is gone with robo plan): its root identity is the live
+// root's, so it applies.
+func TestSnapshotSavedSnapshotPlanApplies(t *testing.T) {
+	f := newSnapFixture(t, "")
+	planFile := filepath.Join(f.conf, "snap.plan")
+	if out, err := exec.Command("robo", "-chdir", f.conf, "plan", "-out", planFile).CombinedOutput(); err != nil {
+		t.Fatalf("robo plan: %v\n%s", err, out)
+	}
+	f.noLeftovers(t)
+	out, err := exec.Command("robo", "-chdir", f.conf, "apply", planFile).CombinedOutput()
+	if err != nil {
+		t.Fatalf("robo apply PLAN: %v\n%s", err, out)
+	}
+	if n, err := generationOf(mustRead(t, filepath.Join(f.dst, "a.txt"))); err != nil || n != 0 {
+		t.Errorf("a.txt: version %d, %v", n, err)
+	}
+	f.noLeftovers(t)
+}
+
+func mustRead(t *testing.T, p string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
