@@ -161,6 +161,9 @@ func TestSnapshotRequiredCopiesOneInstant(t *testing.T) {
 	if strings.Contains(run.Message, "changed since the plan") {
 		t.Errorf("guards skipped files: %s", run.Message)
 	}
+	if out, err := exec.Command("robo", "-chdir", f.conf, "status").CombinedOutput(); err != nil || !strings.Contains(string(out), "from btrfs snapshot "+run.Snapshot.ID) {
+		t.Errorf("robo status does not say the run was read from the snapshot: %v\n%s", err, out)
+	}
 	au := f.audit(t)
 	for _, ev := range []string{`"event":"snapshot.created"`, `"event":"snapshot.removed"`, run.Snapshot.ID} {
 		if !strings.Contains(au, ev) {

@@ -239,10 +239,7 @@ func leaseOf(v *volume, snap *Snapshot) (*Lease, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &Lease{Snapshot: snap, Path: snap.Root}
-	if rel != "." {
-		l.Path = filepath.Join(snap.Root, rel)
-	}
+	l := &Lease{Snapshot: snap, Path: joinUnder(snap.Root, rel)}
 	if snap.Link != "" {
 		l.LinkPath = snap.Link
 		if rel != "." {
@@ -358,6 +355,18 @@ func (m *Manager) Held() []*Snapshot {
 		out = append(out, h.snap)
 	}
 	return out
+}
+
+// joinUnder is rel beneath root. A \\?\ root (a VSS device path) is
+// joined as it is: cleaning would take its GLOBALROOT form apart.
+func joinUnder(root, rel string) string {
+	switch {
+	case rel == ".":
+		return root
+	case strings.HasPrefix(root, `\\?\`):
+		return strings.TrimRight(root, `\`) + `\` + rel
+	}
+	return filepath.Join(root, rel)
 }
 
 // relUnder is p relative to root, which must contain it.
