@@ -188,8 +188,9 @@ func RegistryDir(stateFile string) string {
 // Acquire returns where set reads source from under policy. A set that
 // holds a lease already gets the same one (a plan's scan and the apply
 // that follows read the same snapshot). With Auto, a volume that cannot
-// be snapshotted gives a live lease saying why; with Required it is an
-// error (an *UnsupportedError when the volume cannot be snapshotted).
+// be snapshotted (or whose snapshot fails) gives a live lease saying why;
+// with Required it is an error (wrapping an *UnsupportedError when the
+// volume cannot be snapshotted).
 func (m *Manager) Acquire(ctx context.Context, set, source, policy string) (*Lease, error) {
 	if policy == Never || policy == "" {
 		return &Lease{Path: source}, nil
@@ -204,8 +205,7 @@ func (m *Manager) Acquire(ctx context.Context, set, source, policy string) (*Lea
 	}
 	v, err := detect(source)
 	if err != nil {
-		var ue *UnsupportedError
-		if policy == Auto && errors.As(err, &ue) {
+		if policy == Auto {
 			return &Lease{Path: source, Live: err.Error()}, nil
 		}
 		return nil, fmt.Errorf("snapshot = %q: %w", policy, err)
