@@ -46,6 +46,8 @@ var backupSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 	// Metadata (decoded in copy.go).
 	{Name: "copy"},
 	{Name: "directory_copy"},
+	// Open files (docs/snapshots.md).
+	{Name: "snapshot"},
 }, Blocks: []hcl.BlockHeaderSchema{{Type: "robocopy"}, {Type: "versions"}}}
 
 // decodeBackup decodes one backup set: the block itself (inst is nil), or
@@ -70,7 +72,7 @@ func decodeBackup(b *hcl.Block, name string, inst *Instance, ctx *hcl.EvalContex
 	bk := &Backup{
 		Name: name, Mode: Mirror, CopyEmptyDirs: true, Symlinks: "skip", Threads: DefaultThreads,
 		Retries: DefaultRetries, RetryWait: DefaultRetryWait, MaxDelete: MaxDelete{Percent: true, Value: DefaultMaxDelete},
-		Enabled: true, Debounce: DefaultDebounce, Rescan: DefaultRescan, DeclRange: b.DefRange, Ranges: map[string]hcl.Range{},
+		Enabled: true, Debounce: DefaultDebounce, Rescan: DefaultRescan, Snapshot: SnapshotNever, DeclRange: b.DefRange, Ranges: map[string]hcl.Range{},
 		Instance: inst, Copy: cfg.Settings.Copy, DirCopy: cfg.Settings.DirCopy,
 	}
 	attrs := content.Attributes
@@ -192,6 +194,11 @@ func decodeBackup(b *hcl.Block, name string, inst *Instance, ctx *hcl.EvalContex
 	if a, ok := attrs["engine"]; ok {
 		if s, ok := evalString(a, ctx, &diags); ok && checkOneOf(a, s, engines, &diags) {
 			bk.Engine = s
+		}
+	}
+	if a, ok := attrs["snapshot"]; ok {
+		if s, ok := evalString(a, ctx, &diags); ok && checkOneOf(a, s, []string{SnapshotNever, SnapshotAuto, SnapshotRequired}, &diags) {
+			bk.Snapshot = s
 		}
 	}
 	if a, ok := attrs["schedule"]; ok {

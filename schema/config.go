@@ -138,6 +138,10 @@ type Backup struct {
 	// default, DefaultCopy and DefaultDirCopy ("DAT"), or the robo
 	// block's copy and directory_copy when it sets them.
 	Copy, DirCopy string
+	// Snapshot says whether the set is read from a snapshot of the
+	// source's volume: SnapshotNever (the default), SnapshotAuto or
+	// SnapshotRequired (docs/snapshots.md).
+	Snapshot string
 	// Instance is set when the set is one instance of a backup block with
 	// for_each; Name is then BLOCK.KEY (foreach.go).
 	Instance *Instance
@@ -146,6 +150,13 @@ type Backup struct {
 	// Ranges holds the source range of each attribute that was set.
 	Ranges map[string]hcl.Range
 }
+
+// The values of a backup block's snapshot attribute.
+const (
+	SnapshotNever    = "never"
+	SnapshotAuto     = "auto"
+	SnapshotRequired = "required"
+)
 
 // Share is a share block: an SMB share root and the credentials to reach it.
 type Share struct {

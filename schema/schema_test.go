@@ -317,3 +317,16 @@ func TestVerifyAfterApply(t *testing.T) {
 		t.Fatalf("%q %q", c.VerifyAfterApply, q.VerifyAfterApply)
 	}
 }
+
+// Issue 17: snapshot defaults to "never"; "auto" and "required" are kept.
+func TestSnapshotAttribute(t *testing.T) {
+	cfg, diags := Load("testdata/valid/snapshot", testOptions())
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	for name, want := range map[string]string{"live": SnapshotNever, "maybe": SnapshotAuto, "frozen": SnapshotRequired} {
+		if got := cfg.Backup(name).Snapshot; got != want {
+			t.Errorf("set %s: snapshot %q, want %q", name, got, want)
+		}
+	}
+}

@@ -101,7 +101,7 @@ func runApply(e *env, args []string) error {
 	prog := newProgress(e, p, pf.jsonOut)
 	log := e.applyLogger()
 	res, _, werr := apply.Run(e.ctx, p, st, apply.Options{Store: store, Engines: eng, RoboVersion: version, Hooks: hookRunner(cfg, log),
-		LockSet: setLocker(e, store, "apply", *lockTimeout), Progress: prog.forSet, RunLog: runLogger(cfg, log), Logger: log, Verify: verifier(e, eng)})
+		LockSet: setLocker(e, store, "apply", *lockTimeout), Progress: prog.forSet, RunLog: runLogger(cfg, log), Logger: log, Verify: eng.snaps.Verify(verifier(e, eng))})
 	if errors.Is(werr, apply.ErrInvalidPlan) {
 		e.record("apply.refused", map[string]string{"plan_file": planFile, "error": werr.Error()})
 		return fatalf("%v", werr)

@@ -67,6 +67,8 @@ type statusRun struct {
 	Duration    time.Duration `json:"duration_ns"`
 	FilesCopied int64         `json:"files_copied"`
 	BytesCopied int64         `json:"bytes_copied"`
+	// Snapshot is the snapshot the run read from (docs/snapshots.md).
+	Snapshot *state.Snapshot `json:"snapshot,omitempty"`
 }
 
 func runStatus(e *env, args []string) error {
@@ -175,7 +177,7 @@ func fillRuns(s *statusSet, rec *state.Set) {
 	}
 	if r := rec.LastRun; r != nil {
 		s.LastRun = &statusRun{Started: r.Started.UTC(), Ended: r.Started.Add(r.Duration).UTC(), Outcome: r.Outcome, Message: r.Message,
-			Duration: r.Duration, FilesCopied: r.FilesCopied, BytesCopied: r.BytesCopied}
+			Duration: r.Duration, FilesCopied: r.FilesCopied, BytesCopied: r.BytesCopied, Snapshot: r.Snapshot}
 	}
 	if rec.LastSuccess != nil {
 		t := rec.LastSuccess.UTC()
@@ -227,6 +229,9 @@ func writeStatusTable(e *env, doc statusDoc) {
 		}
 		if s.Running {
 			notes = append(notes, "running")
+		}
+		if r := s.LastRun; r != nil && r.Snapshot != nil {
+			notes = append(notes, "from "+r.Snapshot.Kind+" snapshot "+r.Snapshot.ID)
 		}
 		if s.ScheduleError != "" {
 			notes = append(notes, "schedule: "+s.ScheduleError)

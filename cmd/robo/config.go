@@ -16,6 +16,7 @@ import (
 	"github.com/robo-backup/robo/internal/engine/native"
 	"github.com/robo-backup/robo/internal/robocopy"
 	"github.com/robo-backup/robo/internal/secrets"
+	"github.com/robo-backup/robo/internal/snapshot"
 	"github.com/robo-backup/robo/internal/state"
 	"github.com/robo-backup/robo/schema"
 )
@@ -164,6 +165,9 @@ type engines struct {
 	missing  error            // why robocopy is nil
 	access   *shareAccess
 	resolver *secretResolver
+	// snaps reads the sets with snapshot = "auto" or "required" from
+	// snapshots (snapshots.go); nil without a local state directory.
+	snaps *snapshot.Engines
 }
 
 // newEngines prepares the engines of one command. Share passwords are
@@ -193,11 +197,14 @@ func newEngines(e *env, cfg *schema.Config, identityFlag string) *engines {
 	})
 	s.access.record = e.record
 	s.native.Open = s.access.Open
+	s.snaps = newSnapshots(e, cfg)
 	return s
 }
 
-// Close ends share connections and wipes decrypted secrets.
+// Close removes the run's snapshots, ends share connections and wipes
+// decrypted secrets.
 func (s *engines) Close() error {
+	s.snaps.Close()
 	err := s.access.Close()
 	if s.resolver != nil {
 		s.resolver.Wipe()
@@ -225,5 +232,5 @@ func (s *engines) Select(name string) (engine.Engine, error) {
 	default:
 		return nil, fmt.Errorf("unknown engine %q", name)
 	}
-	return sharedEngine{Engine: eng, access: s.access}, nil
+	return s.snaps.Wrap(sharedEngine{Engine: eng, access: s.access}), nil
 }

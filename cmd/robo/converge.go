@@ -82,7 +82,7 @@ func applyPlanned(ctx context.Context, e *env, cfg *schema.Config, store *state.
 	// Hooks and notifications (docs/monitoring.md), as in robo apply.
 	res, _, err := apply.Run(ctx, p, st, apply.Options{Store: store, Engines: eng, RoboVersion: version, Logger: log,
 		Hooks: hookRunner(cfg, log), LockSet: setLocker(&le, store, operation, lockTimeout), Commit: committer(&le, store, operation, lockTimeout),
-		Progress: w.progress, RunLog: runLoggerNamed(cfg, log, w.runLog), Verify: verifier(&le, eng)}) // native run logs (docs/monitoring.md, "Run logs")
+		Progress: w.progress, RunLog: runLoggerNamed(cfg, log, w.runLog), Verify: eng.snaps.Verify(verifier(&le, eng))}) // native run logs (docs/monitoring.md, "Run logs")
 	pruneRunLogs(cfg, log)
 	e.record("apply.finished", applyFields(res, err))
 	e.notifyApply(ctx, cfg, res, "", log)

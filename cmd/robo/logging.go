@@ -185,6 +185,8 @@ var eventIDs = map[eventKey]uint32{
 	{hclog.Info, "dashboard listening"}:              140,
 	{hclog.Info, "created this host's identity"}:     150,
 	{hclog.Info, "published this host's public key"}: 151,
+	{hclog.Info, "snapshot taken"}:                   160,
+	{hclog.Info, "snapshot removed"}:                 161,
 	// 200-299: warnings.
 	{hclog.Warn, "set is stale: no successful run within its limit"}:                                        200,
 	{hclog.Warn, "set not applied"}:                                                                         201,
@@ -203,6 +205,7 @@ var eventIDs = map[eventKey]uint32{
 	{hclog.Warn, "cannot prune old run logs"}:                                                               234,
 	{hclog.Warn, "cannot tighten the permissions of the logs directory"}:                                    236,
 	{hclog.Warn, "cannot write the hook's run log"}:                                                         235,
+	{hclog.Warn, "removed a leftover snapshot"}:                                                             240,
 	// 300-399: errors.
 	{hclog.Error, "robo watch cannot start"}: 300,
 	{hclog.Error, "robo watch ended without a stop request; exiting with a failure so that the service manager restarts it"}: 301,
@@ -217,6 +220,8 @@ var eventIDs = map[eventKey]uint32{
 	{hclog.Error, "cannot watch sources; watched sets are rescanned only"}: 321,
 	{hclog.Error, "the dashboard stopped"}:                                 340,
 	{hclog.Error, "cannot create or read this host's identity"}:            350,
+	{hclog.Error, "cannot remove a leftover snapshot"}:                     360,
+	{hclog.Error, "cannot remove a snapshot"}:                              361,
 }
 
 // eventLevel is the event log's level of an hclog level: error, warning or

@@ -280,6 +280,9 @@ func applySet(ctx context.Context, s *plan.Set, st *state.State, r *SetResult, o
 	run.FilesDeleted, run.DirsDeleted = er.DeletedFiles, er.DeletedDirs
 	run.Skipped, run.Errors = int64(len(er.Skipped)), int64(len(er.Errors))
 	run.ExitCode = er.ExitCode()
+	if sn := er.Snapshot; sn != nil {
+		run.Snapshot = &state.Snapshot{Kind: sn.Kind, ID: sn.ID, Created: sn.Created}
+	}
 	switch {
 	case er.Interrupted:
 		r.Outcome = state.Interrupted

@@ -141,6 +141,8 @@ type Result struct {
 	BytesVersioned int64  `json:"bytes_versioned,omitempty"`
 	// VersionsPruned are the old run folders removed after the run.
 	VersionsPruned []string `json:"versions_pruned,omitempty"`
+	// Snapshot is the snapshot the source was read from (nil: live).
+	Snapshot *SnapshotRef `json:"snapshot,omitempty"`
 }
 
 // ExitCode returns robocopy's exit-code bits for the result.

@@ -407,6 +407,9 @@ func (l *Log) summary(res *engine.Result) {
 		l.line("")
 		l.line("robo: the run was stopped before every change ran; the counts below are what was done.")
 	}
+	if sn := res.Snapshot; sn != nil {
+		l.line(inert(fmt.Sprintf("robo: read from %s snapshot %s of %s, taken %s (docs/snapshots.md)", sn.Kind, sn.ID, sn.Volume, sn.Created.Local().Format(longDate)), false))
+	}
 	for _, w := range res.Warnings {
 		l.line(inert("robo: warning: "+w, false))
 	}

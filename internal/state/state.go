@@ -66,6 +66,16 @@ type Run struct {
 	Errors       int64         `json:"errors"`
 	ExitCode     int           `json:"exit_code"`
 	Message      string        `json:"message,omitempty"`
+	// Snapshot is the snapshot the run read its source from; nil when it
+	// read the live source (docs/snapshots.md).
+	Snapshot *Snapshot `json:"snapshot,omitempty"`
+}
+
+// Snapshot names the snapshot a run read from.
+type Snapshot struct {
+	Kind    string    `json:"kind"`
+	ID      string    `json:"id"`
+	Created time.Time `json:"created"`
 }
 
 // New returns an empty state with a fresh lineage.
