@@ -146,6 +146,9 @@ func (b *uiBackend) Sets() ([]web.SetView, error) {
 		if r := s.LastRun; r != nil {
 			v.LastRun = &web.RunView{Set: s.Name, Started: r.Started, Duration: r.Duration, Outcome: r.Outcome, Message: r.Message,
 				FilesCopied: r.FilesCopied, BytesCopied: r.BytesCopied, Source: "state"}
+			if sn := r.Snapshot; sn != nil {
+				v.LastRun.Snapshot = sn.Kind + " " + sn.ID
+			}
 		}
 		out = append(out, v)
 	}
@@ -207,7 +210,7 @@ func (b *uiBackend) wait() { b.wg.Wait() }
 // runView is a watch outcome as the dashboard records it.
 func runView(start time.Time, o watch.Outcome) web.RunView {
 	return web.RunView{Set: o.Set, Started: start.UTC(), Duration: o.Duration, Outcome: o.Outcome, Message: o.Message,
-		FilesCopied: o.FilesCopied, BytesCopied: o.BytesCopied, Source: "process"}
+		FilesCopied: o.FilesCopied, BytesCopied: o.BytesCopied, Source: "process", Snapshot: o.Snapshot}
 }
 
 // uiFleetPath is the Fleet page's folder: -fleet, normalized as robo

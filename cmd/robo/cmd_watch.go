@@ -204,6 +204,9 @@ func outcomeOf(name string, start time.Time, res *apply.Result, err error, ctx c
 			o.Outcome, o.Message = r.Outcome, r.Message
 			if r.Result != nil {
 				o.FilesCopied, o.BytesCopied = r.Result.Counters.Files.Copied, r.Result.BytesCopied
+				if sn := r.Result.Snapshot; sn != nil {
+					o.Snapshot = sn.Kind + " " + sn.ID
+				}
 			}
 		}
 	}

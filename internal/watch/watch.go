@@ -28,6 +28,9 @@ type Outcome struct {
 	FilesCopied int64
 	BytesCopied int64
 	Duration    time.Duration
+	// Snapshot names the snapshot the run read its source from ("btrfs
+	// robo-..."); "" when it read the live source (docs/snapshots.md).
+	Snapshot string
 }
 
 // OK reports whether the run succeeded.

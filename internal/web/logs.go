@@ -326,11 +326,18 @@ func errorLines(lines []LogLine) []LogLine {
 // error or failed items, interrupted when the log ends mid-run, else
 // success), the files and bytes copied and the duration from robocopy's
 // summary table (absent when the log has none: countsUnknown).
+// snapshotLine is the line a native run log has when the run read from a
+// snapshot (internal/runlog): its kind and id.
+var snapshotLine = regexp.MustCompile(`(?m)^robo: read from ([a-z]+) snapshot ([A-Za-z0-9._:{}-]+) of `)
+
 func logRun(dir string, f LogFile) RunView {
 	r := RunView{Set: f.Set, Started: f.Time, Outcome: "unknown", Log: f.Name, Source: "log", CountsUnknown: true}
 	_, b, err := readLogFile(dir, f.Name)
 	if err != nil {
 		return r
+	}
+	if m := snapshotLine.FindSubmatch(b); m != nil {
+		r.Snapshot = string(m[1]) + " " + string(m[2])
 	}
 	lg := robocopy.ParseBytes(b)
 	if len(lg.Jobs) == 0 {

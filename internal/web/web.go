@@ -59,6 +59,10 @@ type RunView struct {
 	// CountsUnknown says files_copied and bytes_copied are not known (a
 	// run log without robocopy's summary table: killed mid-run).
 	CountsUnknown bool `json:"counts_unknown,omitempty"`
+	// Snapshot names the snapshot the run read its source from, its kind
+	// and id ("btrfs robo-..."); "" for a run of the live source
+	// (docs/snapshots.md).
+	Snapshot string `json:"snapshot,omitempty"`
 }
 
 // Counted reports whether the run's file and byte counts are known.
