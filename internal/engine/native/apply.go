@@ -73,19 +73,25 @@ func (e *Engine) Apply(ctx context.Context, job engine.Job, rep engine.Reporter)
 		}
 	}
 	a.phase(job.Changes, engine.PhaseCopy)
-	failed := len(a.res.Errors) > 0 || a.res.Interrupted
+	a.retryChanging()
+	failed := a.failed()
 	if !failed {
 		a.phase(job.Changes, engine.PhaseDelete)
-		failed = len(a.res.Errors) > 0 || a.res.Interrupted
+		failed = a.failed()
 	}
 	if !failed {
 		a.phase(job.Changes, engine.PhaseReplace)
+		a.retryChanging()
 	} else {
+		why := "not attempted: an earlier operation of this set failed, so its deletions are skipped"
+		if len(a.res.Errors) == 0 && !a.res.Interrupted {
+			why = "not attempted: a file of this set kept changing while it was copied, so its deletions are skipped"
+		}
 		for i := range job.Changes {
 			c := &job.Changes[i]
 			if c.Phase != engine.PhaseCopy && !a.ran[c] {
 				a.res.DeletesSkipped++
-				a.skip(c, "not attempted: an earlier operation of this set failed, so its deletions are skipped")
+				a.skip(c, why)
 			}
 		}
 	}
@@ -123,6 +129,9 @@ type applier struct {
 	// a counter.
 	tag string
 	seq atomic.Uint64
+	// changing are the copies of the running phase whose source changed
+	// while it was read, kept for retryChanging.
+	changing []*engine.Change
 }
 
 // phase runs the changes of one phase: structural changes (directories,
@@ -221,11 +230,23 @@ func (a *applier) stopped() bool {
 	return false
 }
 
-// run performs one change with retries for transient errors.
+// run performs one change with retries for transient errors. A copy whose
+// source changed while it was read waits for retryChanging.
 func (a *applier) run(c *engine.Change) {
-	var err error
+	skip, err := a.attempt(c)
+	if skip == reasonChanging {
+		a.mu.Lock()
+		a.changing = append(a.changing, c)
+		a.mu.Unlock()
+		return
+	}
+	a.finish(c, skip, err)
+}
+
+// attempt performs one change, retrying transient errors. It returns a
+// skip reason when a guard fails, or the last error.
+func (a *applier) attempt(c *engine.Change) (skip string, err error) {
 	for attempt := 0; ; attempt++ {
-		var skip string
 		skip, err = a.do(c)
 		if skip == "" && errors.Is(err, vfs.ErrNotFollowed) {
 			// A directory on the way was swapped for a link (or a file)
@@ -233,13 +254,20 @@ func (a *applier) run(c *engine.Change) {
 			skip, err = "changed since the plan was made: "+vfs.ErrNotFollowed.Error(), nil
 		}
 		if skip != "" {
-			a.skip(c, skip)
-			return
+			return skip, nil
 		}
 		if err == nil || !transient(err) || attempt >= a.spec.Retries || a.ctx.Err() != nil {
-			break
+			return "", err
 		}
 		a.wait(a.spec.RetryWait)
+	}
+}
+
+// finish records the outcome of a change: skipped, failed or done.
+func (a *applier) finish(c *engine.Change, skip string, err error) {
+	if skip != "" {
+		a.skip(c, skip)
+		return
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -267,6 +295,125 @@ func (a *applier) run(c *engine.Change) {
 		a.touched[c.Path] = true
 	}
 	a.rep.Report(engine.Event{Change: c, Bytes: c.Size, Done: true})
+}
+
+// failed reports whether the set's deletions must not run: an operation
+// failed, the run was stopped, or (changing_files = "fail") a file kept
+// changing while it was copied.
+func (a *applier) failed() bool {
+	return len(a.res.Errors) > 0 || a.res.Interrupted || (len(a.res.Changing) > 0 && !a.spec.WarnsChanging())
+}
+
+// Files whose source changes while they are copied are not given up at
+// once: a file being saved, downloaded or rotated is usually complete a
+// moment later. Once the other copies of the phase are done, each is
+// copied again from the source as it is then (its current size and time
+// become the copy's source guard; the destination guard stays the plan's),
+// up to changingRetries times, changingWait apart. One that changes on
+// every try ends in Result.Changing.
+const (
+	changingRetries = 2
+	changingWait    = time.Second
+)
+
+// reasonChanging is the skip reason of a copy whose source changed while
+// it was read (the After checks of copyFile and localChecks).
+const reasonChanging = "source file changed while it was copied"
+
+// reasonSourceChanged is the source guard's reason for a file that is not
+// as it was seen.
+var reasonSourceChanged = guard("source", &engine.Meta{Kind: engine.KindFile}, &engine.Meta{Kind: engine.KindFile, Size: 1})
+
+// sourceChanging reports whether a retried copy found its source changing
+// again: while it was read, or between the look that gave the retry its
+// guard and the open.
+func sourceChanging(skip string) bool {
+	return skip == reasonChanging || skip == reasonSourceChanged
+}
+
+// retryChanging retries the copies of the phase whose source changed
+// while they were read, in rounds: one wait, then every file still
+// pending, on the phase's workers.
+func (a *applier) retryChanging() {
+	pending := a.changing
+	a.changing = nil
+	tries := map[*engine.Change]*engine.Change{} // the latest retry of each
+	for round := 1; round <= changingRetries && len(pending) > 0; round++ {
+		a.wait(changingWait)
+		if a.stopped() {
+			return
+		}
+		var (
+			mu    sync.Mutex
+			still []*engine.Change
+		)
+		work := make(chan *engine.Change)
+		var wg sync.WaitGroup
+		for range min(max(a.spec.Threads, 1), len(pending)) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for c := range work {
+					rc, skip, err := a.retry(c)
+					if rc != nil && sourceChanging(skip) && err == nil {
+						mu.Lock()
+						still, tries[c] = append(still, c), rc
+						mu.Unlock()
+						continue
+					}
+					if rc == nil {
+						rc = c
+					}
+					a.finish(rc, skip, err)
+				}
+			}()
+		}
+		for _, c := range pending {
+			if a.stopped() {
+				break
+			}
+			work <- c
+		}
+		close(work)
+		wg.Wait()
+		// Keep plan order for the results.
+		order := map[*engine.Change]int{}
+		for i, c := range pending {
+			order[c] = i
+		}
+		sort.Slice(still, func(i, j int) bool { return order[still[i]] < order[still[j]] })
+		pending = still
+	}
+	for _, c := range pending {
+		last := tries[c]
+		if last == nil {
+			last = c
+		}
+		a.mu.Lock()
+		a.res.Changing = append(a.res.Changing, engine.FileError{Path: c.Path, Op: opName(c),
+			Err: fmt.Sprintf("%v (%d attempts, the last %s apart); the destination keeps what it had", engine.ErrChanging, 1+changingRetries, changingWait)})
+		a.failCount(last)
+		a.mu.Unlock()
+		a.rep.Report(engine.Event{Change: last, Done: true, Err: engine.ErrChanging})
+	}
+}
+
+// retry copies c again with the source as it is now. It returns the
+// change it ran (nil when the source is no longer the file c copies: it
+// is gone or another kind of entry, which is a change since the plan,
+// reported as skip) and the outcome.
+func (a *applier) retry(c *engine.Change) (rc *engine.Change, skip string, err error) {
+	now, err := current(a.src, c.Path)
+	if err != nil {
+		return nil, "", err
+	}
+	if now == nil || now.Kind != c.Kind {
+		return nil, guard("source", c.Src, now), nil
+	}
+	r := *c
+	r.Src, r.Size = now, now.Size
+	skip, err = a.attempt(&r)
+	return &r, skip, err
 }
 
 // wait sleeps between retries, ending early when the run is stopped.
@@ -562,7 +709,7 @@ func (a *applier) copyFile(c *engine.Change) (skip string, err error) {
 	if n != c.Src.Size || fi.Size() != c.Src.Size || !engine.TimesEqual(fi.ModTime(), c.Src.Time(), 0) {
 		a.dst.Remove(tmp)
 		ok = true
-		return "source file changed while it was copied", nil
+		return reasonChanging, nil
 	}
 	if err := a.dst.Chtimes(tmp, c.Src.Time()); err != nil {
 		return "", err
@@ -621,7 +768,7 @@ func (a *applier) localChecks(c *engine.Change) vfs.CopyChecks {
 		Before: func(en vfs.Entry) string { return guard("source", c.Src, metaOf(en)) },
 		After: func(n int64, en vfs.Entry) string {
 			if n != c.Src.Size || en.Size != c.Src.Size || !engine.TimesEqual(en.ModTime, c.Src.Time(), 0) {
-				return "source file changed while it was copied"
+				return reasonChanging
 			}
 			return ""
 		},
