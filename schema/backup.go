@@ -43,6 +43,7 @@ var backupSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 	{Name: "alert_after"},
 	// Data safety (decoded in versions.go).
 	{Name: "verify_after_apply"},
+	{Name: "changing_files"},
 }, Blocks: []hcl.BlockHeaderSchema{{Type: "robocopy"}, {Type: "versions"}}}
 
 // decodeBackup decodes one backup set: the block itself (inst is nil), or
@@ -67,7 +68,7 @@ func decodeBackup(b *hcl.Block, name string, inst *Instance, ctx *hcl.EvalContex
 	bk := &Backup{
 		Name: name, Mode: Mirror, CopyEmptyDirs: true, Symlinks: "skip", Threads: DefaultThreads,
 		Retries: DefaultRetries, RetryWait: DefaultRetryWait, MaxDelete: MaxDelete{Percent: true, Value: DefaultMaxDelete},
-		Enabled: true, Debounce: DefaultDebounce, Rescan: DefaultRescan, DeclRange: b.DefRange, Ranges: map[string]hcl.Range{},
+		Enabled: true, Debounce: DefaultDebounce, Rescan: DefaultRescan, ChangingFiles: ChangingFail, DeclRange: b.DefRange, Ranges: map[string]hcl.Range{},
 		Instance: inst,
 	}
 	attrs := content.Attributes

@@ -22,57 +22,27 @@ import (
 	"github.com/robo-backup/robo/internal/engine/native"
 	tt "github.com/robo-backup/robo/internal/testtree"
 	"github.com/robo-backup/robo/internal/vfs"
+	"github.com/robo-backup/robo/internal/vfs/vfstest"
 )
 
-// rewriting is a source tree in which the file name is rewritten (a whole
-// new content, one byte longer each time, so a new size and time) after
-// the first read of every open of it: it changes during every copy.
-type rewriting struct {
-	vfs.FS
-	root, name string
-	n          *atomic.Int32
-}
-
-func (r rewriting) Open(name string) (vfs.Reader, error) {
-	f, err := r.FS.Open(name)
-	if err != nil || name != r.name {
-		return f, err
-	}
-	return &rewriteReader{Reader: f, r: r}, nil
-}
-
-type rewriteReader struct {
-	vfs.Reader
-	r    rewriting
-	done bool
-}
-
-func (rr *rewriteReader) Read(p []byte) (int, error) {
-	n, err := rr.Reader.Read(p)
-	if n > 0 && !rr.done {
-		rr.done = true
-		i := rr.r.n.Add(1)
-		if werr := os.WriteFile(filepath.Join(rr.r.root, rr.r.name), []byte(strings.Repeat("x", 1000+int(i))), 0o644); werr != nil {
-			return n, werr
-		}
-	}
-	return n, err
-}
-
 // rewritingEngine returns an engine whose source root rewrites name during
-// every copy, counting the rewrites and the waits.
-func rewritingEngine(src, name string) (e *native.Engine, rewrites, waits *atomic.Int32) {
-	rewrites, waits = new(atomic.Int32), new(atomic.Int32)
+// every copy (vfstest.Rewriter), and counters of the rewrites of the last
+// apply and of the waits.
+func rewritingEngine(src, name string) (e *native.Engine, rewrites func() int32, waits *atomic.Int32) {
+	waits = new(atomic.Int32)
 	e = native.New()
 	e.Sleep = func(time.Duration) { waits.Add(1) }
+	var last atomic.Pointer[vfstest.Rewriter]
 	e.Open = func(root string) (vfs.FS, error) {
 		l, err := native.OpenLocal(root)
 		if err != nil || root != src {
 			return l, err
 		}
-		return rewriting{FS: l, root: src, name: name, n: rewrites}, nil
+		rw := vfstest.NewRewriter(l, src, name)
+		last.Store(rw)
+		return rw, nil
 	}
-	return e, rewrites, waits
+	return e, func() int32 { return last.Load().Rewrites.Load() }, waits
 }
 
 func TestKeepsChangingIsAFailureThatBlocksDeletions(t *testing.T) {
@@ -103,8 +73,8 @@ func TestKeepsChangingIsAFailureThatBlocksDeletions(t *testing.T) {
 	}
 	// Three copies (the first and two retries), one wait before each
 	// retry round, then given up.
-	if rewrites.Load() != 3 || waits.Load() != 2 {
-		t.Errorf("%d copies, %d waits; want 3 and 2", rewrites.Load(), waits.Load())
+	if rewrites() != 3 || waits.Load() != 2 {
+		t.Errorf("%d copies, %d waits; want 3 and 2", rewrites(), waits.Load())
 	}
 	if len(res.Changing) != 1 || res.Changing[0].Path != "live.db" || res.Changing[0].Op != "copy" ||
 		!strings.HasPrefix(res.Changing[0].Err, "the source file kept changing while it was copied (3 attempts") {
