@@ -130,8 +130,20 @@ type applier struct {
 	tag string
 	seq atomic.Uint64
 	// changing are the copies of the running phase whose source changed
-	// while it was read, kept for retryChanging.
-	changing []*engine.Change
+	// while it was read, or was not as planned when the copy began, kept
+	// for retryChanging.
+	changing []pendingCopy
+	// seen is what a failed source guard of a file saw, until run takes
+	// it.
+	seen map[*engine.Change]engine.Meta
+}
+
+// pendingCopy is a copy that retryChanging looks at again. seen is set
+// for one whose source differed from the plan before the copy began: what
+// the guard saw then.
+type pendingCopy struct {
+	c    *engine.Change
+	seen *engine.Meta
 }
 
 // phase runs the changes of one phase: structural changes (directories,
@@ -234,13 +246,43 @@ func (a *applier) stopped() bool {
 // source changed while it was read waits for retryChanging.
 func (a *applier) run(c *engine.Change) {
 	skip, err := a.attempt(c)
-	if skip == reasonChanging {
+	seen, saw := a.takeSeen(c)
+	switch {
+	case skip == reasonChanging:
 		a.mu.Lock()
-		a.changing = append(a.changing, c)
+		a.changing = append(a.changing, pendingCopy{c: c})
 		a.mu.Unlock()
-		return
+	case skip == reasonSourceChanged && saw:
+		a.mu.Lock()
+		a.changing = append(a.changing, pendingCopy{c: c, seen: &seen})
+		a.mu.Unlock()
+	default:
+		a.finish(c, skip, err)
 	}
-	a.finish(c, skip, err)
+}
+
+// sourceGuard is the source guard of a copy (guard), which also keeps what
+// it saw of a file that is no longer as planned, for run.
+func (a *applier) sourceGuard(c *engine.Change, now *engine.Meta) string {
+	why := guard("source", c.Src, now)
+	if why != "" && c.Kind == engine.KindFile && now != nil && now.Kind == engine.KindFile {
+		a.mu.Lock()
+		if a.seen == nil {
+			a.seen = map[*engine.Change]engine.Meta{}
+		}
+		a.seen[c] = *now
+		a.mu.Unlock()
+	}
+	return why
+}
+
+// takeSeen returns and forgets what c's source guard saw, if it failed.
+func (a *applier) takeSeen(c *engine.Change) (engine.Meta, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	m, ok := a.seen[c]
+	delete(a.seen, c)
+	return m, ok
 }
 
 // attempt performs one change, retrying transient errors. It returns a
@@ -311,6 +353,14 @@ func (a *applier) failed() bool {
 // become the copy's source guard; the destination guard stays the plan's),
 // up to changingRetries times, changingWait apart. One that changes on
 // every try ends in Result.Changing.
+//
+// A source that was not as planned when its copy began is told apart by a
+// second look, changingWait later: if it is still as the guard saw it, it
+// changed since the plan and holds still, and stays a guard skip (the
+// next plan picks it up); if it changed again, it is being written during
+// the run, and is retried as above. So a file rewritten in a loop, which
+// is never as planned by the time its copy starts, is a changing file,
+// not a skip on every run.
 const (
 	changingRetries = 2
 	changingWait    = time.Second
@@ -332,11 +382,16 @@ func sourceChanging(skip string) bool {
 }
 
 // retryChanging retries the copies of the phase whose source changed
-// while they were read, in rounds: one wait, then every file still
-// pending, on the phase's workers.
+// while they were read (or differed from the plan and changed again), in
+// rounds: one wait, then every file still pending, on the phase's
+// workers.
 func (a *applier) retryChanging() {
 	pending := a.changing
 	a.changing = nil
+	order := map[*engine.Change]int{}
+	for i, p := range pending {
+		order[p.c] = i
+	}
 	tries := map[*engine.Change]*engine.Change{} // the latest retry of each
 	for round := 1; round <= changingRetries && len(pending) > 0; round++ {
 		a.wait(changingWait)
@@ -345,57 +400,64 @@ func (a *applier) retryChanging() {
 		}
 		var (
 			mu    sync.Mutex
-			still []*engine.Change
+			still []pendingCopy
 		)
-		work := make(chan *engine.Change)
+		work := make(chan pendingCopy)
 		var wg sync.WaitGroup
 		for range min(max(a.spec.Threads, 1), len(pending)) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				for c := range work {
-					rc, skip, err := a.retry(c)
+				for p := range work {
+					if p.seen != nil && a.steady(p.c, *p.seen) {
+						a.finish(p.c, reasonSourceChanged, nil)
+						continue
+					}
+					rc, skip, err := a.retry(p.c)
 					if rc != nil && sourceChanging(skip) && err == nil {
 						mu.Lock()
-						still, tries[c] = append(still, c), rc
+						still, tries[p.c] = append(still, pendingCopy{c: p.c}), rc
 						mu.Unlock()
 						continue
 					}
 					if rc == nil {
-						rc = c
+						rc = p.c
 					}
 					a.finish(rc, skip, err)
 				}
 			}()
 		}
-		for _, c := range pending {
+		for _, p := range pending {
 			if a.stopped() {
 				break
 			}
-			work <- c
+			work <- p
 		}
 		close(work)
 		wg.Wait()
 		// Keep plan order for the results.
-		order := map[*engine.Change]int{}
-		for i, c := range pending {
-			order[c] = i
-		}
-		sort.Slice(still, func(i, j int) bool { return order[still[i]] < order[still[j]] })
+		sort.Slice(still, func(i, j int) bool { return order[still[i].c] < order[still[j].c] })
 		pending = still
 	}
-	for _, c := range pending {
-		last := tries[c]
+	for _, p := range pending {
+		last := tries[p.c]
 		if last == nil {
-			last = c
+			last = p.c
 		}
 		a.mu.Lock()
-		a.res.Changing = append(a.res.Changing, engine.FileError{Path: c.Path, Op: opName(c),
+		a.res.Changing = append(a.res.Changing, engine.FileError{Path: p.c.Path, Op: opName(p.c),
 			Err: fmt.Sprintf("%v (%d attempts, the last %s apart); the destination keeps what it had", engine.ErrChanging, 1+changingRetries, changingWait)})
 		a.failCount(last)
 		a.mu.Unlock()
 		a.rep.Report(engine.Event{Change: last, Done: true, Err: engine.ErrChanging})
 	}
+}
+
+// steady reports whether the source of c is still what its failed guard
+// saw: it changed since the plan, but not during the run.
+func (a *applier) steady(c *engine.Change, seen engine.Meta) bool {
+	now, err := current(a.src, c.Path)
+	return err == nil && now != nil && seen.Matches(*now)
 }
 
 // retry copies c again with the source as it is now. It returns the
@@ -413,6 +475,7 @@ func (a *applier) retry(c *engine.Change) (rc *engine.Change, skip string, err e
 	r := *c
 	r.Src, r.Size = now, now.Size
 	skip, err = a.attempt(&r)
+	a.takeSeen(&r)
 	return &r, skip, err
 }
 
@@ -653,7 +716,7 @@ func (a *applier) create(c *engine.Change) (skip string, err error) {
 	if err != nil {
 		return "", err
 	}
-	if why := guard("source", c.Src, srcNow); why != "" {
+	if why := a.sourceGuard(c, srcNow); why != "" {
 		return why, nil
 	}
 	switch c.Kind {
@@ -765,7 +828,7 @@ func (a *applier) copyLocal(c *engine.Change) (skip string, err error) {
 // source descriptor, and the stop check between chunks.
 func (a *applier) localChecks(c *engine.Change) vfs.CopyChecks {
 	return vfs.CopyChecks{
-		Before: func(en vfs.Entry) string { return guard("source", c.Src, metaOf(en)) },
+		Before: func(en vfs.Entry) string { return a.sourceGuard(c, metaOf(en)) },
 		After: func(n int64, en vfs.Entry) string {
 			if n != c.Src.Size || en.Size != c.Src.Size || !engine.TimesEqual(en.ModTime, c.Src.Time(), 0) {
 				return reasonChanging

@@ -193,9 +193,10 @@ func (h *hookedReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// A source that changed after the plan but before its copy began is a
-// guard skip ("changed since the plan"), not a changing file: no retry,
-// no failure, and the deletions run.
+// A source that changed after the plan but before its copy began, and
+// holds still, is a guard skip ("changed since the plan"), not a changing
+// file: one look at it after the wait, no copy, no failure, and the
+// deletions run.
 func TestChangedBeforeTheCopyIsASkip(t *testing.T) {
 	dir := t.TempDir()
 	src, dst := filepath.Join(dir, "src"), filepath.Join(dir, "dst")
@@ -234,7 +235,7 @@ func TestChangedBeforeTheCopyIsASkip(t *testing.T) {
 			if len(res.Skipped) != 1 || res.Skipped[0].Path != "a" || res.Skipped[0].Reason != "source file changed since the plan was made" {
 				t.Fatalf("skipped %+v", res.Skipped)
 			}
-			if len(res.Changing) != 0 || !res.OK() || waits.Load() != 0 || res.DeletedFiles != 1 {
+			if len(res.Changing) != 0 || !res.OK() || waits.Load() != 1 || res.DeletedFiles != 1 || res.Counters.Files.Copied != 0 {
 				t.Errorf("changing %+v, ok %v, %d waits, deleted %d", res.Changing, res.OK(), waits.Load(), res.DeletedFiles)
 			}
 		})
@@ -244,3 +245,56 @@ func TestChangedBeforeTheCopyIsASkip(t *testing.T) {
 type reporterFunc func(engine.Event)
 
 func (f reporterFunc) Report(ev engine.Event) { f(ev) }
+
+// A source that is not as planned when its copy begins and changes again
+// during the run (here: during the wait of the first retry round) is
+// being written: it is copied as it is then, byte for byte. If it also
+// changes during every copy after that, it is a changing file.
+func TestChangedBeforeAndDuringTheRun(t *testing.T) {
+	for _, always := range []bool{false, true} {
+		t.Run(fmt.Sprintf("always=%v", always), func(t *testing.T) {
+			dir := t.TempDir()
+			src, dst := filepath.Join(dir, "src"), filepath.Join(dir, "dst")
+			tt.Create(t, src, tt.Dir{"log": tt.File{Content: "one"}})
+			tt.Create(t, dst, tt.Dir{"extra": tt.File{Content: "x"}})
+			p := filepath.Join(src, "log")
+			e := native.New()
+			n := 0
+			e.Sleep = func(time.Duration) {
+				n++
+				os.WriteFile(p, []byte(strings.Repeat("w", 10+n)), 0o644)
+			}
+			if always {
+				e.Open = func(root string) (vfs.FS, error) {
+					l, err := native.OpenLocal(root)
+					if err != nil || root != src {
+						return l, err
+					}
+					return vfstest.NewRewriter(l, src, "log"), nil
+				}
+			}
+			spec := mirrorSpec(src, dst)
+			sc, err := e.Scan(context.Background(), spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			os.WriteFile(p, []byte("two, after the plan"), 0o644)
+			res, err := e.Apply(context.Background(), engine.Job{Spec: spec, Changes: sc.Changes}, engine.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if always {
+				if len(res.Changing) != 1 || res.Changing[0].Path != "log" || len(res.Skipped) != 1 || res.DeletesSkipped != 1 {
+					t.Fatalf("changing %+v skipped %+v", res.Changing, res.Skipped)
+				}
+				return
+			}
+			if len(res.Changing) != 0 || len(res.Skipped) != 0 || !res.OK() || n != 1 || res.DeletedFiles != 1 {
+				t.Fatalf("changing %+v skipped %+v errors %+v, %d waits", res.Changing, res.Skipped, res.Errors, n)
+			}
+			if b, err := os.ReadFile(filepath.Join(dst, "log")); err != nil || string(b) != strings.Repeat("w", 11) {
+				t.Fatalf("destination holds %q (%v)", b, err)
+			}
+		})
+	}
+}
