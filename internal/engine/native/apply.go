@@ -138,12 +138,14 @@ type applier struct {
 	seen map[*engine.Change]engine.Meta
 }
 
-// pendingCopy is a copy that retryChanging looks at again. seen is set
-// for one whose source differed from the plan before the copy began: what
-// the guard saw then.
+// pendingCopy is a copy that retryChanging looks at again: seen is the
+// source as it was last seen (nil: not known), sincePlan says it differed
+// from the plan before its copy began and has not been seen changing
+// since.
 type pendingCopy struct {
-	c    *engine.Change
-	seen *engine.Meta
+	c         *engine.Change
+	seen      *engine.Meta
+	sincePlan bool
 }
 
 // phase runs the changes of one phase: structural changes (directories,
@@ -249,12 +251,16 @@ func (a *applier) run(c *engine.Change) {
 	seen, saw := a.takeSeen(c)
 	switch {
 	case skip == reasonChanging:
+		p := pendingCopy{c: c}
+		if saw {
+			p.seen = &seen
+		}
 		a.mu.Lock()
-		a.changing = append(a.changing, pendingCopy{c: c})
+		a.changing = append(a.changing, p)
 		a.mu.Unlock()
 	case skip == reasonSourceChanged && saw:
 		a.mu.Lock()
-		a.changing = append(a.changing, pendingCopy{c: c, seen: &seen})
+		a.changing = append(a.changing, pendingCopy{c: c, seen: &seen, sincePlan: true})
 		a.mu.Unlock()
 	default:
 		a.finish(c, skip, err)
@@ -266,17 +272,22 @@ func (a *applier) run(c *engine.Change) {
 func (a *applier) sourceGuard(c *engine.Change, now *engine.Meta) string {
 	why := guard("source", c.Src, now)
 	if why != "" && c.Kind == engine.KindFile && now != nil && now.Kind == engine.KindFile {
-		a.mu.Lock()
-		if a.seen == nil {
-			a.seen = map[*engine.Change]engine.Meta{}
-		}
-		a.seen[c] = *now
-		a.mu.Unlock()
+		a.noteSeen(c, *now)
 	}
 	return why
 }
 
-// takeSeen returns and forgets what c's source guard saw, if it failed.
+// noteSeen keeps what a failed check of c's source saw, for run.
+func (a *applier) noteSeen(c *engine.Change, m engine.Meta) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.seen == nil {
+		a.seen = map[*engine.Change]engine.Meta{}
+	}
+	a.seen[c] = m
+}
+
+// takeSeen returns and forgets what a failed check of c's source saw.
 func (a *applier) takeSeen(c *engine.Change) (engine.Meta, bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -348,19 +359,23 @@ func (a *applier) failed() bool {
 
 // Files whose source changes while they are copied are not given up at
 // once: a file being saved, downloaded or rotated is usually complete a
-// moment later. Once the other copies of the phase are done, each is
-// copied again from the source as it is then (its current size and time
-// become the copy's source guard; the destination guard stays the plan's),
-// up to changingRetries times, changingWait apart. One that changes on
-// every try ends in Result.Changing.
+// moment later. Once the other copies of the phase are done, robo waits
+// changingWait and looks at each such file again: if it held still since
+// it was last seen, it is copied from the source as it is now (its current
+// size and time become the copy's source guard; the destination guard
+// stays the plan's); if it changed again, or changes during that copy, it
+// is looked at again after the next wait, changingRetries waits in all.
+// One still changing after the last ends in Result.Changing. Requiring a
+// file to hold still for a wait before it is copied again is what makes
+// a file rewritten in a loop (or emptied and refilled, as a shell's > does)
+// a changing file, whatever the scheduling, instead of a lucky copy of a
+// moment at which it was empty.
 //
-// A source that was not as planned when its copy began is told apart by a
-// second look, changingWait later: if it is still as the guard saw it, it
-// changed since the plan and holds still, and stays a guard skip (the
-// next plan picks it up); if it changed again, it is being written during
-// the run, and is retried as above. So a file rewritten in a loop, which
-// is never as planned by the time its copy starts, is a changing file,
-// not a skip on every run.
+// A source that was not as planned when its copy began is told apart by
+// the same look: if it is still as the guard saw it, it changed since the
+// plan and holds still, and stays a guard skip (the next plan picks it
+// up); if it changed again, it is being written during the run, and is
+// handled as above.
 const (
 	changingRetries = 2
 	changingWait    = time.Second
@@ -381,10 +396,9 @@ func sourceChanging(skip string) bool {
 	return skip == reasonChanging || skip == reasonSourceChanged
 }
 
-// retryChanging retries the copies of the phase whose source changed
-// while they were read (or differed from the plan and changed again), in
-// rounds: one wait, then every file still pending, on the phase's
-// workers.
+// retryChanging looks again at the copies of the phase whose source
+// changed while they were read (or differed from the plan), in rounds:
+// one wait, then every file still pending, on the phase's workers.
 func (a *applier) retryChanging() {
 	pending := a.changing
 	a.changing = nil
@@ -392,7 +406,6 @@ func (a *applier) retryChanging() {
 	for i, p := range pending {
 		order[p.c] = i
 	}
-	tries := map[*engine.Change]*engine.Change{} // the latest retry of each
 	for round := 1; round <= changingRetries && len(pending) > 0; round++ {
 		a.wait(changingWait)
 		if a.stopped() {
@@ -409,21 +422,11 @@ func (a *applier) retryChanging() {
 			go func() {
 				defer wg.Done()
 				for p := range work {
-					if p.seen != nil && a.steady(p.c, *p.seen) {
-						a.finish(p.c, reasonSourceChanged, nil)
-						continue
-					}
-					rc, skip, err := a.retry(p.c)
-					if rc != nil && sourceChanging(skip) && err == nil {
+					if next, again := a.retry(p); again {
 						mu.Lock()
-						still, tries[p.c] = append(still, pendingCopy{c: p.c}), rc
+						still = append(still, next)
 						mu.Unlock()
-						continue
 					}
-					if rc == nil {
-						rc = p.c
-					}
-					a.finish(rc, skip, err)
 				}
 			}()
 		}
@@ -440,43 +443,54 @@ func (a *applier) retryChanging() {
 		pending = still
 	}
 	for _, p := range pending {
-		last := tries[p.c]
-		if last == nil {
-			last = p.c
+		last := *p.c
+		if p.seen != nil {
+			last.Size = p.seen.Size
 		}
 		a.mu.Lock()
 		a.res.Changing = append(a.res.Changing, engine.FileError{Path: p.c.Path, Op: opName(p.c),
-			Err: fmt.Sprintf("%v (%d attempts, the last %s apart); the destination keeps what it had", engine.ErrChanging, 1+changingRetries, changingWait)})
-		a.failCount(last)
+			Err: fmt.Sprintf("%v, and still after %d waits of %s; the destination keeps what it had", engine.ErrChanging, changingRetries, changingWait)})
+		a.failCount(&last)
 		a.mu.Unlock()
-		a.rep.Report(engine.Event{Change: last, Done: true, Err: engine.ErrChanging})
+		a.rep.Report(engine.Event{Change: &last, Done: true, Err: engine.ErrChanging})
 	}
 }
 
-// steady reports whether the source of c is still what its failed guard
-// saw: it changed since the plan, but not during the run.
-func (a *applier) steady(c *engine.Change, seen engine.Meta) bool {
+// retry looks at the source of p again, after a wait. A file that held
+// still since it was last seen is copied as it is now (or, when it only
+// differed from the plan, skipped as such); one that changed again, or
+// changes during that copy, is returned to be looked at after the next
+// wait. Anything else (done, gone, failed) is finished here.
+func (a *applier) retry(p pendingCopy) (next pendingCopy, again bool) {
+	c := p.c
 	now, err := current(a.src, c.Path)
-	return err == nil && now != nil && seen.Matches(*now)
-}
-
-// retry copies c again with the source as it is now. It returns the
-// change it ran (nil when the source is no longer the file c copies: it
-// is gone or another kind of entry, which is a change since the plan,
-// reported as skip) and the outcome.
-func (a *applier) retry(c *engine.Change) (rc *engine.Change, skip string, err error) {
-	now, err := current(a.src, c.Path)
-	if err != nil {
-		return nil, "", err
-	}
-	if now == nil || now.Kind != c.Kind {
-		return nil, guard("source", c.Src, now), nil
+	switch {
+	case err != nil:
+		a.finish(c, "", err)
+		return p, false
+	case now == nil || now.Kind != c.Kind:
+		// Gone, or another kind of entry: a change since the plan.
+		a.finish(c, guard("source", c.Src, now), nil)
+		return p, false
+	case p.seen == nil || !p.seen.Matches(*now):
+		return pendingCopy{c: c, seen: now}, true
+	case p.sincePlan:
+		a.finish(c, reasonSourceChanged, nil)
+		return p, false
 	}
 	r := *c
 	r.Src, r.Size = now, now.Size
-	skip, err = a.attempt(&r)
-	a.takeSeen(&r)
-	return &r, skip, err
+	skip, err := a.attempt(&r)
+	seen, saw := a.takeSeen(&r)
+	if err == nil && sourceChanging(skip) {
+		next = pendingCopy{c: c}
+		if saw {
+			next.seen = &seen
+		}
+		return next, true
+	}
+	a.finish(&r, skip, err)
+	return p, false
 }
 
 // wait sleeps between retries, ending early when the run is stopped.
@@ -772,6 +786,7 @@ func (a *applier) copyFile(c *engine.Change) (skip string, err error) {
 	if n != c.Src.Size || fi.Size() != c.Src.Size || !engine.TimesEqual(fi.ModTime(), c.Src.Time(), 0) {
 		a.dst.Remove(tmp)
 		ok = true
+		a.noteSeen(c, engine.Meta{Kind: engine.KindFile, Size: fi.Size(), MTime: fi.ModTime().UnixNano(), Mode: c.Src.Mode})
 		return reasonChanging, nil
 	}
 	if err := a.dst.Chtimes(tmp, c.Src.Time()); err != nil {
@@ -831,6 +846,7 @@ func (a *applier) localChecks(c *engine.Change) vfs.CopyChecks {
 		Before: func(en vfs.Entry) string { return a.sourceGuard(c, metaOf(en)) },
 		After: func(n int64, en vfs.Entry) string {
 			if n != c.Src.Size || en.Size != c.Src.Size || !engine.TimesEqual(en.ModTime, c.Src.Time(), 0) {
+				a.noteSeen(c, *metaOf(en))
 				return reasonChanging
 			}
 			return ""

@@ -17,6 +17,9 @@ import (
 type Rewriter struct {
 	vfs.FS
 	Root, Name string
+	// Limit, when positive, is how many times the file is rewritten; after
+	// that it holds still.
+	Limit int32
 	// Rewrites counts the rewrites.
 	Rewrites atomic.Int32
 }
@@ -46,6 +49,9 @@ func (rr *rewriteReader) Read(p []byte) (int, error) {
 	if n > 0 && !rr.done {
 		rr.done = true
 		i := rr.r.Rewrites.Add(1)
+		if rr.r.Limit > 0 && i > rr.r.Limit {
+			return n, err
+		}
 		content := strings.Repeat("x", 1000+int(i))
 		if werr := os.WriteFile(filepath.Join(rr.r.Root, filepath.FromSlash(rr.r.Name)), []byte(content), 0o644); werr != nil {
 			return n, werr
