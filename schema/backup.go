@@ -48,6 +48,7 @@ var backupSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 	{Name: "directory_copy"},
 	// Open files (docs/snapshots.md).
 	{Name: "snapshot"},
+	{Name: "changing_files"},
 }, Blocks: []hcl.BlockHeaderSchema{{Type: "robocopy"}, {Type: "versions"}}}
 
 // decodeBackup decodes one backup set: the block itself (inst is nil), or
@@ -72,8 +73,8 @@ func decodeBackup(b *hcl.Block, name string, inst *Instance, ctx *hcl.EvalContex
 	bk := &Backup{
 		Name: name, Mode: Mirror, CopyEmptyDirs: true, Symlinks: "skip", Threads: DefaultThreads,
 		Retries: DefaultRetries, RetryWait: DefaultRetryWait, MaxDelete: MaxDelete{Percent: true, Value: DefaultMaxDelete},
-		Enabled: true, Debounce: DefaultDebounce, Rescan: DefaultRescan, Snapshot: SnapshotNever, DeclRange: b.DefRange, Ranges: map[string]hcl.Range{},
-		Instance: inst, Copy: cfg.Settings.Copy, DirCopy: cfg.Settings.DirCopy,
+		Enabled: true, Debounce: DefaultDebounce, Rescan: DefaultRescan, Snapshot: SnapshotNever, ChangingFiles: ChangingFail,
+		DeclRange: b.DefRange, Ranges: map[string]hcl.Range{}, Instance: inst, Copy: cfg.Settings.Copy, DirCopy: cfg.Settings.DirCopy,
 	}
 	attrs := content.Attributes
 	delete(attrs, "for_each")

@@ -142,6 +142,9 @@ type Backup struct {
 	// source's volume: SnapshotNever (the default), SnapshotAuto or
 	// SnapshotRequired (docs/snapshots.md).
 	Snapshot string
+	// ChangingFiles is what a file that keeps changing while it is copied
+	// does to the set: ChangingFail (the default) or ChangingWarn.
+	ChangingFiles string
 	// Instance is set when the set is one instance of a backup block with
 	// for_each; Name is then BLOCK.KEY (foreach.go).
 	Instance *Instance
@@ -209,4 +212,10 @@ const (
 	DefaultDebounce  = 30 * time.Second
 	DefaultRescan    = time.Hour
 	DefaultParallel  = 2
+)
+
+// The changing_files choices.
+const (
+	ChangingFail = "fail"
+	ChangingWarn = "warn"
 )

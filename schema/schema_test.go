@@ -316,6 +316,10 @@ func TestVerifyAfterApply(t *testing.T) {
 	if c, q := cfg.Backup("checked"), cfg.Backup("quick"); c.VerifyAfterApply != "checksum" || q.VerifyAfterApply != "metadata" {
 		t.Fatalf("%q %q", c.VerifyAfterApply, q.VerifyAfterApply)
 	}
+	// changing_files (#16): "fail" unless set.
+	if c, l := cfg.Backup("checked"), cfg.Backup("live"); c.ChangingFiles != ChangingFail || l.ChangingFiles != ChangingWarn {
+		t.Fatalf("changing_files %q %q", c.ChangingFiles, l.ChangingFiles)
+	}
 }
 
 // Issue 17: snapshot defaults to "never"; "auto" and "required" are kept.

@@ -23,11 +23,21 @@ type Versions struct {
 
 var versionsSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "keep", Required: true}}}
 
-// decodeVersions reads a backup's versions block and verify_after_apply
+// decodeVersions reads a backup's versions block, verify_after_apply
 // (true: compare size and time after each apply; "checksum": compare
-// content too).
+// content too) and changing_files.
 func decodeVersions(blocks hcl.Blocks, attrs hcl.Attributes, ctx *hcl.EvalContext, bk *Backup) hcl.Diagnostics {
 	var diags hcl.Diagnostics
+	if a, ok := attrs["changing_files"]; ok {
+		if v, ok := evalString(a, ctx, &diags); ok {
+			if v == ChangingFail || v == ChangingWarn {
+				bk.ChangingFiles = v
+			} else {
+				diags = append(diags, attrError(a, "Invalid changing_files",
+					fmt.Sprintf("%q is not a valid changing_files: use \"fail\" (a file that keeps changing while it is copied makes the set partial and stops its deletions) or \"warn\" (the set succeeds with a warning).", v)))
+			}
+		}
+	}
 	if a, ok := attrs["verify_after_apply"]; ok {
 		v, d := a.Expr.Value(ctx)
 		diags = append(diags, d...)

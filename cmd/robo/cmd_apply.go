@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/robo-backup/robo/internal/apply"
@@ -140,10 +141,39 @@ func applyFields(res *apply.Result, werr error) map[string]string {
 		m[s.Name] = s.Outcome
 	}
 	f := map[string]string{"ok": fmt.Sprint(res.OK() && werr == nil), "sets": outcomes(m)}
+	if c := changingFiles(res); c != "" {
+		f["changing"] = c
+	}
 	if werr != nil {
 		f["error"] = werr.Error()
 	}
 	return f
+}
+
+// maxAuditChanging bounds the files an apply.finished entry lists as
+// changing; the rest are counted.
+const maxAuditChanging = 100
+
+// changingFiles lists the files that kept changing while they were copied
+// (docs/state.md) as SET:"PATH" items separated by spaces, each path
+// quoted (strconv.Quote, so no name can run into the next), "" when none.
+func changingFiles(res *apply.Result) string {
+	var items []string
+	n := 0
+	for _, s := range res.Sets {
+		if s.Result == nil {
+			continue
+		}
+		for _, c := range s.Result.Changing {
+			if n++; n <= maxAuditChanging {
+				items = append(items, s.Name+":"+strconv.Quote(c.Path))
+			}
+		}
+	}
+	if n > maxAuditChanging {
+		items = append(items, fmt.Sprintf("(and %d more)", n-maxAuditChanging))
+	}
+	return strings.Join(items, " ")
 }
 
 func confirm(e *env) bool {

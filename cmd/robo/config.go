@@ -18,6 +18,7 @@ import (
 	"github.com/robo-backup/robo/internal/secrets"
 	"github.com/robo-backup/robo/internal/snapshot"
 	"github.com/robo-backup/robo/internal/state"
+	"github.com/robo-backup/robo/internal/vfs"
 	"github.com/robo-backup/robo/schema"
 )
 
@@ -197,9 +198,24 @@ func newEngines(e *env, cfg *schema.Config, identityFlag string) *engines {
 	})
 	s.access.record = e.record
 	s.native.Open = s.access.Open
+	if wrap := testOnlyWrapFS; wrap != nil {
+		s.native.Open = func(root string) (vfs.FS, error) {
+			f, err := s.access.Open(root)
+			if err != nil {
+				return f, err
+			}
+			return wrap(root, f), nil
+		}
+	}
 	s.snaps = newSnapshots(e, cfg)
 	return s
 }
+
+// testOnlyWrapFS, set only by the tests of the built command (main_test.go,
+// from the environment of a testscript), wraps each tree the native engine
+// opens: a fault injected into the copy path, such as a source file that
+// changes during every copy.
+var testOnlyWrapFS func(root string, fsys vfs.FS) vfs.FS
 
 // Close removes the run's snapshots, ends share connections and wipes
 // decrypted secrets.

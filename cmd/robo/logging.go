@@ -192,6 +192,7 @@ var eventIDs = map[eventKey]uint32{
 	{hclog.Warn, "set not applied"}:                                                                         201,
 	{hclog.Warn, "verify after apply found differences"}:                                                    202,
 	{hclog.Warn, "notification failed"}:                                                                     203,
+	{hclog.Warn, "files kept changing while they were copied and were not backed up"}:                       204,
 	{hclog.Warn, "configuration diagnostics"}:                                                               210,
 	{hclog.Warn, "configuration warnings"}:                                                                  211,
 	{hclog.Warn, "source is not a local path: not watched, rescanned only"}:                                 220,

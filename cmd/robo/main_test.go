@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,11 +15,16 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	tt "github.com/robo-backup/robo/internal/testtree"
+	"github.com/robo-backup/robo/internal/vfs"
+	"github.com/robo-backup/robo/internal/vfs/vfstest"
 )
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"robo": func() { os.Exit(process(os.Args[1:])) },
+		"robo": func() {
+			faultsFromEnv()
+			os.Exit(process(os.Args[1:]))
+		},
 		// mkfile FILE...: create empty files; a hook command that runs on
 		// every OS (touch is not a Windows program).
 		"mkfile": func() {
@@ -29,7 +35,67 @@ func TestMain(m *testing.M) {
 				}
 			}
 		},
+		"rewrite": rewriteLoop,
+		// rewritten READY: remove READY and wait (a minute at most) until
+		// rewrite has written its file again and made READY anew.
+		"rewritten": func() {
+			os.Remove(os.Args[1])
+			for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+				if _, err := os.Stat(os.Args[1]); err == nil {
+					return
+				}
+			}
+			fmt.Fprintln(os.Stderr, "rewritten: the file was not rewritten within a minute")
+			os.Exit(1)
+		},
 	})
+}
+
+// faultsFromEnv injects the fault a testscript asks for in its
+// environment into the copy path of the robo it runs (testOnlyWrapFS):
+//
+//	ROBO_TEST_REWRITE_ONCE=ROOT/NAME  NAME, in every source root whose last element
+//	                                  is ROOT, is rewritten during its first copy
+//	                                  (vfstest.Rewriter with Limit 1)
+func faultsFromEnv() {
+	root, name, ok := strings.Cut(os.Getenv("ROBO_TEST_REWRITE_ONCE"), "/")
+	if !ok {
+		return
+	}
+	testOnlyWrapFS = func(r string, fsys vfs.FS) vfs.FS {
+		if filepath.Base(r) != root {
+			return fsys
+		}
+		rw := vfstest.NewRewriter(fsys, r, name)
+		rw.Limit = 1
+		return rw
+	}
+}
+
+// rewrite FILE READY STOP: rewrite FILE in a loop, each time emptying it
+// and writing a whole new content of another size (a new size and
+// modification time), as a shell's > or a program saving in place does,
+// until the file STOP exists. READY is created after each rewrite that
+// finds it missing.
+// A write that fails (a sharing violation on Windows) is tried again.
+func rewriteLoop() {
+	if len(os.Args) != 4 {
+		fmt.Fprintln(os.Stderr, "usage: rewrite FILE READY STOP")
+		os.Exit(2)
+	}
+	file, ready, stop := os.Args[1], os.Args[2], os.Args[3]
+	for i := 0; ; i++ {
+		if _, err := os.Stat(stop); err == nil {
+			return
+		}
+		os.WriteFile(file, []byte(strings.Repeat(string(rune('a'+i%26)), 64<<10+(i*7919)%65536)), 0o644)
+		if _, err := os.Stat(ready); err != nil {
+			if err := os.WriteFile(ready, nil, 0o644); err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				os.Exit(1)
+			}
+		}
+	}
 }
 
 // TestScripts runs the CLI end-to-end tests in testdata/script against the
@@ -45,6 +111,8 @@ func TestScripts(t *testing.T) {
 			"glob":    cmdGlob,
 			"replace": cmdReplace,
 			"exits":   cmdExits,
+			"waitfor": cmdWaitFor,
+			"greplog": cmdGrepLog,
 		},
 	})
 }
@@ -174,4 +242,39 @@ func cmdReplace(ts *testscript.TestScript, neg bool, args []string) {
 		text = strings.ReplaceAll(text, args[i], args[i+1])
 	}
 	ts.Check(os.WriteFile(ts.MkAbs(args[1]), []byte(text), 0o644))
+}
+
+// waitfor FILE: wait until FILE exists (a background command's signal that
+// it is running), failing after a minute.
+func cmdWaitFor(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: waitfor FILE")
+	}
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if _, err := os.Stat(ts.MkAbs(args[0])); err == nil {
+			return
+		}
+	}
+	ts.Fatalf("%s did not appear within a minute", args[0])
+}
+
+// greplog PATTERN GLOB: the one file matching GLOB (filepath.Match
+// syntax, slash-separated) contains PATTERN (a regular expression): a run
+// log, whose name holds the time it was written.
+func cmdGrepLog(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: greplog PATTERN GLOB")
+	}
+	m, err := filepath.Glob(ts.MkAbs(filepath.FromSlash(args[1])))
+	ts.Check(err)
+	if len(m) != 1 {
+		ts.Fatalf("%s matches %d files, want 1", args[1], len(m))
+	}
+	re, err := regexp.Compile(args[0])
+	ts.Check(err)
+	b, err := os.ReadFile(m[0])
+	ts.Check(err)
+	if re.Match(b) == neg {
+		ts.Fatalf("%s: match of %q is %v", filepath.Base(m[0]), args[0], !neg)
+	}
 }

@@ -279,10 +279,12 @@ func applySet(ctx context.Context, s *plan.Set, st *state.State, r *SetResult, o
 	run.DirsCreated = er.Counters.Dirs.Copied
 	run.FilesDeleted, run.DirsDeleted = er.DeletedFiles, er.DeletedDirs
 	run.Skipped, run.Errors = int64(len(er.Skipped)), int64(len(er.Errors))
+	run.Changing = int64(len(er.Changing))
 	run.ExitCode = er.ExitCode()
 	if sn := er.Snapshot; sn != nil {
 		run.Snapshot = &state.Snapshot{Kind: sn.Kind, ID: sn.ID, Created: sn.Created}
 	}
+	warnChanging := len(er.Changing) > 0 && s.Spec.WarnsChanging()
 	switch {
 	case er.Interrupted:
 		r.Outcome = state.Interrupted
@@ -290,8 +292,17 @@ func applySet(ctx context.Context, s *plan.Set, st *state.State, r *SetResult, o
 	case len(er.Errors) > 0:
 		r.Outcome = state.Partial
 		r.Message = fmt.Sprintf("%d %s failed", len(er.Errors), plural(len(er.Errors), "operation", "operations"))
+		if len(er.Changing) > 0 {
+			r.Message += "; " + changingMessage(er.Changing)
+		}
 		if er.DeletesSkipped > 0 {
 			r.Message += fmt.Sprintf("; %d %s skipped because of the failure", er.DeletesSkipped, plural(int(er.DeletesSkipped), "deletion", "deletions"))
+		}
+	case len(er.Changing) > 0 && !warnChanging:
+		r.Outcome = state.Partial
+		r.Message = changingMessage(er.Changing)
+		if er.DeletesSkipped > 0 {
+			r.Message += fmt.Sprintf("; %d %s skipped because of it", er.DeletesSkipped, plural(int(er.DeletesSkipped), "deletion", "deletions"))
 		}
 	case len(s.ScanErrors) > 0:
 		r.Outcome = state.Partial
@@ -302,6 +313,17 @@ func applySet(ctx context.Context, s *plan.Set, st *state.State, r *SetResult, o
 		if n := len(er.Skipped); n > 0 {
 			r.Message = fmt.Sprintf("%d %s left alone because %s changed since the plan", n, plural(n, "entry", "entries"), plural(n, "it", "they"))
 		}
+		if warnChanging {
+			w := "warning: " + changingMessage(er.Changing) + " (changing_files = \"warn\")"
+			if r.Message != "" {
+				w += "; " + r.Message
+			}
+			r.Message = w
+		}
+	}
+	if len(er.Changing) > 0 {
+		log.Warn("files kept changing while they were copied and were not backed up", "set", s.Name, "count", len(er.Changing),
+			"first", safetext.Name(er.Changing[0].Path), "changing_files", changingChoice(s.Spec))
 	}
 	if r.Outcome == state.Success && s.Spec.VerifyAfterApply != "" && opts.Verify != nil && ctx.Err() == nil {
 		if ok, msg := opts.Verify(ctx, *s.Spec); !ok {
@@ -328,6 +350,23 @@ func applySet(ctx context.Context, s *plan.Set, st *state.State, r *SetResult, o
 	log.Info("set applied", "set", s.Name, "outcome", r.Outcome, "copied", run.FilesCopied, "bytes", run.BytesCopied,
 		"deleted", run.FilesDeleted, "errors", run.Errors, "duration", run.Duration)
 	return true
+}
+
+// changingMessage says how many files kept changing while they were
+// copied, naming the first (safetext.Name: a name is hostile input).
+func changingMessage(ch []engine.FileError) string {
+	if len(ch) == 1 {
+		return "1 file kept changing while it was copied and was not backed up: " + safetext.Name(ch[0].Path)
+	}
+	return fmt.Sprintf("%d files kept changing while they were copied and were not backed up (the first: %s)", len(ch), safetext.Name(ch[0].Path))
+}
+
+// changingChoice is the set's changing_files as configured.
+func changingChoice(spec *engine.Spec) string {
+	if spec.WarnsChanging() {
+		return engine.ChangingWarn
+	}
+	return engine.ChangingFail
 }
 
 func plural(n int, one, many string) string {

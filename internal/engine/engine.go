@@ -123,6 +123,15 @@ type Result struct {
 	BytesCopied int64       `json:"bytes_copied"`
 	Errors      []FileError `json:"errors,omitempty"`
 	Skipped     []Skip      `json:"skipped,omitempty"`
+	// Changing are the files whose source kept changing while they were
+	// copied, after the retries at the end of their phase (the native
+	// engine), or that robocopy could not copy because another process
+	// held them open (ERROR 32, 33): not copied, the destination keeps
+	// what it had. A failure class of its own (docs/state.md, "Files that
+	// change during the copy"): with the set's changing_files = "fail"
+	// (the default) it blocks the set's deletions and makes the set
+	// partial; with "warn" it is a warning of a successful set.
+	Changing []FileError `json:"changing,omitempty"`
 	// DeletesSkipped counts deletions not attempted because of earlier errors.
 	DeletesSkipped int64         `json:"deletes_skipped"`
 	Duration       time.Duration `json:"duration_ns"`
@@ -160,15 +169,17 @@ func (r *Result) ExitCode() int {
 	if r.Counters.Files.Mismatch > 0 || r.Counters.Dirs.Mismatch > 0 {
 		code |= ExitMismatch
 	}
-	if len(r.Errors) > 0 || r.Interrupted {
+	if len(r.Errors) > 0 || len(r.Changing) > 0 || r.Interrupted {
 		code |= ExitFailed
 	}
 	return code
 }
 
 // OK reports whether every planned change was performed or deliberately
-// skipped by a guard, with no errors.
-func (r *Result) OK() bool { return len(r.Errors) == 0 && !r.Interrupted && r.DeletesSkipped == 0 }
+// skipped by a guard, with no errors and no file that kept changing.
+func (r *Result) OK() bool {
+	return len(r.Errors) == 0 && len(r.Changing) == 0 && !r.Interrupted && r.DeletesSkipped == 0
+}
 
 // Event is one progress report from Apply.
 type Event struct {
@@ -204,6 +215,10 @@ func (e *SourceError) Error() string {
 }
 
 func (e *SourceError) Unwrap() error { return e.Err }
+
+// ErrChanging is the error of the final event of a file that kept changing
+// while it was copied (Result.Changing).
+var ErrChanging = errors.New("the source file kept changing while it was copied")
 
 // ErrNotAvailable is returned when an engine cannot run on this host (for
 // example robocopy.exe outside Windows).

@@ -63,6 +63,19 @@ type Spec struct {
 	ChangingFiles string `json:"changing_files,omitempty"`
 }
 
+// The changing_files choices (Spec.ChangingFiles). The default, "fail", is
+// written as "" in a spec, so that it leaves every set's config digest as
+// it was before the setting existed.
+const (
+	ChangingFail = "fail"
+	ChangingWarn = "warn"
+)
+
+// WarnsChanging reports whether a file that keeps changing while it is
+// copied is only a warning of the set (changing_files = "warn"), not a
+// failure that blocks its deletions and makes it partial.
+func (s *Spec) WarnsChanging() bool { return s.ChangingFiles == ChangingWarn }
+
 // Default copy letters (robocopy's defaults, with directory times kept as
 // robo always has).
 const (

@@ -158,3 +158,23 @@ func TestValidateChangesRobocopyListing(t *testing.T) {
 		t.Fatal("a deletion of the root accepted")
 	}
 }
+
+// Issue 16: the files that kept changing are listed in a result's JSON
+// under "changing", their names byte for byte (path_b64).
+func TestChangingInResultJSON(t *testing.T) {
+	in := Result{Changing: []FileError{{Path: "live\xff.db", Op: "copy", Err: ErrChanging.Error()}}}
+	b, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"changing":[{"path":"live\ufffd.db","op":"copy","error":"the source file kept changing while it was copied","path_b64":"bGl2Zf8uZGI="}]`) {
+		t.Fatalf("%s", b)
+	}
+	var out Result
+	if err := json.Unmarshal(b, &out); err != nil || len(out.Changing) != 1 || out.Changing[0].Path != "live\xff.db" {
+		t.Fatalf("%+v %v", out.Changing, err)
+	}
+	if in.OK() || in.ExitCode()&ExitFailed == 0 {
+		t.Errorf("a result with a changing file is OK or has no failure bit")
+	}
+}

@@ -106,7 +106,7 @@ func SpecOf(b *schema.Backup) engine.Spec {
 		Include: b.Include, ExcludeFiles: b.ExcludeFiles, ExcludeDirs: b.ExcludeDirs, CopyEmptyDirs: b.CopyEmptyDirs,
 		ExcludeOlder: b.ExcludeOlder, TimeTolerance: b.TimeTolerance, CopySymlinks: b.Symlinks == "copy",
 		Threads: b.Threads, Retries: b.Retries, RetryWait: b.RetryWait, RobocopyArgs: b.RobocopyArgs,
-		Versions: versionsOf(b), VerifyAfterApply: b.VerifyAfterApply,
+		Versions: versionsOf(b), VerifyAfterApply: b.VerifyAfterApply, ChangingFiles: changingFilesOf(b),
 		Copy: CopyLetters(b.Copy, schema.DefaultCopy), DirCopy: CopyLetters(b.DirCopy, schema.DefaultDirCopy),
 	}
 }
@@ -119,6 +119,16 @@ func CopyLetters(letters, def string) string {
 		return ""
 	}
 	return letters
+}
+
+// changingFilesOf is the spec's changing_files: "" for the default,
+// "fail", so that the setting leaves the digest of every set that does not
+// choose "warn" as it was.
+func changingFilesOf(b *schema.Backup) string {
+	if b.ChangingFiles == schema.ChangingWarn {
+		return engine.ChangingWarn
+	}
+	return ""
 }
 
 func versionsOf(b *schema.Backup) *engine.Versions {

@@ -140,3 +140,39 @@ backup "b" {
 		t.Fatal("the versions block does not change the set's digest")
 	}
 }
+
+// changing_files (#16): "warn" reaches the engine and changes the digest;
+// "fail", the default, is the spec's "" and leaves the digest as it was
+// before the setting existed.
+func TestChangingFilesSpecAndDigest(t *testing.T) {
+	dir := t.TempDir()
+	cfg := load(t, filepath.Join(dir, "conf"), `
+backup "a" {
+  source      = "../srv/a"
+  destination = "../mnt/a"
+}
+backup "b" {
+  source         = "../srv/a"
+  destination    = "../mnt/b"
+  changing_files = "fail"
+}
+backup "c" {
+  source         = "../srv/a"
+  destination    = "../mnt/c"
+  changing_files = "warn"
+}
+`)
+	a, b, c := plan.SpecOf(cfg.Backup("a")), plan.SpecOf(cfg.Backup("b")), plan.SpecOf(cfg.Backup("c"))
+	if a.ChangingFiles != "" || b.ChangingFiles != "" || c.ChangingFiles != "warn" || !c.WarnsChanging() || b.WarnsChanging() {
+		t.Fatalf("specs %q %q %q", a.ChangingFiles, b.ChangingFiles, c.ChangingFiles)
+	}
+	b2 := *cfg.Backup("b")
+	b2.ChangingFiles = "warn"
+	if plan.SetDigest(cfg, cfg.Backup("b")) == plan.SetDigest(cfg, &b2) {
+		t.Fatal("changing_files = \"warn\" does not change the set's digest")
+	}
+	b2.ChangingFiles = ""
+	if plan.SetDigest(cfg, cfg.Backup("b")) != plan.SetDigest(cfg, &b2) {
+		t.Fatal("an explicit changing_files = \"fail\" changed the set's digest")
+	}
+}

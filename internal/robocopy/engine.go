@@ -671,6 +671,10 @@ func ResultFromJob(j *Job, code ExitCode, mirror bool) *engine.Result {
 			continue // the same item's earlier attempts
 		}
 		seen[er.Path] = true
+		if inUse(j, er) {
+			res.Changing = append(res.Changing, fe)
+			continue
+		}
 		res.Errors = append(res.Errors, fe)
 	}
 	for _, n := range j.Notes {
@@ -686,7 +690,7 @@ func ResultFromJob(j *Job, code ExitCode, mirror bool) *engine.Result {
 	} else {
 		res.Errors = append(res.Errors, engine.FileError{Op: "read robocopy log", Err: fmt.Sprintf("robocopy wrote no summary (exit code %s): what it did is unknown", code)})
 	}
-	if failed && len(res.Errors) == 0 {
+	if failed && len(res.Errors) == 0 && len(res.Changing) == 0 {
 		// Some builds fail files without an error line (SEMANTICS.md §4).
 		msg := fmt.Sprintf("exit code %s", code)
 		if s := j.Summary; s != nil {
@@ -695,6 +699,22 @@ func ResultFromJob(j *Job, code ExitCode, mirror bool) *engine.Result {
 		res.Errors = append(res.Errors, engine.FileError{Op: "robocopy", Err: msg})
 	}
 	return res
+}
+
+// inUse reports whether er is robocopy giving up on a source file that
+// another process holds open: ERROR 32 (ERROR_SHARING_VIOLATION, "being
+// used by another process") or 33 (ERROR_LOCK_VIOLATION, "another process
+// has locked a portion of the file") on a path under the job's source.
+// That is robocopy's form of a file that keeps changing while it is
+// copied (a live database, a mailbox open in its program), reported in
+// Result.Changing (docs/state.md). The path, not the localized action
+// phrase, says it was being read.
+func inUse(j *Job, er Error) bool {
+	if !er.HasCode || (er.Code != 32 && er.Code != 33) || j.Source == "" {
+		return false
+	}
+	root := strings.ToLower(strings.TrimRight(j.Source, `\`)) + `\`
+	return strings.HasPrefix(strings.ToLower(er.Path), root)
 }
 
 // correctMTDirs replaces the directory count of a /MT run: robocopy

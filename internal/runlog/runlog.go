@@ -413,6 +413,15 @@ func (l *Log) summary(res *engine.Result) {
 	for _, w := range res.Warnings {
 		l.line(inert("robo: warning: "+w, false))
 	}
+	// Files that kept changing while they were copied (docs/state.md):
+	// each has its ERROR line above; the summary names them again.
+	for i, c := range res.Changing {
+		if i == 20 {
+			l.line(inert(fmt.Sprintf("robo: ... and %d more files kept changing", len(res.Changing)-20), false))
+			break
+		}
+		l.line(inert("robo: not backed up, kept changing while it was copied: "+safetext.Name(full(l.spec.Source, c.Path)), false))
+	}
 	l.line("")
 	l.line(dashes78)
 	l.line("")

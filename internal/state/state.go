@@ -64,8 +64,11 @@ type Run struct {
 	DirsDeleted  int64         `json:"dirs_deleted"`
 	Skipped      int64         `json:"skipped"`
 	Errors       int64         `json:"errors"`
-	ExitCode     int           `json:"exit_code"`
-	Message      string        `json:"message,omitempty"`
+	// Changing counts the files that kept changing while they were
+	// copied and were not backed up (docs/state.md).
+	Changing int64  `json:"changing,omitempty"`
+	ExitCode int    `json:"exit_code"`
+	Message  string `json:"message,omitempty"`
 	// Snapshot is the snapshot the run read its source from; nil when it
 	// read the live source (docs/snapshots.md).
 	Snapshot *Snapshot `json:"snapshot,omitempty"`

@@ -78,6 +78,13 @@ func (v *ApplyHuman) Result(r *apply.Result) error {
 				}
 				fmt.Fprintf(&b, "  Error: cannot %s\n", FileError(e))
 			}
+			for i, e := range er.Changing {
+				if i == 20 {
+					fmt.Fprintf(&b, "  ... and %d more changing\n", len(er.Changing)-20)
+					break
+				}
+				fmt.Fprintf(&b, "  Changing: %s\n", FileError(e))
+			}
 			for i, sk := range er.Skipped {
 				if i == 20 {
 					fmt.Fprintf(&b, "  ... and %d more skipped\n", len(er.Skipped)-20)

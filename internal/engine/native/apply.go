@@ -73,19 +73,25 @@ func (e *Engine) Apply(ctx context.Context, job engine.Job, rep engine.Reporter)
 		}
 	}
 	a.phase(job.Changes, engine.PhaseCopy)
-	failed := len(a.res.Errors) > 0 || a.res.Interrupted
+	a.retryChanging()
+	failed := a.failed()
 	if !failed {
 		a.phase(job.Changes, engine.PhaseDelete)
-		failed = len(a.res.Errors) > 0 || a.res.Interrupted
+		failed = a.failed()
 	}
 	if !failed {
 		a.phase(job.Changes, engine.PhaseReplace)
+		a.retryChanging()
 	} else {
+		why := "not attempted: an earlier operation of this set failed, so its deletions are skipped"
+		if len(a.res.Errors) == 0 && !a.res.Interrupted {
+			why = "not attempted: a file of this set kept changing while it was copied, so its deletions are skipped"
+		}
 		for i := range job.Changes {
 			c := &job.Changes[i]
 			if c.Phase != engine.PhaseCopy && !a.ran[c] {
 				a.res.DeletesSkipped++
-				a.skip(c, "not attempted: an earlier operation of this set failed, so its deletions are skipped")
+				a.skip(c, why)
 			}
 		}
 	}
@@ -123,6 +129,23 @@ type applier struct {
 	// a counter.
 	tag string
 	seq atomic.Uint64
+	// changing are the copies of the running phase whose source changed
+	// while it was read, or was not as planned when the copy began, kept
+	// for retryChanging.
+	changing []pendingCopy
+	// seen is what a failed source guard of a file saw, until run takes
+	// it.
+	seen map[*engine.Change]engine.Meta
+}
+
+// pendingCopy is a copy that retryChanging looks at again: seen is the
+// source as it was last seen (nil: not known), sincePlan says it differed
+// from the plan before its copy began and has not been seen changing
+// since.
+type pendingCopy struct {
+	c         *engine.Change
+	seen      *engine.Meta
+	sincePlan bool
 }
 
 // phase runs the changes of one phase: structural changes (directories,
@@ -221,11 +244,62 @@ func (a *applier) stopped() bool {
 	return false
 }
 
-// run performs one change with retries for transient errors.
+// run performs one change with retries for transient errors. A copy whose
+// source changed while it was read waits for retryChanging.
 func (a *applier) run(c *engine.Change) {
-	var err error
+	skip, err := a.attempt(c)
+	seen, saw := a.takeSeen(c)
+	switch {
+	case skip == reasonChanging:
+		p := pendingCopy{c: c}
+		if saw {
+			p.seen = &seen
+		}
+		a.mu.Lock()
+		a.changing = append(a.changing, p)
+		a.mu.Unlock()
+	case skip == reasonSourceChanged && saw:
+		a.mu.Lock()
+		a.changing = append(a.changing, pendingCopy{c: c, seen: &seen, sincePlan: true})
+		a.mu.Unlock()
+	default:
+		a.finish(c, skip, err)
+	}
+}
+
+// sourceGuard is the source guard of a copy (guard), which also keeps what
+// it saw of a file that is no longer as planned, for run.
+func (a *applier) sourceGuard(c *engine.Change, now *engine.Meta) string {
+	why := guard("source", c.Src, now)
+	if why != "" && c.Kind == engine.KindFile && now != nil && now.Kind == engine.KindFile {
+		a.noteSeen(c, *now)
+	}
+	return why
+}
+
+// noteSeen keeps what a failed check of c's source saw, for run.
+func (a *applier) noteSeen(c *engine.Change, m engine.Meta) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.seen == nil {
+		a.seen = map[*engine.Change]engine.Meta{}
+	}
+	a.seen[c] = m
+}
+
+// takeSeen returns and forgets what a failed check of c's source saw.
+func (a *applier) takeSeen(c *engine.Change) (engine.Meta, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	m, ok := a.seen[c]
+	delete(a.seen, c)
+	return m, ok
+}
+
+// attempt performs one change, retrying transient errors. It returns a
+// skip reason when a guard fails, or the last error.
+func (a *applier) attempt(c *engine.Change) (skip string, err error) {
 	for attempt := 0; ; attempt++ {
-		var skip string
 		skip, err = a.do(c)
 		if skip == "" && errors.Is(err, vfs.ErrNotFollowed) {
 			// A directory on the way was swapped for a link (or a file)
@@ -233,13 +307,20 @@ func (a *applier) run(c *engine.Change) {
 			skip, err = "changed since the plan was made: "+vfs.ErrNotFollowed.Error(), nil
 		}
 		if skip != "" {
-			a.skip(c, skip)
-			return
+			return skip, nil
 		}
 		if err == nil || !transient(err) || attempt >= a.spec.Retries || a.ctx.Err() != nil {
-			break
+			return "", err
 		}
 		a.wait(a.spec.RetryWait)
+	}
+}
+
+// finish records the outcome of a change: skipped, failed or done.
+func (a *applier) finish(c *engine.Change, skip string, err error) {
+	if skip != "" {
+		a.skip(c, skip)
+		return
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -267,6 +348,149 @@ func (a *applier) run(c *engine.Change) {
 		a.touched[c.Path] = true
 	}
 	a.rep.Report(engine.Event{Change: c, Bytes: c.Size, Done: true})
+}
+
+// failed reports whether the set's deletions must not run: an operation
+// failed, the run was stopped, or (changing_files = "fail") a file kept
+// changing while it was copied.
+func (a *applier) failed() bool {
+	return len(a.res.Errors) > 0 || a.res.Interrupted || (len(a.res.Changing) > 0 && !a.spec.WarnsChanging())
+}
+
+// Files whose source changes while they are copied are not given up at
+// once: a file being saved, downloaded or rotated is usually complete a
+// moment later. Once the other copies of the phase are done, robo waits
+// changingWait and looks at each such file again: if it held still since
+// it was last seen, it is copied from the source as it is now (its current
+// size and time become the copy's source guard; the destination guard
+// stays the plan's); if it changed again, or changes during that copy, it
+// is looked at again after the next wait, changingRetries waits in all.
+// One still changing after the last ends in Result.Changing. Requiring a
+// file to hold still for a wait before it is copied again is what makes
+// a file rewritten in a loop (or emptied and refilled, as a shell's > does)
+// a changing file, whatever the scheduling, instead of a lucky copy of a
+// moment at which it was empty.
+//
+// A source that was not as planned when its copy began is told apart by
+// the same look: if it is still as the guard saw it, it changed since the
+// plan and holds still, and stays a guard skip (the next plan picks it
+// up); if it changed again, it is being written during the run, and is
+// handled as above.
+const (
+	changingRetries = 2
+	changingWait    = time.Second
+)
+
+// reasonChanging is the skip reason of a copy whose source changed while
+// it was read (the After checks of copyFile and localChecks).
+const reasonChanging = "source file changed while it was copied"
+
+// reasonSourceChanged is the source guard's reason for a file that is not
+// as it was seen.
+var reasonSourceChanged = guard("source", &engine.Meta{Kind: engine.KindFile}, &engine.Meta{Kind: engine.KindFile, Size: 1})
+
+// sourceChanging reports whether a retried copy found its source changing
+// again: while it was read, or between the look that gave the retry its
+// guard and the open.
+func sourceChanging(skip string) bool {
+	return skip == reasonChanging || skip == reasonSourceChanged
+}
+
+// retryChanging looks again at the copies of the phase whose source
+// changed while they were read (or differed from the plan), in rounds:
+// one wait, then every file still pending, on the phase's workers.
+func (a *applier) retryChanging() {
+	pending := a.changing
+	a.changing = nil
+	order := map[*engine.Change]int{}
+	for i, p := range pending {
+		order[p.c] = i
+	}
+	for round := 1; round <= changingRetries && len(pending) > 0; round++ {
+		a.wait(changingWait)
+		if a.stopped() {
+			return
+		}
+		var (
+			mu    sync.Mutex
+			still []pendingCopy
+		)
+		work := make(chan pendingCopy)
+		var wg sync.WaitGroup
+		for range min(max(a.spec.Threads, 1), len(pending)) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for p := range work {
+					if next, again := a.retry(p); again {
+						mu.Lock()
+						still = append(still, next)
+						mu.Unlock()
+					}
+				}
+			}()
+		}
+		for _, p := range pending {
+			if a.stopped() {
+				break
+			}
+			work <- p
+		}
+		close(work)
+		wg.Wait()
+		// Keep plan order for the results.
+		sort.Slice(still, func(i, j int) bool { return order[still[i].c] < order[still[j].c] })
+		pending = still
+	}
+	for _, p := range pending {
+		last := *p.c
+		if p.seen != nil {
+			last.Size = p.seen.Size
+		}
+		a.mu.Lock()
+		a.res.Changing = append(a.res.Changing, engine.FileError{Path: p.c.Path, Op: opName(p.c),
+			Err: fmt.Sprintf("%v, and still after %d waits of %s; the destination keeps what it had", engine.ErrChanging, changingRetries, changingWait)})
+		a.failCount(&last)
+		a.mu.Unlock()
+		a.rep.Report(engine.Event{Change: &last, Done: true, Err: engine.ErrChanging})
+	}
+}
+
+// retry looks at the source of p again, after a wait. A file that held
+// still since it was last seen is copied as it is now (or, when it only
+// differed from the plan, skipped as such); one that changed again, or
+// changes during that copy, is returned to be looked at after the next
+// wait. Anything else (done, gone, failed) is finished here.
+func (a *applier) retry(p pendingCopy) (next pendingCopy, again bool) {
+	c := p.c
+	now, err := current(a.src, c.Path)
+	switch {
+	case err != nil:
+		a.finish(c, "", err)
+		return p, false
+	case now == nil || now.Kind != c.Kind:
+		// Gone, or another kind of entry: a change since the plan.
+		a.finish(c, guard("source", c.Src, now), nil)
+		return p, false
+	case p.seen == nil || !p.seen.Matches(*now):
+		return pendingCopy{c: c, seen: now}, true
+	case p.sincePlan:
+		a.finish(c, reasonSourceChanged, nil)
+		return p, false
+	}
+	r := *c
+	r.Src, r.Size = now, now.Size
+	skip, err := a.attempt(&r)
+	seen, saw := a.takeSeen(&r)
+	if err == nil && sourceChanging(skip) {
+		next = pendingCopy{c: c}
+		if saw {
+			next.seen = &seen
+		}
+		return next, true
+	}
+	a.finish(&r, skip, err)
+	return p, false
 }
 
 // wait sleeps between retries, ending early when the run is stopped.
@@ -506,7 +730,7 @@ func (a *applier) create(c *engine.Change) (skip string, err error) {
 	if err != nil {
 		return "", err
 	}
-	if why := guard("source", c.Src, srcNow); why != "" {
+	if why := a.sourceGuard(c, srcNow); why != "" {
 		return why, nil
 	}
 	switch c.Kind {
@@ -562,7 +786,8 @@ func (a *applier) copyFile(c *engine.Change) (skip string, err error) {
 	if n != c.Src.Size || fi.Size() != c.Src.Size || !engine.TimesEqual(fi.ModTime(), c.Src.Time(), 0) {
 		a.dst.Remove(tmp)
 		ok = true
-		return "source file changed while it was copied", nil
+		a.noteSeen(c, engine.Meta{Kind: engine.KindFile, Size: fi.Size(), MTime: fi.ModTime().UnixNano(), Mode: c.Src.Mode})
+		return reasonChanging, nil
 	}
 	if err := a.dst.Chtimes(tmp, c.Src.Time()); err != nil {
 		return "", err
@@ -618,10 +843,11 @@ func (a *applier) copyLocal(c *engine.Change) (skip string, err error) {
 // source descriptor, and the stop check between chunks.
 func (a *applier) localChecks(c *engine.Change) vfs.CopyChecks {
 	return vfs.CopyChecks{
-		Before: func(en vfs.Entry) string { return guard("source", c.Src, metaOf(en)) },
+		Before: func(en vfs.Entry) string { return a.sourceGuard(c, metaOf(en)) },
 		After: func(n int64, en vfs.Entry) string {
 			if n != c.Src.Size || en.Size != c.Src.Size || !engine.TimesEqual(en.ModTime, c.Src.Time(), 0) {
-				return "source file changed while it was copied"
+				a.noteSeen(c, *metaOf(en))
+				return reasonChanging
 			}
 			return ""
 		},

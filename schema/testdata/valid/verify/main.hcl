@@ -9,3 +9,9 @@ backup "quick" {
   destination        = "/mnt/backup/quick"
   verify_after_apply = true
 }
+
+backup "live" {
+  source         = "/srv/live"
+  destination    = "/mnt/backup/live"
+  changing_files = "warn"
+}
