@@ -36,7 +36,15 @@ type Entry struct {
 	Kind    Kind
 	Size    int64
 	ModTime time.Time
-	Mode    fs.FileMode // permission bits only
+	// Mode is the permission bits and, on Unix, the setuid, setgid and
+	// sticky bits as their Unix values (0o4000, 0o2000, 0o1000, not
+	// fs.ModeSetuid...): Mode.Perm() is the rwx bits alone.
+	Mode fs.FileMode
+	// UID and GID are the owner and group on Unix (from the same lstat).
+	UID, GID uint32
+	// Attrs are the Windows file attributes (FILE_ATTRIBUTE_*), 0
+	// elsewhere.
+	Attrs uint32
 }
 
 // Reader is an open file being read.
