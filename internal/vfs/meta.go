@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"syscall"
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 // Xattr is one extended attribute: its full name ("user.tag") and value.

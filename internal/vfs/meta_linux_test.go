@@ -91,4 +91,3 @@ func TestLocalMetaLinux(t *testing.T) {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
-
