@@ -207,7 +207,10 @@ func copyMeta(dfd int, dpath string, sfd int, st *unix.Stat_t, m MetaCopy, warn 
 			}
 		}
 	}
-	if m.Mode {
+	// The permission bits were given at creation (and fixed by fill where
+	// the umask took some): a chmod is needed only for the setuid, setgid
+	// and sticky bits, or after a chown or an ACL changed them.
+	if m.Mode && (st.Mode&0o7000 != 0 || m.Owner || m.Xattrs&XattrACL != 0) {
 		if err := unix.Fchmod(dfd, st.Mode&0o7777); err != nil {
 			return &fs.PathError{Op: "chmod", Path: dpath, Err: err}
 		}

@@ -89,7 +89,9 @@ func (e *Engine) Apply(ctx context.Context, job engine.Job, rep engine.Reporter)
 			}
 		}
 	}
+	a.restoreDirMeta()
 	a.restoreDirTimes()
+	a.finishWarnings()
 	if a.res.FilesVersioned > 0 {
 		a.res.VersionsFolder = engine.VersionsDir + "/" + a.stamp
 	}
@@ -123,6 +125,10 @@ type applier struct {
 	// a counter.
 	tag string
 	seq atomic.Uint64
+	// dirMeta holds the destination directories whose metadata to set
+	// after the phases (meta.go); warned counts per-file warnings.
+	dirMeta map[string]bool
+	warned  int
 }
 
 // phase runs the changes of one phase: structural changes (directories,
@@ -406,6 +412,9 @@ func guard(side string, planned, now *engine.Meta) string {
 
 // do performs one change once. It returns a skip reason when a guard fails.
 func (a *applier) do(c *engine.Change) (skip string, err error) {
+	if c.Class == engine.Tweaked {
+		return a.tweakEntry(c)
+	}
 	switch c.Action {
 	case engine.Delete:
 		now, err := current(a.dst, c.Path)
@@ -455,7 +464,11 @@ func (a *applier) do(c *engine.Change) (skip string, err error) {
 		if now != nil && now.Kind != engine.KindDir {
 			return fmt.Sprintf("destination now has a %s here that the plan did not see", now.Kind), nil
 		}
-		return "", a.dst.Mkdir(c.Path, fs.FileMode(c.Src.Mode)|0o700)
+		if err := a.dst.Mkdir(c.Path, fs.FileMode(c.Src.Mode)|0o700); err != nil {
+			return "", err
+		}
+		a.markDirMeta(c.Path)
+		return "", nil
 	}
 	if c.Action == engine.Create && c.Kind == engine.KindFile && c.Dst == nil && a.lsrc != nil && a.ldst != nil {
 		skip, err := a.createLocal(c)
@@ -480,7 +493,7 @@ func (a *applier) do(c *engine.Change) (skip string, err error) {
 // the lstat before it is not needed. It returns vfs.ErrNoFastCopy, having
 // changed nothing, where the file systems do not allow it.
 func (a *applier) createLocal(c *engine.Change) (skip string, err error) {
-	skip, err = a.ldst.CopyNewFile(a.lsrc, c.Path, fs.FileMode(c.Src.Mode)&fs.ModePerm|0o600, c.Src.Time(), a.localChecks(c))
+	skip, err = a.ldst.CopyNewFile(a.lsrc, c.Path, a.createPerm(c), c.Src.Time(), a.localChecks(c))
 	if errors.Is(err, fs.ErrExist) {
 		now, cerr := current(a.dst, c.Path)
 		if cerr != nil {
@@ -511,10 +524,18 @@ func (a *applier) create(c *engine.Change) (skip string, err error) {
 	}
 	switch c.Kind {
 	case engine.KindDir:
-		return "", a.dst.Mkdir(c.Path, fs.FileMode(c.Src.Mode)|0o700)
+		if err := a.dst.Mkdir(c.Path, fs.FileMode(c.Src.Mode)|0o700); err != nil {
+			return "", err
+		}
+		a.markDirMeta(c.Path)
+		return "", nil
 	case engine.KindSymlink:
 		tmp := a.tempName(c.Path)
 		if err := a.dst.Symlink(srcNow.Target, tmp); err != nil {
+			return "", err
+		}
+		if err := a.copyMeta(c, tmp); err != nil {
+			a.dst.Remove(tmp)
 			return "", err
 		}
 		if skip, err := a.versionUpdate(c); skip != "" || err != nil {
@@ -536,7 +557,7 @@ func (a *applier) copyFile(c *engine.Change) (skip string, err error) {
 		return "", err
 	}
 	defer r.Close()
-	w, tmp, err := a.dst.CreateTemp(parent(c.Path), tempPrefix+tempStem(base(c.Path))+".", fs.FileMode(c.Src.Mode)&fs.ModePerm|0o600)
+	w, tmp, err := a.dst.CreateTemp(parent(c.Path), tempPrefix+tempStem(base(c.Path))+".", a.createPerm(c))
 	if err != nil {
 		return "", err
 	}
@@ -567,6 +588,9 @@ func (a *applier) copyFile(c *engine.Change) (skip string, err error) {
 	if err := a.dst.Chtimes(tmp, c.Src.Time()); err != nil {
 		return "", err
 	}
+	if err := a.copyMeta(c, tmp); err != nil {
+		return "", err
+	}
 	if skip, err := a.versionUpdate(c); skip != "" || err != nil {
 		if skip != "" {
 			a.dst.Remove(tmp)
@@ -590,7 +614,7 @@ func (a *applier) copyFile(c *engine.Change) (skip string, err error) {
 // portable path then reports it through its own guard.
 func (a *applier) copyLocal(c *engine.Change) (skip string, err error) {
 	checks := a.localChecks(c)
-	perm := fs.FileMode(c.Src.Mode)&fs.ModePerm | 0o600
+	perm := a.createPerm(c)
 	var tmp string
 	for try := 0; ; try++ {
 		tmp = a.tempName(c.Path)
@@ -632,6 +656,8 @@ func (a *applier) localChecks(c *engine.Change) vfs.CopyChecks {
 			return nil
 		},
 		Chunk: copyChunk,
+		Meta:  a.metaCopy(c.Kind),
+		Warn:  func(msg string) { a.warn(c.Path, msg) },
 	}
 }
 
