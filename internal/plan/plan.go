@@ -112,6 +112,9 @@ type Summary struct {
 	FilesToVersion  int64 `json:"files_to_version"`
 	BytesToVersion  int64 `json:"bytes_to_version"`
 	VersionsToPrune int64 `json:"versions_to_prune"`
+	// Tweaked counts the entries whose data is the same but whose copied
+	// metadata differs (class Tweaked): only the metadata is applied.
+	Tweaked int64 `json:"tweaked"`
 }
 
 // HasChanges reports whether applying the set would do anything: copy or

@@ -37,19 +37,20 @@ func xattrClasses(spec *engine.Spec, k engine.Kind) vfs.XattrClass {
 // copies is equal, when no extended attribute class is copied: the common
 // case of an unchanged tree costs two comparisons, no allocation.
 func (s *scanner) quickSame(se, de vfs.Entry, k engine.Kind) bool {
-	if xattrClasses(&s.spec, k) != 0 {
+	if xattrClasses(&s.spec, k) != 0 && s.unixMeta {
 		return false
 	}
 	if engine.MetaCopied(&s.spec, 'A', k) && k != engine.KindSymlink {
-		if se.Attrs != 0 || de.Attrs != 0 {
+		switch {
+		case se.Attrs != 0 && de.Attrs != 0:
 			if se.Attrs&engine.AttrsCopied != de.Attrs&engine.AttrsCopied {
 				return false
 			}
-		} else if se.Mode != de.Mode {
+		case s.unixMeta && se.Mode != de.Mode:
 			return false
 		}
 	}
-	if engine.MetaCopied(&s.spec, 'O', k) && (se.UID != de.UID || se.GID != de.GID) {
+	if engine.MetaCopied(&s.spec, 'O', k) && s.unixMeta && (se.UID != de.UID || se.GID != de.GID) {
 		return false
 	}
 	return true
@@ -58,13 +59,19 @@ func (s *scanner) quickSame(se, de vfs.Entry, k engine.Kind) bool {
 // fillMeta adds to m the metadata of en (at rel in fsys) that the set
 // copies and the scan compares. ok is false when it could not be read
 // (a scan error was recorded).
-func (s *scanner) fillMeta(fsys vfs.FS, side, rel string, en vfs.Entry, m *engine.Meta) bool {
+func (s *scanner) fillMeta(fsys vfs.FS, side, rel string, en vfs.Entry, m *engine.Meta, attrs bool) bool {
 	k := m.Kind
-	if engine.MetaCopied(&s.spec, 'A', k) && en.Attrs != 0 {
+	if engine.MetaCopied(&s.spec, 'A', k) && attrs {
 		a := en.Attrs & engine.AttrsCopied
 		m.Attrs = &a
 	}
-	if engine.MetaCopied(&s.spec, 'O', k) && s.ownersKnown() {
+	if !s.unixMeta {
+		// Permission bits are not comparable (a share, Windows): only
+		// attributes are.
+		m.Mode = 0
+		return true
+	}
+	if engine.MetaCopied(&s.spec, 'O', k) {
 		u, g := en.UID, en.GID
 		m.UID, m.GID = &u, &g
 	}
@@ -101,14 +108,6 @@ func (s *scanner) fillMeta(fsys vfs.FS, side, rel string, en vfs.Entry, m *engin
 	return true
 }
 
-// ownersKnown reports whether both trees report Unix owners (not a share
-// or a Windows tree, whose owners are SIDs robo does not read yet).
-func (s *scanner) ownersKnown() bool {
-	_, a := s.src.(vfs.MetaFS)
-	_, b := s.dst.(vfs.MetaFS)
-	return a && b
-}
-
 // tweak compares the copied metadata of an entry whose data is the same on
 // both sides and emits a Tweaked update when it differs. sm and dm are the
 // entries' metadata, nil for a file (made only when something differs).
@@ -124,7 +123,8 @@ func (s *scanner) tweak(dir string, se, de vfs.Entry, sm, dm *engine.Meta, phase
 	if sm == nil {
 		sm, dm = metaOf(se), metaOf(de)
 	}
-	if !s.fillMeta(s.src, "source", rel, se, sm) || !s.fillMeta(s.dst, "destination", rel, de, dm) {
+	attrs := se.Attrs != 0 && de.Attrs != 0
+	if !s.fillMeta(s.src, "source", rel, se, sm, attrs) || !s.fillMeta(s.dst, "destination", rel, de, dm, attrs) {
 		return
 	}
 	if d := engine.MetaDiff(&s.spec, sm, dm); len(d) > 0 {
@@ -139,6 +139,7 @@ func (s *scanner) noteUnsupported() {
 	_, srcMeta := s.src.(vfs.MetaFS)
 	_, dstMeta := s.dst.(vfs.MetaFS)
 	both := srcMeta && dstMeta
+	s.unixMeta = both
 	for _, l := range []struct {
 		letter byte
 		what   string
@@ -171,7 +172,9 @@ func (a *applier) metaCopy(k engine.Kind) vfs.MetaCopy {
 // permission bits when the set copies A (robocopy's attributes), else with
 // the owner's read and write added, as robo always did.
 func (a *applier) createPerm(c *engine.Change) fs.FileMode {
-	if engine.MetaCopied(&a.spec, 'A', c.Kind) {
+	_, sok := a.src.(vfs.MetaFS)
+	_, dok := a.dst.(vfs.MetaFS)
+	if engine.MetaCopied(&a.spec, 'A', c.Kind) && sok && dok {
 		return fs.FileMode(c.Src.Mode) & fs.ModePerm
 	}
 	return fs.FileMode(c.Src.Mode)&fs.ModePerm | 0o600

@@ -80,6 +80,8 @@ type scanner struct {
 	// winNames refuses to create source names a Windows or SMB
 	// destination cannot hold.
 	winNames bool
+	// unixMeta: both trees carry Unix modes and owners (vfs.MetaFS).
+	unixMeta bool
 	res      *engine.ScanResult
 	// paths is set when a filter pattern needs the relative path, which
 	// is otherwise built only for entries that change.
