@@ -343,6 +343,7 @@ func (s *Set) checkSummary() error {
 		{"bytes_to_delete", s.Summary.BytesToDelete, got.BytesToDelete},
 		{"stale_temp_files", s.Summary.StaleTempFiles, got.StaleTempFiles},
 		{"files_to_version", s.Summary.FilesToVersion, got.FilesToVersion},
+		{"tweaked", s.Summary.Tweaked, got.Tweaked},
 	} {
 		if f.plan != f.now {
 			return fmt.Errorf("the summary's %s is %d but the changes make %d", f.name, f.plan, f.now)
