@@ -394,7 +394,9 @@ func (h hideVersionsMetaFS) SetXattrs(name string, which vfs.XattrClass, xs []vf
 	return h.m.SetXattrs(name, which, xs)
 }
 
-func (h hideVersionsMetaFS) Chown(name string, uid, gid uint32) error { return h.m.Chown(name, uid, gid) }
+func (h hideVersionsMetaFS) Chown(name string, uid, gid uint32) error {
+	return h.m.Chown(name, uid, gid)
+}
 
 func (h hideVersionsMetaFS) Chmod(name string, mode uint32) error { return h.m.Chmod(name, mode) }
 
