@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/robo-backup/robo/internal/engine"
+	"github.com/robo-backup/robo/internal/plan"
 	"github.com/robo-backup/robo/internal/safetext"
 	"github.com/robo-backup/robo/internal/shares"
 	"github.com/robo-backup/robo/internal/verify"
@@ -103,7 +104,7 @@ func runRestore(e *env, args []string) error {
 		return fatalf("cannot restore into %s: it overlaps the destination %s (once links are followed)", target, b.Destination).hint("choose another -to DIR")
 	}
 	spec := engine.Spec{Name: b.Name, Source: from, Destination: target, CopyEmptyDirs: true, TimeTolerance: b.TimeTolerance,
-		CopySymlinks: b.Symlinks == "copy", Threads: b.Threads, Retries: b.Retries, RetryWait: b.RetryWait}
+		CopySymlinks: b.Symlinks == "copy", Threads: b.Threads, Retries: b.Retries, RetryWait: b.RetryWait, Copy: plan.SpecOf(b).Copy, DirCopy: plan.SpecOf(b).DirCopy}
 	if len(subs) > 0 {
 		if err := checkSubpaths(n.Open, from, label, subs); err != nil {
 			return err
@@ -249,6 +250,8 @@ func printRestorePlan(e *env, name, from, target string, p *restorePlan) {
 	e.printf("Restore %q from %s into %s:\n", name, safetext.Name(from), safetext.Name(target))
 	for _, c := range p.copies {
 		switch {
+		case c.Class == engine.Tweaked:
+			e.printf("  ~ %s (metadata only: %s)\n", safetext.Name(c.Path), safetext.Line(strings.Join(engine.DescribeDiffers(&c), ", ")))
 		case c.Kind == engine.KindDir:
 		case c.Action == engine.Create:
 			e.printf("  + %s (%s)\n", safetext.Name(c.Path), views.Bytes(c.Size))
