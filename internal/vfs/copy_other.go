@@ -20,7 +20,7 @@ type CopyChecks struct {
 	Stop   func() error
 	Chunk  int64
 	Meta   MetaCopy
-	Warn   func(string)
+	Warn   func(name, msg string)
 }
 
 // CopyFile always returns ErrNoFastCopy on this platform.

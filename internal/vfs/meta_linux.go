@@ -176,13 +176,13 @@ func (l *Local) Chmod(name string, mode uint32) error {
 // sets the group bits), then the exact mode. What the process may not
 // set (a chown as non-root, a trusted.* attribute) goes to warn and is
 // not an error of the copy.
-func copyMeta(dfd int, dpath string, sfd int, st *unix.Stat_t, m MetaCopy, warn func(string)) error {
+func copyMeta(dfd int, dpath string, sfd int, st *unix.Stat_t, m MetaCopy, name string, warn func(name, msg string)) error {
 	if m.Owner {
 		if err := unix.Fchown(dfd, int(st.Uid), int(st.Gid)); err != nil {
 			if err != unix.EPERM || warn == nil {
 				return &fs.PathError{Op: "chown", Path: dpath, Err: err}
 			}
-			warn(OwnerWarning(st.Uid, st.Gid, err))
+			warn(name, OwnerWarning(st.Uid, st.Gid, err))
 		}
 	}
 	if m.Xattrs != 0 {
@@ -200,7 +200,7 @@ func copyMeta(dfd int, dpath string, sfd int, st *unix.Stat_t, m MetaCopy, warn 
 			}
 			if err != nil {
 				if (err == unix.EPERM || err == unix.ENOTSUP) && warn != nil {
-					warn(fmt.Sprintf("extended attribute %s not kept: %v", n, err))
+					warn(name, fmt.Sprintf("extended attribute %s not kept: %v", n, err))
 					continue
 				}
 				return &fs.PathError{Op: "setxattr " + n, Path: dpath, Err: err}

@@ -46,6 +46,7 @@ func (e *Engine) Apply(ctx context.Context, job engine.Job, rep engine.Reporter)
 	}
 	a := &applier{e: e, ctx: ctx, spec: job.Spec, src: src, dst: dst, rep: rep, res: &engine.Result{}, touched: map[string]bool{},
 		tag: randomSuffix() + "-"}
+	a.warnFn = a.warn
 	if ls, ok := src.(*vfs.Local); ok {
 		if ld, ok := dst.(*vfs.Local); ok {
 			a.lsrc, a.ldst = ls, ld
@@ -129,6 +130,7 @@ type applier struct {
 	// after the phases (meta.go); warned counts per-file warnings.
 	dirMeta map[string]bool
 	warned  int
+	warnFn  func(path, msg string) // a.warn, bound once
 }
 
 // phase runs the changes of one phase: structural changes (directories,
@@ -657,7 +659,7 @@ func (a *applier) localChecks(c *engine.Change) vfs.CopyChecks {
 		},
 		Chunk: copyChunk,
 		Meta:  a.metaCopy(c.Kind),
-		Warn:  func(msg string) { a.warn(c.Path, msg) },
+		Warn:  a.warnFn,
 	}
 }
 
