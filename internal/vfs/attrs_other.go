@@ -5,4 +5,4 @@ package vfs
 import "io/fs"
 
 // sysAttrs returns 0: only Windows has file attributes.
-func sysAttrs(fs.FileInfo) uint32 { return 0 }
+func sysAttrs(fs.FileInfo) uint16 { return 0 }

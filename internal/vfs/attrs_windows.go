@@ -8,9 +8,9 @@ import (
 )
 
 // sysAttrs returns the Windows file attributes a listing or lstat gave.
-func sysAttrs(fi fs.FileInfo) uint32 {
+func sysAttrs(fi fs.FileInfo) uint16 {
 	if d, ok := fi.Sys().(*syscall.Win32FileAttributeData); ok {
-		return d.FileAttributes
+		return uint16(d.FileAttributes)
 	}
 	return 0
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"unsafe"
 
 	"github.com/robo-backup/robo/internal/vfs"
 )
@@ -91,3 +92,11 @@ func TestLocalMetaLinux(t *testing.T) {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// A scan holds listings of many entries: the metadata fields (issue 16)
+// must not make an Entry larger than it was (64 bytes on 64-bit).
+func TestEntrySize(t *testing.T) {
+	if n := unsafe.Sizeof(vfs.Entry{}); unsafe.Sizeof(uintptr(0)) == 8 && n > 64 {
+		t.Errorf("vfs.Entry is %d bytes", n)
+	}
+}

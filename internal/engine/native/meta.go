@@ -43,7 +43,7 @@ func (s *scanner) quickSame(se, de vfs.Entry, k engine.Kind) bool {
 	if engine.MetaCopied(&s.spec, 'A', k) && k != engine.KindSymlink {
 		switch {
 		case se.Attrs != 0 && de.Attrs != 0:
-			if se.Attrs&engine.AttrsCopied != de.Attrs&engine.AttrsCopied {
+			if uint32(se.Attrs)&engine.AttrsCopied != uint32(de.Attrs)&engine.AttrsCopied {
 				return false
 			}
 		case s.unixMeta && se.Mode != de.Mode:
@@ -62,7 +62,7 @@ func (s *scanner) quickSame(se, de vfs.Entry, k engine.Kind) bool {
 func (s *scanner) fillMeta(fsys vfs.FS, side, rel string, en vfs.Entry, m *engine.Meta, attrs bool) bool {
 	k := m.Kind
 	if engine.MetaCopied(&s.spec, 'A', k) && attrs {
-		a := en.Attrs & engine.AttrsCopied
+		a := uint32(en.Attrs) & engine.AttrsCopied
 		m.Attrs = &a
 	}
 	if !s.unixMeta {
@@ -243,7 +243,7 @@ func (a *applier) copyMeta(c *engine.Change, dname string) error {
 	}
 	if engine.MetaCopied(&a.spec, 'A', k) && k != engine.KindSymlink {
 		if aok && en.Attrs != 0 {
-			return af.SetAttrs(dname, en.Attrs&engine.AttrsCopied, engine.AttrsCopied)
+			return af.SetAttrs(dname, uint32(en.Attrs)&engine.AttrsCopied, engine.AttrsCopied)
 		}
 		if dok && sok {
 			return dmeta.Chmod(dname, uint32(en.Mode)&0o7777)
