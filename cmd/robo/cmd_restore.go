@@ -253,6 +253,8 @@ func printRestorePlan(e *env, name, from, target string, p *restorePlan) {
 	e.printf("Restore %q from %s into %s:\n", name, safetext.Name(from), safetext.Name(target))
 	for _, c := range p.copies {
 		switch {
+		case c.Class == engine.Tweaked:
+			e.printf("  ~ %s (metadata only: %s)\n", safetext.Name(c.Path), safetext.Line(strings.Join(engine.DescribeDiffers(&c), ", ")))
 		case c.Kind == engine.KindDir:
 		case c.Action == engine.Create:
 			e.printf("  + %s (%s)\n", safetext.Name(c.Path), views.Bytes(c.Size))

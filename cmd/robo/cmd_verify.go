@@ -176,7 +176,7 @@ func printVerify(e *env, r *verify.Result) {
 		for _, p := range []struct {
 			n    int
 			what string
-		}{{c.Missing, "missing"}, {c.Extra, "extra"}, {c.Differs, pluralWord(c.Differs, "differs", "differ")}, {c.ContentDiffers, pluralWord(c.ContentDiffers, "differs", "differ") + " in content"}, {c.Errors, "unreadable"}} {
+		}{{c.Missing, "missing"}, {c.Extra, "extra"}, {c.Differs, pluralWord(c.Differs, "differs", "differ")}, {c.ContentDiffers, pluralWord(c.ContentDiffers, "differs", "differ") + " in content"}, {c.MetaDiffers, pluralWord(c.MetaDiffers, "differs", "differ") + " in metadata"}, {c.Errors, "unreadable"}} {
 			if p.n > 0 {
 				parts = append(parts, fmt.Sprintf("%d %s", p.n, p.what))
 			}
@@ -195,7 +195,7 @@ func verifier(e *env, eng *engines) func(context.Context, engine.Spec) (bool, st
 			return true, ""
 		}
 		c := r.Counts
-		msg := fmt.Sprintf("%d missing, %d extra, %d differing, %d with other content, %d unreadable", c.Missing, c.Extra, c.Differs, c.ContentDiffers, c.Errors)
+		msg := fmt.Sprintf("%d missing, %d extra, %d differing, %d with other content, %d with other metadata, %d unreadable", c.Missing, c.Extra, c.Differs, c.ContentDiffers, c.MetaDiffers, c.Errors)
 		if r.Error != "" {
 			msg = r.Error
 		}

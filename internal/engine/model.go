@@ -201,6 +201,25 @@ type Meta struct {
 	MTime  int64  `json:"mtime_ns"` // Unix nanoseconds
 	Mode   uint32 `json:"mode,omitempty"`
 	Target string `json:"target,omitempty"` // symlink target
+	// The copied metadata (docs/engine.md, "Metadata classes"), set only
+	// for the classes the set copies and only where the scan compared
+	// them (an entry present on both sides); absent means "not read".
+	// UID and GID are the Unix owner and group (O).
+	UID *uint32 `json:"uid,omitempty"`
+	GID *uint32 `json:"gid,omitempty"`
+	// Owner and Group are the Windows owner and primary group SIDs (O),
+	// in their string form (S-1-5-32-544).
+	Owner string `json:"owner,omitempty"`
+	Group string `json:"group,omitempty"`
+	// Attrs are the Windows file attributes robocopy's A copies
+	// (AttrsCopied: read-only, hidden, system, archive, not indexed).
+	Attrs *uint32 `json:"attrs,omitempty"`
+	// ACL and Xattr are digests (MetaDigest) of the POSIX ACLs or the
+	// NTFS DACL (S) and of the other extended attributes (E): a plan
+	// never carries the values, which apply reads from the source.
+	// "none" means there are none.
+	ACL   string `json:"acl,omitempty"`
+	Xattr string `json:"xattr,omitempty"`
 }
 
 // Time returns the modification time.
@@ -263,6 +282,10 @@ type Change struct {
 	// Src and Dst are the entries seen at plan time (nil: absent).
 	Src *Meta `json:"src,omitempty"`
 	Dst *Meta `json:"dst,omitempty"`
+	// Differs lists the copied metadata classes (Diff*) in which the
+	// source and destination entries of a Tweaked change differ, in
+	// MetaDiff's order; Src and Dst hold the values that differ.
+	Differs []string `json:"differs,omitempty"`
 }
 
 // Row is one row of robocopy's summary table.
@@ -364,6 +387,16 @@ func (m *Meta) Validate() error {
 		return fmt.Errorf("a link target on a %s", m.Kind)
 	case strings.ContainsRune(m.Target, 0):
 		return fmt.Errorf("the link target holds a NUL character")
+	case m.Owner != "" && !validSID(m.Owner):
+		return fmt.Errorf("owner %q is not a SID (S-1-...)", m.Owner)
+	case m.Group != "" && !validSID(m.Group):
+		return fmt.Errorf("group %q is not a SID (S-1-...)", m.Group)
+	case m.Attrs != nil && *m.Attrs&^AttrsCopied != 0:
+		return fmt.Errorf("attrs %#x hold attributes robo never copies (only %#x)", *m.Attrs, AttrsCopied)
+	case m.ACL != "" && !validDigest(m.ACL):
+		return fmt.Errorf("acl %q is not a metadata digest (none, or sha256: and 16 hex digits)", m.ACL)
+	case m.Xattr != "" && !validDigest(m.Xattr):
+		return fmt.Errorf("xattr %q is not a metadata digest (none, or sha256: and 16 hex digits)", m.Xattr)
 	}
 	return nil
 }
@@ -381,6 +414,7 @@ func (m *Meta) Validate() error {
 //
 //	create   class New;                 phase copy or replace; no Dst
 //	update   class Newer, Older, Changed; phase copy or replace; kind file or symlink
+//	         or class Tweaked; size 0; differs lists known classes; any kind
 //	delete   class Extra, Mismatch or StaleTemp; phase delete; no Src
 //	replace  class Mismatch;            phase replace; Src and Dst of different kinds
 //
@@ -433,14 +467,21 @@ func (c *Change) Validate(exact bool) error {
 	case Update:
 		switch c.Class {
 		case Newer, Older, Changed:
+		case Tweaked:
+			if err := checkDiffers(c.Differs); err != nil {
+				return bad("%v", err)
+			}
+			if c.Size != 0 {
+				return bad("a Tweaked update copies no data: its size must be 0, not %d", c.Size)
+			}
 		default:
-			return bad("an update must be of class Newer, Older or Changed, not %s", c.Class)
+			return bad("an update must be of class Newer, Older, Changed or Tweaked, not %s", c.Class)
 		}
 		if c.Phase != PhaseCopy && c.Phase != PhaseReplace {
 			return bad("an update runs in the copy or replace phase, not phase %d", c.Phase)
 		}
-		if c.Kind == KindDir {
-			return bad("a directory is never updated")
+		if c.Kind == KindDir && c.Class != Tweaked {
+			return bad("a directory is never updated, only its metadata (class Tweaked)")
 		}
 		needSrc, needDst = true, true
 	case Delete:
@@ -464,6 +505,9 @@ func (c *Change) Validate(exact bool) error {
 			return bad("a replace runs in the replace phase, not phase %d", c.Phase)
 		}
 		needSrc, needDst = true, true
+	}
+	if c.Class != Tweaked && len(c.Differs) > 0 {
+		return bad("only a Tweaked update lists the metadata that differs (differs)")
 	}
 	switch {
 	case noSrc && c.Src != nil:

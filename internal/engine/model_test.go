@@ -77,6 +77,12 @@ func TestChangeValidate(t *testing.T) {
 		{Action: Delete, Class: Extra, Kind: KindDir, Path: "a", Phase: PhaseDelete, Dst: d},
 		{Action: Delete, Class: StaleTemp, Kind: KindFile, Path: "d/.robo-a.0123456789ab-1.tmp", Phase: PhaseDelete, Dst: f(1)},
 		{Action: Replace, Class: Mismatch, Kind: KindDir, Path: "a", Phase: PhaseReplace, Src: d, Dst: f(3)},
+		// Metadata-only changes (issue 16), also of directories and links.
+		{Action: Update, Class: Tweaked, Kind: KindFile, Path: "a", Phase: PhaseCopy, Src: f(1), Dst: f(1), Differs: []string{DiffMode, DiffOwner, DiffACL, DiffXattr}},
+		{Action: Update, Class: Tweaked, Kind: KindDir, Path: "a", Phase: PhaseCopy, Src: d, Dst: d, Differs: []string{DiffMode}},
+		{Action: Update, Class: Tweaked, Kind: KindSymlink, Path: "a", Phase: PhaseCopy, Src: l, Dst: l, Differs: []string{DiffOwner}},
+		{Action: Update, Class: Tweaked, Kind: KindFile, Path: "a", Phase: PhaseCopy, Differs: []string{DiffAttrs},
+			Src: &Meta{Kind: KindFile, Attrs: u32(AttrHidden), Owner: "S-1-5-32-544", ACL: "sha256:0123456789abcdef", Xattr: "none"}, Dst: f(0)},
 	}
 	for _, c := range ok {
 		if err := c.Validate(true); err != nil {
@@ -99,6 +105,15 @@ func TestChangeValidate(t *testing.T) {
 		"has no source entry":      {Action: Delete, Class: Extra, Kind: KindFile, Path: "a", Phase: PhaseDelete, Src: f(1), Dst: f(1)},
 		"never updated":            {Action: Update, Class: Newer, Kind: KindDir, Path: "a", Phase: PhaseCopy, Src: d, Dst: d},
 		"unknown class":            {Action: Create, Class: 42, Kind: KindFile, Path: "a", Phase: PhaseCopy, Src: f(1)},
+		"must list the metadata":   {Action: Update, Class: Tweaked, Kind: KindFile, Path: "a", Phase: PhaseCopy, Src: f(1), Dst: f(1)},
+		"copies no data":           {Action: Update, Class: Tweaked, Kind: KindFile, Path: "a", Phase: PhaseCopy, Size: 1, Src: f(1), Dst: f(1), Differs: []string{DiffMode}},
+		"unknown metadata class":   {Action: Update, Class: Tweaked, Kind: KindFile, Path: "a", Phase: PhaseCopy, Src: f(1), Dst: f(1), Differs: []string{"mode", "colour"}},
+		"each class once":          {Action: Update, Class: Tweaked, Kind: KindFile, Path: "a", Phase: PhaseCopy, Src: f(1), Dst: f(1), Differs: []string{"owner", "mode"}},
+		"only a Tweaked update":    {Action: Update, Class: Newer, Kind: KindFile, Path: "a", Phase: PhaseCopy, Src: f(1), Dst: f(2), Differs: []string{"mode"}},
+		"is not a SID":             {Action: Create, Class: New, Kind: KindFile, Path: "a", Phase: PhaseCopy, Src: &Meta{Kind: KindFile, Owner: "S-1-5\x1b[2J"}},
+		"never copies":             {Action: Create, Class: New, Kind: KindFile, Path: "a", Phase: PhaseCopy, Src: &Meta{Kind: KindFile, Attrs: u32(0x10)}},
+		"not a metadata digest":    {Action: Create, Class: New, Kind: KindFile, Path: "a", Phase: PhaseCopy, Src: &Meta{Kind: KindFile, ACL: strings.Repeat("A", 1<<20)}},
+		"must be of class New":     {Action: Create, Class: Tweaked, Kind: KindFile, Path: "a", Phase: PhaseCopy, Src: f(1)},
 	}
 	for want, c := range bad {
 		if err := c.Validate(true); err == nil || !strings.Contains(err.Error(), want) {
@@ -176,5 +191,34 @@ func TestChangingInResultJSON(t *testing.T) {
 	}
 	if in.OK() || in.ExitCode()&ExitFailed == 0 {
 		t.Errorf("a result with a changing file is OK or has no failure bit")
+	}
+}
+
+func u32(v uint32) *uint32 { return &v }
+
+func TestMetaDiff(t *testing.T) {
+	src := &Meta{Kind: KindFile, Mode: 0o644, UID: u32(1000), GID: u32(1000), ACL: "sha256:0123456789abcdef", Xattr: "none"}
+	dst := &Meta{Kind: KindFile, Mode: 0o600, UID: u32(0), GID: u32(1000), ACL: "none", Xattr: "none"}
+	for _, tc := range []struct {
+		copy string
+		want string
+	}{{"", "mode"}, {"DT", ""}, {"DATSOU", "mode owner acl"}, {"DATSOUE", "mode owner acl"}, {"DO", "owner"}} {
+		sp := &Spec{Copy: tc.copy}
+		if got := strings.Join(MetaDiff(sp, src, dst), " "); got != tc.want {
+			t.Errorf("copy %q: %q, want %q", tc.copy, got, tc.want)
+		}
+	}
+	c := &Change{Src: src, Dst: dst, Differs: []string{DiffMode, DiffOwner, DiffACL}}
+	if got := strings.Join(DescribeDiffers(c), ", "); got != "mode 0600 → 0644, owner 0:1000 → 1000:1000, acl" {
+		t.Error(got)
+	}
+	// A directory's A follows directory_copy, its O copy.
+	d := &Meta{Kind: KindDir, Mode: 0o755, UID: u32(1)}
+	d2 := &Meta{Kind: KindDir, Mode: 0o700, UID: u32(2)}
+	if got := strings.Join(MetaDiff(&Spec{Copy: "DATO", DirCopy: "DT"}, d, d2), " "); got != "owner" {
+		t.Error(got)
+	}
+	if MetaDigest(nil) != "none" || !validDigest(MetaDigest([]byte("x"))) {
+		t.Error(MetaDigest([]byte("x")))
 	}
 }

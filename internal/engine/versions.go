@@ -45,7 +45,8 @@ func VersionPath(stamp, rel string) string { return VersionsDir + "/" + stamp + 
 func Versioned(c *Change) bool {
 	switch c.Action {
 	case Update:
-		return c.Kind != KindDir
+		// A Tweaked update sets metadata on the file in place.
+		return c.Kind != KindDir && c.Class != Tweaked
 	case Delete:
 		return c.Kind != KindDir && c.Class != StaleTemp
 	case Replace:

@@ -301,6 +301,7 @@ func syncReason(sum *Summary) string {
 	add(sum.ExtraDirs, plural(sum.ExtraDirs, "extra dir", "extra dirs"))
 	add(sum.Mismatches, plural(sum.Mismatches, "mismatch", "mismatches"))
 	add(sum.StaleTempFiles, plural(sum.StaleTempFiles, "stale temporary file", "stale temporary files"))
+	add(sum.Tweaked, "tweaked (metadata only)")
 	prune := ""
 	if n := sum.VersionsToPrune; n > 0 {
 		prune = fmt.Sprintf("%d %s", n, plural(n, "old versions folder to prune", "old versions folders to prune"))
@@ -337,6 +338,8 @@ func summarize(res *engine.ScanResult, versions bool) *Summary {
 		switch {
 		case c.Class == engine.StaleTemp:
 			sum.StaleTempFiles++
+		case c.Class == engine.Tweaked:
+			sum.Tweaked++
 		case c.Action == engine.Create && dir:
 			sum.NewDirs++
 		case c.Action == engine.Create:

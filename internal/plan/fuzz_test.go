@@ -162,3 +162,47 @@ func FuzzPlanRead(f *testing.F) {
 		}
 	})
 }
+
+// Issue 16: a saved plan with a metadata-only change reads back as it was
+// written; one whose summary does not count it, or whose change lists an
+// unknown class, is refused.
+func TestReadTweaked(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "plan.json")
+	var p plan.Plan
+	if err := json.Unmarshal(seedPlan("a"), &p); err != nil {
+		t.Fatal(err)
+	}
+	u := uint32(1000)
+	m := func(mode uint32) *engine.Meta {
+		return &engine.Meta{Kind: engine.KindDir, MTime: 7, Mode: mode, UID: &u, Xattr: "sha256:0123456789abcdef"}
+	}
+	s := p.Sets[0]
+	s.Changes = append(s.Changes, engine.Change{Action: engine.Update, Class: engine.Tweaked, Kind: engine.KindDir, Path: "d",
+		Phase: engine.PhaseCopy, Src: m(0o755), Dst: m(0o700), Differs: []string{engine.DiffMode}})
+	write := func() {
+		b, err := json.Marshal(&p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(path, b, 0o600)
+	}
+	write()
+	if _, err := plan.Read(path); err == nil || !strings.Contains(err.Error(), "the summary's tweaked is 0 but the changes make 1") {
+		t.Fatalf("summary without the tweak: %v", err)
+	}
+	s.Summary.Tweaked = 1
+	write()
+	got, err := plan.Read(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := got.Sets[0].Changes[1]
+	if c.Class != engine.Tweaked || c.Src.Mode != 0o755 || *c.Src.UID != 1000 || c.Differs[0] != "mode" {
+		t.Fatalf("%+v", c)
+	}
+	s.Changes[1].Differs = []string{"mode", "colour"}
+	write()
+	if _, err := plan.Read(path); err == nil || !strings.Contains(err.Error(), `unknown metadata class "colour"`) {
+		t.Fatalf("unknown class: %v", err)
+	}
+}

@@ -112,6 +112,9 @@ type Summary struct {
 	FilesToVersion  int64 `json:"files_to_version"`
 	BytesToVersion  int64 `json:"bytes_to_version"`
 	VersionsToPrune int64 `json:"versions_to_prune"`
+	// Tweaked counts the entries whose data is the same but whose copied
+	// metadata differs (class Tweaked): only the metadata is applied.
+	Tweaked int64 `json:"tweaked"`
 }
 
 // HasChanges reports whether applying the set would do anything: copy or
@@ -340,6 +343,7 @@ func (s *Set) checkSummary() error {
 		{"bytes_to_delete", s.Summary.BytesToDelete, got.BytesToDelete},
 		{"stale_temp_files", s.Summary.StaleTempFiles, got.StaleTempFiles},
 		{"files_to_version", s.Summary.FilesToVersion, got.FilesToVersion},
+		{"tweaked", s.Summary.Tweaked, got.Tweaked},
 	} {
 		if f.plan != f.now {
 			return fmt.Errorf("the summary's %s is %d but the changes make %d", f.name, f.plan, f.now)

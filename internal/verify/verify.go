@@ -40,6 +40,10 @@ const (
 	Differs Kind = "differs"
 	// ContentDiffers: equal by size and time, different content (-checksum).
 	ContentDiffers Kind = "content_differs"
+	// MetaDiffers: equal data, but metadata the set copies (its copy and
+	// directory_copy letters: mode, owner, ACL, xattrs, attributes)
+	// differs; Detail says what, as the plan's Tweaked line does.
+	MetaDiffers Kind = "metadata_differs"
 	// Error: an entry that could not be read; it is never taken for a match.
 	Error Kind = "error"
 )
@@ -66,6 +70,7 @@ type Counts struct {
 	Extra          int   `json:"extra"`
 	Differs        int   `json:"differs"`
 	ContentDiffers int   `json:"content_differs"`
+	MetaDiffers    int   `json:"metadata_differs"`
 	Errors         int   `json:"errors"`
 }
 
@@ -128,6 +133,9 @@ func Set(ctx context.Context, eng *native.Engine, spec engine.Spec, opts Options
 			replaced++
 			diffs = append(diffs, Difference{Path: c.Path, Kind: Differs, Fails: true,
 				Detail: fmt.Sprintf("a %s in the source, a %s in the destination", c.Src.Kind, c.Dst.Kind)})
+		case c.Class == engine.Tweaked:
+			diffs = append(diffs, Difference{Path: c.Path, Kind: MetaDiffers, Fails: true,
+				Detail: "metadata differs (destination → source): " + strings.Join(engine.DescribeDiffers(&c), ", ")})
 		case c.Action == engine.Update:
 			diffs = append(diffs, Difference{Path: c.Path, Kind: Differs, Detail: updateDetail(c), Fails: true})
 		}
@@ -172,6 +180,8 @@ func Set(ctx context.Context, eng *native.Engine, spec engine.Spec, opts Options
 			r.Counts.Differs++
 		case ContentDiffers:
 			r.Counts.ContentDiffers++
+		case MetaDiffers:
+			r.Counts.MetaDiffers++
 		case Error:
 			r.Counts.Errors++
 		}
@@ -196,13 +206,13 @@ func updateDetail(c engine.Change) string {
 func collapse(diffs []Difference) []Difference {
 	dirs := map[string]bool{}
 	for _, d := range diffs {
-		if d.Kind != Error && d.Path != "" {
+		if d.Kind != Error && d.Kind != MetaDiffers && d.Path != "" {
 			dirs[d.Path] = true
 		}
 	}
 	out := diffs[:0]
 	for _, d := range diffs {
-		if d.Kind != Error && underListed(d.Path, dirs) {
+		if d.Kind != Error && d.Kind != MetaDiffers && underListed(d.Path, dirs) {
 			continue
 		}
 		out = append(out, d)
@@ -361,6 +371,9 @@ func HideVersions(open func(string) (vfs.FS, error), root string) func(string) (
 		if err != nil || r != root {
 			return f, err
 		}
+		if m, ok := f.(vfs.MetaFS); ok {
+			return hideVersionsMetaFS{hideVersionsFS{f}, m}, nil
+		}
 		return hideVersionsFS{f}, nil
 	}
 }
@@ -370,6 +383,27 @@ type hideVersionsFS struct{ vfs.FS }
 // TimePrecision passes on the time step of the tree it hides versions in
 // (vfs.Precisioner: an SFTP remote keeps whole seconds).
 func (h hideVersionsFS) TimePrecision() time.Duration { return vfs.TimePrecision(h.FS) }
+
+// hideVersionsMetaFS keeps the metadata calls of a tree that has them, so
+// a scan through it compares modes, owners, ACLs and xattrs.
+type hideVersionsMetaFS struct {
+	hideVersionsFS
+	m vfs.MetaFS
+}
+
+func (h hideVersionsMetaFS) Xattrs(name string, which vfs.XattrClass) ([]vfs.Xattr, error) {
+	return h.m.Xattrs(name, which)
+}
+
+func (h hideVersionsMetaFS) SetXattrs(name string, which vfs.XattrClass, xs []vfs.Xattr) error {
+	return h.m.SetXattrs(name, which, xs)
+}
+
+func (h hideVersionsMetaFS) Chown(name string, uid, gid uint32) error {
+	return h.m.Chown(name, uid, gid)
+}
+
+func (h hideVersionsMetaFS) Chmod(name string, mode uint32) error { return h.m.Chmod(name, mode) }
 
 func (h hideVersionsFS) Close() error {
 	vfs.Close(h.FS)

@@ -248,3 +248,49 @@ func TestSwappedDirNotReadThrough(t *testing.T) {
 		t.Fatalf("%+v", r)
 	}
 }
+
+// Issue 16: verify compares exactly the metadata the set copies. With the
+// default copy ("DAT") a mode differs and an owner does not; with "DATO"
+// the owner does too; a directory whose mode differs is listed without
+// hiding what is under it; after an apply it matches again.
+func TestVerifyMetadata(t *testing.T) {
+	src, dst := pair(t)
+	os.Chmod(filepath.Join(dst, "a.txt"), 0o600)
+	os.Chmod(filepath.Join(dst, "docs"), 0o700)
+	write(t, dst, "docs/deep/c.txt", "changed", base.Add(time.Hour))
+	e := native.New()
+	sp := spec(src, dst, true)
+	r := Set(context.Background(), e, sp, Options{})
+	got := map[string]string{}
+	for _, d := range r.Differences {
+		got[d.Path] = string(d.Kind) + ": " + d.Detail
+	}
+	if r.OK || r.Counts.MetaDiffers != 2 || got["a.txt"] != "metadata_differs: metadata differs (destination → source): mode 0600 → 0644" ||
+		got["docs"] != "metadata_differs: metadata differs (destination → source): mode 0700 → 0755" || !strings.HasPrefix(got["docs/deep/c.txt"], "differs: older") {
+		t.Fatalf("%+v\n%v", r.Counts, got)
+	}
+	if os.Geteuid() == 0 {
+		os.Chmod(filepath.Join(dst, "a.txt"), 0o644)
+		os.Chmod(filepath.Join(dst, "docs"), 0o755)
+		write(t, dst, "docs/deep/c.txt", "charlie", base)
+		os.Chown(filepath.Join(dst, "docs/b.txt"), 1000, 1000)
+		if r := Set(context.Background(), e, sp, Options{}); !r.OK {
+			t.Fatalf("DAT compares no owner: %+v", r.Differences)
+		}
+		sp.Copy = "DATO"
+		r := Set(context.Background(), e, sp, Options{})
+		if r.OK || len(r.Differences) != 1 || r.Differences[0].Detail != "metadata differs (destination → source): owner 1000:1000 → 0:0" {
+			t.Fatalf("DATO: %+v", r.Differences)
+		}
+		res, err := e.Scan(context.Background(), sp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ar, err := e.Apply(context.Background(), engine.Job{Spec: sp, Changes: res.Changes}, nil); err != nil || !ar.OK() {
+			t.Fatalf("apply: %v %+v", err, ar)
+		}
+		if r := Set(context.Background(), e, sp, Options{}); !r.OK {
+			t.Fatalf("after apply: %+v", r.Differences)
+		}
+	}
+}

@@ -37,6 +37,12 @@ type CopyChecks struct {
 	Stop func() error
 	// Chunk is how many bytes are copied between two calls to Stop.
 	Chunk int64
+	// Meta is the metadata written on the new file from the source's
+	// descriptor after its bytes and before its time (copyMeta); Warn
+	// receives what the process may not set (an owner as non-root), with
+	// the file's name.
+	Meta MetaCopy
+	Warn func(name, msg string)
 }
 
 // CopyFile copies the regular file name of src into a new file tmp of l,
@@ -180,6 +186,9 @@ func fill(dfd int, dpath string, sfd int, spath, name string, st unix.Stat_t, pe
 	}
 	if why := checks.After(n, entryOfStat(name, &st)); why != "" {
 		return why, nil
+	}
+	if err := copyMeta(dfd, dpath, sfd, &st, checks.Meta, name, checks.Warn); err != nil {
+		return "", err
 	}
 	ts := []unix.Timespec{{Sec: 0, Nsec: unix.UTIME_NOW}, unix.NsecToTimespec(mtime.UnixNano())}
 	if err := unix.UtimesNanoAt(dfd, "", ts, unix.AT_EMPTY_PATH); err != nil {

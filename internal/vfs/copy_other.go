@@ -19,6 +19,8 @@ type CopyChecks struct {
 	After  func(n int64, src Entry) string
 	Stop   func() error
 	Chunk  int64
+	Meta   MetaCopy
+	Warn   func(name, msg string)
 }
 
 // CopyFile always returns ErrNoFastCopy on this platform.

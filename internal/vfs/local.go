@@ -115,7 +115,7 @@ func (l *Local) RootID() (FileID, error) {
 func (l *Local) RootIsLink() bool { return rootIsLink(l.root) }
 
 func entryOf(name string, fi fs.FileInfo) Entry {
-	e := Entry{Name: name, Size: fi.Size(), ModTime: fi.ModTime(), Mode: fi.Mode().Perm()}
+	e := Entry{Name: name, Size: fi.Size(), ModTime: fi.ModTime(), Mode: fi.Mode().Perm(), Attrs: sysAttrs(fi)}
 	switch m := fi.Mode(); {
 	case m.IsRegular():
 		e.Kind = File

@@ -33,10 +33,20 @@ func (k Kind) String() string {
 // Entry describes one directory entry as seen by lstat.
 type Entry struct {
 	Name    string
-	Kind    Kind
 	Size    int64
 	ModTime time.Time
-	Mode    fs.FileMode // permission bits only
+	// Mode is the permission bits and, on Unix, the setuid, setgid and
+	// sticky bits as their Unix values (0o4000, 0o2000, 0o1000, not
+	// fs.ModeSetuid...): Mode.Perm() is the rwx bits alone.
+	Mode fs.FileMode
+	// UID and GID are the owner and group on Unix (from the same lstat).
+	UID, GID uint32
+	// Attrs are the low 16 bits of the Windows file attributes
+	// (FILE_ATTRIBUTE_*, all robo copies), 0 elsewhere.
+	Attrs uint16
+	Kind  Kind
+	// (Fields ordered so that an Entry takes 64 bytes: a scan holds
+	// listings of many of them.)
 }
 
 // Reader is an open file being read.

@@ -85,6 +85,13 @@ func (v *ApplyHuman) Result(r *apply.Result) error {
 				}
 				fmt.Fprintf(&b, "  Changing: %s\n", FileError(e))
 			}
+			for i, w := range er.Warnings {
+				if i == 20 {
+					fmt.Fprintf(&b, "  ... and %d more warnings\n", len(er.Warnings)-20)
+					break
+				}
+				fmt.Fprintf(&b, "  Warning: %s\n", safetext.Line(w))
+			}
 			for i, sk := range er.Skipped {
 				if i == 20 {
 					fmt.Fprintf(&b, "  ... and %d more skipped\n", len(er.Skipped)-20)

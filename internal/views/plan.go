@@ -163,6 +163,10 @@ func (v *PlanHuman) set(b *strings.Builder, s *plan.Set) {
 		if c.Kind != engine.KindDir {
 			size = Bytes(c.Size)
 		}
+		if c.Class == engine.Tweaked {
+			fmt.Fprintf(b, "  %3s %-11s %10s  %s  (%s)\n", c.Action.Symbol(), Tag(c), "", safetext.Name(path), safetext.Line(strings.Join(engine.DescribeDiffers(c), ", ")))
+			continue
+		}
 		fmt.Fprintf(b, "  %3s %-11s %10s  %s\n", c.Action.Symbol(), Tag(c), size, safetext.Name(path))
 	}
 	if n := len(s.PruneVersions); n > 0 {
@@ -212,6 +216,7 @@ func summaryLine(s *plan.Set) string {
 	}
 	add(sum.Mismatches, "mismatch", "mismatches")
 	add(sum.StaleTempFiles, "stale temporary file to remove", "stale temporary files to remove")
+	add(sum.Tweaked, "tweaked (metadata only)", "tweaked (metadata only)")
 	if sum.FilesToVersion > 0 {
 		parts = append(parts, fmt.Sprintf("%s to keep in %s (%s)", plural(sum.FilesToVersion, "old file", "old files"), engine.VersionsDir, Bytes(sum.BytesToVersion)))
 	}

@@ -18,6 +18,16 @@ func meta(kind engine.Kind, size int64) *engine.Meta {
 	return &engine.Meta{Kind: kind, Size: size, MTime: 1709294400000000000, Mode: 0o644}
 }
 
+// tweaked is a metadata-only change (issue 16): mode, owner and ACL.
+func tweaked() engine.Change {
+	src, dst := meta(engine.KindFile, 7), meta(engine.KindFile, 7)
+	u0, u1 := uint32(0), uint32(1000)
+	dst.Mode, src.UID, src.GID, dst.UID, dst.GID = 0o600, &u1, &u1, &u0, &u0
+	src.ACL, dst.ACL = "sha256:0123456789abcdef", "none"
+	return engine.Change{Action: engine.Update, Class: engine.Tweaked, Kind: engine.KindFile, Path: "shared/budget.ods", Phase: engine.PhaseCopy,
+		Src: src, Dst: dst, Differs: []string{engine.DiffMode, engine.DiffOwner, engine.DiffACL}}
+}
+
 // samplePlan covers every set action, every change class, a refusal, an
 // error and a warning.
 func samplePlan() *plan.Plan {
@@ -29,7 +39,7 @@ func samplePlan() *plan.Plan {
 			{Name: "docs", Action: plan.Sync, Reason: "files differ: 2 new files, 3 changed files, 1 extra file, 1 new dir, 1 extra dir, 1 mismatch",
 				Engine: "native", Mode: "mirror", Source: "/data/docs", Destination: "/backup/docs", ConfigDigest: "sha256:d0c5", Spec: spec,
 				Summary: &plan.Summary{NewFiles: 2, ChangedFiles: 3, ExtraFiles: 1, NewDirs: 1, ExtraDirs: 1, BytesToCopy: 3*1024*1024 + 1536 + 13,
-					Newer: 1, Older: 1, Changed: 1, Mismatches: 1, FilesToDelete: 1, BytesToDelete: 512, StaleTempFiles: 1, SourceFiles: 40, SourceBytes: 1 << 22, DestFiles: 39},
+					Newer: 1, Older: 1, Changed: 1, Mismatches: 1, Tweaked: 1, FilesToDelete: 1, BytesToDelete: 512, StaleTempFiles: 1, SourceFiles: 40, SourceBytes: 1 << 22, DestFiles: 39},
 				Changes: []engine.Change{
 					{Action: engine.Create, Class: engine.New, Kind: engine.KindDir, Path: "reports", Phase: engine.PhaseCopy, Src: meta(engine.KindDir, 0)},
 					{Action: engine.Create, Class: engine.New, Kind: engine.KindFile, Path: "reports/q1.xlsx", Phase: engine.PhaseCopy, Size: 3 * 1024 * 1024, Src: meta(engine.KindFile, 3*1024*1024)},
@@ -40,6 +50,7 @@ func samplePlan() *plan.Plan {
 					{Action: engine.Delete, Class: engine.Extra, Kind: engine.KindDir, Path: "old", Phase: engine.PhaseDelete, Dst: meta(engine.KindDir, 0)},
 					{Action: engine.Delete, Class: engine.StaleTemp, Kind: engine.KindFile, Path: ".robo-x.txt.1a2b.tmp", Phase: engine.PhaseDelete, Size: 10, Dst: meta(engine.KindFile, 10)},
 					{Action: engine.Replace, Class: engine.Mismatch, Kind: engine.KindFile, Path: "was-a-dir", Phase: engine.PhaseReplace, Size: 0, Src: meta(engine.KindFile, 0), Dst: meta(engine.KindDir, 0)},
+					tweaked(),
 				},
 				Warnings: []string{"an example warning"},
 			},

@@ -46,6 +46,7 @@ func (e *Engine) Apply(ctx context.Context, job engine.Job, rep engine.Reporter)
 	}
 	a := &applier{e: e, ctx: ctx, spec: job.Spec, src: src, dst: dst, rep: rep, res: &engine.Result{}, touched: map[string]bool{},
 		tag: randomSuffix() + "-"}
+	a.warnFn = a.warn
 	if ls, ok := src.(*vfs.Local); ok {
 		if ld, ok := dst.(*vfs.Local); ok {
 			a.lsrc, a.ldst = ls, ld
@@ -95,7 +96,9 @@ func (e *Engine) Apply(ctx context.Context, job engine.Job, rep engine.Reporter)
 			}
 		}
 	}
+	a.restoreDirMeta()
 	a.restoreDirTimes()
+	a.finishWarnings()
 	if a.res.FilesVersioned > 0 {
 		a.res.VersionsFolder = engine.VersionsDir + "/" + a.stamp
 	}
@@ -136,6 +139,11 @@ type applier struct {
 	// seen is what a failed source guard of a file saw, until run takes
 	// it.
 	seen map[*engine.Change]engine.Meta
+	// dirMeta holds the destination directories whose metadata to set
+	// after the phases (meta.go); warned counts per-file warnings.
+	dirMeta map[string]bool
+	warned  int
+	warnFn  func(path, msg string) // a.warn, bound once
 }
 
 // pendingCopy is a copy that retryChanging looks at again: seen is the
@@ -630,6 +638,9 @@ func guard(side string, planned, now *engine.Meta) string {
 
 // do performs one change once. It returns a skip reason when a guard fails.
 func (a *applier) do(c *engine.Change) (skip string, err error) {
+	if c.Class == engine.Tweaked {
+		return a.tweakEntry(c)
+	}
 	switch c.Action {
 	case engine.Delete:
 		now, err := current(a.dst, c.Path)
@@ -679,7 +690,11 @@ func (a *applier) do(c *engine.Change) (skip string, err error) {
 		if now != nil && now.Kind != engine.KindDir {
 			return fmt.Sprintf("destination now has a %s here that the plan did not see", now.Kind), nil
 		}
-		return "", a.dst.Mkdir(c.Path, fs.FileMode(c.Src.Mode)|0o700)
+		if err := a.dst.Mkdir(c.Path, fs.FileMode(c.Src.Mode)|0o700); err != nil {
+			return "", err
+		}
+		a.markDirMeta(c.Path)
+		return "", nil
 	}
 	if c.Action == engine.Create && c.Kind == engine.KindFile && c.Dst == nil && a.lsrc != nil && a.ldst != nil {
 		skip, err := a.createLocal(c)
@@ -704,7 +719,7 @@ func (a *applier) do(c *engine.Change) (skip string, err error) {
 // the lstat before it is not needed. It returns vfs.ErrNoFastCopy, having
 // changed nothing, where the file systems do not allow it.
 func (a *applier) createLocal(c *engine.Change) (skip string, err error) {
-	skip, err = a.ldst.CopyNewFile(a.lsrc, c.Path, fs.FileMode(c.Src.Mode)&fs.ModePerm|0o600, c.Src.Time(), a.localChecks(c))
+	skip, err = a.ldst.CopyNewFile(a.lsrc, c.Path, a.createPerm(c), c.Src.Time(), a.localChecks(c))
 	if errors.Is(err, fs.ErrExist) {
 		now, cerr := current(a.dst, c.Path)
 		if cerr != nil {
@@ -735,10 +750,18 @@ func (a *applier) create(c *engine.Change) (skip string, err error) {
 	}
 	switch c.Kind {
 	case engine.KindDir:
-		return "", a.dst.Mkdir(c.Path, fs.FileMode(c.Src.Mode)|0o700)
+		if err := a.dst.Mkdir(c.Path, fs.FileMode(c.Src.Mode)|0o700); err != nil {
+			return "", err
+		}
+		a.markDirMeta(c.Path)
+		return "", nil
 	case engine.KindSymlink:
 		tmp := a.tempName(c.Path)
 		if err := a.dst.Symlink(srcNow.Target, tmp); err != nil {
+			return "", err
+		}
+		if err := a.copyMeta(c, tmp); err != nil {
+			a.dst.Remove(tmp)
 			return "", err
 		}
 		if skip, err := a.versionUpdate(c); skip != "" || err != nil {
@@ -760,7 +783,7 @@ func (a *applier) copyFile(c *engine.Change) (skip string, err error) {
 		return "", err
 	}
 	defer r.Close()
-	w, tmp, err := a.dst.CreateTemp(parent(c.Path), tempPrefix+tempStem(base(c.Path))+".", fs.FileMode(c.Src.Mode)&fs.ModePerm|0o600)
+	w, tmp, err := a.dst.CreateTemp(parent(c.Path), tempPrefix+tempStem(base(c.Path))+".", a.createPerm(c))
 	if err != nil {
 		return "", err
 	}
@@ -792,6 +815,9 @@ func (a *applier) copyFile(c *engine.Change) (skip string, err error) {
 	if err := a.dst.Chtimes(tmp, c.Src.Time()); err != nil {
 		return "", err
 	}
+	if err := a.copyMeta(c, tmp); err != nil {
+		return "", err
+	}
 	if skip, err := a.versionUpdate(c); skip != "" || err != nil {
 		if skip != "" {
 			a.dst.Remove(tmp)
@@ -815,7 +841,7 @@ func (a *applier) copyFile(c *engine.Change) (skip string, err error) {
 // portable path then reports it through its own guard.
 func (a *applier) copyLocal(c *engine.Change) (skip string, err error) {
 	checks := a.localChecks(c)
-	perm := fs.FileMode(c.Src.Mode)&fs.ModePerm | 0o600
+	perm := a.createPerm(c)
 	var tmp string
 	for try := 0; ; try++ {
 		tmp = a.tempName(c.Path)
@@ -858,6 +884,8 @@ func (a *applier) localChecks(c *engine.Change) vfs.CopyChecks {
 			return nil
 		},
 		Chunk: copyChunk,
+		Meta:  a.metaCopy(c.Kind),
+		Warn:  a.warnFn,
 	}
 }
 

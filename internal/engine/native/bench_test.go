@@ -15,6 +15,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -104,12 +105,29 @@ func applyOK(b *testing.B, e *native.Engine, spec engine.Spec, changes []engine.
 
 // BenchmarkScanNoChange scans a source and an identical destination: the
 // cost of a plan (and of an apply) when nothing changed.
-func BenchmarkScanNoChange(b *testing.B) {
+func BenchmarkScanNoChange(b *testing.B) { benchScanNoChange(b, "") }
+
+// BenchmarkScanNoChangeCopy is BenchmarkScanNoChange with more metadata
+// classes copied (issue 16): O compares the owners of the same lstat, S
+// and E read each file's extended attributes on both sides.
+func BenchmarkScanNoChangeCopy(b *testing.B) {
+	for _, c := range []string{"DATO", "DATS", "DATE", "DATSOUE"} {
+		b.Run(c, func(b *testing.B) { benchScanNoChange(b, c) })
+	}
+}
+
+// BenchmarkApplyInitialCopy is BenchmarkApplyInitial copying every class.
+func BenchmarkApplyInitialCopy(b *testing.B) {
+	b.Run("DATSOUE", func(b *testing.B) { benchApplyInitial(b, "DATSOUE") })
+}
+
+func benchScanNoChange(b *testing.B, copyLetters string) {
 	root := b.TempDir()
 	src, dst := filepath.Join(root, "src"), filepath.Join(root, "dst")
 	makeBenchTree(b, src)
 	e := benchEngine()
 	spec := benchSpec(src, dst)
+	spec.Copy, spec.DirCopy = copyLetters, strings.ReplaceAll(strings.ReplaceAll(strings.ReplaceAll(copyLetters, "S", ""), "O", ""), "U", "")
 	applyOK(b, e, spec, scanOK(b, e, spec).Changes)
 
 	b.ReportAllocs()
@@ -126,11 +144,18 @@ func BenchmarkScanNoChange(b *testing.B) {
 // BenchmarkApplyInitial copies the whole tree into an empty destination
 // (the plan is made once, outside the timer; each iteration writes a new
 // destination, removed outside the timer).
-func BenchmarkApplyInitial(b *testing.B) {
+func BenchmarkApplyInitial(b *testing.B) { benchApplyInitial(b, "") }
+
+func benchApplyInitial(b *testing.B, copyLetters string) {
 	root := b.TempDir()
 	src := filepath.Join(root, "src")
 	bytes := makeBenchTree(b, src)
 	e := benchEngine()
+	benchSpec := func(src, dst string) engine.Spec {
+		s := benchSpec(src, dst)
+		s.Copy = copyLetters
+		return s
+	}
 	changes := scanOK(b, e, benchSpec(src, filepath.Join(root, "none"))).Changes
 
 	b.SetBytes(bytes)

@@ -62,6 +62,7 @@ func (e *Engine) Scan(ctx context.Context, spec engine.Spec) (*engine.ScanResult
 	if sid, did := rootID(src, true), rootID(dst, s.res.Dest.Exists); sid != nil || did != nil {
 		s.res.Roots = &engine.Roots{Source: sid, Destination: did}
 	}
+	s.noteUnsupported()
 	if err := s.walk("", s.res.Dest.Exists, engine.PhaseCopy); err != nil {
 		return nil, err
 	}
@@ -82,6 +83,8 @@ type scanner struct {
 	// winNames refuses to create source names a Windows or SMB
 	// destination cannot hold.
 	winNames bool
+	// unixMeta: both trees carry Unix modes and owners (vfs.MetaFS).
+	unixMeta bool
 	res      *engine.ScanResult
 	// paths is set when a filter pattern needs the relative path, which
 	// is otherwise built only for entries that change.
@@ -526,7 +529,11 @@ func (s *scanner) both(dir string, se, de vfs.Entry, phase engine.Phase) error {
 	smv, dmv := metaValue(se), metaValue(de)
 	if smv.Kind == engine.KindFile && dmv.Kind == engine.KindFile {
 		class := engine.Classify(smv, dmv, s.spec.TimeTolerance)
-		if class == engine.Same || (class == engine.Older && s.spec.ExcludeOlder) {
+		if class == engine.Same {
+			s.tweak(dir, se, de, nil, nil, phase)
+			return nil
+		}
+		if class == engine.Older && s.spec.ExcludeOlder {
 			return nil
 		}
 		sm, dm := heapMeta(smv), heapMeta(dmv)
@@ -540,6 +547,7 @@ func (s *scanner) both(dir string, se, de vfs.Entry, phase engine.Phase) error {
 	}
 	switch sm.Kind {
 	case engine.KindDir:
+		s.tweak(dir, se, de, sm, dm, phase)
 		return s.walk(rel, true, phase)
 	case engine.KindSymlink:
 		if err := s.link(s.src, rel, sm); err != nil {
@@ -552,6 +560,8 @@ func (s *scanner) both(dir string, se, de vfs.Entry, phase engine.Phase) error {
 		}
 		if sm.Target != dm.Target {
 			s.emit(engine.Change{Action: engine.Update, Class: engine.Changed, Kind: sm.Kind, Path: rel, Phase: phase, Src: sm, Dst: dm})
+		} else {
+			s.tweak(dir, se, de, sm, dm, phase)
 		}
 	}
 	return nil
