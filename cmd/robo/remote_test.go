@@ -2,7 +2,11 @@ package main
 
 import (
 	"bytes"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/pem"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,16 +14,18 @@ import (
 	"testing"
 	"time"
 
-	"github.com/robo-backup/robo/internal/remote/sshdtest"
+	"golang.org/x/crypto/ssh"
+
+	"github.com/robo-backup/robo/internal/remote/remotetest"
 	"github.com/robo-backup/robo/internal/secrets"
 	tt "github.com/robo-backup/robo/internal/testtree"
 )
 
 // remoteConfig writes a configuration with an sftp remote "offsite" for a
-// real sshd on loopback (sshdtest; remotetest.StartSFTP later), its
+// real sshd on loopback (remotetest.StartSFTP), its
 // private key as an age secret, and a host identity; it returns the config
 // dir and an env that finds the identity.
-func remoteConfig(t *testing.T, srv *sshdtest.Server, key []byte, extra, body string) (string, func() *env) {
+func remoteConfig(t *testing.T, srv *remotetest.SFTP, key []byte, extra, body string) (string, func() *env) {
 	t.Helper()
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "conf")
@@ -41,7 +47,7 @@ remote "offsite" {
   private_key = secret("offsite-key")
   known_hosts = %q
 %s}
-`, recipient, srv.Host(), srv.Port(), srv.User, srv.KnownHostsLine, extra) + body
+`, recipient, sftpHost(srv), srv.Port(), srv.User, srv.KnownHostsLine, extra) + body
 	if err := os.WriteFile(filepath.Join(conf, "main.hcl"), []byte(hcl), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -73,6 +79,30 @@ remote "offsite" {
 	return conf, mk
 }
 
+// sftpHost is the host part of the server's Addr.
+func sftpHost(srv *remotetest.SFTP) string {
+	h, _, err := net.SplitHostPort(srv.Addr)
+	if err != nil {
+		panic(err)
+	}
+	return h
+}
+
+// newSSHKey returns a fresh ed25519 private key in OpenSSH PEM form that
+// no server knows (the wrong-key cases).
+func newSSHKey(t *testing.T) []byte {
+	t.Helper()
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	blk, err := ssh.MarshalPrivateKey(priv, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(blk)
+}
+
 // noSecret fails when the secret appears in out or in any file under dirs
 // (the canary of issue 21: an SFTP private key is in no plan, -json output,
 // state, log or audit record).
@@ -102,7 +132,7 @@ func noSecret(t *testing.T, secret []byte, out string, dirs ...string) {
 // remote check passes, every connection is audited, and the private key
 // leaks nowhere.
 func TestMirrorToSFTPRemote(t *testing.T) {
-	srv := sshdtest.Start(t)
+	srv := remotetest.StartSFTP(t)
 	src := filepath.Join(t.TempDir(), "src")
 	dst := filepath.Join(t.TempDir(), "dst")
 	tt.Create(t, src, tt.Dir{"a.txt": tt.File{Content: "alpha", MTime: tt.Base.Add(1500 * time.Millisecond)}, "Größe/日本.txt": tt.File{Content: "unicode"},
@@ -156,8 +186,8 @@ func truncTimes(m map[string]tt.Entry) map[string]tt.Entry {
 // set fails with an error that says so, the destination is not created,
 // and the key is not echoed.
 func TestSFTPRemoteFailures(t *testing.T) {
-	srv := sshdtest.Start(t)
-	_, wrong := sshdtest.NewKey(t)
+	srv := remotetest.StartSFTP(t)
+	wrong := newSSHKey(t)
 	src := filepath.Join(t.TempDir(), "src")
 	dst := filepath.Join(t.TempDir(), "dst")
 	tt.Create(t, src, tt.Dir{"a.txt": tt.File{Content: "a"}})
@@ -199,7 +229,7 @@ func TestSFTPKillMidUpload(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := sshdtest.Start(t)
+	srv := remotetest.StartSFTP(t)
 	src := filepath.Join(t.TempDir(), "src")
 	dst := filepath.Join(t.TempDir(), "dst")
 	big := bytes.Repeat([]byte("0123456789abcdef"), 1<<18) // 4 MiB

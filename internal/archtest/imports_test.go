@@ -36,7 +36,6 @@ var allowed = map[string][]string{
 	"internal/secrets":           {"schema"},
 	"internal/shares":            {"internal/vfs"},
 	"internal/remote":            {"internal/vfs"},
-	"internal/remote/sshdtest":   {},
 	"internal/shares/sambatest":  {},
 	"internal/remote/remotetest": {},
 	"internal/audit":             {},
