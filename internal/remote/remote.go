@@ -16,9 +16,10 @@ import (
 type Config struct {
 	// Name is the remote block's label, used in messages and in String.
 	Name string
-	// Type is "sftp" (others: ErrTypeNotBuilt).
-	Type string
-	SFTP SFTP
+	// Type is "sftp" or "webdav" (others: ErrTypeNotBuilt).
+	Type   string
+	SFTP   SFTP
+	WebDAV WebDAV
 	// Transfers bounds how many files are open on the remote at once (0:
 	// 4).
 	Transfers int
@@ -118,8 +119,12 @@ func Dial(ctx context.Context, cfg Config) (*Conn, error) {
 		if err := c.dialSFTP(ctx); err != nil {
 			return nil, err
 		}
+	case "webdav":
+		if err := c.dialWebDAV(ctx); err != nil {
+			return nil, err
+		}
 	default:
-		return nil, &DialError{Remote: cfg.Name, Reason: fmt.Errorf("%w: type %q (robo reaches sftp remotes today; see docs/offsite.md)", ErrTypeNotBuilt, cfg.Type)}
+		return nil, &DialError{Remote: cfg.Name, Reason: fmt.Errorf("%w: type %q (robo reaches sftp and webdav remotes today; see docs/offsite.md)", ErrTypeNotBuilt, cfg.Type)}
 	}
 	return c, nil
 }
