@@ -17,8 +17,8 @@ import (
 	"github.com/robo-backup/robo/internal/engine/enginetest"
 	"github.com/robo-backup/robo/internal/remote"
 	"github.com/robo-backup/robo/internal/remote/remotetest"
-	"github.com/robo-backup/robo/internal/vfs"
 	tt "github.com/robo-backup/robo/internal/testtree"
+	"github.com/robo-backup/robo/internal/vfs"
 )
 
 func webdavConfig(s *remotetest.WebDAV) remote.Config {
