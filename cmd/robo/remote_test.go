@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"net"
@@ -327,6 +328,29 @@ backup "up" {
   destination = "offsite:hosts/web1"
 }
 `, src))
+	// The plan counts what goes to the remote: 4 files of 100,023 bytes,
+	// 3 dirs: 4×4 + 3×2 + 3 requests, as docs/offsite.md counts them.
+	code, out0 := runCapture(mk(), "-chdir", conf, "plan")
+	if code != exitOK || !strings.Contains(out0, "Offsite: 4 uploads (97.7 KiB), 0 deletions, about 25 requests to remote offsite (webdav)") {
+		t.Fatalf("plan: exit %d\n%s", code, out0)
+	}
+	code, outJSON := runCapture(mk(), "-chdir", conf, "plan", "-json")
+	var doc struct {
+		Sets []struct {
+			Summary struct {
+				Offsite *struct {
+					Remote, Type                                    string
+					Uploads, UploadBytes, Deletions, Dirs, Requests int64
+				} `json:"offsite"`
+			} `json:"summary"`
+		} `json:"sets"`
+	}
+	if err := json.Unmarshal([]byte(outJSON), &doc); err != nil || code != exitOK || len(doc.Sets) != 1 || doc.Sets[0].Summary.Offsite == nil {
+		t.Fatalf("plan -json: exit %d %v\n%s", code, err, outJSON)
+	}
+	if o := *doc.Sets[0].Summary.Offsite; o.Remote != "offsite" || o.Type != "webdav" || o.Uploads != 4 || o.Dirs != 3 || o.Deletions != 0 || o.Requests != 25 {
+		t.Fatalf("offsite summary %+v", o)
+	}
 	code, out := runCapture(mk(), "-chdir", conf, "apply", "-auto-approve")
 	if code != exitOK {
 		t.Fatalf("apply: exit %d\n%s", code, out)
@@ -370,7 +394,7 @@ backup "up" {
 			t.Errorf("audit trail lacks %s", want)
 		}
 	}
-	noSecret(t, []byte(srv.Password), out+out2+out3+out4+out5, conf)
+	noSecret(t, []byte(srv.Password), out0+outJSON+out+out2+out3+out4+out5, conf)
 }
 
 func noTimes(m map[string]tt.Entry) map[string]tt.Entry {

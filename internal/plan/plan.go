@@ -112,6 +112,8 @@ type Summary struct {
 	FilesToVersion  int64 `json:"files_to_version"`
 	BytesToVersion  int64 `json:"bytes_to_version"`
 	VersionsToPrune int64 `json:"versions_to_prune"`
+	// Offsite is set when the destination is a remote (offsite.go).
+	Offsite *Offsite `json:"offsite,omitempty"`
 }
 
 // HasChanges reports whether applying the set would do anything: copy or
