@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -507,4 +509,76 @@ func TestWebDAVKillMidUpload(t *testing.T) {
 	if out3, err := plan.CombinedOutput(); err != nil {
 		t.Fatalf("plan after converging: %v\n%s", err, out3)
 	}
+}
+
+// Every remote credential is a canary (issue 21): an SFTP private key and
+// password, a WebDAV password, an S3 secret_access_key and an Azure key
+// appear in no plan, -json output, apply output, status, remote check,
+// error message, state, log or audit line, whether or not the remote can
+// be reached. The S3 and Azure remotes point at a closed port on loopback
+// (and this build may not reach those types at all): the set fails, and
+// the secret still shows nowhere.
+func TestRemoteCredentialCanaries(t *testing.T) {
+	sftpSrv := remotetest.StartSFTP(t)
+	dav := remotetest.StartWebDAV(t)
+	closed := "http://127.0.0.1:" + strconv.Itoa(closedTCPPort(t))
+	// A valid base64 key (the Azure SDK decodes it).
+	azureKey := base64.StdEncoding.EncodeToString([]byte("canary-azure-account-key-5b8e41d07c2a"))
+	cases := []struct {
+		name, block, secret string
+		value               []byte
+		ok                  bool // the set applies
+	}{
+		{"SFTPKey", fmt.Sprintf("type = \"sftp\"\n  host = %q\n  port = %d\n  user = %q\n  private_key = secret(\"cred\")\n  known_hosts = %q\n",
+			sftpHost(sftpSrv), sftpSrv.Port(), sftpSrv.User, sftpSrv.KnownHostsLine), "cred", sftpSrv.KeyPEM, true},
+		{"SFTPWrongKey", fmt.Sprintf("type = \"sftp\"\n  host = %q\n  port = %d\n  user = %q\n  private_key = secret(\"cred\")\n  known_hosts = %q\n",
+			sftpHost(sftpSrv), sftpSrv.Port(), sftpSrv.User, sftpSrv.KnownHostsLine), "cred", newSSHKey(t), false},
+		{"SFTPPassword", fmt.Sprintf("type = \"sftp\"\n  host = %q\n  port = %d\n  user = %q\n  password = secret(\"cred\")\n  known_hosts = %q\n",
+			sftpHost(sftpSrv), sftpSrv.Port(), sftpSrv.User, sftpSrv.KnownHostsLine), "cred", []byte("canary-sftp-password-91c3e7"), false},
+		{"WebDAVPassword", fmt.Sprintf("type = \"webdav\"\n  url = %q\n  user = %q\n  password = secret(\"cred\")\n", dav.URL, dav.User),
+			"cred", []byte(dav.Password), true},
+		{"WebDAVWrongPassword", fmt.Sprintf("type = \"webdav\"\n  url = %q\n  user = %q\n  password = secret(\"cred\")\n", dav.URL, dav.User),
+			"cred", []byte("canary-webdav-password-0d7f2a"), false},
+		{"S3SecretAccessKey", fmt.Sprintf("type = \"s3\"\n  endpoint = %q\n  region = \"us-east-1\"\n  bucket = \"robo\"\n  path_style = true\n  access_key_id = \"AKIACANARYTEST\"\n  secret_access_key = secret(\"cred\")\n", closed),
+			"cred", []byte("canary-s3-secret-access-key-6e2b9f"), false},
+		{"AzureKey", fmt.Sprintf("type = \"azureblob\"\n  account = \"devstoreaccount1\"\n  endpoint = %q\n  container = \"robo\"\n  key = secret(\"cred\")\n", closed+"/devstoreaccount1"),
+			"cred", []byte(azureKey), false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			src := filepath.Join(t.TempDir(), "src")
+			tt.Create(t, src, tt.Dir{"a.txt": tt.File{Content: "a"}, "sub/b.txt": tt.File{Content: "b"}})
+			dest := "offsite:canary-" + strings.ToLower(tc.name)
+			if strings.HasPrefix(tc.name, "SFTP") {
+				dest = "offsite:" + filepath.ToSlash(filepath.Join(t.TempDir(), "dst"))
+			}
+			hcl := fmt.Sprintf("remote \"offsite\" {\n  %s}\n\nbackup \"up\" {\n  source = %q\n  destination = %q\n}\n", tc.block, src, dest)
+			conf, mk := remoteSecretConfig(t, hcl, map[string][]byte{tc.secret: tc.value})
+			var all strings.Builder
+			for _, args := range [][]string{
+				{"plan"}, {"plan", "-json"}, {"apply", "-auto-approve"}, {"apply", "-auto-approve", "-json"},
+				{"status"}, {"status", "-json"}, {"remote", "check"}, {"verify"},
+			} {
+				code, out := runCapture(mk(), append([]string{"-chdir", conf}, args...)...)
+				all.WriteString(out)
+				if args[0] == "apply" && (code == exitOK) != tc.ok {
+					t.Errorf("%v: exit %d, want ok=%v\n%s", args, code, tc.ok, out)
+				}
+			}
+			if !tc.ok && !strings.Contains(all.String(), "remote offsite") {
+				t.Errorf("the failure does not name the remote:\n%s", all.String())
+			}
+			noSecret(t, tc.value, all.String(), conf)
+		})
+	}
+}
+
+func closedTCPPort(t *testing.T) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	return port
 }
