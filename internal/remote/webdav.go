@@ -205,15 +205,36 @@ func (d *davConn) request(ctx context.Context, method, p string, dir bool, body 
 	return resp, nil
 }
 
+// lockedRetries is how many times a request answered 423 Locked is sent
+// again (after 50, 100, ... ms).
+const lockedRetries = 5
+
 // simple sends a request without a streamed body and accepts the listed
 // status codes.
+//
+// 423 Locked is retried a few times: servers lock the paths a request
+// touches while it runs (golang.org/x/net/webdav takes a lock on both ends
+// of a MOVE), so two of robo's own transfers in one folder can collide for
+// a moment.
 func (d *davConn) simple(method, p string, dir bool, hdr map[string]string, ok ...int) (int, error) {
-	resp, err := d.request(d.ctx, method, p, dir, nil, 0, hdr)
-	if err != nil {
-		return 0, err
+	var resp *http.Response
+	for try := 0; ; try++ {
+		var err error
+		resp, err = d.request(d.ctx, method, p, dir, nil, 0, hdr)
+		if err != nil {
+			return 0, err
+		}
+		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusLocked || try == lockedRetries {
+			break
+		}
+		select {
+		case <-time.After(time.Duration(try+1) * 50 * time.Millisecond):
+		case <-d.ctx.Done():
+			return 0, d.ctx.Err()
+		}
 	}
-	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	resp.Body.Close()
 	for _, c := range ok {
 		if resp.StatusCode == c {
 			return c, nil
