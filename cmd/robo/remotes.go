@@ -89,11 +89,15 @@ func (r *remoteAccess) conn(rm *schema.Remote) (*remote.Conn, error) {
 		return b, err
 	}
 	var err error
-	if rm.Type == "sftp" {
+	switch rm.Type {
+	case "sftp":
 		cfg.SFTP = remote.SFTP{Host: rm.Host, Port: rm.Port, User: rm.User, KnownHosts: rm.KnownHosts}
 		if cfg.SFTP.Password, err = secret(rm.Password); err == nil {
 			cfg.SFTP.PrivateKey, err = secret(rm.PrivateKey)
 		}
+	case "webdav":
+		cfg.WebDAV = remote.WebDAV{URL: rm.URL, User: rm.User}
+		cfg.WebDAV.Password, err = secret(rm.Password)
 	}
 	fields := remoteFields(rm)
 	var c *remote.Conn

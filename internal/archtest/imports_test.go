@@ -37,7 +37,6 @@ var allowed = map[string][]string{
 	"internal/shares":             {"internal/vfs"},
 	"internal/shares/sambatest":   {},
 	"internal/remote":             {"internal/vfs"},
-	"internal/remote/sshdtest":    {},
 	"internal/remote/remotetest":  {},
 	"internal/audit":              {},
 	"internal/watch":              {"schema", "internal/state"},

@@ -252,6 +252,9 @@ func planSet(ctx context.Context, in Input, b *schema.Backup, rec *state.Set) *S
 	}
 	s.Summary = summarize(res, spec.Versions != nil)
 	safety(in, b, s, res)
+	if rp := in.Config.RemoteFor(b.Destination); rp != nil && s.Summary != nil {
+		s.Summary.Offsite = offsite(rp.Remote, s.Changes)
+	}
 	if spec.Versions != nil && s.Refused == "" && len(res.Errors) == 0 {
 		s.PruneVersions = engine.VersionsToPrune(res.Versions, *spec.Versions, in.Now, s.Summary.FilesToVersion > 0)
 		s.Summary.VersionsToPrune = int64(len(s.PruneVersions))

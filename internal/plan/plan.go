@@ -115,6 +115,8 @@ type Summary struct {
 	// Tweaked counts the entries whose data is the same but whose copied
 	// metadata differs (class Tweaked): only the metadata is applied.
 	Tweaked int64 `json:"tweaked"`
+	// Offsite is set when the destination is a remote (offsite.go).
+	Offsite *Offsite `json:"offsite,omitempty"`
 }
 
 // HasChanges reports whether applying the set would do anything: copy or

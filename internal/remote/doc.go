@@ -7,9 +7,12 @@
 //
 // Today it reaches SFTP servers through github.com/pkg/sftp (the client
 // rclone's own sftp backend uses), with host keys checked against the
-// remote's known_hosts lines. S3, Azure Blob and WebDAV remotes are decoded
-// by schema but Dial refuses them with ErrTypeNotBuilt until their FS lands
-// (docs/offsite.md says what is planned and why).
+// remote's known_hosts lines, and WebDAV servers through a small client on
+// net/http and encoding/xml (webdav.go; why not a library:
+// docs/offsite.md), which records the times robo gives files in a file at
+// the folder's root because WebDAV cannot set them (webdav_times.go). S3
+// and Azure Blob remotes are decoded by schema but Dial refuses them with
+// ErrTypeNotBuilt until their FS lands.
 //
 // Bandwidth (a timetable, Config.BWLimit) and the number of files moving at
 // once (Config.Transfers) are enforced here, for every FS of one Conn, so

@@ -2,6 +2,9 @@ package remote_test
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/pem"
 	"errors"
 	"net"
 	"path/filepath"
@@ -9,11 +12,13 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/ssh"
+
 	"github.com/robo-backup/robo/internal/engine"
 	"github.com/robo-backup/robo/internal/engine/enginetest"
 	"github.com/robo-backup/robo/internal/engine/native"
 	"github.com/robo-backup/robo/internal/remote"
-	"github.com/robo-backup/robo/internal/remote/sshdtest"
+	"github.com/robo-backup/robo/internal/remote/remotetest"
 	"github.com/robo-backup/robo/internal/vfs"
 )
 
@@ -21,9 +26,10 @@ import (
 // remoteName:/abs/dir are on the server.
 const remoteName = "offsite"
 
-func sftpConfig(s *sshdtest.Server) remote.Config {
+func sftpConfig(s *remotetest.SFTP) remote.Config {
+	host, _, _ := net.SplitHostPort(s.Addr)
 	return remote.Config{Name: remoteName, Type: "sftp", Timeout: 10 * time.Second, SFTP: remote.SFTP{
-		Host: s.Host(), Port: s.Port(), User: s.User, PrivateKey: s.KeyPEM, KnownHosts: []string{s.KnownHostsLine}}}
+		Host: host, Port: s.Port(), User: s.User, PrivateKey: s.KeyPEM, KnownHosts: []string{s.KnownHostsLine}}}
 }
 
 func dial(t *testing.T, cfg remote.Config) *remote.Conn {
@@ -64,7 +70,7 @@ func nativeOn(conn *remote.Conn) func(t *testing.T) engine.Engine {
 // offsite:path (Azurite keeps blobs in its own database: that case needs a
 // suite that inspects trees through the vfs.FS instead of os).
 func TestEngineConformanceSFTP(t *testing.T) {
-	s := sshdtest.Start(t)
+	s := remotetest.StartSFTP(t)
 	conn := dial(t, sftpConfig(s))
 	enginetest.RunWith(t, nativeOn(conn), enginetest.Options{
 		Dirs: func(t *testing.T) (string, string) {
@@ -85,7 +91,7 @@ func TestEngineConformanceSFTP(t *testing.T) {
 // server each give an error saying which, naming the remote, the server
 // and the user, and never the key.
 func TestDialErrors(t *testing.T) {
-	s := sshdtest.Start(t)
+	s := remotetest.StartSFTP(t)
 	_, otherKey := newKeyPEM(t)
 	cases := []struct {
 		name   string
@@ -122,9 +128,19 @@ func TestDialErrors(t *testing.T) {
 	}
 }
 
-func newKeyPEM(t *testing.T) (any, []byte) {
-	s, p := sshdtest.NewKey(t)
-	return s, p
+// newKeyPEM returns a fresh ed25519 key the server does not know, and its
+// OpenSSH PEM form (for the wrong-key cases).
+func newKeyPEM(t *testing.T) (ed25519.PrivateKey, []byte) {
+	t.Helper()
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	blk, err := ssh.MarshalPrivateKey(priv, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return priv, pem.EncodeToMemory(blk)
 }
 
 func closedPort(t *testing.T) int {

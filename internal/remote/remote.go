@@ -16,9 +16,10 @@ import (
 type Config struct {
 	// Name is the remote block's label, used in messages and in String.
 	Name string
-	// Type is "sftp" (others: ErrTypeNotBuilt).
-	Type string
-	SFTP SFTP
+	// Type is "sftp" or "webdav" (others: ErrTypeNotBuilt).
+	Type   string
+	SFTP   SFTP
+	WebDAV WebDAV
 	// Transfers bounds how many files are open on the remote at once (0:
 	// 4).
 	Transfers int
@@ -118,8 +119,12 @@ func Dial(ctx context.Context, cfg Config) (*Conn, error) {
 		if err := c.dialSFTP(ctx); err != nil {
 			return nil, err
 		}
+	case "webdav":
+		if err := c.dialWebDAV(ctx); err != nil {
+			return nil, err
+		}
 	default:
-		return nil, &DialError{Remote: cfg.Name, Reason: fmt.Errorf("%w: type %q (robo reaches sftp remotes today; see docs/offsite.md)", ErrTypeNotBuilt, cfg.Type)}
+		return nil, &DialError{Remote: cfg.Name, Reason: fmt.Errorf("%w: type %q (robo reaches sftp and webdav remotes today; see docs/offsite.md)", ErrTypeNotBuilt, cfg.Type)}
 	}
 	return c, nil
 }
@@ -140,12 +145,18 @@ func (c *Conn) Close() error {
 func (c *Conn) acquire() { c.slots <- struct{}{} }
 func (c *Conn) release() { <-c.slots }
 
-// limiter paces bytes to the rate in force (a token bucket with a burst
-// of a quarter second).
+// limiter paces bytes to the rate in force: a token bucket whose tokens
+// are time (next is when the bytes granted so far have been paid for),
+// with a burst of a quarter second. A link idle for an hour earns no more
+// than the burst.
 type limiter struct {
 	rate func(time.Time) int64
-	mu   sync.Mutex
-	next time.Time
+	// now and sleep are the clock (nil: the real one); tests inject their
+	// own to check the accounting without measuring time.
+	now   func() time.Time
+	sleep func(time.Duration)
+	mu    sync.Mutex
+	next  time.Time
 }
 
 const burst = 250 * time.Millisecond
@@ -155,6 +166,9 @@ func (l *limiter) wait(n int) {
 		return
 	}
 	now := time.Now()
+	if l.now != nil {
+		now = l.now()
+	}
 	r := l.rate(now)
 	if r <= 0 {
 		return
@@ -167,7 +181,11 @@ func (l *limiter) wait(n int) {
 	d := l.next.Sub(now)
 	l.mu.Unlock()
 	if d > 0 {
-		time.Sleep(d)
+		if l.sleep != nil {
+			l.sleep(d)
+		} else {
+			time.Sleep(d)
+		}
 	}
 }
 

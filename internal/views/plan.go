@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/robo-backup/robo/internal/engine"
@@ -182,6 +183,9 @@ func (v *PlanHuman) set(b *strings.Builder, s *plan.Set) {
 	}
 	if sum := s.Summary; sum != nil && (len(s.Changes) > 0 || sum.ExtraFiles > 0 || sum.Mismatches > 0 || sum.VersionsToPrune > 0) {
 		fmt.Fprintf(b, "  Summary: %s\n", summaryLine(s))
+		if o := sum.Offsite; o != nil {
+			fmt.Fprintf(b, "  Offsite: %s\n", offsiteLine(o))
+		}
 	}
 	b.WriteString("\n")
 }
@@ -222,4 +226,39 @@ func summaryLine(s *plan.Set) string {
 	}
 	add(sum.VersionsToPrune, "old versions folder to prune", "old versions folders to prune")
 	return strings.Join(parts, ", ") + "; " + Bytes(sum.BytesToCopy) + " to copy"
+}
+
+// offsiteLine is what a remote set's apply sends: "1,204 uploads (3.2
+// GiB), 12 deletions, about 2,430 requests to remote offsite (webdav)".
+func offsiteLine(o *plan.Offsite) string {
+	up := "uploads"
+	if o.Uploads == 1 {
+		up = "upload"
+	}
+	del := "deletions"
+	if o.Deletions == 1 {
+		del = "deletion"
+	}
+	return fmt.Sprintf("%s %s (%s), %s %s, about %s to remote %s (%s)",
+		thousands(o.Uploads), up, Bytes(o.UploadBytes), thousands(o.Deletions), del,
+		thousands(o.Requests)+" "+map[bool]string{true: "request", false: "requests"}[o.Requests == 1],
+		safetext.Name(o.Remote), safetext.Name(o.Type))
+}
+
+// thousands writes n with comma separators (1,204).
+func thousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var out []byte
+	for i := range len(s) {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			out = append(out, ',')
+		}
+		out = append(out, s[i])
+	}
+	if neg {
+		return "-" + string(out)
+	}
+	return string(out)
 }
