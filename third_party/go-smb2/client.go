@@ -262,6 +262,21 @@ func (fs *Share) OpenFile(name string, flag int, perm os.FileMode) (*File, error
 		return nil, err
 	}
 
+	req := fs.openRequest(flag, perm)
+
+	f, err := fs.createFile(name, req, true)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: name, Err: err}
+	}
+	if flag&os.O_APPEND != 0 {
+		_, _ = f.seek(0, io.SeekEnd)
+	}
+	return f, nil
+}
+
+// openRequest is the CREATE request of OpenFile(name, flag, perm), without
+// its name and credit charge.
+func (fs *Share) openRequest(flag int, perm os.FileMode) *smb2.CreateRequest {
 	var access uint32
 	switch flag & (os.O_RDONLY | os.O_WRONLY | os.O_RDWR) {
 	case os.O_RDONLY:
@@ -300,7 +315,7 @@ func (fs *Share) OpenFile(name string, flag int, perm os.FileMode) (*File, error
 		attrs = smb2.FILE_ATTRIBUTE_READONLY
 	}
 
-	req := &smb2.CreateRequest{
+	return &smb2.CreateRequest{
 		SecurityFlags:        0,
 		RequestedOplockLevel: smb2.SMB2_OPLOCK_LEVEL_NONE,
 		ImpersonationLevel:   smb2.Impersonation,
@@ -312,15 +327,6 @@ func (fs *Share) OpenFile(name string, flag int, perm os.FileMode) (*File, error
 		CreateOptions:        smb2.FILE_SYNCHRONOUS_IO_NONALERT,
 		Mapping:              fs.mapping,
 	}
-
-	f, err := fs.createFile(name, req, true)
-	if err != nil {
-		return nil, &os.PathError{Op: "open", Path: name, Err: err}
-	}
-	if flag&os.O_APPEND != 0 {
-		_, _ = f.seek(0, io.SeekEnd)
-	}
-	return f, nil
 }
 
 func (fs *Share) Mkdir(name string, perm os.FileMode) error {
