@@ -349,13 +349,9 @@ func (fs *Share) Mkdir(name string, perm os.FileMode) error {
 		Mapping:              fs.mapping,
 	}
 
-	f, err := fs.createFile(name, req, false)
-	if err != nil {
-		return &os.PathError{Op: "mkdir", Path: name, Err: err}
-	}
-
-	err = f.close()
-	if err != nil {
+	// CREATE and CLOSE in one compound (robo's fork).
+	req.Name = name
+	if _, err := fs.openOps(req, CloseOp()); err != nil {
 		return &os.PathError{Op: "mkdir", Path: name, Err: err}
 	}
 	return nil
@@ -453,16 +449,12 @@ func (fs *Share) remove(name string) error {
 	}
 	// FILE_DELETE_ON_CLOSE doesn't work for reparse point, so use FileDispositionInformation instead
 
-	f, err := fs.createFile(name, req, false)
-	if err != nil {
-		return &os.PathError{Op: "remove", Path: name, Err: err}
-	}
-
-	err = f.remove()
-	if e := f.close(); err == nil {
-		err = e
-	}
-	if err != nil {
+	// CREATE, SET_INFO and CLOSE in one compound (robo's fork).
+	req.Name = name
+	disposition := setInfoOp("remove", smb2.SMB2_0_INFO_FILE, smb2.FileDispositionInformation, 0, 1, func(*Share) smb2.Encoder {
+		return &smb2.FileDispositionInformationEncoder{DeletePending: 1}
+	})
+	if _, err := fs.openOps(req, disposition, CloseOp()); err != nil {
 		return &os.PathError{Op: "remove", Path: name, Err: err}
 	}
 
@@ -494,27 +486,10 @@ func (fs *Share) Rename(oldpath, newpath string) error {
 		Mapping:              fs.mapping,
 	}
 
-	f, err := fs.createFile(oldpath, create, false)
-	if err != nil {
-		return &os.LinkError{Op: "rename", Old: oldpath, New: newpath, Err: err}
-	}
-
-	info := &smb2.SetInfoRequest{
-		FileInfoClass:         smb2.FileRenameInformation,
-		AdditionalInformation: 0,
-		Input: &smb2.FileRenameInformationType2Encoder{
-			ReplaceIfExists: 1, // if a file exists at newpath, overwrite it
-			RootDirectory:   0,
-			FileName:        newpath,
-			Mapping:         fs.mapping,
-		},
-	}
-
-	err = f.setInfo(info)
-	if e := f.close(); err == nil {
-		err = e
-	}
-	if err != nil {
+	// CREATE, SET_INFO and CLOSE in one compound (robo's fork); if a file
+	// exists at newpath, overwrite it.
+	create.Name = oldpath
+	if _, err := fs.openOps(create, RenameOp(newpath, true), CloseOp()); err != nil {
 		return &os.LinkError{Op: "rename", Old: oldpath, New: newpath, Err: err}
 	}
 	return nil
@@ -626,18 +601,14 @@ func (fs *Share) Lstat(name string) (os.FileInfo, error) {
 		Mapping:              fs.mapping,
 	}
 
-	f, err := fs.createFile(name, create, false)
+	// CREATE and CLOSE in one compound (robo's fork).
+	create.Name = name
+	f, err := fs.openOps(create, CloseOp())
 	if err != nil {
 		return nil, &os.PathError{Op: "stat", Path: name, Err: err}
 	}
 
-	fi := f.fileStat
-
-	if err := f.close(); err != nil {
-		return nil, &os.PathError{Op: "stat", Path: name, Err: err}
-	}
-
-	return fi, nil
+	return f.fileStat, nil
 }
 
 func (fs *Share) Stat(name string) (os.FileInfo, error) {
