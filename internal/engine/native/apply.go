@@ -551,8 +551,13 @@ func (a *applier) copyFile(c *engine.Change) (skip string, err error) {
 	if err != nil {
 		return "", err
 	}
-	if err := w.Close(); err != nil {
-		return "", err
+	// A Writer that can finish the file (time, rename, close) in one
+	// request stays open until then (an SMB share, issue 22).
+	fin, finish := w.(vfs.Finisher)
+	if !finish {
+		if err := w.Close(); err != nil {
+			return "", err
+		}
 	}
 	// The source must not have changed while it was read.
 	fi, err := r.Stat()
@@ -560,21 +565,34 @@ func (a *applier) copyFile(c *engine.Change) (skip string, err error) {
 		return "", err
 	}
 	if n != c.Src.Size || fi.Size() != c.Src.Size || !engine.TimesEqual(fi.ModTime(), c.Src.Time(), 0) {
+		if finish {
+			w.Close()
+		}
 		a.dst.Remove(tmp)
 		ok = true
 		return "source file changed while it was copied", nil
 	}
-	if err := a.dst.Chtimes(tmp, c.Src.Time()); err != nil {
-		return "", err
+	if !finish {
+		if err := a.dst.Chtimes(tmp, c.Src.Time()); err != nil {
+			return "", err
+		}
 	}
 	if skip, err := a.versionUpdate(c); skip != "" || err != nil {
 		if skip != "" {
+			if finish {
+				w.Close()
+			}
 			a.dst.Remove(tmp)
 			ok = true
 		}
 		return skip, err
 	}
-	if err := a.dst.Rename(tmp, c.Path); err != nil {
+	if finish {
+		err = fin.Finish(c.Src.Time(), c.Path)
+	} else {
+		err = a.dst.Rename(tmp, c.Path)
+	}
+	if err != nil {
 		return "", err
 	}
 	ok = true
