@@ -1,6 +1,7 @@
 package shares
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -311,6 +312,25 @@ func (f *shareFS) Open(name string) (vfs.Reader, error) {
 }
 
 func (f *shareFS) CreateTemp(dir, prefix string, perm fs.FileMode) (vfs.Writer, string, error) {
+	return f.createTemp(dir, prefix, nil)
+}
+
+var _ vfs.TempWriter = (*shareFS)(nil)
+
+// WriteTemp is CreateTemp with data written: the create and the write in
+// one compound request (one round trip) when data fits one write, which is
+// answered before anything else is sent on the file. When the write fails,
+// the file is closed and removed.
+func (f *shareFS) WriteTemp(dir, prefix string, perm fs.FileMode, data []byte) (vfs.Writer, string, error) {
+	if data == nil {
+		data = []byte{}
+	}
+	return f.createTemp(dir, prefix, data)
+}
+
+// createTemp creates a temporary file in dir; with data (not nil) holding
+// data.
+func (f *shareFS) createTemp(dir, prefix string, data []byte) (vfs.Writer, string, error) {
 	if err := f.confine("create", vfs.Join(dir, "x"), false); err != nil {
 		return nil, "", err
 	}
@@ -320,24 +340,47 @@ func (f *shareFS) CreateTemp(dir, prefix string, perm fs.FileMode) (vfs.Writer, 
 		name := vfs.Join(dir, prefix+hex.EncodeToString(b[:])+".tmp")
 		var w *smbFile
 		err := f.do("create", name, func(sh *smb2.Share, full string, retried bool) error {
+			var ops []smb2.FileOp
+			if len(data) > 0 && len(data) <= sh.MaxWriteSize() {
+				ops = append(ops, smb2.WriteOp(data, 0))
+			}
 			// FILE_CREATE: fails when the name exists (O_EXCL). The
 			// read-only attribute is never set on a file being written.
 			// DELETE access, so Finish renames through this handle.
 			// A link the server reports (a Windows symlink) is not
 			// followed: STATUS_STOPPED_ON_SYMLINK, vfs.ErrNotFollowed.
-			file, err := sh.OpenFileWith(full, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644, smb2.AccessDelete)
-			if err != nil {
+			file, err := sh.OpenFileWith(full, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644, smb2.AccessDelete, ops...)
+			if file == nil {
 				return err
 			}
-			if got := file.Name(); got != full {
-				// go-smb2 followed a link and created the file
-				// elsewhere in the share: remove it (it is new and
-				// empty, made by this call) and refuse.
+			if got := file.Name(); got != full || err != nil {
+				// A failed write (the create succeeded), or go-smb2
+				// followed a link and created the file elsewhere in
+				// the share: remove it (it is new, made by this call).
 				file.Close()
 				sh.Remove(got)
+				if err != nil {
+					return err
+				}
 				return vfs.ErrNotFollowed
 			}
 			w = &smbFile{f: f, name: name, file: file}
+			if len(ops) == 0 && len(data) > 0 {
+				// Larger than one write: written now, in pieces.
+				if _, err := w.ReadFrom(bytes.NewReader(data)); err != nil {
+					file.Close()
+					sh.Remove(full)
+					w = nil
+					return err
+				}
+			} else if len(ops) > 0 {
+				if _, err := file.Seek(int64(len(data)), io.SeekStart); err != nil {
+					file.Close()
+					sh.Remove(full)
+					w = nil
+					return err
+				}
+			}
 			return nil
 		})
 		if errors.Is(err, fs.ErrExist) {

@@ -23,12 +23,14 @@ import (
 // file. Before robo's go-smb2 fork (third_party/go-smb2) a small file cost
 // 10 requests in 10 round trips: lstat of the destination, create the
 // temporary file, write, close, then set its time (open, set info, close)
-// and rename it (open, set info, close). Now: the lstat (open and close in
-// one compound: the open fails, and the close with it), the create, the
-// write, then its time, the rename and the close in one compound.
+// and rename it (open, set info, close). Now 7 in 3: the lstat (open and
+// close in one compound: the open fails, and the close with it); the
+// create and the write in one compound (WriteTemp); then its time, the
+// rename and the close in one compound (Finish), sent once the write was
+// answered.
 const (
 	smallFileRequests = 7
-	smallFileFrames   = 4
+	smallFileFrames   = 3
 )
 
 func TestSmallFileRequests(t *testing.T) {
@@ -134,6 +136,25 @@ func TestFinish(t *testing.T) {
 	}
 	if err := fin.(io.Closer).Close(); err != nil {
 		t.Fatalf("Close after Finish: %v", err)
+	}
+
+	// WriteTemp: created with its data; larger than one write (Samba:
+	// 8 MiB), written in pieces.
+	tw := f.(vfs.TempWriter)
+	for _, data := range [][]byte{[]byte("hi"), {}, bytes.Repeat([]byte("0123456789abcdef"), 9<<16)} {
+		w, tmp, err := tw.WriteTemp("", ".robo-w.", 0o644, data)
+		if err != nil {
+			t.Fatalf("WriteTemp of %d bytes: %v", len(data), err)
+		}
+		if err := w.(vfs.Finisher).Finish(mt, "w.txt"); err != nil {
+			t.Fatal(err)
+		}
+		if b, err := os.ReadFile(filepath.Join(s.DataDir, "fin", "w.txt")); err != nil || !bytes.Equal(b, data) {
+			t.Fatalf("WriteTemp of %d bytes: read back %d bytes (%v)", len(data), len(b), err)
+		}
+		if _, err := os.Stat(filepath.Join(s.DataDir, "fin", tmp)); !errors.Is(err, fs.ErrNotExist) {
+			t.Fatalf("temporary %s still there: %v", tmp, err)
+		}
 	}
 
 	fin, tmp = write()

@@ -66,6 +66,15 @@ type Finisher interface {
 	Finish(mtime time.Time, newname string) error
 }
 
+// TempWriter is implemented by an FS that can create a temporary file (as
+// CreateTemp does) already holding data in one request (an SMB share: the
+// create and the write compounded, one round trip instead of two).
+// WriteTemp returns the file open, positioned after data, and its name.
+// When it fails, it leaves no file behind.
+type TempWriter interface {
+	WriteTemp(dir, prefix string, perm fs.FileMode, data []byte) (Writer, string, error)
+}
+
 // FS is a directory tree the native engine reads or writes. Implementations
 // MUST be safe for concurrent use by several goroutines. Errors MUST name the
 // path (as *fs.PathError or similar) and wrap fs.ErrNotExist, fs.ErrExist and

@@ -455,6 +455,10 @@ func (fs *Share) openOps(req *smb2.CreateRequest, ops ...FileOp) (*File, error) 
 
 func maxWriteSizeOf(fs *Share) int { return (&File{fs: fs}).maxWriteSize() }
 
+// MaxWriteSize is the largest write one request can carry on this
+// connection: the most a WriteOp may hold.
+func (fs *Share) MaxWriteSize() int { return maxWriteSizeOf(fs) }
+
 // SetBasicInfo sets the times and attributes of the named file or
 // directory (see FileBasicInfo) in one round trip (CREATE, SET_INFO and
 // CLOSE compounded). It does not follow a final symbolic link.

@@ -536,7 +536,7 @@ func (a *applier) copyFile(c *engine.Change) (skip string, err error) {
 		return "", err
 	}
 	defer r.Close()
-	w, tmp, err := a.dst.CreateTemp(parent(c.Path), tempPrefix+tempStem(base(c.Path))+".", fs.FileMode(c.Src.Mode)&fs.ModePerm|0o600)
+	w, tmp, n, err := a.writeTemp(c, r)
 	if err != nil {
 		return "", err
 	}
@@ -547,9 +547,11 @@ func (a *applier) copyFile(c *engine.Change) (skip string, err error) {
 			a.dst.Remove(tmp)
 		}
 	}()
-	n, err := copyChunks(a.ctx, w, r)
-	if err != nil {
-		return "", err
+	if n < 0 {
+		n, err = copyChunks(a.ctx, w, r)
+		if err != nil {
+			return "", err
+		}
 	}
 	// A Writer that can finish the file (time, rename, close) in one
 	// request stays open until then (an SMB share, issue 22).
@@ -597,6 +599,34 @@ func (a *applier) copyFile(c *engine.Change) (skip string, err error) {
 	}
 	ok = true
 	return "", nil
+}
+
+// smallFile is the largest source file read whole before its temporary
+// file is made, where the destination can create and write it in one
+// request (vfs.TempWriter: an SMB share).
+const smallFile = 256 << 10
+
+// writeTemp makes the temporary file of c. A small file, where the
+// destination is a vfs.TempWriter, is read whole and the file made with
+// its data (n is what was read: one byte more than the plan's size when the
+// source grew, which copyFile then reports); otherwise the file is created
+// empty and n is -1: the caller copies.
+func (a *applier) writeTemp(c *engine.Change, r io.Reader) (w vfs.Writer, tmp string, n int64, err error) {
+	dir, prefix, perm := parent(c.Path), tempPrefix+tempStem(base(c.Path))+".", fs.FileMode(c.Src.Mode)&fs.ModePerm|0o600
+	if tw, ok := a.dst.(vfs.TempWriter); ok && c.Src.Size <= smallFile {
+		if a.ctx.Err() != nil {
+			return nil, "", 0, errInterrupted
+		}
+		buf := make([]byte, c.Src.Size+1)
+		k, err := io.ReadFull(r, buf)
+		if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+			return nil, "", 0, err
+		}
+		w, tmp, err = tw.WriteTemp(dir, prefix, perm, buf[:k])
+		return w, tmp, int64(k), err
+	}
+	w, tmp, err = a.dst.CreateTemp(dir, prefix, perm)
+	return w, tmp, -1, err
 }
 
 // copyLocal is copyFile between two local trees: the source guard runs on
