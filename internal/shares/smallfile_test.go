@@ -168,3 +168,44 @@ func TestFinish(t *testing.T) {
 		t.Fatalf("busy/x after a refused Finish: %v", err)
 	}
 }
+
+// The metadata calls issue 16 builds on: times and attributes by name, a
+// security descriptor read and set back.
+func TestMetadataCalls(t *testing.T) {
+	s := server(t)
+	c := dial(t, s, "data", shares.Options{})
+	if err := os.MkdirAll(filepath.Join(s.DataDir, "meta"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(s.DataDir, "meta", "f"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f := c.FS("meta")
+	type meta interface {
+		SetBasicInfo(string, shares.BasicInfo) error
+		SecurityDescriptor(string, shares.SecurityInfo) ([]byte, error)
+		SetSecurityDescriptor(string, shares.SecurityInfo, []byte) error
+	}
+	m, ok := f.(meta)
+	if !ok {
+		t.Fatalf("%T has no metadata calls", f)
+	}
+	mt := time.Date(2020, 2, 3, 4, 5, 6, 700, time.UTC)
+	if err := m.SetBasicInfo("f", shares.BasicInfo{Modified: mt, Attributes: shares.AttrReadOnly}); err != nil {
+		t.Fatal(err)
+	}
+	e, err := f.Stat("f")
+	if err != nil || !e.ModTime.Equal(mt) || e.Mode != 0o444 {
+		t.Fatalf("after SetBasicInfo: %+v %v", e, err)
+	}
+	sd, err := m.SecurityDescriptor("f", shares.SecurityOwner|shares.SecurityGroup|shares.SecurityDACL)
+	if err != nil || len(sd) < 20 || sd[0] != 1 {
+		t.Fatalf("security descriptor: % x %v", sd, err)
+	}
+	if err := m.SetSecurityDescriptor("f", shares.SecurityDACL, sd); err != nil {
+		t.Fatalf("setting the DACL back: %v", err)
+	}
+	if _, err := m.SecurityDescriptor("missing", shares.SecurityDACL); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("security descriptor of a missing file: %v", err)
+	}
+}
