@@ -66,3 +66,8 @@ require (
 	golang.org/x/tools v0.52.0 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
 )
+
+// robo's maintained fork of go-smb2 (third_party/go-smb2/ROBO-CHANGES.md):
+// setting times, attributes and security on an open handle, renaming
+// through it, and compound requests.
+replace github.com/cloudsoda/go-smb2 => ./third_party/go-smb2

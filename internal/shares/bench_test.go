@@ -10,21 +10,20 @@ package shares_test
 // Each runs with a Pool of 1, 2 and 4 sessions (Options.Sessions) unless
 // ROBO_BENCH_SESSIONS lists others.
 //
-// Each reports the SMB requests the client sent per copied file (counted on
-// the TCP connection: one SMB2 message per NetBIOS frame) and the bytes on
-// the wire. bench/smb.sh measures the whole robo command against rclone.
+// Each reports the SMB requests the client sent per copied file and the
+// frames that carried them (counted on the TCP connection, count_test.go:
+// a compound request is one frame of several requests, one round trip), and
+// the bytes on the wire. bench/smb.sh measures the whole robo command against rclone.
 
 import (
 	"context"
 	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -34,51 +33,6 @@ import (
 	"github.com/robo-backup/robo/internal/shares/sambatest"
 	"github.com/robo-backup/robo/internal/vfs"
 )
-
-// countConn counts the SMB2 messages a client sends by following the
-// direct-TCP framing (a 4-byte header: 0x00 and a 24-bit length) through
-// the byte stream, however the writes cut it.
-type countConn struct {
-	net.Conn
-	msgs  *atomic.Int64
-	bytes *atomic.Int64
-
-	hdr  *[]byte // header bytes seen so far
-	skip *int    // message bytes still to pass
-}
-
-func (c countConn) Write(p []byte) (int, error) {
-	c.bytes.Add(int64(len(p)))
-	for q := p; len(q) > 0; {
-		if *c.skip > 0 {
-			k := min(*c.skip, len(q))
-			*c.skip -= k
-			q = q[k:]
-			continue
-		}
-		k := min(4-len(*c.hdr), len(q))
-		*c.hdr = append(*c.hdr, q[:k]...)
-		q = q[k:]
-		if len(*c.hdr) == 4 {
-			h := *c.hdr
-			*c.skip = int(h[1])<<16 | int(h[2])<<8 | int(h[3])
-			*c.hdr = h[:0]
-			c.msgs.Add(1)
-		}
-	}
-	return c.Conn.Write(p)
-}
-
-type benchCounter struct{ msgs, bytes atomic.Int64 }
-
-func (bc *benchCounter) dial(ctx context.Context, network, addr string) (net.Conn, error) {
-	var d net.Dialer
-	c, err := d.DialContext(ctx, network, addr)
-	if err != nil {
-		return nil, err
-	}
-	return countConn{Conn: c, msgs: &bc.msgs, bytes: &bc.bytes, hdr: new([]byte), skip: new(int)}, nil
-}
 
 // benchApply copies the tree at src to a fresh directory of the share b.N
 // times with the native engine (8 threads, robo's default), as robo apply
@@ -120,14 +74,14 @@ func benchApplyWith(b *testing.B, s *sambatest.Server, src string, files int, si
 	}
 	time.Sleep(200 * time.Millisecond)
 	b.SetBytes(size)
-	var msgs, wire int64
+	var msgs, frames, wire int64
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		name := fmt.Sprintf("bench-%d", i)
 		os.RemoveAll(filepath.Join(s.DataDir, name))
 		sp := engine.Spec{Name: "bench", Source: src, Destination: s.UNC("data") + `\` + name, Mirror: true, CopyEmptyDirs: true, Threads: 8}
-		m0, w0 := bc.msgs.Load(), bc.bytes.Load()
+		m0, f0, w0 := bc.msgs.Load(), bc.frames.Load(), bc.bytes.Load()
 		b.StartTimer()
 		sc, err := e.Scan(context.Background(), sp)
 		if err != nil {
@@ -142,12 +96,14 @@ func benchApplyWith(b *testing.B, s *sambatest.Server, src string, files int, si
 		}
 		b.StopTimer()
 		msgs += bc.msgs.Load() - m0
+		frames += bc.frames.Load() - f0
 		wire += bc.bytes.Load() - w0
 		os.RemoveAll(filepath.Join(s.DataDir, name))
 		b.StartTimer()
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(msgs)/float64(b.N)/float64(files), "reqs/file")
+	b.ReportMetric(float64(frames)/float64(b.N)/float64(files), "frames/file")
 	b.ReportMetric(float64(wire)/float64(b.N)/float64(size), "wire-bytes/byte")
 }
 

@@ -21,8 +21,9 @@ import (
 //   - Windows servers answer STATUS_STOPPED_ON_SYMLINK for a symbolic link
 //     at any component and leave it to the client; go-smb2 follows it
 //     (client side, within the same share) for Open, OpenFile, Stat,
-//     Chtimes and Chmod, and returns the status for the others. Junctions
-//     (mount points) are followed by the server.
+//     Chtimes and Chmod, and returns the status for the others (robo's
+//     CreateTemp and Chtimes use OpenFileWith and SetBasicInfo, which
+//     return it). Junctions (mount points) are followed by the server.
 //   - Samba follows a Unix symlink on the server (follow symlinks = yes,
 //     the default), within the share unless wide links = yes, and shows
 //     nothing of it: the link has its target's attributes and file id.
@@ -44,6 +45,7 @@ import (
 //  3. Open and CreateTemp compare the name of the handle go-smb2 returns
 //     with the name asked for; a handle that go-smb2 reached by following a
 //     link is closed (a file created through it is removed) and refused.
+//     (CreateTemp's open does not follow links at all; the check stays.)
 //
 // What remains: the check of a directory and the operations after it are
 // separate requests, and a directory is checked once per file system

@@ -1,6 +1,7 @@
 package shares
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -311,6 +312,25 @@ func (f *shareFS) Open(name string) (vfs.Reader, error) {
 }
 
 func (f *shareFS) CreateTemp(dir, prefix string, perm fs.FileMode) (vfs.Writer, string, error) {
+	return f.createTemp(dir, prefix, nil)
+}
+
+var _ vfs.TempWriter = (*shareFS)(nil)
+
+// WriteTemp is CreateTemp with data written: the create and the write in
+// one compound request (one round trip) when data fits one write, which is
+// answered before anything else is sent on the file. When the write fails,
+// the file is closed and removed.
+func (f *shareFS) WriteTemp(dir, prefix string, perm fs.FileMode, data []byte) (vfs.Writer, string, error) {
+	if data == nil {
+		data = []byte{}
+	}
+	return f.createTemp(dir, prefix, data)
+}
+
+// createTemp creates a temporary file in dir; with data (not nil) holding
+// data.
+func (f *shareFS) createTemp(dir, prefix string, data []byte) (vfs.Writer, string, error) {
 	if err := f.confine("create", vfs.Join(dir, "x"), false); err != nil {
 		return nil, "", err
 	}
@@ -320,21 +340,47 @@ func (f *shareFS) CreateTemp(dir, prefix string, perm fs.FileMode) (vfs.Writer, 
 		name := vfs.Join(dir, prefix+hex.EncodeToString(b[:])+".tmp")
 		var w *smbFile
 		err := f.do("create", name, func(sh *smb2.Share, full string, retried bool) error {
+			var ops []smb2.FileOp
+			if len(data) > 0 && len(data) <= sh.MaxWriteSize() {
+				ops = append(ops, smb2.WriteOp(data, 0))
+			}
 			// FILE_CREATE: fails when the name exists (O_EXCL). The
 			// read-only attribute is never set on a file being written.
-			file, err := sh.OpenFile(full, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-			if err != nil {
+			// DELETE access, so Finish renames through this handle.
+			// A link the server reports (a Windows symlink) is not
+			// followed: STATUS_STOPPED_ON_SYMLINK, vfs.ErrNotFollowed.
+			file, err := sh.OpenFileWith(full, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644, smb2.AccessDelete, ops...)
+			if file == nil {
 				return err
 			}
-			if got := file.Name(); got != full {
-				// go-smb2 followed a link and created the file
-				// elsewhere in the share: remove it (it is new and
-				// empty, made by this call) and refuse.
+			if got := file.Name(); got != full || err != nil {
+				// A failed write (the create succeeded), or go-smb2
+				// followed a link and created the file elsewhere in
+				// the share: remove it (it is new, made by this call).
 				file.Close()
 				sh.Remove(got)
+				if err != nil {
+					return err
+				}
 				return vfs.ErrNotFollowed
 			}
 			w = &smbFile{f: f, name: name, file: file}
+			if len(ops) == 0 && len(data) > 0 {
+				// Larger than one write: written now, in pieces.
+				if _, err := w.ReadFrom(bytes.NewReader(data)); err != nil {
+					file.Close()
+					sh.Remove(full)
+					w = nil
+					return err
+				}
+			} else if len(ops) > 0 {
+				if _, err := file.Seek(int64(len(data)), io.SeekStart); err != nil {
+					file.Close()
+					sh.Remove(full)
+					w = nil
+					return err
+				}
+			}
 			return nil
 		})
 		if errors.Is(err, fs.ErrExist) {
@@ -399,8 +445,9 @@ func (f *shareFS) Chtimes(name string, mtime time.Time) error {
 		return err
 	}
 	return f.do("chtimes", name, func(sh *smb2.Share, full string, _ bool) error {
-		// A real access time, always: the zero time.Time sets garbage.
-		return sh.Chtimes(full, time.Now(), mtime)
+		// One round trip (open, set, close compounded), on the entry
+		// itself: a final link is not followed. Access time: now.
+		return sh.SetBasicInfo(full, smb2.FileBasicInfo{LastAccessTime: time.Now(), LastWriteTime: mtime})
 	})
 }
 
@@ -666,6 +713,78 @@ func (s *smbFile) ReadFrom(r io.Reader) (int64, error) {
 	}
 	return written, rerr
 }
+
+var _ vfs.Finisher = (*smbFile)(nil)
+
+// Finish gives the file written through s its modification time, renames it
+// to newname and closes it: SET_INFO (times), SET_INFO (rename, replacing)
+// and CLOSE on the open handle in one compound request, one round trip. The
+// data was written and answered before (Write, ReadFrom), so a failed write
+// never reaches the rename. The checks of Rename run first (the
+// directories on the way to newname). A server that refuses the rename on
+// the handle (a read-only file in the way on Windows, a lease break it
+// will not wait for inside a compound) gets one more try through Rename,
+// by name, which clears the read-only attribute; the file keeps its time
+// either way.
+//
+// Servers run the whole chain even when setting the time fails: then the
+// file is at newname, complete, with the wrong time, and Finish reports
+// the error (the next run sees the time differ and copies it again).
+func (s *smbFile) Finish(mtime time.Time, newname string) error {
+	newFull, err := s.f.full("rename", newname)
+	if err == nil && s.f.knownDir(newname) {
+		// A directory robo listed is in the way: the ordinary
+		// path, which knows what to forget when it moves.
+		err = errFinishByName
+	}
+	if err == nil {
+		err = s.f.confine("rename", newname, false)
+	}
+	if err != nil && !errors.Is(err, errFinishByName) {
+		s.Close()
+		return err
+	}
+	if err != nil {
+		if err := s.Close(); err != nil {
+			return err
+		}
+		if err := s.f.Chtimes(s.name, mtime); err != nil {
+			return err
+		}
+		return s.f.Rename(s.name, newname)
+	}
+	var derr error
+	s.once.Do(func() {
+		derr = s.file.Do(
+			smb2.SetBasicInfoOp(smb2.FileBasicInfo{LastAccessTime: time.Now(), LastWriteTime: mtime}),
+			smb2.RenameOp(newFull, true),
+			smb2.CloseOp())
+		s.cerr = derr
+		if s.rbp != nil {
+			chunkPool.Put(s.rbp)
+			s.rbp, s.rbuf = nil, nil
+		}
+	})
+	if derr == nil {
+		return nil
+	}
+	var pe *fs.PathError
+	op := "rename"
+	if errors.As(derr, &pe) {
+		op = pe.Op
+	}
+	if op == "rename" && !needsRedial(derr) {
+		// The compound's CLOSE ran after the refused rename; closed
+		// means the handle is gone (a second close is os.ErrInvalid).
+		if cerr := s.file.Close(); cerr == nil || errors.Is(cerr, os.ErrInvalid) {
+			return s.f.Rename(s.name, newname)
+		}
+	}
+	return s.f.wrap(op, s.name, inner(derr))
+}
+
+// errFinishByName: Finish takes the path of Close, Chtimes and Rename.
+var errFinishByName = errors.New("finish by name")
 
 func (s *smbFile) Sync() error { return s.f.wrap("sync", s.name, s.file.Sync()) }
 

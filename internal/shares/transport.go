@@ -32,7 +32,10 @@ import (
 // the read fails with ErrStalled, which go-smb2 turns into a broken
 // connection that fails every pending request. An interim answer
 // (STATUS_PENDING) re-arms the deadline without completing the request;
-// an idle connection has no deadline.
+// an idle connection has no deadline. A compound request (several SMB2
+// messages chained by NextCommand in one frame) counts as that many
+// requests, and each answer in a compound answer as one; an encrypted
+// frame, whose chain cannot be seen, counts as one either way.
 type frameConn struct {
 	net.Conn
 	r *bufio.Reader
@@ -42,12 +45,17 @@ type frameConn struct {
 	dmu         sync.Mutex // guards outstanding and the read deadline
 	outstanding int        // requests sent and not yet answered
 	// The incoming frame being read: its transport header, how much of it
-	// is left, and the start of its first SMB2 header.
-	inHdr  [4]byte
-	inHdrN int
-	inLeft int
-	smb    [64]byte
-	smbN   int
+	// is left, where in it the next SMB2 header starts (-1: none), and
+	// that header as far as it was read; and the answers seen in it.
+	inHdr   [4]byte
+	inHdrN  int
+	inLeft  int
+	inPos   int
+	hdrAt   int
+	smb     [64]byte
+	smbN    int
+	answers int
+	opaque  bool // the frame is not a plain SMB2 chain (encrypted, compressed)
 
 	wmu  sync.Mutex // held by the sender only; guards against misuse
 	hdr  [4]byte
@@ -85,25 +93,53 @@ func (c *frameConn) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// sent notes the request msg going on the wire: the first outstanding one
-// arms the deadline. A CANCEL gets no answer of its own and is not counted.
+// sent notes the requests of msg going on the wire: the first outstanding
+// one arms the deadline. A CANCEL gets no answer of its own and is not
+// counted.
 func (c *frameConn) sent(msg []byte) {
 	if c.answer <= 0 {
 		return
 	}
-	if len(msg) >= 64 && msg[0] == 0xFE && msg[1] == 'S' && binary.LittleEndian.Uint16(msg[12:14]) == cmdCancel {
+	n := requests(msg)
+	if n == 0 {
 		return
 	}
 	c.dmu.Lock()
 	defer c.dmu.Unlock()
-	c.outstanding++
-	if c.outstanding == 1 {
+	was := c.outstanding
+	c.outstanding += n
+	if was == 0 {
 		c.Conn.SetReadDeadline(time.Now().Add(c.answer))
 	}
 }
 
-// scan follows the incoming frames through b and settles the deadline at
-// the end of each.
+// requests counts the requests of the frame msg that expect an answer: the
+// messages of its chain, less CANCELs; 1 for a frame that is not a plain
+// SMB2 message (encrypted).
+func requests(msg []byte) int {
+	if len(msg) < 64 || msg[0] != 0xFE || msg[1] != 'S' {
+		return 1
+	}
+	n := 0
+	for off := 0; off+64 <= len(msg); {
+		h := msg[off:]
+		if h[0] != 0xFE || h[1] != 'S' {
+			break
+		}
+		if binary.LittleEndian.Uint16(h[12:14]) != cmdCancel {
+			n++
+		}
+		next := int(binary.LittleEndian.Uint32(h[20:24]))
+		if next < 64 {
+			break
+		}
+		off += next
+	}
+	return n
+}
+
+// scan follows the incoming frames through b, and the SMB2 headers
+// chained in each, and settles the deadline at the end of each frame.
 func (c *frameConn) scan(b []byte) {
 	for len(b) > 0 {
 		if c.inHdrN < 4 {
@@ -112,7 +148,7 @@ func (c *frameConn) scan(b []byte) {
 			b = b[k:]
 			if c.inHdrN == 4 {
 				c.inLeft = int(binary.BigEndian.Uint32(c.inHdr[:]) & 0xFFFFFF)
-				c.smbN = 0
+				c.inPos, c.hdrAt, c.smbN, c.answers, c.opaque = 0, 0, 0, 0, false
 				if c.inLeft == 0 {
 					c.frameDone()
 				}
@@ -120,14 +156,46 @@ func (c *frameConn) scan(b []byte) {
 			continue
 		}
 		k := min(len(b), c.inLeft)
-		if c.smbN < len(c.smb) {
-			c.smbN += copy(c.smb[c.smbN:], b[:k])
+		for c.hdrAt >= 0 {
+			// The frame offset of the next header byte wanted.
+			want := c.hdrAt + c.smbN
+			if want < c.inPos || want >= c.inPos+k {
+				break
+			}
+			c.smbN += copy(c.smb[c.smbN:], b[want-c.inPos:k])
+			if c.smbN < len(c.smb) {
+				break
+			}
+			c.header()
 		}
+		c.inPos += k
 		c.inLeft -= k
 		b = b[k:]
 		if c.inLeft == 0 {
 			c.frameDone()
 		}
+	}
+}
+
+// header reads the SMB2 header just collected in c.smb: whether it is an
+// answer, and where the next one of its chain starts.
+func (c *frameConn) header() {
+	h := c.smb[:]
+	c.smbN = 0
+	if h[0] != 0xFE || h[1] != 'S' || h[2] != 'M' || h[3] != 'B' {
+		c.opaque, c.hdrAt = true, -1 // encrypted (0xFD) or compressed (0xFC)
+		return
+	}
+	status := binary.LittleEndian.Uint32(h[8:12])
+	flags := binary.LittleEndian.Uint32(h[16:20])
+	mid := binary.LittleEndian.Uint64(h[24:32])
+	if !((status == statusPending && flags&flagAsync != 0) || mid == unsolicitedMID) {
+		c.answers++
+	}
+	if next := int(binary.LittleEndian.Uint32(h[20:24])); next >= 64 {
+		c.hdrAt += next
+	} else {
+		c.hdrAt = -1
 	}
 }
 
@@ -139,24 +207,18 @@ const (
 	unsolicitedMID = 0xFFFFFFFFFFFFFFFF // an oplock or lease break
 )
 
-// frameDone settles one received frame: an answer completes a request;
-// an interim answer or a break notification only shows the server alive.
+// frameDone settles one received frame: each answer in it completes a
+// request; an interim answer or a break notification only shows the server
+// alive.
 func (c *frameConn) frameDone() {
 	c.inHdrN = 0
-	answer := true
-	if h := c.smb[:c.smbN]; len(h) == 64 && h[0] == 0xFE && h[1] == 'S' && h[2] == 'M' && h[3] == 'B' {
-		status := binary.LittleEndian.Uint32(h[8:12])
-		flags := binary.LittleEndian.Uint32(h[16:20])
-		mid := binary.LittleEndian.Uint64(h[24:32])
-		if (status == statusPending && flags&flagAsync != 0) || mid == unsolicitedMID {
-			answer = false
-		}
-	} // encrypted (0xFD) and compressed (0xFC) frames: taken as answers
+	answers := c.answers
+	if c.opaque || (answers == 0 && c.inPos < 64) {
+		answers = 1 // encrypted, compressed, or too short to be SMB2: an answer
+	}
 	c.dmu.Lock()
 	defer c.dmu.Unlock()
-	if answer && c.outstanding > 0 {
-		c.outstanding--
-	}
+	c.outstanding = max(0, c.outstanding-answers)
 	if c.outstanding > 0 {
 		c.Conn.SetReadDeadline(time.Now().Add(c.answer))
 	} else {

@@ -2,9 +2,11 @@ package shares
 
 import (
 	"bytes"
+	"encoding/binary"
 	"io"
 	"net"
 	"testing"
+	"time"
 )
 
 // recordConn records every Write it gets and reads from a fixed stream.
@@ -83,4 +85,86 @@ func sizes(bs [][]byte) []int {
 		out[i] = len(b)
 	}
 	return out
+}
+
+// deadlineConn is a recordConn that notes its read deadlines.
+type deadlineConn struct {
+	recordConn
+	armed bool
+}
+
+func (c *deadlineConn) SetReadDeadline(t time.Time) error { c.armed = !t.IsZero(); return nil }
+
+// smbHeader is a 64-byte SMB2 header of command cmd, with status and
+// NextCommand next.
+func smbHeader(cmd uint16, status uint32, next uint32, body int) []byte {
+	h := make([]byte, 64+body)
+	copy(h, []byte{0xFE, 'S', 'M', 'B'})
+	binary.LittleEndian.PutUint32(h[8:12], status)
+	binary.LittleEndian.PutUint16(h[12:14], cmd)
+	binary.LittleEndian.PutUint32(h[20:24], next)
+	return h
+}
+
+// chain joins messages into one compound, each but the last padded to 8
+// bytes and pointing at the next.
+func chain(msgs ...[]byte) []byte {
+	var out []byte
+	for i, m := range msgs {
+		if i < len(msgs)-1 {
+			m = append(m, make([]byte, (8-len(m)%8)%8)...)
+			binary.LittleEndian.PutUint32(m[20:24], uint32(len(m)))
+		}
+		out = append(out, m...)
+	}
+	return out
+}
+
+// The answer watchdog counts each request of a compound, and each answer
+// of a compound answer however the reads split it; an interim answer in a
+// chain does not complete its request (issue 22: compound requests).
+func TestFrameConnCompound(t *testing.T) {
+	req := chain(smbHeader(5, 0, 0, 57), smbHeader(9, 0, 0, 52), smbHeader(6, 0, 0, 24))
+	if n := requests(req); n != 3 {
+		t.Fatalf("requests(compound of 3) = %d", n)
+	}
+	if n := requests(append(smbHeader(cmdCancel, 0, 0, 4), 0)); n != 0 {
+		t.Fatalf("requests(cancel) = %d", n)
+	}
+	if n := requests(bytes.Repeat([]byte{0xFD}, 100)); n != 1 {
+		t.Fatalf("requests(encrypted) = %d", n)
+	}
+	for _, split := range []int{1, 3, 7, 64, 70, 1000} {
+		// Answers: the CREATE, an interim answer for the WRITE, then (a
+		// frame later) the WRITE and the CLOSE.
+		first := frame(chain(smbHeader(5, 0, 0, 88), smbHeader(9, statusPending, 0, 8)))
+		binary.LittleEndian.PutUint32(first[4+64+88+16:], flagAsync) // the interim one's flags
+		second := frame(chain(smbHeader(9, 0, 0, 16), smbHeader(6, 0, 0, 60)))
+		var stream bytes.Buffer
+		stream.Write(first)
+		stream.Write(second)
+		dc := &deadlineConn{}
+		dc.r = &stream
+		c := newFrameConn(dc, time.Minute)
+		c.Write(frame(req)[:4])
+		c.Write(req)
+		if c.outstanding != 3 || !dc.armed {
+			t.Fatalf("after a compound of 3: outstanding %d, armed %v", c.outstanding, dc.armed)
+		}
+		buf := make([]byte, split)
+		total := len(first) + len(second)
+		for got := 0; got < total; {
+			n, err := c.Read(buf[:min(split, total-got)])
+			if err != nil {
+				t.Fatal(err)
+			}
+			got += n
+			if got == len(first) && c.outstanding != 2 {
+				t.Fatalf("split %d: after the first answer frame: outstanding %d, want 2", split, c.outstanding)
+			}
+		}
+		if c.outstanding != 0 || dc.armed {
+			t.Fatalf("split %d: after every answer: outstanding %d, armed %v", split, c.outstanding, dc.armed)
+		}
+	}
 }

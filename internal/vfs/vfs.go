@@ -63,6 +63,28 @@ type Writer interface {
 	Sync() error
 }
 
+// Finisher is implemented by a Writer that can give the new file its
+// modification time and put it at its final name in the request that closes
+// it (an SMB share: one round trip where Close, Chtimes and Rename take
+// three, or seven requests). Finish sets the modification time (and the
+// access time to now), renames the file to newname (a name of the same FS),
+// replacing what is there as Rename does, and closes it. Only call it once
+// everything is written. Whatever it returns, the Writer is closed
+// afterwards; when it fails, the file may still be under its temporary name,
+// where the caller removes it.
+type Finisher interface {
+	Finish(mtime time.Time, newname string) error
+}
+
+// TempWriter is implemented by an FS that can create a temporary file (as
+// CreateTemp does) already holding data in one request (an SMB share: the
+// create and the write compounded, one round trip instead of two).
+// WriteTemp returns the file open, positioned after data, and its name.
+// When it fails, it leaves no file behind.
+type TempWriter interface {
+	WriteTemp(dir, prefix string, perm fs.FileMode, data []byte) (Writer, string, error)
+}
+
 // FS is a directory tree the native engine reads or writes. Implementations
 // MUST be safe for concurrent use by several goroutines. Errors MUST name the
 // path (as *fs.PathError or similar) and wrap fs.ErrNotExist, fs.ErrExist and

@@ -783,7 +783,7 @@ func (a *applier) copyFile(c *engine.Change) (skip string, err error) {
 		return "", err
 	}
 	defer r.Close()
-	w, tmp, err := a.dst.CreateTemp(parent(c.Path), tempPrefix+tempStem(base(c.Path))+".", a.createPerm(c))
+	w, tmp, n, err := a.writeTemp(c, r)
 	if err != nil {
 		return "", err
 	}
@@ -794,12 +794,19 @@ func (a *applier) copyFile(c *engine.Change) (skip string, err error) {
 			a.dst.Remove(tmp)
 		}
 	}()
-	n, err := copyChunks(a.ctx, w, r)
-	if err != nil {
-		return "", err
+	if n < 0 {
+		n, err = copyChunks(a.ctx, w, r)
+		if err != nil {
+			return "", err
+		}
 	}
-	if err := w.Close(); err != nil {
-		return "", err
+	// A Writer that can finish the file (time, rename, close) in one
+	// request stays open until then (an SMB share, issue 22).
+	fin, finish := w.(vfs.Finisher)
+	if !finish {
+		if err := w.Close(); err != nil {
+			return "", err
+		}
 	}
 	// The source must not have changed while it was read.
 	fi, err := r.Stat()
@@ -807,29 +814,70 @@ func (a *applier) copyFile(c *engine.Change) (skip string, err error) {
 		return "", err
 	}
 	if n != c.Src.Size || fi.Size() != c.Src.Size || !engine.TimesEqual(fi.ModTime(), c.Src.Time(), 0) {
+		if finish {
+			w.Close()
+		}
 		a.dst.Remove(tmp)
 		ok = true
 		a.noteSeen(c, engine.Meta{Kind: engine.KindFile, Size: fi.Size(), MTime: fi.ModTime().UnixNano(), Mode: c.Src.Mode})
 		return reasonChanging, nil
 	}
-	if err := a.dst.Chtimes(tmp, c.Src.Time()); err != nil {
-		return "", err
+	if !finish {
+		if err := a.dst.Chtimes(tmp, c.Src.Time()); err != nil {
+			return "", err
+		}
 	}
 	if err := a.copyMeta(c, tmp); err != nil {
 		return "", err
 	}
 	if skip, err := a.versionUpdate(c); skip != "" || err != nil {
 		if skip != "" {
+			if finish {
+				w.Close()
+			}
 			a.dst.Remove(tmp)
 			ok = true
 		}
 		return skip, err
 	}
-	if err := a.dst.Rename(tmp, c.Path); err != nil {
+	if finish {
+		err = fin.Finish(c.Src.Time(), c.Path)
+	} else {
+		err = a.dst.Rename(tmp, c.Path)
+	}
+	if err != nil {
 		return "", err
 	}
 	ok = true
 	return "", nil
+}
+
+// smallFile is the largest source file read whole before its temporary
+// file is made, where the destination can create and write it in one
+// request (vfs.TempWriter: an SMB share).
+const smallFile = 256 << 10
+
+// writeTemp makes the temporary file of c. A small file, where the
+// destination is a vfs.TempWriter, is read whole and the file made with
+// its data (n is what was read: one byte more than the plan's size when the
+// source grew, which copyFile then reports); otherwise the file is created
+// empty and n is -1: the caller copies.
+func (a *applier) writeTemp(c *engine.Change, r io.Reader) (w vfs.Writer, tmp string, n int64, err error) {
+	dir, prefix, perm := parent(c.Path), tempPrefix+tempStem(base(c.Path))+".", a.createPerm(c)
+	if tw, ok := a.dst.(vfs.TempWriter); ok && c.Src.Size <= smallFile {
+		if a.ctx.Err() != nil {
+			return nil, "", 0, errInterrupted
+		}
+		buf := make([]byte, c.Src.Size+1)
+		k, err := io.ReadFull(r, buf)
+		if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+			return nil, "", 0, err
+		}
+		w, tmp, err = tw.WriteTemp(dir, prefix, perm, buf[:k])
+		return w, tmp, int64(k), err
+	}
+	w, tmp, err = a.dst.CreateTemp(dir, prefix, perm)
+	return w, tmp, -1, err
 }
 
 // copyLocal is copyFile between two local trees: the source guard runs on
