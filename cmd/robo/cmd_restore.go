@@ -103,7 +103,8 @@ func runRestore(e *env, args []string) error {
 		return fatalf("cannot restore into %s: it overlaps the destination %s (once links are followed)", target, b.Destination).hint("choose another -to DIR")
 	}
 	spec := engine.Spec{Name: b.Name, Source: from, Destination: target, CopyEmptyDirs: true, TimeTolerance: b.TimeTolerance,
-		CopySymlinks: b.Symlinks == "copy", Threads: b.Threads, Retries: b.Retries, RetryWait: b.RetryWait}
+		CopySymlinks: b.Symlinks == "copy", Threads: b.Threads, Retries: b.Retries, RetryWait: b.RetryWait,
+		HardLinks: b.HardLinks}
 	if len(subs) > 0 {
 		if err := checkSubpaths(n.Open, from, label, subs); err != nil {
 			return err

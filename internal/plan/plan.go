@@ -112,6 +112,11 @@ type Summary struct {
 	FilesToVersion  int64 `json:"files_to_version"`
 	BytesToVersion  int64 `json:"bytes_to_version"`
 	VersionsToPrune int64 `json:"versions_to_prune"`
+	// HardLinks counts the files a set with hard_links links to another
+	// name of the same source file instead of copying them (their bytes
+	// are counted once, in BytesToCopy or not at all when the first name
+	// is already there).
+	HardLinks int64 `json:"hard_links,omitempty"`
 }
 
 // HasChanges reports whether applying the set would do anything: copy or

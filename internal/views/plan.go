@@ -163,7 +163,12 @@ func (v *PlanHuman) set(b *strings.Builder, s *plan.Set) {
 		if c.Kind != engine.KindDir {
 			size = Bytes(c.Size)
 		}
-		fmt.Fprintf(b, "  %3s %-11s %10s  %s\n", c.Action.Symbol(), Tag(c), size, safetext.Name(path))
+		if c.LinkTo != "" {
+			path = safetext.Name(path) + " => " + safetext.Name(c.LinkTo)
+		} else {
+			path = safetext.Name(path)
+		}
+		fmt.Fprintf(b, "  %3s %-11s %10s  %s\n", c.Action.Symbol(), Tag(c), size, path)
 	}
 	if n := len(s.PruneVersions); n > 0 {
 		names := s.PruneVersions
@@ -191,6 +196,7 @@ func summaryLine(s *plan.Set) string {
 		}
 	}
 	add(sum.NewFiles, "new file", "new files")
+	add(sum.HardLinks, "hard link", "hard links")
 	if sum.ChangedFiles > 0 {
 		var by []string
 		for _, x := range []struct {

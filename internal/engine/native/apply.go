@@ -132,10 +132,14 @@ func (a *applier) phase(all []engine.Change, p engine.Phase) {
 	if a.ran == nil {
 		a.ran = map[*engine.Change]bool{}
 	}
-	var copies []*engine.Change
+	var copies, links []*engine.Change
 	for i := range all {
 		c := &all[i]
 		if c.Phase != p || a.ran[c] {
+			continue
+		}
+		if c.LinkTo != "" {
+			links = append(links, c) // after the copies of their targets
 			continue
 		}
 		if c.Kind != engine.KindDir && (c.Action == engine.Create || c.Action == engine.Update) {
@@ -185,6 +189,21 @@ func (a *applier) phase(all []engine.Change, p engine.Phase) {
 	}
 	close(work)
 	wg.Wait()
+	a.runLinks(links)
+}
+
+// runLinks makes a phase's hard links, once its copies are done (each
+// links to a file the phase, or an earlier one, wrote).
+func (a *applier) runLinks(links []*engine.Change) {
+	for _, c := range links {
+		if a.stopped() {
+			return
+		}
+		a.mu.Lock()
+		a.ran[c] = true
+		a.mu.Unlock()
+		a.run(c)
+	}
 }
 
 // Limits of one worker's batch of copies into one directory.
@@ -457,7 +476,7 @@ func (a *applier) do(c *engine.Change) (skip string, err error) {
 		}
 		return "", a.dst.Mkdir(c.Path, fs.FileMode(c.Src.Mode)|0o700)
 	}
-	if c.Action == engine.Create && c.Kind == engine.KindFile && c.Dst == nil && a.lsrc != nil && a.ldst != nil {
+	if c.Action == engine.Create && c.Kind == engine.KindFile && c.Dst == nil && c.LinkTo == "" && a.lsrc != nil && a.ldst != nil {
 		skip, err := a.createLocal(c)
 		if !errors.Is(err, vfs.ErrNoFastCopy) {
 			return skip, err
@@ -495,6 +514,9 @@ func (a *applier) createLocal(c *engine.Change) (skip string, err error) {
 
 // create writes the source entry of c at its path through a temporary name.
 func (a *applier) create(c *engine.Change) (skip string, err error) {
+	if c.LinkTo != "" {
+		return a.link(c)
+	}
 	if c.Kind == engine.KindFile && a.lsrc != nil && a.ldst != nil {
 		// The source guard runs on the open descriptor.
 		skip, err := a.copyLocal(c)
