@@ -569,7 +569,12 @@ func (a *applier) copyFile(c *engine.Change) (skip string, err error) {
 			a.dst.Remove(tmp)
 		}
 	}()
-	n, err := copyChunks(a.ctx, w, r)
+	// A source with holes keeps them (vfs.CopySparse); any other file,
+	// or a side that cannot, is copied byte for byte.
+	n, err := vfs.CopySparse(w, r, c.Src.Size, copyChunk, a.stopErr)
+	if errors.Is(err, vfs.ErrNotSparse) {
+		n, err = copyChunks(a.ctx, w, r)
+	}
 	if err != nil {
 		return "", err
 	}
@@ -647,14 +652,18 @@ func (a *applier) localChecks(c *engine.Change) vfs.CopyChecks {
 			}
 			return ""
 		},
-		Stop: func() error {
-			if a.ctx.Err() != nil {
-				return errInterrupted
-			}
-			return nil
-		},
+		Stop:  a.stopErr,
 		Chunk: copyChunk,
 	}
+}
+
+// stopErr is asked between the chunks of a copy: errInterrupted once the
+// run is stopped.
+func (a *applier) stopErr() error {
+	if a.ctx.Err() != nil {
+		return errInterrupted
+	}
+	return nil
 }
 
 // tempName returns a new temporary name beside rel: robo's temp prefix, the
