@@ -104,12 +104,19 @@ func applyOK(b *testing.B, e *native.Engine, spec engine.Spec, changes []engine.
 
 // BenchmarkScanNoChange scans a source and an identical destination: the
 // cost of a plan (and of an apply) when nothing changed.
-func BenchmarkScanNoChange(b *testing.B) {
+func BenchmarkScanNoChange(b *testing.B) { benchScanNoChange(b, false) }
+
+// BenchmarkScanNoChangeHardLinks is BenchmarkScanNoChange with
+// hard_links = true: the cost of the option on a tree without links.
+func BenchmarkScanNoChangeHardLinks(b *testing.B) { benchScanNoChange(b, true) }
+
+func benchScanNoChange(b *testing.B, hardLinks bool) {
 	root := b.TempDir()
 	src, dst := filepath.Join(root, "src"), filepath.Join(root, "dst")
 	makeBenchTree(b, src)
 	e := benchEngine()
 	spec := benchSpec(src, dst)
+	spec.HardLinks = hardLinks
 	applyOK(b, e, spec, scanOK(b, e, spec).Changes)
 
 	b.ReportAllocs()
@@ -126,11 +133,22 @@ func BenchmarkScanNoChange(b *testing.B) {
 // BenchmarkApplyInitial copies the whole tree into an empty destination
 // (the plan is made once, outside the timer; each iteration writes a new
 // destination, removed outside the timer).
-func BenchmarkApplyInitial(b *testing.B) {
+func BenchmarkApplyInitial(b *testing.B) { benchApplyInitial(b, false) }
+
+// BenchmarkApplyInitialHardLinks is BenchmarkApplyInitial with
+// hard_links = true (plan and apply).
+func BenchmarkApplyInitialHardLinks(b *testing.B) { benchApplyInitial(b, true) }
+
+func benchApplyInitial(b *testing.B, hardLinks bool) {
 	root := b.TempDir()
 	src := filepath.Join(root, "src")
 	bytes := makeBenchTree(b, src)
 	e := benchEngine()
+	benchSpec := func(src, dst string) engine.Spec {
+		s := benchSpec(src, dst)
+		s.HardLinks = hardLinks
+		return s
+	}
 	changes := scanOK(b, e, benchSpec(src, filepath.Join(root, "none"))).Changes
 
 	b.SetBytes(bytes)
