@@ -311,3 +311,56 @@ func TestHardLinksTargetMissing(t *testing.T) {
 		t.Fatalf("skipped %v, errors %v", res.Skipped, res.Errors)
 	}
 }
+
+// When the linked file changes in the source, the first name is copied
+// again and the others are re-linked to the new copy; a source name that
+// replaces a destination directory is linked too.
+func TestHardLinksFollowAChangedFile(t *testing.T) {
+	root := t.TempDir()
+	src, dst := filepath.Join(root, "src"), filepath.Join(root, "dst")
+	linkedTree(t, src)
+	spec := linkSpec(src, dst, true)
+	applyAll(t, spec, scanOf(t, spec).Changes)
+	later := time.Date(2024, 7, 1, 0, 0, 0, 0, time.UTC)
+	writeFile(t, filepath.Join(src, "a.txt"), strings.Repeat("Z", 2000), later) // same inode, new data
+	if err := os.MkdirAll(filepath.Join(dst, "g.txt", "inner"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Link(filepath.Join(src, "e.txt"), filepath.Join(src, "g.txt")); err != nil {
+		t.Fatal(err)
+	}
+	sc := scanOf(t, spec)
+	got := map[string]engine.Change{}
+	for _, c := range sc.Changes {
+		got[c.Path] = c
+	}
+	if c := got["a.txt"]; c.Action != engine.Update || c.LinkTo != "" || c.Size != 2000 {
+		t.Fatalf("a.txt: %+v", c)
+	}
+	for _, p := range []string{"sub/b.txt", "sub/deep/c.txt"} {
+		if c := got[p]; c.Action != engine.Update || c.LinkTo != "a.txt" || c.Class != engine.Newer {
+			t.Fatalf("%s: %+v", p, c)
+		}
+	}
+	if c := got["g.txt"]; c.Action != engine.Replace || c.LinkTo != "e.txt" || c.Size != 0 {
+		t.Fatalf("g.txt: %+v", c)
+	}
+	if err := engine.ValidateChanges(&spec, sc.Changes, true); err != nil {
+		t.Fatal(err)
+	}
+	applyAll(t, spec, sc.Changes)
+	ia, na := inode(t, filepath.Join(dst, "a.txt"))
+	if i, _ := inode(t, filepath.Join(dst, "sub/deep/c.txt")); i != ia || na != 3 {
+		t.Fatalf("after the change: c.txt inode %d, a.txt inode %d nlink %d", i, ia, na)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dst, "sub/b.txt")); string(b) != strings.Repeat("Z", 2000) {
+		t.Fatalf("b.txt reads %q", b)
+	}
+	ie, ne := inode(t, filepath.Join(dst, "e.txt"))
+	if i, _ := inode(t, filepath.Join(dst, "g.txt")); i != ie || ne != 3 {
+		t.Fatalf("g.txt inode %d, e.txt inode %d nlink %d", i, ie, ne)
+	}
+	if again := scanOf(t, spec); len(again.Changes) != 0 {
+		t.Fatalf("after: %v", again.Changes)
+	}
+}
