@@ -94,6 +94,9 @@ func (s *scanner) linkNew(rel string, en vfs.Entry, m *engine.Meta, phase engine
 // linked group is re-linked, and the old copy replaced), unless
 // exclude_older keeps a newer destination file.
 func (s *scanner) linkBoth(dir string, se, de vfs.Entry, class engine.Class, phase engine.Phase) (handled bool) {
+	if se.Links == 1 {
+		return false // the common case, without an allocation
+	}
 	rel := vfs.Join(dir, se.Name)
 	key, ok := identity(s.src, rel, se)
 	if !ok {
