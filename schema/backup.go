@@ -25,6 +25,7 @@ var backupSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 	{Name: "exclude_older"},
 	{Name: "time_tolerance"},
 	{Name: "symlinks"},
+	{Name: "hard_links"},
 	{Name: "threads"},
 	{Name: "retries"},
 	{Name: "retry_wait"},
@@ -145,6 +146,7 @@ func decodeBackup(b *hcl.Block, name string, inst *Instance, ctx *hcl.EvalContex
 	}
 	boolAttr("copy_empty_dirs", &bk.CopyEmptyDirs)
 	boolAttr("exclude_older", &bk.ExcludeOlder)
+	boolAttr("hard_links", &bk.HardLinks)
 	boolAttr("enabled", &bk.Enabled)
 	boolAttr("watch", &bk.Watch)
 	durAttr := func(n string, out *time.Duration) {

@@ -104,7 +104,10 @@ type Backup struct {
 	ExcludeOlder  bool
 	TimeTolerance time.Duration
 	// Symlinks is "skip" or "copy".
-	Symlinks  string
+	Symlinks string
+	// HardLinks keeps files that are one inode in the source one inode in
+	// the destination (rsync -H); off by default.
+	HardLinks bool
 	Threads   int
 	Retries   int
 	RetryWait time.Duration

@@ -122,14 +122,14 @@ func TestBasicValues(t *testing.T) {
 	if d.MaxDelete.String() != "25%" || d.MaxDelete.Limit(100) != 25 {
 		t.Errorf("max_delete %v", d.MaxDelete)
 	}
-	if d.Schedule != "0 2 * * *" || d.ScheduleName != "nightly" || !d.CopyEmptyDirs || !d.Enabled || d.Symlinks != "skip" {
+	if d.Schedule != "0 2 * * *" || d.ScheduleName != "nightly" || !d.CopyEmptyDirs || !d.Enabled || d.Symlinks != "skip" || d.HardLinks {
 		t.Errorf("docs %+v", d)
 	}
 	if strings.Join(d.ExcludeFiles, ",") != "*.tmp,~$*" || strings.Join(d.ExcludeDirs, ",") != "node_modules,.cache" {
 		t.Errorf("excludes %v %v", d.ExcludeFiles, d.ExcludeDirs)
 	}
 	p := cfg.Backups[1]
-	if p.Mode != Copy || p.CopyEmptyDirs || !p.ExcludeOlder || p.Symlinks != "copy" || p.MaxDelete.Limit(1000) != 100 || p.Enabled || p.Schedule != "@every 6h" {
+	if p.Mode != Copy || p.CopyEmptyDirs || !p.ExcludeOlder || p.Symlinks != "copy" || !p.HardLinks || p.MaxDelete.Limit(1000) != 100 || p.Enabled || p.Schedule != "@every 6h" {
 		t.Errorf("photos %+v", p)
 	}
 	sc := cfg.Schedules["nightly"]

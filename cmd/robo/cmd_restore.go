@@ -107,7 +107,8 @@ func runRestore(e *env, args []string) error {
 	spec := engine.Spec{Name: b.Name, Source: from, Destination: target, CopyEmptyDirs: true, TimeTolerance: b.TimeTolerance,
 		CopySymlinks: b.Symlinks == "copy", Threads: b.Threads, Retries: b.Retries, RetryWait: b.RetryWait,
 		// A restore puts back what the backup kept (permissions, owners, ...).
-		Copy: plan.CopyLetters(b.Copy, schema.DefaultCopy), DirCopy: plan.CopyLetters(b.DirCopy, schema.DefaultDirCopy)}
+		Copy: plan.CopyLetters(b.Copy, schema.DefaultCopy), DirCopy: plan.CopyLetters(b.DirCopy, schema.DefaultDirCopy),
+		HardLinks: b.HardLinks}
 	if len(subs) > 0 {
 		if err := checkSubpaths(n.Open, from, label, subs); err != nil {
 			return err

@@ -37,6 +37,9 @@ type Properties struct {
 	ExactChanges bool
 	// TimeResolution is the finest modification-time step it preserves.
 	TimeResolution time.Duration
+	// HardLinks: the engine keeps a set's hard links (Spec.HardLinks);
+	// the plan warns of a set that asks an engine without it.
+	HardLinks bool
 }
 
 // Job is what Apply works on: a set and its planned changes, in order.

@@ -286,6 +286,13 @@ type Change struct {
 	// source and destination entries of a Tweaked change differ, in
 	// MetaDiff's order; Src and Dst hold the values that differ.
 	Differs []string `json:"differs,omitempty"`
+	// LinkTo, on the create, update or replace of a file in a set with
+	// hard_links, is the path (relative to the roots, clean) of another
+	// name of the same source inode: the destination entry is made a hard
+	// link to the destination file at LinkTo instead of a copy, and the
+	// change's Size is 0 (the bytes are counted once, at LinkTo). See
+	// CheckLinkTo and docs/engine.md, "Hard links".
+	LinkTo string `json:"link_to,omitempty"`
 }
 
 // Row is one row of robocopy's summary table.
@@ -530,6 +537,36 @@ func (c *Change) Validate(exact bool) error {
 			return bad("kind is %s but dst is a %s", c.Kind, c.Dst.Kind)
 		}
 	}
+	if c.LinkTo != "" {
+		if err := c.CheckLinkTo(); err != nil {
+			return bad("%v", err)
+		}
+	}
+	return nil
+}
+
+// CheckLinkTo reports why c.LinkTo cannot be the hard-link target of c:
+// only a file's create, update or replace links, and the target is a
+// clean relative path (CheckPath: never absolute, never "..", so never
+// outside the destination root) other than c's own, outside VersionsDir.
+// ValidateChanges checks the target against the rest of the plan.
+func (c *Change) CheckLinkTo() error {
+	switch {
+	case c.Kind != KindFile:
+		return fmt.Errorf("link_to on a %s: only files are hard-linked", c.Kind)
+	case c.Action != Create && c.Action != Update && c.Action != Replace:
+		return fmt.Errorf("link_to on a %s: only a create, update or replace makes a hard link", c.Action)
+	case c.LinkTo == c.Path:
+		return fmt.Errorf("link_to names the change's own path")
+	case c.Size != 0:
+		return fmt.Errorf("a hard link copies no bytes, but its size is %d", c.Size)
+	}
+	if err := CheckPath(c.LinkTo); err != nil {
+		return fmt.Errorf("link_to: %v", err)
+	}
+	if c.LinkTo == VersionsDir || strings.HasPrefix(c.LinkTo, VersionsDir+"/") {
+		return fmt.Errorf("link_to %q is inside %s, which no plan touches", c.LinkTo, VersionsDir)
+	}
 	return nil
 }
 
@@ -560,6 +597,51 @@ func ValidateChanges(spec *Spec, changes []Change, exact bool) error {
 		}
 		if !spec.Mirror && (c.Action == Replace || (c.Action == Delete && c.Class != StaleTemp)) {
 			return fmt.Errorf("change %d: %q: a %s in a set that copies only (mode = \"copy\" never deletes)", i+1, c.Path, c.Action)
+		}
+	}
+	return checkLinkTargets(spec, changes, exact)
+}
+
+// checkLinkTargets checks the hard links of a change list as a whole: only
+// a set with hard_links has them; a link's target is not itself a link
+// (every link of a group names the group's first file), is not deleted by
+// the plan, and when the plan writes it, it is a file written in the same
+// phase as the link or an earlier one (links run after the copies of
+// their phase). A target the plan does not touch must be a file already
+// at the destination: Apply checks that, and that the two names are one
+// inode in the source, before it links.
+func checkLinkTargets(spec *Spec, changes []Change, exact bool) error {
+	var byPath map[string]*Change
+	for i := range changes {
+		c := &changes[i]
+		if c.LinkTo == "" {
+			continue
+		}
+		if !spec.HardLinks {
+			return fmt.Errorf("change %d: %q: link_to in a set without hard_links = true", i+1, c.Path)
+		}
+		if !exact {
+			return fmt.Errorf("change %d: %q: link_to in a plan of an engine that does not perform the change list", i+1, c.Path)
+		}
+		if byPath == nil {
+			byPath = make(map[string]*Change, len(changes))
+			for j := range changes {
+				byPath[changes[j].Path] = &changes[j]
+			}
+		}
+		t := byPath[c.LinkTo]
+		if t == nil {
+			continue
+		}
+		switch {
+		case t.LinkTo != "":
+			return fmt.Errorf("change %d: %q: link_to %q is itself a hard link (a link names its group's first file)", i+1, c.Path, c.LinkTo)
+		case t.Action == Delete:
+			return fmt.Errorf("change %d: %q: link_to %q is deleted by the plan", i+1, c.Path, c.LinkTo)
+		case t.Kind != KindFile:
+			return fmt.Errorf("change %d: %q: link_to %q is a %s, not a file", i+1, c.Path, c.LinkTo, t.Kind)
+		case t.Phase > c.Phase:
+			return fmt.Errorf("change %d: %q: link_to %q is written in a later phase (%d) than the link (%d)", i+1, c.Path, c.LinkTo, t.Phase, c.Phase)
 		}
 	}
 	return nil
@@ -666,7 +748,8 @@ func (w *MetaJSON) meta() (*Meta, error) {
 // (plan.Set) rather than a million calls of Change's methods.
 type ChangeJSON struct {
 	changeFields
-	PathB64 string `json:"path_b64,omitempty"`
+	PathB64   string `json:"path_b64,omitempty"`
+	LinkToB64 string `json:"link_to_b64,omitempty"`
 	// Src and Dst shadow the embedded ones (encoding/json prefers the
 	// shallower field).
 	Src *MetaJSON `json:"src,omitempty"`
@@ -675,7 +758,7 @@ type ChangeJSON struct {
 
 // JSON returns c as JSON holds it.
 func (c *Change) JSON() ChangeJSON {
-	return ChangeJSON{changeFields: changeFields(*c), PathB64: NameB64(c.Path), Src: c.Src.wire(), Dst: c.Dst.wire()}
+	return ChangeJSON{changeFields: changeFields(*c), PathB64: NameB64(c.Path), LinkToB64: NameB64(c.LinkTo), Src: c.Src.wire(), Dst: c.Dst.wire()}
 }
 
 // Change restores the change, its names byte for byte (DecodeName).
@@ -692,8 +775,12 @@ func (w *ChangeJSON) Change() (Change, error) {
 	if err != nil {
 		return Change{}, fmt.Errorf("dst: %w", err)
 	}
+	lt, err := DecodeName("link_to", w.LinkTo, w.LinkToB64)
+	if err != nil {
+		return Change{}, err
+	}
 	c := Change(w.changeFields)
-	c.Path, c.Src, c.Dst = p, src, dst
+	c.Path, c.Src, c.Dst, c.LinkTo = p, src, dst, lt
 	return c, nil
 }
 

@@ -106,7 +106,7 @@ func SpecOf(b *schema.Backup) engine.Spec {
 		Include: b.Include, ExcludeFiles: b.ExcludeFiles, ExcludeDirs: b.ExcludeDirs, CopyEmptyDirs: b.CopyEmptyDirs,
 		ExcludeOlder: b.ExcludeOlder, TimeTolerance: b.TimeTolerance, CopySymlinks: b.Symlinks == "copy",
 		Threads: b.Threads, Retries: b.Retries, RetryWait: b.RetryWait, RobocopyArgs: b.RobocopyArgs,
-		Versions: versionsOf(b), VerifyAfterApply: b.VerifyAfterApply, ChangingFiles: changingFilesOf(b),
+		Versions: versionsOf(b), VerifyAfterApply: b.VerifyAfterApply, ChangingFiles: changingFilesOf(b), HardLinks: b.HardLinks,
 		Copy: CopyLetters(b.Copy, schema.DefaultCopy), DirCopy: CopyLetters(b.DirCopy, schema.DefaultDirCopy),
 	}
 }
@@ -222,6 +222,9 @@ func planSet(ctx context.Context, in Input, b *schema.Backup, rec *state.Set) *S
 		return s
 	}
 	s.Engine = eng.Name()
+	if spec.HardLinks && !eng.Properties().HardLinks {
+		s.Warnings = append(s.Warnings, fmt.Sprintf("hard_links = true, but the %s engine cannot keep hard links (robocopy has no option for them): each name of a linked file is copied as a separate file; use engine = \"native\" to keep them", eng.Name()))
+	}
 	if !in.Refresh {
 		return s
 	}
@@ -300,6 +303,7 @@ func syncReason(sum *Summary) string {
 	add(sum.NewFiles, plural(sum.NewFiles, "new file", "new files"))
 	add(sum.ChangedFiles, plural(sum.ChangedFiles, "changed file", "changed files"))
 	add(sum.FilesToDelete, plural(sum.FilesToDelete, "extra file", "extra files"))
+	add(sum.HardLinks, plural(sum.HardLinks, "hard link", "hard links"))
 	add(sum.NewDirs, plural(sum.NewDirs, "new dir", "new dirs"))
 	add(sum.ExtraDirs, plural(sum.ExtraDirs, "extra dir", "extra dirs"))
 	add(sum.Mismatches, plural(sum.Mismatches, "mismatch", "mismatches"))
@@ -339,6 +343,13 @@ func summarize(res *engine.ScanResult, versions bool) *Summary {
 			sum.BytesToVersion += engine.VersionedSize(c)
 		}
 		switch {
+		case c.LinkTo != "":
+			// A hard link to a file the plan counts already: no bytes.
+			sum.HardLinks++
+			if c.Action == engine.Replace && c.Dst != nil && c.Dst.Kind != engine.KindDir {
+				sum.FilesToDelete++
+				sum.BytesToDelete += c.Dst.Size
+			}
 		case c.Class == engine.StaleTemp:
 			sum.StaleTempFiles++
 		case c.Class == engine.Tweaked:

@@ -117,6 +117,11 @@ type Summary struct {
 	Tweaked int64 `json:"tweaked"`
 	// Offsite is set when the destination is a remote (offsite.go).
 	Offsite *Offsite `json:"offsite,omitempty"`
+	// HardLinks counts the files a set with hard_links links to another
+	// name of the same source file instead of copying them (their bytes
+	// are counted once, in BytesToCopy or not at all when the first name
+	// is already there).
+	HardLinks int64 `json:"hard_links,omitempty"`
 }
 
 // HasChanges reports whether applying the set would do anything: copy or

@@ -313,3 +313,39 @@ func randomHex() string {
 	rand.Read(b[:])
 	return hex.EncodeToString(b[:])
 }
+
+var _ Linker = (*Local)(nil)
+
+// Link implements Linker: an lstat through the root, the check, and
+// os.Root's Link (CreateHardLink on Windows), which does not follow a link
+// at oldname and cannot leave the root. The lstat and the link are two
+// steps: a file swapped in between may be linked instead, but only a
+// file of the same root, and a second lstat then finds the new name is
+// another file and removes it.
+func (l *Local) Link(oldname, newname string, check func(old Entry) string) (skip string, err error) {
+	lerr := func(err error) error {
+		return &os.LinkError{Op: "link", Old: l.Path(oldname), New: l.Path(newname), Err: err}
+	}
+	if oldname == "" || newname == "" || oldname == newname {
+		return "", lerr(fs.ErrInvalid)
+	}
+	r, err := l.resolve("link", oldname)
+	if err != nil {
+		return "", err
+	}
+	if _, err := l.resolve("link", newname); err != nil {
+		return "", err
+	}
+	fi, err := r.Lstat(osName(oldname))
+	if err != nil {
+		return "", l.pathErr("lstat", oldname, unwrapPath(err))
+	}
+	_, obase := split(oldname)
+	if why := check(entryOf(obase, fi)); why != "" {
+		return why, nil
+	}
+	if err := r.Link(osName(oldname), osName(newname)); err != nil {
+		return "", lerr(unwrapLink(err))
+	}
+	return "", nil
+}

@@ -477,3 +477,38 @@ func (l *Local) Readlink(name string) (string, error) {
 		}
 	}
 }
+
+var _ Linker = (*Local)(nil)
+
+// Link implements Linker: linkat(2) between the parent directories of the
+// two names, resolved beneath the root; on Linux the link is made from a
+// descriptor of the checked file (linkAt), so the inode checked is the
+// inode linked.
+func (l *Local) Link(oldname, newname string, check func(old Entry) string) (skip string, err error) {
+	lerr := func(err error) error {
+		return &os.LinkError{Op: "link", Old: l.Path(oldname), New: l.Path(newname), Err: err}
+	}
+	if oldname == "" || newname == "" || oldname == newname {
+		return "", lerr(fs.ErrInvalid)
+	}
+	h, ofd, obase, err := l.at("link", oldname)
+	if err != nil {
+		return "", err
+	}
+	defer runtime.KeepAlive(h)
+	defer h.release(ofd)
+	_, nfd, nbase, err := l.at("link", newname)
+	if err != nil {
+		return "", err
+	}
+	defer h.release(nfd)
+	skip, err = linkAt(ofd, obase, nfd, nbase, check)
+	if err != nil {
+		if pe, ok := err.(*fs.PathError); ok {
+			pe.Path = l.Path(oldname)
+			return "", pe
+		}
+		return "", lerr(err)
+	}
+	return skip, nil
+}

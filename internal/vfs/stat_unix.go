@@ -11,7 +11,7 @@ import (
 
 func entryOfStat(name string, st *unix.Stat_t) Entry {
 	e := Entry{Name: name, Size: st.Size, ModTime: time.Unix(int64(st.Mtim.Sec), int64(st.Mtim.Nsec)), Mode: fs.FileMode(st.Mode & 0o7777),
-		UID: st.Uid, GID: st.Gid}
+		UID: st.Uid, GID: st.Gid, Links: uint32(st.Nlink), Dev: uint64(st.Dev), Ino: uint64(st.Ino)}
 	switch st.Mode & unix.S_IFMT {
 	case unix.S_IFREG:
 		e.Kind = File

@@ -45,8 +45,34 @@ type Entry struct {
 	// (FILE_ATTRIBUTE_*, all robo copies), 0 elsewhere.
 	Attrs uint16
 	Kind  Kind
-	// (Fields ordered so that an Entry takes 64 bytes: a scan holds
+	// Links is the number of names of the entry's inode (st_nlink) and
+	// Dev and Ino its identity (st_dev, st_ino), from the same lstat, on
+	// the file systems that tell (local Unix trees); 0 where unknown
+	// (Windows listings and SMB: see Identifier).
+	Links    uint32
+	Dev, Ino uint64
+	// (Fields ordered so that an Entry takes 88 bytes: a scan holds
 	// listings of many of them.)
+}
+
+// Identifier is implemented by the file systems that can tell, at a cost
+// (a handle opened per file), a file's identity and number of names where
+// their listings do not (a local tree on Windows: the volume serial number,
+// the file index and the number of links of GetFileInformationByHandle).
+// The scan asks only for the files of a set with hard_links.
+type Identifier interface {
+	Identify(name string) (links uint32, dev, ino uint64, err error)
+}
+
+// Linker is implemented by the file systems that can give a file another
+// name (a local tree). Link makes newname a hard link to the regular file
+// oldname, both resolved beneath the root without following a link at any
+// component (the last included): an entry at newname is never replaced
+// (an error matching fs.ErrExist), and check, given the entry at oldname
+// as lstat sees it just before the link, returns a reason not to link (a
+// skip, returned with a nil error), or "".
+type Linker interface {
+	Link(oldname, newname string, check func(old Entry) string) (skip string, err error)
 }
 
 // Reader is an open file being read.

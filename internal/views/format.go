@@ -37,6 +37,8 @@ func Tag(c *engine.Change) string {
 			return "New Dir"
 		case link:
 			return "New Link"
+		case c.LinkTo != "":
+			return "Hard Link"
 		}
 		return "New File"
 	case engine.Extra:

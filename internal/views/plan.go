@@ -164,11 +164,16 @@ func (v *PlanHuman) set(b *strings.Builder, s *plan.Set) {
 		if c.Kind != engine.KindDir {
 			size = Bytes(c.Size)
 		}
+		if c.LinkTo != "" {
+			path = safetext.Name(path) + " => " + safetext.Name(c.LinkTo)
+		} else {
+			path = safetext.Name(path)
+		}
 		if c.Class == engine.Tweaked {
-			fmt.Fprintf(b, "  %3s %-11s %10s  %s  (%s)\n", c.Action.Symbol(), Tag(c), "", safetext.Name(path), safetext.Line(strings.Join(engine.DescribeDiffers(c), ", ")))
+			fmt.Fprintf(b, "  %3s %-11s %10s  %s  (%s)\n", c.Action.Symbol(), Tag(c), "", path, safetext.Line(strings.Join(engine.DescribeDiffers(c), ", ")))
 			continue
 		}
-		fmt.Fprintf(b, "  %3s %-11s %10s  %s\n", c.Action.Symbol(), Tag(c), size, safetext.Name(path))
+		fmt.Fprintf(b, "  %3s %-11s %10s  %s\n", c.Action.Symbol(), Tag(c), size, path)
 	}
 	if n := len(s.PruneVersions); n > 0 {
 		names := s.PruneVersions
@@ -199,6 +204,7 @@ func summaryLine(s *plan.Set) string {
 		}
 	}
 	add(sum.NewFiles, "new file", "new files")
+	add(sum.HardLinks, "hard link", "hard links")
 	if sum.ChangedFiles > 0 {
 		var by []string
 		for _, x := range []struct {

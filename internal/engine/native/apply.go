@@ -163,10 +163,14 @@ func (a *applier) phase(all []engine.Change, p engine.Phase) {
 	if a.ran == nil {
 		a.ran = map[*engine.Change]bool{}
 	}
-	var copies []*engine.Change
+	var copies, links []*engine.Change
 	for i := range all {
 		c := &all[i]
 		if c.Phase != p || a.ran[c] {
+			continue
+		}
+		if c.LinkTo != "" {
+			links = append(links, c) // after the copies of their targets
 			continue
 		}
 		if c.Kind != engine.KindDir && (c.Action == engine.Create || c.Action == engine.Update) {
@@ -216,6 +220,21 @@ func (a *applier) phase(all []engine.Change, p engine.Phase) {
 	}
 	close(work)
 	wg.Wait()
+	a.runLinks(links)
+}
+
+// runLinks makes a phase's hard links, once its copies are done (each
+// links to a file the phase, or an earlier one, wrote).
+func (a *applier) runLinks(links []*engine.Change) {
+	for _, c := range links {
+		if a.stopped() {
+			return
+		}
+		a.mu.Lock()
+		a.ran[c] = true
+		a.mu.Unlock()
+		a.run(c)
+	}
 }
 
 // Limits of one worker's batch of copies into one directory.
@@ -696,7 +715,7 @@ func (a *applier) do(c *engine.Change) (skip string, err error) {
 		a.markDirMeta(c.Path)
 		return "", nil
 	}
-	if c.Action == engine.Create && c.Kind == engine.KindFile && c.Dst == nil && a.lsrc != nil && a.ldst != nil {
+	if c.Action == engine.Create && c.Kind == engine.KindFile && c.Dst == nil && c.LinkTo == "" && a.lsrc != nil && a.ldst != nil {
 		skip, err := a.createLocal(c)
 		if !errors.Is(err, vfs.ErrNoFastCopy) {
 			return skip, err
@@ -734,6 +753,9 @@ func (a *applier) createLocal(c *engine.Change) (skip string, err error) {
 
 // create writes the source entry of c at its path through a temporary name.
 func (a *applier) create(c *engine.Change) (skip string, err error) {
+	if c.LinkTo != "" {
+		return a.link(c)
+	}
 	if c.Kind == engine.KindFile && a.lsrc != nil && a.ldst != nil {
 		// The source guard runs on the open descriptor.
 		skip, err := a.copyLocal(c)
@@ -795,7 +817,12 @@ func (a *applier) copyFile(c *engine.Change) (skip string, err error) {
 		}
 	}()
 	if n < 0 {
-		n, err = copyChunks(a.ctx, w, r)
+		// A source with holes keeps them (vfs.CopySparse); any other file,
+		// or a side that cannot, is copied byte for byte.
+		n, err = vfs.CopySparse(w, r, c.Src.Size, copyChunk, a.stopErr)
+		if errors.Is(err, vfs.ErrNotSparse) {
+			n, err = copyChunks(a.ctx, w, r)
+		}
 		if err != nil {
 			return "", err
 		}
@@ -925,16 +952,20 @@ func (a *applier) localChecks(c *engine.Change) vfs.CopyChecks {
 			}
 			return ""
 		},
-		Stop: func() error {
-			if a.ctx.Err() != nil {
-				return errInterrupted
-			}
-			return nil
-		},
+		Stop:  a.stopErr,
 		Chunk: copyChunk,
 		Meta:  a.metaCopy(c.Kind),
 		Warn:  a.warnFn,
 	}
+}
+
+// stopErr is asked between the chunks of a copy: errInterrupted once the
+// run is stopped.
+func (a *applier) stopErr() error {
+	if a.ctx.Err() != nil {
+		return errInterrupted
+	}
+	return nil
 }
 
 // tempName returns a new temporary name beside rel: robo's temp prefix, the

@@ -105,29 +105,34 @@ func applyOK(b *testing.B, e *native.Engine, spec engine.Spec, changes []engine.
 
 // BenchmarkScanNoChange scans a source and an identical destination: the
 // cost of a plan (and of an apply) when nothing changed.
-func BenchmarkScanNoChange(b *testing.B) { benchScanNoChange(b, "") }
+func BenchmarkScanNoChange(b *testing.B) { benchScanNoChange(b, "", false) }
 
 // BenchmarkScanNoChangeCopy is BenchmarkScanNoChange with more metadata
 // classes copied (issue 16): O compares the owners of the same lstat, S
 // and E read each file's extended attributes on both sides.
 func BenchmarkScanNoChangeCopy(b *testing.B) {
 	for _, c := range []string{"DATO", "DATS", "DATE", "DATSOUE"} {
-		b.Run(c, func(b *testing.B) { benchScanNoChange(b, c) })
+		b.Run(c, func(b *testing.B) { benchScanNoChange(b, c, false) })
 	}
 }
 
 // BenchmarkApplyInitialCopy is BenchmarkApplyInitial copying every class.
 func BenchmarkApplyInitialCopy(b *testing.B) {
-	b.Run("DATSOUE", func(b *testing.B) { benchApplyInitial(b, "DATSOUE") })
+	b.Run("DATSOUE", func(b *testing.B) { benchApplyInitial(b, "DATSOUE", false) })
 }
 
-func benchScanNoChange(b *testing.B, copyLetters string) {
+// BenchmarkScanNoChangeHardLinks is BenchmarkScanNoChange with
+// hard_links = true: the cost of the option on a tree without links.
+func BenchmarkScanNoChangeHardLinks(b *testing.B) { benchScanNoChange(b, "", true) }
+
+func benchScanNoChange(b *testing.B, copyLetters string, hardLinks bool) {
 	root := b.TempDir()
 	src, dst := filepath.Join(root, "src"), filepath.Join(root, "dst")
 	makeBenchTree(b, src)
 	e := benchEngine()
 	spec := benchSpec(src, dst)
 	spec.Copy, spec.DirCopy = copyLetters, strings.ReplaceAll(strings.ReplaceAll(strings.ReplaceAll(copyLetters, "S", ""), "O", ""), "U", "")
+	spec.HardLinks = hardLinks
 	applyOK(b, e, spec, scanOK(b, e, spec).Changes)
 
 	b.ReportAllocs()
@@ -144,9 +149,13 @@ func benchScanNoChange(b *testing.B, copyLetters string) {
 // BenchmarkApplyInitial copies the whole tree into an empty destination
 // (the plan is made once, outside the timer; each iteration writes a new
 // destination, removed outside the timer).
-func BenchmarkApplyInitial(b *testing.B) { benchApplyInitial(b, "") }
+func BenchmarkApplyInitial(b *testing.B) { benchApplyInitial(b, "", false) }
 
-func benchApplyInitial(b *testing.B, copyLetters string) {
+// BenchmarkApplyInitialHardLinks is BenchmarkApplyInitial with
+// hard_links = true (plan and apply).
+func BenchmarkApplyInitialHardLinks(b *testing.B) { benchApplyInitial(b, "", true) }
+
+func benchApplyInitial(b *testing.B, copyLetters string, hardLinks bool) {
 	root := b.TempDir()
 	src := filepath.Join(root, "src")
 	bytes := makeBenchTree(b, src)
@@ -154,6 +163,7 @@ func benchApplyInitial(b *testing.B, copyLetters string) {
 	benchSpec := func(src, dst string) engine.Spec {
 		s := benchSpec(src, dst)
 		s.Copy = copyLetters
+		s.HardLinks = hardLinks
 		return s
 	}
 	changes := scanOK(b, e, benchSpec(src, filepath.Join(root, "none"))).Changes

@@ -83,7 +83,7 @@ func stat(t *testing.T, p string) *syscall.Stat_t {
 	return &st
 }
 
-func applyAll(t *testing.T, e *native.Engine, sp engine.Spec, cs []engine.Change) *engine.Result {
+func applyMeta(t *testing.T, e *native.Engine, sp engine.Spec, cs []engine.Change) *engine.Result {
 	t.Helper()
 	if err := engine.ValidateChanges(&sp, cs, true); err != nil {
 		t.Fatalf("the plan does not validate: %v", err)
@@ -148,7 +148,7 @@ func TestMetaAllClassesAsRoot(t *testing.T) {
 	os.Chmod(filepath.Join(src, "d"), 0o750)
 	os.Chown(filepath.Join(src, "d"), 1002, 1003)
 
-	applyAll(t, e, sp, scanAll(t, e, sp).Changes)
+	applyMeta(t, e, sp, scanAll(t, e, sp).Changes)
 	check := func() {
 		t.Helper()
 		for _, p := range []string{"a.txt", "tool", "d/b.txt", "d", "l"} {
@@ -188,7 +188,7 @@ func TestMetaAllClassesAsRoot(t *testing.T) {
 		t.Fatalf("tweaks:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 	dataBefore := stat(t, filepath.Join(dst, "d/b.txt")).Ino
-	applyAll(t, e, sp, sc.Changes)
+	applyMeta(t, e, sp, sc.Changes)
 	check()
 	if stat(t, filepath.Join(dst, "d/b.txt")).Ino != dataBefore {
 		t.Error("a tweak rewrote the file instead of setting its metadata")
@@ -200,7 +200,7 @@ func TestMetaAllClassesAsRoot(t *testing.T) {
 	// An update of the data carries the metadata too.
 	write(t, filepath.Join(src, "a.txt"), "aa", 0o640)
 	run(t, "chown", "1000:1000", filepath.Join(src, "a.txt"))
-	applyAll(t, e, sp, scanAll(t, e, sp).Changes)
+	applyMeta(t, e, sp, scanAll(t, e, sp).Changes)
 	check()
 }
 
@@ -221,7 +221,7 @@ func TestMetaDefaultCopy(t *testing.T) {
 	sp.DirCopy = ""
 	write(t, filepath.Join(src, "a.txt"), "a", 0o444)
 	write(t, filepath.Join(src, "b.txt"), "b", 0o644)
-	applyAll(t, e, sp, scanAll(t, e, sp).Changes)
+	applyMeta(t, e, sp, scanAll(t, e, sp).Changes)
 	if m := stat(t, filepath.Join(dst, "a.txt")).Mode & 0o7777; m != 0o444 {
 		t.Errorf("a.txt copied with mode %o, want the source's 0444 exactly", m)
 	}
@@ -233,13 +233,13 @@ func TestMetaDefaultCopy(t *testing.T) {
 	if got := tweaks(sc.Changes); !reflect.DeepEqual(got, []string{"b.txt: mode 0644 → 0600"}) {
 		t.Fatalf("tweaks: %v", got)
 	}
-	applyAll(t, e, sp, sc.Changes)
+	applyMeta(t, e, sp, sc.Changes)
 	if m := stat(t, filepath.Join(dst, "b.txt")).Mode & 0o7777; m != 0o600 {
 		t.Errorf("b.txt: mode %o after the tweak", m)
 	}
 	// A read-only destination file is still updated (renamed over).
 	write(t, filepath.Join(src, "a.txt"), "new", 0o444)
-	applyAll(t, e, sp, scanAll(t, e, sp).Changes)
+	applyMeta(t, e, sp, scanAll(t, e, sp).Changes)
 	if b, _ := os.ReadFile(filepath.Join(dst, "a.txt")); string(b) != "new" {
 		t.Errorf("a.txt: %q", b)
 	}
@@ -251,7 +251,7 @@ func TestMetaTweakGuarded(t *testing.T) {
 	e := native.New()
 	sp, src, dst := metaSpec(t, "")
 	write(t, filepath.Join(src, "a.txt"), "a", 0o644)
-	applyAll(t, e, sp, scanAll(t, e, sp).Changes)
+	applyMeta(t, e, sp, scanAll(t, e, sp).Changes)
 	os.Chmod(filepath.Join(src, "a.txt"), 0o600)
 	sc := scanAll(t, e, sp)
 	write(t, filepath.Join(dst, "a.txt"), "changed", 0o644)

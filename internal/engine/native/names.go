@@ -119,5 +119,8 @@ func checkChange(c *engine.Change) error {
 	if err == nil && c.Src.Kind != c.Kind {
 		err = fmt.Errorf("a %s change of a %s whose source entry is a %s", c.Action, c.Kind, c.Src.Kind)
 	}
+	if err == nil && c.LinkTo != "" {
+		err = c.CheckLinkTo()
+	}
 	return err
 }

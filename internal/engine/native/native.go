@@ -64,7 +64,7 @@ func (e *Engine) Name() string { return "native" }
 
 // Properties implements engine.Engine.
 func (e *Engine) Properties() engine.Properties {
-	return engine.Properties{ExactChanges: true, TimeResolution: engine.TimeUnit}
+	return engine.Properties{ExactChanges: true, TimeResolution: engine.TimeUnit, HardLinks: true}
 }
 
 // tempPrefix starts the name of every file robo writes before renaming it

@@ -59,6 +59,7 @@ func (e *Engine) Scan(ctx context.Context, spec engine.Spec) (*engine.ScanResult
 	default:
 		return nil, fmt.Errorf("destination %s: %w", spec.Destination, err)
 	}
+	s.hl = newHardLinks(spec, src, dst, s.res)
 	if sid, did := rootID(src, true), rootID(dst, s.res.Dest.Exists); sid != nil || did != nil {
 		s.res.Roots = &engine.Roots{Source: sid, Destination: did}
 	}
@@ -96,6 +97,8 @@ type scanner struct {
 	ahead  map[string]*listing
 	queues []*dirQueue
 	sem    chan struct{}
+	// hl groups the source's linked files (hard_links; nil otherwise).
+	hl *hardLinks
 }
 
 func (s *scanner) key(name string) string {
@@ -406,6 +409,13 @@ func (s *scanner) srcOnly(dir string, en vfs.Entry, phase engine.Phase) error {
 			s.fail("readlink", rel, err)
 			return nil
 		}
+	case vfs.File:
+		if s.hl != nil {
+			if c, ok := s.linkNew(rel, en, m, phase); ok {
+				s.emit(c)
+				return nil
+			}
+		}
 	}
 	s.emit(engine.Change{Action: engine.Create, Class: engine.New, Kind: m.Kind, Path: rel, Phase: phase, Size: dataSize(m), Src: m})
 	return nil
@@ -529,6 +539,9 @@ func (s *scanner) both(dir string, se, de vfs.Entry, phase engine.Phase) error {
 	smv, dmv := metaValue(se), metaValue(de)
 	if smv.Kind == engine.KindFile && dmv.Kind == engine.KindFile {
 		class := engine.Classify(smv, dmv, s.spec.TimeTolerance)
+		if s.hl != nil && s.linkBoth(dir, se, de, class, phase) {
+			return nil
+		}
 		if class == engine.Same {
 			s.tweak(dir, se, de, nil, nil, phase)
 			return nil
@@ -594,7 +607,11 @@ func (s *scanner) mismatch(rel string, se vfs.Entry, sm, dm *engine.Meta) error 
 			return nil
 		}
 	}
-	s.emit(engine.Change{Action: engine.Replace, Class: engine.Mismatch, Kind: sm.Kind, Path: rel, Phase: engine.PhaseReplace, Size: dataSize(sm), Src: sm, Dst: dm})
+	c := engine.Change{Action: engine.Replace, Class: engine.Mismatch, Kind: sm.Kind, Path: rel, Phase: engine.PhaseReplace, Size: dataSize(sm), Src: sm, Dst: dm}
+	if s.hl != nil && se.Kind == vfs.File {
+		s.linkReplace(rel, se, &c)
+	}
+	s.emit(c)
 	if se.Kind == vfs.Dir {
 		return s.walk(rel, false, engine.PhaseReplace)
 	}
