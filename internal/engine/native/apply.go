@@ -47,6 +47,7 @@ func (e *Engine) Apply(ctx context.Context, job engine.Job, rep engine.Reporter)
 	a := &applier{e: e, ctx: ctx, spec: job.Spec, src: src, dst: dst, rep: rep, res: &engine.Result{}, touched: map[string]bool{},
 		tag: randomSuffix() + "-"}
 	a.warnFn = a.warn
+	a.sec, _, _ = platformSec(&a.spec, src, dst)
 	if ls, ok := src.(*vfs.Local); ok {
 		if ld, ok := dst.(*vfs.Local); ok {
 			a.lsrc, a.ldst = ls, ld
@@ -128,6 +129,8 @@ type applier struct {
 	// lsrc and ldst are src and dst when both are local trees (the fast
 	// copy path), else nil.
 	lsrc, ldst *vfs.Local
+	// sec: the Windows security descriptor parts copied (platformSec).
+	sec uint8
 	// tag and seq make temporary names unique: a random tag per run and
 	// a counter.
 	tag string
@@ -358,6 +361,7 @@ func (a *applier) finish(c *engine.Change, skip string, err error) {
 		return
 	}
 	if err != nil {
+		err = a.explainFlags(c, err)
 		op := opName(c)
 		var ve *versionError
 		if errors.As(err, &ve) {
@@ -848,6 +852,9 @@ func (a *applier) copyFile(c *engine.Change) (skip string, err error) {
 		ok = true
 		a.noteSeen(c, engine.Meta{Kind: engine.KindFile, Size: fi.Size(), MTime: fi.ModTime().UnixNano(), Mode: c.Src.Mode})
 		return reasonChanging, nil
+	}
+	if err := a.copyStreams(c, tmp); err != nil {
+		return "", err
 	}
 	if !finish {
 		if err := a.dst.Chtimes(tmp, c.Src.Time()); err != nil {

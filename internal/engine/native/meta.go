@@ -37,7 +37,7 @@ func xattrClasses(spec *engine.Spec, k engine.Kind) vfs.XattrClass {
 // copies is equal, when no extended attribute class is copied: the common
 // case of an unchanged tree costs two comparisons, no allocation.
 func (s *scanner) quickSame(se, de vfs.Entry, k engine.Kind) bool {
-	if xattrClasses(&s.spec, k) != 0 && s.unixMeta {
+	if xattrClasses(&s.spec, k) != 0 && s.unixMeta || s.readsSecurity(k) {
 		return false
 	}
 	if engine.MetaCopied(&s.spec, 'A', k) && k != engine.KindSymlink {
@@ -67,9 +67,9 @@ func (s *scanner) fillMeta(fsys vfs.FS, side, rel string, en vfs.Entry, m *engin
 	}
 	if !s.unixMeta {
 		// Permission bits are not comparable (a share, Windows): only
-		// attributes are.
+		// attributes are, and on Windows the security descriptor.
 		m.Mode = 0
-		return true
+		return s.fillSecurity(fsys, side, rel, m)
 	}
 	if engine.MetaCopied(&s.spec, 'O', k) {
 		u, g := en.UID, en.GID
@@ -140,11 +140,19 @@ func (s *scanner) noteUnsupported() {
 	_, dstMeta := s.dst.(vfs.MetaFS)
 	both := srcMeta && dstMeta
 	s.unixMeta = both
+	sec, handled, warn := platformSec(&s.spec, s.src, s.dst)
+	s.sec = sec
+	if warn != "" {
+		s.res.Warnings = append(s.res.Warnings, warn)
+	}
 	for _, l := range []struct {
 		letter byte
 		what   string
 	}{{'S', "security (S: ACLs)"}, {'O', "owner (O)"}, {'U', "auditing (U: the SACL)"}, {'E', "extended attributes (E)"}} {
 		if !s.spec.Copies(l.letter, false) && !s.spec.Copies(l.letter, true) {
+			continue
+		}
+		if strings.IndexByte(handled, l.letter) >= 0 {
 			continue
 		}
 		if l.letter == 'U' || !both {
@@ -243,13 +251,16 @@ func (a *applier) copyMeta(c *engine.Change, dname string) error {
 	}
 	if engine.MetaCopied(&a.spec, 'A', k) && k != engine.KindSymlink {
 		if aok && en.Attrs != 0 {
-			return af.SetAttrs(dname, uint32(en.Attrs)&engine.AttrsCopied, engine.AttrsCopied)
-		}
-		if dok && sok {
+			if err := af.SetAttrs(dname, uint32(en.Attrs)&engine.AttrsCopied, engine.AttrsCopied); err != nil {
+				return err
+			}
+		} else if dok && sok {
 			return dmeta.Chmod(dname, uint32(en.Mode)&0o7777)
 		}
 	}
-	return nil
+	// Windows: the security descriptor last, as a DACL copied may deny
+	// robo what the attributes needed.
+	return a.copySecurity(c, dname)
 }
 
 // tweakEntry applies a Tweaked change: the metadata only, when both

@@ -86,7 +86,10 @@ type scanner struct {
 	winNames bool
 	// unixMeta: both trees carry Unix modes and owners (vfs.MetaFS).
 	unixMeta bool
-	res      *engine.ScanResult
+	// sec: the Windows security descriptor parts compared (vfs.SecInfo
+	// bits; platformSec).
+	sec uint8
+	res *engine.ScanResult
 	// paths is set when a filter pattern needs the relative path, which
 	// is otherwise built only for entries that change.
 	paths bool
