@@ -27,10 +27,14 @@ func checkPath(p, goos string) error {
 	case goos == "windows" && strings.ContainsAny(p, `\:`):
 		return fmt.Errorf("%q holds a backslash or a colon, which Windows reads as a separator, a drive or a stream", p)
 	}
-	for _, el := range strings.Split(p, "/") {
+	for rest := p; ; {
+		el, more, found := strings.Cut(rest, "/")
 		if el == "" || el == "." || el == ".." {
 			return fmt.Errorf("%q is not a clean relative path (an empty, \".\" or \"..\" element): it could reach outside the set's root", p)
 		}
+		if !found {
+			return nil
+		}
+		rest = more
 	}
-	return nil
 }

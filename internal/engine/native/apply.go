@@ -283,14 +283,14 @@ func (a *applier) run(c *engine.Change) {
 	case skip == reasonChanging:
 		p := pendingCopy{c: c}
 		if saw {
-			p.seen = &seen
+			p.seen = heapMeta(seen) // (only here: seen stays on the stack)
 		}
 		a.mu.Lock()
 		a.changing = append(a.changing, p)
 		a.mu.Unlock()
 	case skip == reasonSourceChanged && saw:
 		a.mu.Lock()
-		a.changing = append(a.changing, pendingCopy{c: c, seen: &seen, sincePlan: true})
+		a.changing = append(a.changing, pendingCopy{c: c, seen: heapMeta(seen), sincePlan: true})
 		a.mu.Unlock()
 	default:
 		a.finish(c, skip, err)
