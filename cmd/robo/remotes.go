@@ -69,7 +69,8 @@ func (r *remoteAccess) conn(rm *schema.Remote) (*remote.Conn, error) {
 	if c := r.conns[rm.Name]; c != nil {
 		return c, nil
 	}
-	cfg := remote.Config{Name: rm.Name, Type: rm.Type, Transfers: rm.Transfers, Timeout: rm.Timeout}
+	cfg := remote.Config{Name: rm.Name, Type: rm.Type, Transfers: rm.Transfers, Timeout: rm.Timeout,
+		MultipartThreshold: rm.MultipartThreshold, ChunkSize: rm.ChunkSize}
 	if len(rm.BWLimit) > 0 {
 		tt := rm.BWLimit
 		cfg.BWLimit = func(t time.Time) int64 { return tt.At(t) }
@@ -89,11 +90,16 @@ func (r *remoteAccess) conn(rm *schema.Remote) (*remote.Conn, error) {
 		return b, err
 	}
 	var err error
-	if rm.Type == "sftp" {
+	switch rm.Type {
+	case "sftp":
 		cfg.SFTP = remote.SFTP{Host: rm.Host, Port: rm.Port, User: rm.User, KnownHosts: rm.KnownHosts}
 		if cfg.SFTP.Password, err = secret(rm.Password); err == nil {
 			cfg.SFTP.PrivateKey, err = secret(rm.PrivateKey)
 		}
+	case "s3":
+		cfg.S3 = remote.S3{Endpoint: rm.Endpoint, Region: rm.Region, Bucket: rm.Bucket, PathStyle: rm.PathStyle,
+			StorageClass: rm.StorageClass, AccessKeyID: rm.AccessKeyID}
+		cfg.S3.SecretAccessKey, err = secret(rm.SecretAccessKey)
 	}
 	fields := remoteFields(rm)
 	var c *remote.Conn

@@ -3,6 +3,8 @@ package remote
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -328,11 +330,39 @@ func (f *objFS) Open(name string) (vfs.Reader, error) {
 	return &objReader{Reader: pacedReader{Reader: body, l: f.c.bw}, body: body, f: f, name: name, info: o}, nil
 }
 
-// CreateTemp is not offered: an object store has no rename, and a
-// temporary object would be a full upload more. The engine writes files
-// through CreateFinal (vfs.AtomicCreator).
+// CreateTemp creates a new object with a unique name, stored when the
+// writer is closed (and only if no object has that name by then). The
+// engine does not use it for files (CreateFinal writes them without a
+// temporary copy); robo remote check does.
 func (f *objFS) CreateTemp(dir, prefix string, perm fs.FileMode) (vfs.Writer, string, error) {
-	return nil, "", f.pathErr("create", dir, fmt.Errorf("%w: an object store has no temporary names (files are written through CreateFinal)", errors.ErrUnsupported))
+	var b [6]byte
+	rand.Read(b[:])
+	name := vfs.Join(dir, prefix+hex.EncodeToString(b[:])+".tmp")
+	w, err := f.CreateFinal(name, perm, time.Now())
+	if err != nil {
+		return nil, "", err
+	}
+	return &tempWriter{w.(*objWriter)}, name, nil
+}
+
+type tempWriter struct{ *objWriter }
+
+func (w *tempWriter) Sync() error { return nil }
+
+func (w *tempWriter) Close() error {
+	if w.done {
+		return nil
+	}
+	skip, err := w.Commit(func(now *vfs.Entry) string {
+		if now != nil {
+			return "the name exists"
+		}
+		return ""
+	})
+	if skip != "" {
+		return w.f.pathErr("create", w.name, fs.ErrExist)
+	}
+	return err
 }
 
 // objWriter is a file being uploaded: kept in memory up to the multipart

@@ -1,11 +1,13 @@
 package remote_test
 
 import (
+	"context"
 	"errors"
 	"io"
 	"io/fs"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -281,4 +283,48 @@ func testConditionalCommit(t *testing.T, os objectStore) {
 func TestS3ConditionalCommit(t *testing.T) {
 	st := s3Store(t)
 	testConditionalCommit(t, st)
+}
+
+// TestS3DialErrors: a wrong secret key, an unknown access key, a missing
+// bucket and an endpoint where nothing listens each give an error saying
+// which, naming the remote, the endpoint and the access key ID, never the
+// secret; AWS_CA_BUNDLE naming a missing file changes nothing (robo never
+// reads it).
+func TestS3DialErrors(t *testing.T) {
+	t.Setenv("AWS_CA_BUNDLE", "/nonexistent/ca-bundle.crt")
+	s := remotetest.StartS3(t)
+	if c, err := remote.Dial(context.Background(), s3Config(s)); err != nil {
+		t.Fatalf("the right credentials: %v", err)
+	} else {
+		c.Close()
+	}
+	cases := []struct {
+		name   string
+		change func(*remote.Config)
+		want   error
+	}{
+		{"WrongSecret", func(c *remote.Config) { c.S3.SecretAccessKey = []byte("canary-s3-secret-key") }, remote.ErrAuth},
+		{"UnknownKey", func(c *remote.Config) { c.S3.AccessKeyID = "AKNOBODY" }, remote.ErrAuth},
+		{"NoBucket", func(c *remote.Config) { c.S3.Bucket = "no-such-bucket" }, remote.ErrNoBucket},
+		{"Unreachable", func(c *remote.Config) { c.S3.Endpoint = "http://127.0.0.1:" + strconv.Itoa(closedPort(t)) }, vfs.ErrUnreachable},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := s3Config(s)
+			tc.change(&cfg)
+			_, err := remote.Dial(context.Background(), cfg)
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("got %v, want %v", err, tc.want)
+			}
+			msg := err.Error()
+			for _, want := range []string{"remote " + remoteName, "http://127.0.0.1:", "user " + cfg.S3.AccessKeyID} {
+				if !strings.Contains(msg, want) {
+					t.Errorf("%q does not name %q", msg, want)
+				}
+			}
+			if strings.Contains(msg, string(cfg.S3.SecretAccessKey)) {
+				t.Errorf("the error holds the secret: %q", msg)
+			}
+		})
+	}
 }

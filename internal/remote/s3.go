@@ -154,13 +154,15 @@ func s3Err(err error) error {
 		switch {
 		case er.Code == "NoSuchBucket":
 			return ErrNoBucket
+		case er.Code == "InvalidAccessKeyId" || er.Code == "SignatureDoesNotMatch" || er.Code == "AccessDenied" ||
+			er.Code == "InvalidSecurity" || er.Code == "XAdminUserNotFound" || er.StatusCode == http.StatusForbidden:
+			// versitygw answers an unknown access key with 404
+			// XAdminUserNotFound.
+			return fmt.Errorf("%w (%s)", ErrAuth, msg)
 		case er.Code == "NoSuchKey" || er.Code == "NoSuchUpload" || er.StatusCode == http.StatusNotFound:
 			return fmt.Errorf("%w (%s)", fs.ErrNotExist, msg)
 		case er.StatusCode == http.StatusPreconditionFailed || er.Code == "PreconditionFailed" || er.Code == "ConditionalRequestConflict":
 			return errPrecondition
-		case er.Code == "InvalidAccessKeyId" || er.Code == "SignatureDoesNotMatch" || er.Code == "AccessDenied" ||
-			er.Code == "InvalidSecurity" || er.StatusCode == http.StatusForbidden:
-			return fmt.Errorf("%w (%s)", ErrAuth, msg)
 		}
 		return errors.New(msg)
 	}
