@@ -100,6 +100,9 @@ func (r *remoteAccess) conn(rm *schema.Remote) (*remote.Conn, error) {
 		cfg.S3 = remote.S3{Endpoint: rm.Endpoint, Region: rm.Region, Bucket: rm.Bucket, PathStyle: rm.PathStyle,
 			StorageClass: rm.StorageClass, AccessKeyID: rm.AccessKeyID}
 		cfg.S3.SecretAccessKey, err = secret(rm.SecretAccessKey)
+	case "azureblob":
+		cfg.Azure = remote.Azure{Endpoint: rm.Endpoint, Account: rm.Account, Container: rm.Bucket, Tier: rm.StorageClass}
+		cfg.Azure.Key, err = secret(rm.Key)
 	}
 	fields := remoteFields(rm)
 	var c *remote.Conn

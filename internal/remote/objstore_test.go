@@ -2,6 +2,7 @@ package remote_test
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"io"
 	"io/fs"
@@ -324,6 +325,73 @@ func TestS3DialErrors(t *testing.T) {
 			}
 			if strings.Contains(msg, string(cfg.S3.SecretAccessKey)) {
 				t.Errorf("the error holds the secret: %q", msg)
+			}
+		})
+	}
+}
+
+func azureConfig(s *remotetest.Azure) remote.Config {
+	return remote.Config{Name: remoteName, Type: "azureblob", Timeout: 10 * time.Second, MultipartThreshold: 6 << 20, ChunkSize: 5 << 20,
+		Azure: remote.Azure{Endpoint: s.Endpoint, Account: s.Account, Container: s.Container, Key: []byte(s.Key)}}
+}
+
+func azureStore(t *testing.T) objectStore {
+	s := remotetest.StartAzurite(t)
+	return objectStore{conn: dial(t, azureConfig(s)),
+		put: func(t *testing.T, key, content string) {
+			if r := s.Do(t, "PUT", key, []byte(content), nil); r.StatusCode != 201 {
+				t.Fatalf("put %s: %s", key, r)
+			}
+		},
+		exists: func(t *testing.T, key string) bool { return s.Do(t, "HEAD", key, nil, nil).StatusCode == 200 },
+	}
+}
+
+// TestEngineConformanceAzure runs the engine conformance suite with the
+// native engine writing to Azurite, whose blobs the suite reads back
+// through the FS.
+func TestEngineConformanceAzure(t *testing.T) {
+	st := azureStore(t)
+	enginetest.RunWith(t, nativeOn(st.conn), objectStoreOptions(t, st.conn))
+}
+
+func TestAzureConditionalCommit(t *testing.T) {
+	testConditionalCommit(t, azureStore(t))
+}
+
+// TestAzureDialErrors: a wrong key, a missing container and an endpoint
+// where nothing listens each give an error saying which, naming the
+// remote, the endpoint and the account, never the key.
+func TestAzureDialErrors(t *testing.T) {
+	s := remotetest.StartAzurite(t)
+	wrong := base64.StdEncoding.EncodeToString([]byte("canary-azure-key-0123456789abcdef"))
+	cases := []struct {
+		name   string
+		change func(*remote.Config)
+		want   error
+	}{
+		{"WrongKey", func(c *remote.Config) { c.Azure.Key = []byte(wrong) }, remote.ErrAuth},
+		{"NoContainer", func(c *remote.Config) { c.Azure.Container = "no-such-container" }, remote.ErrNoBucket},
+		{"Unreachable", func(c *remote.Config) {
+			c.Azure.Endpoint = "http://127.0.0.1:" + strconv.Itoa(closedPort(t)) + "/" + s.Account
+		}, vfs.ErrUnreachable},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := azureConfig(s)
+			tc.change(&cfg)
+			_, err := remote.Dial(context.Background(), cfg)
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("got %v, want %v", err, tc.want)
+			}
+			msg := err.Error()
+			for _, want := range []string{"remote " + remoteName, "http://127.0.0.1:", "user " + s.Account} {
+				if !strings.Contains(msg, want) {
+					t.Errorf("%q does not name %q", msg, want)
+				}
+			}
+			if strings.Contains(msg, string(cfg.Azure.Key)) {
+				t.Errorf("the error holds the key: %q", msg)
 			}
 		})
 	}

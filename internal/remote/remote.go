@@ -16,10 +16,12 @@ import (
 type Config struct {
 	// Name is the remote block's label, used in messages and in String.
 	Name string
-	// Type is "sftp" or "s3" (others: ErrTypeNotBuilt).
+	// Type is "sftp", "s3" or "azureblob" (others: ErrTypeNotBuilt).
 	Type string
 	SFTP SFTP
 	S3   S3
+	// Azure reaches an azureblob remote.
+	Azure Azure
 	// MultipartThreshold is the size from which object-store uploads go
 	// in parts of ChunkSize bytes (0: 64 MiB and 16 MiB).
 	MultipartThreshold, ChunkSize int64
@@ -129,8 +131,10 @@ func Dial(ctx context.Context, cfg Config) (*Conn, error) {
 		err = c.dialSFTP(ctx)
 	case "s3":
 		err = c.dialS3(ctx)
+	case "azureblob":
+		err = c.dialAzure(ctx)
 	default:
-		return nil, &DialError{Remote: cfg.Name, Reason: fmt.Errorf("%w: type %q (robo reaches sftp and s3 remotes today; see docs/offsite.md)", ErrTypeNotBuilt, cfg.Type)}
+		return nil, &DialError{Remote: cfg.Name, Reason: fmt.Errorf("%w: type %q (robo reaches sftp, s3 and azureblob remotes today; see docs/offsite.md)", ErrTypeNotBuilt, cfg.Type)}
 	}
 	if err != nil {
 		return nil, err
