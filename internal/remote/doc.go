@@ -5,11 +5,16 @@
 // refusal, deletions skipped after an error, filters, versions, verify and
 // restore apply to it unchanged.
 //
-// Today it reaches SFTP servers through github.com/pkg/sftp (the client
+// It reaches SFTP servers through github.com/pkg/sftp (the client
 // rclone's own sftp backend uses), with host keys checked against the
-// remote's known_hosts lines. S3, Azure Blob and WebDAV remotes are decoded
-// by schema but Dial refuses them with ErrTypeNotBuilt until their FS lands
-// (docs/offsite.md says what is planned and why).
+// remote's known_hosts lines; S3 through minio-go's low-level Core API and
+// Azure Blob through Microsoft's azblob SDK, both as objFS (objfs.go): one
+// vfs.FS over a small objStore interface per store, with implicit
+// directories and marker objects, mtimes in rclone's metadata, and files
+// written through vfs.AtomicCreator so that an object appears only whole,
+// by a conditional write on what the destination guard saw. WebDAV remotes
+// are decoded by schema but Dial refuses them with ErrTypeNotBuilt until
+// their FS lands (docs/offsite.md).
 //
 // Bandwidth (a timetable, Config.BWLimit) and the number of files moving at
 // once (Config.Transfers) are enforced here, for every FS of one Conn, so
