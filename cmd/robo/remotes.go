@@ -69,7 +69,8 @@ func (r *remoteAccess) conn(rm *schema.Remote) (*remote.Conn, error) {
 	if c := r.conns[rm.Name]; c != nil {
 		return c, nil
 	}
-	cfg := remote.Config{Name: rm.Name, Type: rm.Type, Transfers: rm.Transfers, Timeout: rm.Timeout}
+	cfg := remote.Config{Name: rm.Name, Type: rm.Type, Transfers: rm.Transfers, Timeout: rm.Timeout,
+		MultipartThreshold: rm.MultipartThreshold, ChunkSize: rm.ChunkSize}
 	if len(rm.BWLimit) > 0 {
 		tt := rm.BWLimit
 		cfg.BWLimit = func(t time.Time) int64 { return tt.At(t) }
@@ -98,6 +99,13 @@ func (r *remoteAccess) conn(rm *schema.Remote) (*remote.Conn, error) {
 	case "webdav":
 		cfg.WebDAV = remote.WebDAV{URL: rm.URL, User: rm.User}
 		cfg.WebDAV.Password, err = secret(rm.Password)
+	case "s3":
+		cfg.S3 = remote.S3{Endpoint: rm.Endpoint, Region: rm.Region, Bucket: rm.Bucket, PathStyle: rm.PathStyle,
+			StorageClass: rm.StorageClass, AccessKeyID: rm.AccessKeyID}
+		cfg.S3.SecretAccessKey, err = secret(rm.SecretAccessKey)
+	case "azureblob":
+		cfg.Azure = remote.Azure{Endpoint: rm.Endpoint, Account: rm.Account, Container: rm.Bucket, Tier: rm.StorageClass}
+		cfg.Azure.Key, err = secret(rm.Key)
 	}
 	fields := remoteFields(rm)
 	var c *remote.Conn

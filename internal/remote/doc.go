@@ -5,14 +5,18 @@
 // refusal, deletions skipped after an error, filters, versions, verify and
 // restore apply to it unchanged.
 //
-// Today it reaches SFTP servers through github.com/pkg/sftp (the client
+// It reaches SFTP servers through github.com/pkg/sftp (the client
 // rclone's own sftp backend uses), with host keys checked against the
-// remote's known_hosts lines, and WebDAV servers through a small client on
+// remote's known_hosts lines, WebDAV servers through a small client on
 // net/http and encoding/xml (webdav.go; why not a library:
 // docs/offsite.md), which records the times robo gives files in a file at
-// the folder's root because WebDAV cannot set them (webdav_times.go). S3
-// and Azure Blob remotes are decoded by schema but Dial refuses them with
-// ErrTypeNotBuilt until their FS lands.
+// the folder's root because WebDAV cannot set them (webdav_times.go), and
+// S3 through minio-go's low-level Core API and Azure Blob through
+// Microsoft's azblob SDK, both as objFS (objfs.go): one vfs.FS over a small
+// objStore interface per store, with implicit directories and marker
+// objects, mtimes in rclone's metadata, and files written through
+// vfs.AtomicCreator so that an object appears only whole, by a conditional
+// write on what the destination guard saw.
 //
 // Bandwidth (a timetable, Config.BWLimit) and the number of files moving at
 // once (Config.Transfers) are enforced here, for every FS of one Conn, so

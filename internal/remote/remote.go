@@ -16,10 +16,16 @@ import (
 type Config struct {
 	// Name is the remote block's label, used in messages and in String.
 	Name string
-	// Type is "sftp" or "webdav" (others: ErrTypeNotBuilt).
+	// Type is "sftp", "webdav", "s3" or "azureblob" (others: ErrTypeNotBuilt).
 	Type   string
 	SFTP   SFTP
 	WebDAV WebDAV
+	S3     S3
+	// Azure reaches an azureblob remote.
+	Azure Azure
+	// MultipartThreshold is the size from which object-store uploads go
+	// in parts of ChunkSize bytes (0: 64 MiB and 16 MiB).
+	MultipartThreshold, ChunkSize int64
 	// Transfers bounds how many files are open on the remote at once (0:
 	// 4).
 	Transfers int
@@ -113,18 +119,28 @@ func Dial(ctx context.Context, cfg Config) (*Conn, error) {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = time.Minute
 	}
+	if cfg.MultipartThreshold <= 0 {
+		cfg.MultipartThreshold = 64 << 20
+	}
+	if cfg.ChunkSize <= 0 {
+		cfg.ChunkSize = 16 << 20
+	}
 	c := &Conn{cfg: cfg, slots: make(chan struct{}, cfg.Transfers), bw: &limiter{rate: cfg.BWLimit}}
+	var err error
 	switch cfg.Type {
 	case "sftp":
-		if err := c.dialSFTP(ctx); err != nil {
-			return nil, err
-		}
+		err = c.dialSFTP(ctx)
 	case "webdav":
-		if err := c.dialWebDAV(ctx); err != nil {
-			return nil, err
-		}
+		err = c.dialWebDAV(ctx)
+	case "s3":
+		err = c.dialS3(ctx)
+	case "azureblob":
+		err = c.dialAzure(ctx)
 	default:
-		return nil, &DialError{Remote: cfg.Name, Reason: fmt.Errorf("%w: type %q (robo reaches sftp and webdav remotes today; see docs/offsite.md)", ErrTypeNotBuilt, cfg.Type)}
+		return nil, &DialError{Remote: cfg.Name, Reason: fmt.Errorf("%w: type %q (see docs/offsite.md)", ErrTypeNotBuilt, cfg.Type)}
+	}
+	if err != nil {
+		return nil, err
 	}
 	return c, nil
 }

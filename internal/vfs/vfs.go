@@ -143,6 +143,35 @@ type FS interface {
 	Readlink(name string) (string, error)
 }
 
+// AtomicCreator is implemented by an FS that has no rename (an object
+// store) but stores a whole file under its final name in one step that
+// either completes or leaves nothing: a PUT, a completed multipart upload,
+// a committed block list. The native engine writes files to such an FS
+// through CreateFinal instead of CreateTemp and Rename, so no partial file
+// is ever visible under a final name.
+type AtomicCreator interface {
+	// CreateFinal starts a file at name with the permission bits perm and
+	// the modification time mtime. Nothing is visible at name until
+	// Commit succeeds.
+	CreateFinal(name string, perm fs.FileMode, mtime time.Time) (FinalWriter, error)
+}
+
+// FinalWriter is a file being written by an AtomicCreator.
+type FinalWriter interface {
+	io.Writer
+	// Commit stores everything written under the final name if expect
+	// returns "" for the entry there now (nil when there is none). The
+	// check and the store are tied together where the store allows (a
+	// conditional write on the ETag the check saw), so an entry that
+	// changes in between is not overwritten. A non-empty reason from
+	// expect is returned as skip and nothing changes. After Commit the
+	// writer is finished, whatever the outcome.
+	Commit(expect func(now *Entry) string) (skip string, err error)
+	// Abort discards what was written: nothing appears at the name. After
+	// Commit it does nothing.
+	Abort() error
+}
+
 // ErrUnreachable is wrapped by an FS's errors when the server behind it
 // (an SMB share) is gone and reconnecting failed: every further operation
 // would fail the same way, so the engine retries none of them (a dead

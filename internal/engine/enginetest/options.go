@@ -1,6 +1,7 @@
 package enginetest
 
 import (
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -36,6 +37,73 @@ type Options struct {
 	// The cases that converge still check times through the engine: its
 	// second scan must be empty.
 	NoFileTimes bool
+	// Dst, when set, reaches the destination trees where the os package
+	// cannot (an object store keeps no files in a local directory): the
+	// suite creates, changes and reads every destination through it. Its
+	// paths are the destination directory from Dirs and paths under it.
+	Dst Tree
+}
+
+// Tree creates, changes and reads trees the suite cannot reach with the os
+// package. Paths are slash- or OS-separated paths under a directory that
+// Dirs returned.
+type Tree interface {
+	Create(t *testing.T, root string, tree tt.Dir)
+	Snapshot(t *testing.T, root string) map[string]tt.Entry
+	// WriteFile writes a file with the time now.
+	WriteFile(t *testing.T, path, content string)
+	RemoveAll(t *testing.T, path string)
+	Exists(t *testing.T, path string) bool
+}
+
+// The destination side of a case, through Options.Dst or the os package.
+
+func (s *suite) create(t *testing.T, root string, tree tt.Dir) {
+	t.Helper()
+	if s.o.Dst != nil {
+		s.o.Dst.Create(t, root, tree)
+		return
+	}
+	tt.Create(t, root, tree)
+}
+
+func (s *suite) snapshot(t *testing.T, root string) map[string]tt.Entry {
+	t.Helper()
+	if s.o.Dst != nil {
+		return s.o.Dst.Snapshot(t, root)
+	}
+	return tt.Snapshot(t, root)
+}
+
+func (s *suite) writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if s.o.Dst != nil {
+		s.o.Dst.WriteFile(t, path, content)
+		return
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (s *suite) removeAll(t *testing.T, path string) {
+	t.Helper()
+	if s.o.Dst != nil {
+		s.o.Dst.RemoveAll(t, path)
+		return
+	}
+	if err := os.RemoveAll(path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (s *suite) exists(t *testing.T, path string) bool {
+	t.Helper()
+	if s.o.Dst != nil {
+		return s.o.Dst.Exists(t, path)
+	}
+	_, err := os.Lstat(path)
+	return err == nil
 }
 
 // spec returns a case's Spec and the local directories of its trees.
@@ -54,11 +122,11 @@ func (s *suite) spec(t *testing.T, mirror bool) (engine.Spec, string, string) {
 	return engine.Spec{Name: "t", Source: root(src), Destination: root(dst), Mirror: mirror, CopyEmptyDirs: true, Threads: 4, Retries: 0}, src, dst
 }
 
-// equal compares two local trees like tt.Equal, without permission bits
+// equal compares a local tree with a destination tree like tt.Equal, without permission bits
 // when NoModes is set.
 func (s *suite) equal(t *testing.T, want, got string, o tt.Options) {
 	t.Helper()
-	if d := s.diff(tt.Snapshot(t, want), tt.Snapshot(t, got), o); d != "" {
+	if d := s.diff(tt.Snapshot(t, want), s.snapshot(t, got), o); d != "" {
 		t.Fatalf("trees differ (%s vs %s):\n%s", want, got, d)
 	}
 }

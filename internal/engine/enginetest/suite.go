@@ -164,7 +164,7 @@ func (s *suite) mirrorDeletesExtras(t *testing.T) {
 	e := s.newEngine(t)
 	sp, src, dst := s.spec(t, true)
 	tt.Create(t, src, tt.Dir{"keep.txt": tt.File{Content: "k"}, "d/x": tt.File{Content: "x"}})
-	tt.Create(t, dst, tt.Dir{"keep.txt": tt.File{Content: "k"}, "gone.txt": tt.File{Content: "g"},
+	s.create(t, dst, tt.Dir{"keep.txt": tt.File{Content: "k"}, "gone.txt": tt.File{Content: "g"},
 		"old/y": tt.File{Content: "y"}, "old/z/w": tt.File{Content: "w"}, "d/x2": tt.File{Content: "x2"}})
 	sc := scan(t, e, sp)
 	expectChanges(t, sc.Changes, "+ New d/x", "- Extra gone.txt", "- Extra old/", "- Extra old/y", "- Extra old/z/", "- Extra old/z/w", "- Extra d/x2")
@@ -182,14 +182,14 @@ func (s *suite) copyNeverDeletes(t *testing.T) {
 	e := s.newEngine(t)
 	sp, src, dst := s.spec(t, false)
 	tt.Create(t, src, tt.Dir{"a": tt.File{Content: "a"}})
-	tt.Create(t, dst, tt.Dir{"extra": tt.File{Content: "e"}, "xd/f": tt.File{Content: "f"}})
+	s.create(t, dst, tt.Dir{"extra": tt.File{Content: "e"}, "xd/f": tt.File{Content: "f"}})
 	sc := scan(t, e, sp)
 	expectChanges(t, sc.Changes, "+ New a")
 	if sc.ExtraFiles != 1 || sc.ExtraDirs != 1 {
 		t.Errorf("extras %d %d", sc.ExtraFiles, sc.ExtraDirs)
 	}
 	apply(t, e, sp, sc.Changes)
-	got := tt.Snapshot(t, dst)
+	got := s.snapshot(t, dst)
 	for _, p := range []string{"a", "extra", "xd/f"} {
 		if _, ok := got[p]; !ok {
 			t.Errorf("%s missing after copy", p)
@@ -202,7 +202,7 @@ func (s *suite) classes(t *testing.T) {
 	sp, src, dst := s.spec(t, true)
 	tt.Create(t, src, tt.Dir{"newer": tt.File{Content: "new", MTime: t2}, "older": tt.File{Content: "old", MTime: t1},
 		"changed": tt.File{Content: "longer", MTime: t1}, "same": tt.File{Content: "s"}})
-	tt.Create(t, dst, tt.Dir{"newer": tt.File{Content: "NEW", MTime: t1}, "older": tt.File{Content: "OLD", MTime: t2},
+	s.create(t, dst, tt.Dir{"newer": tt.File{Content: "NEW", MTime: t1}, "older": tt.File{Content: "OLD", MTime: t2},
 		"changed": tt.File{Content: "short", MTime: t1}, "same": tt.File{Content: "s"}})
 	sc := scan(t, e, sp)
 	expectChanges(t, sc.Changes, "~ Newer newer", "~ Older older", "~ Changed changed")
@@ -215,7 +215,7 @@ func (s *suite) excludeOlder(t *testing.T) {
 	sp, src, dst := s.spec(t, true)
 	sp.ExcludeOlder = true
 	tt.Create(t, src, tt.Dir{"older": tt.File{Content: "old", MTime: t1}})
-	tt.Create(t, dst, tt.Dir{"older": tt.File{Content: "NEWER", MTime: t2}})
+	s.create(t, dst, tt.Dir{"older": tt.File{Content: "NEWER", MTime: t2}})
 	if sc := scan(t, e, sp); len(sc.Changes) != 0 {
 		t.Fatalf("changes %s", describe(sc.Changes))
 	}
@@ -225,7 +225,7 @@ func (s *suite) timeTolerance(t *testing.T) {
 	e := s.newEngine(t)
 	sp, src, dst := s.spec(t, true)
 	tt.Create(t, src, tt.Dir{"f": tt.File{Content: "x", MTime: t1.Add(1500 * time.Millisecond)}, "g": tt.File{Content: "y", MTime: t1.Add(3 * time.Second)}})
-	tt.Create(t, dst, tt.Dir{"f": tt.File{Content: "x", MTime: t1}, "g": tt.File{Content: "y", MTime: t1}})
+	s.create(t, dst, tt.Dir{"f": tt.File{Content: "x", MTime: t1}, "g": tt.File{Content: "y", MTime: t1}})
 	sp.TimeTolerance = 2 * time.Second
 	expectChanges(t, scan(t, e, sp).Changes, "~ Newer g")
 	sp.TimeTolerance = 0
@@ -242,11 +242,11 @@ func (s *suite) filters(t *testing.T) {
 		"x.tmp.txt": tt.File{Content: "t"}, "node_modules/m.txt": tt.File{Content: "m"}, "build/cache/c.txt": tt.File{Content: "c"},
 		"build/out.txt": tt.File{Content: "o"}, "sub/node_modules/n.txt": tt.File{Content: "n"}})
 	// Excluded and non-included entries in the destination are never deleted.
-	tt.Create(t, dst, tt.Dir{"dst.png": tt.File{Content: "p"}, "node_modules/keep.txt": tt.File{Content: "k"}, "~$x.doc": tt.File{Content: "x"}})
+	s.create(t, dst, tt.Dir{"dst.png": tt.File{Content: "p"}, "node_modules/keep.txt": tt.File{Content: "k"}, "~$x.doc": tt.File{Content: "x"}})
 	sc := scan(t, e, sp)
 	expectChanges(t, sc.Changes, "+ New a.txt", "+ New build/", "+ New build/out.txt", "+ New sub/")
 	apply(t, e, sp, sc.Changes)
-	got := tt.Snapshot(t, dst)
+	got := s.snapshot(t, dst)
 	var names []string
 	for p := range got {
 		names = append(names, p)
@@ -266,8 +266,8 @@ func (s *suite) emptyDirs(t *testing.T) {
 	sc := scan(t, e, sp)
 	expectChanges(t, sc.Changes, "+ New full/", "+ New full/f")
 	apply(t, e, sp, sc.Changes)
-	if _, err := os.Stat(filepath.Join(dst, "empty")); !os.IsNotExist(err) {
-		t.Fatalf("empty dir created without copy_empty_dirs: %v", err)
+	if s.exists(t, filepath.Join(dst, "empty")) {
+		t.Fatal("empty dir created without copy_empty_dirs")
 	}
 }
 
@@ -276,7 +276,7 @@ func (s *suite) mismatch(t *testing.T) {
 	for _, mirror := range []bool{false, true} {
 		sp, src, dst := s.spec(t, mirror)
 		tt.Create(t, src, tt.Dir{"fd": tt.File{Content: "file in src"}, "df/inner": tt.File{Content: "i"}})
-		tt.Create(t, dst, tt.Dir{"fd/x": tt.File{Content: "dir in dst"}, "df": tt.File{Content: "file in dst"}})
+		s.create(t, dst, tt.Dir{"fd/x": tt.File{Content: "dir in dst"}, "df": tt.File{Content: "file in dst"}})
 		sc := scan(t, e, sp)
 		if sc.Mismatches != 2 {
 			t.Errorf("mirror=%v: mismatches %d", mirror, sc.Mismatches)
@@ -308,7 +308,7 @@ func (s *suite) symlinks(t *testing.T) {
 	e := s.newEngine(t)
 	sp, src, dst := s.spec(t, true)
 	tt.Create(t, src, tt.Dir{"f": tt.File{Content: "f"}, "loop": tt.Link{Target: "."}, "lf": tt.Link{Target: "f"}})
-	tt.Create(t, dst, tt.Dir{"dlink": tt.Link{Target: "/etc"}})
+	s.create(t, dst, tt.Dir{"dlink": tt.Link{Target: "/etc"}})
 	sc := scan(t, e, sp)
 	expectChanges(t, sc.Changes, "+ New f")
 	apply(t, e, sp, sc.Changes)
@@ -333,7 +333,7 @@ func (s *suite) guardSourceChanged(t *testing.T) {
 	if len(res.Skipped) != 1 || res.Skipped[0].Path != "a" {
 		t.Fatalf("skipped %+v", res.Skipped)
 	}
-	if _, err := os.Stat(filepath.Join(dst, "a")); !os.IsNotExist(err) {
+	if s.exists(t, filepath.Join(dst, "a")) {
 		t.Fatal("changed source file was copied")
 	}
 }
@@ -343,13 +343,13 @@ func (s *suite) guardExtraChanged(t *testing.T) {
 	requireExact(t, e)
 	sp, src, dst := s.spec(t, true)
 	tt.Create(t, src, tt.Dir{"a": tt.File{Content: "a"}})
-	tt.Create(t, dst, tt.Dir{"a": tt.File{Content: "a"}, "extra": tt.File{Content: "old"}, "xd/f": tt.File{Content: "f"}})
+	s.create(t, dst, tt.Dir{"a": tt.File{Content: "a"}, "extra": tt.File{Content: "old"}, "xd/f": tt.File{Content: "f"}})
 	sc := scan(t, e, sp)
-	os.WriteFile(filepath.Join(dst, "extra"), []byte("written after the plan"), 0o644)
-	os.WriteFile(filepath.Join(dst, "xd/new"), []byte("new after the plan"), 0o644)
+	s.writeFile(t, filepath.Join(dst, "extra"), "written after the plan")
+	s.writeFile(t, filepath.Join(dst, "xd/new"), "new after the plan")
 	res := apply(t, e, sp, sc.Changes)
 	for _, p := range []string{"extra", "xd/new"} {
-		if _, err := os.Stat(filepath.Join(dst, p)); err != nil {
+		if !s.exists(t, filepath.Join(dst, p)) {
 			t.Errorf("%s was deleted although it changed after the plan", p)
 		}
 	}
@@ -363,12 +363,12 @@ func (s *suite) copyErrorSkipsDeletes(t *testing.T) {
 	requireExact(t, e)
 	sp, src, dst := s.spec(t, true)
 	tt.Create(t, src, tt.Dir{"sub/new": tt.File{Content: "n"}, "keep": tt.File{Content: "k"}})
-	tt.Create(t, dst, tt.Dir{"sub/old": tt.File{Content: "o"}, "keep": tt.File{Content: "k"}, "extra": tt.File{Content: "e"}})
+	s.create(t, dst, tt.Dir{"sub/old": tt.File{Content: "o"}, "keep": tt.File{Content: "k"}, "extra": tt.File{Content: "e"}})
 	sc := scan(t, e, sp)
 	// After the plan, the destination directory becomes a file: the copy
 	// into it fails for real.
-	os.RemoveAll(filepath.Join(dst, "sub"))
-	os.WriteFile(filepath.Join(dst, "sub"), []byte("blocker"), 0o644)
+	s.removeAll(t, filepath.Join(dst, "sub"))
+	s.writeFile(t, filepath.Join(dst, "sub"), "blocker")
 	res := apply(t, e, sp, sc.Changes)
 	if len(res.Errors) == 0 {
 		t.Fatal("no error reported")
@@ -376,7 +376,7 @@ func (s *suite) copyErrorSkipsDeletes(t *testing.T) {
 	if res.DeletesSkipped == 0 || res.ExitCode()&engine.ExitFailed == 0 {
 		t.Fatalf("deletes skipped %d exit %d", res.DeletesSkipped, res.ExitCode())
 	}
-	if _, err := os.Stat(filepath.Join(dst, "extra")); err != nil {
+	if !s.exists(t, filepath.Join(dst, "extra")) {
 		t.Fatal("extra deleted after a copy error")
 	}
 }
@@ -384,7 +384,7 @@ func (s *suite) copyErrorSkipsDeletes(t *testing.T) {
 func (s *suite) sourceMissing(t *testing.T) {
 	e := s.newEngine(t)
 	sp, _, dst := s.spec(t, true)
-	tt.Create(t, dst, tt.Dir{"precious": tt.File{Content: "p"}})
+	s.create(t, dst, tt.Dir{"precious": tt.File{Content: "p"}})
 	_, err := e.Scan(context.Background(), sp)
 	var se *engine.SourceError
 	if err == nil || !asSourceError(err, &se) {
@@ -401,7 +401,7 @@ func (s *suite) staleTemp(t *testing.T) {
 	// destination.
 	tt.Create(t, src, tt.Dir{"a": tt.File{Content: "a"}, ".robo-x.0123456789ab.tmp": tt.File{Content: "never copied"},
 		".robo-notes.tmp": tt.File{Content: "n"}})
-	tt.Create(t, dst, tt.Dir{".robo-a.abcdef012345-1.tmp": tt.File{Content: "partial"}, ".robo-keep.tmp": tt.File{Content: "k"}})
+	s.create(t, dst, tt.Dir{".robo-a.abcdef012345-1.tmp": tt.File{Content: "partial"}, ".robo-keep.tmp": tt.File{Content: "k"}})
 	sc := scan(t, e, sp)
 	expectChanges(t, sc.Changes, "+ New .robo-notes.tmp", "+ New a", "- StaleTemp .robo-a.abcdef012345-1.tmp")
 	apply(t, e, sp, sc.Changes)
@@ -409,7 +409,7 @@ func (s *suite) staleTemp(t *testing.T) {
 	want := map[string]tt.Entry{"a": {Kind: "file", Content: []byte("a"), MTime: tt.Base, Mode: mode},
 		".robo-notes.tmp": {Kind: "file", Content: []byte("n"), MTime: tt.Base, Mode: mode},
 		".robo-keep.tmp":  {Kind: "file", Content: []byte("k"), MTime: tt.Base, Mode: mode}}
-	if d := s.diff(want, tt.Snapshot(t, dst), tt.Options{}); d != "" {
+	if d := s.diff(want, s.snapshot(t, dst), tt.Options{}); d != "" {
 		t.Fatal(d)
 	}
 }

@@ -2,7 +2,6 @@ package enginetest
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -33,7 +32,7 @@ func (s *suite) checkKept(t *testing.T, folder string, want tt.Dir) {
 	t.Helper()
 	dir := t.TempDir()
 	tt.Create(t, dir, want)
-	got := tt.Snapshot(t, folder)
+	got := s.snapshot(t, folder)
 	exp := tt.Snapshot(t, dir)
 	for k, e := range got {
 		if e.Kind == "dir" {
@@ -57,8 +56,8 @@ func (s *suite) versionsMirror(t *testing.T) {
 	tt.Create(t, src, tt.Dir{"keep": tt.File{Content: "k"}, "upd": tt.File{Content: "new content", MTime: t2}, "sub/n": tt.File{Content: "n"}})
 	old := tt.Dir{"upd": tt.File{Content: "old content"}, "gone.txt": tt.File{Content: "g"},
 		"old/y": tt.File{Content: "y", Mode: 0o600}, "old/z/w": tt.File{Content: strings.Repeat("w", 70000)}}
-	tt.Create(t, dst, tt.Dir{"keep": tt.File{Content: "k"}})
-	tt.Create(t, dst, old)
+	s.create(t, dst, tt.Dir{"keep": tt.File{Content: "k"}})
+	s.create(t, dst, old)
 	sc := scan(t, e, sp)
 	expectChanges(t, sc.Changes, "+ New sub/", "+ New sub/n", "~ Newer upd", "- Extra gone.txt", "- Extra old/", "- Extra old/y", "- Extra old/z/", "- Extra old/z/w")
 	res := apply(t, e, sp, sc.Changes)
@@ -90,7 +89,7 @@ func (s *suite) versionsCopy(t *testing.T) {
 	sp, src, dst := s.spec(t, false)
 	sp.Versions = &engine.Versions{KeepAge: 24 * 3600e9}
 	tt.Create(t, src, tt.Dir{"upd": tt.File{Content: "new", MTime: t2}, "d/upd2": tt.File{Content: "changed size"}})
-	tt.Create(t, dst, tt.Dir{"upd": tt.File{Content: "old"}, "d/upd2": tt.File{Content: "x"}, "extra": tt.File{Content: "e"}})
+	s.create(t, dst, tt.Dir{"upd": tt.File{Content: "old"}, "d/upd2": tt.File{Content: "x"}, "extra": tt.File{Content: "e"}})
 	sc := scan(t, e, sp)
 	expectChanges(t, sc.Changes, "~ Newer upd", "~ Changed d/upd2")
 	res := apply(t, e, sp, sc.Changes)
@@ -98,7 +97,7 @@ func (s *suite) versionsCopy(t *testing.T) {
 		t.Fatalf("apply: %+v", res)
 	}
 	s.checkKept(t, runFolder(t, dst, res), tt.Dir{"upd": tt.File{Content: "old"}, "d/upd2": tt.File{Content: "x"}})
-	got := tt.Snapshot(t, dst)
+	got := s.snapshot(t, dst)
 	if string(got["upd"].Content) != "new" || string(got["d/upd2"].Content) != "changed size" || string(got["extra"].Content) != "e" {
 		t.Fatalf("destination after copy: upd %q, d/upd2 %q, extra %q", got["upd"].Content, got["d/upd2"].Content, got["extra"].Content)
 	}
@@ -109,7 +108,7 @@ func (s *suite) versionsPrune(t *testing.T) {
 	sp, src, dst := s.spec(t, true)
 	sp.Versions = &engine.Versions{KeepCount: 1}
 	tt.Create(t, src, tt.Dir{"a": tt.File{Content: "a"}})
-	tt.Create(t, dst, tt.Dir{"a": tt.File{Content: "a"},
+	s.create(t, dst, tt.Dir{"a": tt.File{Content: "a"},
 		engine.VersionsDir + "/20200101T000000Z/x/y": tt.File{Content: "old"},
 		engine.VersionsDir + "/20990101T000000Z/b":   tt.File{Content: "newer"},
 		engine.VersionsDir + "/notes":                tt.File{Content: "not a run folder"},
@@ -129,8 +128,8 @@ func (s *suite) versionsPrune(t *testing.T) {
 		t.Fatalf("apply: %+v", res)
 	}
 	for p, want := range map[string]bool{"20200101T000000Z": false, "20990101T000000Z/b": true, "notes": true, "../a": true} {
-		if _, err := os.Stat(filepath.Join(dst, engine.VersionsDir, p)); (err == nil) != want {
-			t.Errorf("%s: present %v, want %v", p, err == nil, want)
+		if got := s.exists(t, filepath.Join(dst, engine.VersionsDir, p)); got != want {
+			t.Errorf("%s: present %v, want %v", p, got, want)
 		}
 	}
 }
@@ -142,14 +141,14 @@ func (s *suite) versionsFailure(t *testing.T) {
 	sp.Versions = &engine.Versions{KeepCount: 3}
 	tt.Create(t, src, tt.Dir{"upd": tt.File{Content: "new", MTime: t2}})
 	// A file where the versions folder belongs: nothing can be kept.
-	tt.Create(t, dst, tt.Dir{"upd": tt.File{Content: "old"}, "extra": tt.File{Content: "e"}, engine.VersionsDir: tt.File{Content: "in the way"}})
+	s.create(t, dst, tt.Dir{"upd": tt.File{Content: "old"}, "extra": tt.File{Content: "e"}, engine.VersionsDir: tt.File{Content: "in the way"}})
 	sc := scan(t, e, sp)
 	expectChanges(t, sc.Changes, "~ Newer upd", "- Extra extra")
 	res := apply(t, e, sp, sc.Changes)
 	if len(res.Errors) != 1 || res.Errors[0].Path != "upd" || res.DeletesSkipped != 1 || res.FilesVersioned != 0 {
 		t.Fatalf("apply: %+v", res)
 	}
-	got := tt.Snapshot(t, dst)
+	got := s.snapshot(t, dst)
 	if string(got["upd"].Content) != "old" || string(got["extra"].Content) != "e" {
 		t.Fatalf("destination touched although nothing could be versioned: upd %q extra %q", got["upd"].Content, got["extra"].Content)
 	}

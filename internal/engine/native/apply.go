@@ -804,6 +804,9 @@ func (a *applier) create(c *engine.Change) (skip string, err error) {
 }
 
 func (a *applier) copyFile(c *engine.Change) (skip string, err error) {
+	if ac, ok := a.dst.(vfs.AtomicCreator); ok {
+		return a.copyFinal(c, ac)
+	}
 	r, err := a.src.Open(c.Path)
 	if err != nil {
 		return "", err
@@ -912,6 +915,50 @@ func (a *applier) writeTemp(c *engine.Change, r io.Reader) (w vfs.Writer, tmp st
 	}
 	w, tmp, err = a.dst.CreateTemp(dir, prefix, perm)
 	return w, tmp, -1, err
+}
+
+// copyFinal is copyFile to a destination without rename (an object
+// store): the file is written under its final name by a writer that makes
+// it visible only on Commit. The source guard runs after reading as in
+// copyFile; the destination guard runs inside Commit, against the entry
+// there just before the store (nothing when the old file was moved into
+// the versions folder or removed by a replace).
+func (a *applier) copyFinal(c *engine.Change, ac vfs.AtomicCreator) (skip string, err error) {
+	r, err := a.src.Open(c.Path)
+	if err != nil {
+		return "", err
+	}
+	defer r.Close()
+	w, err := ac.CreateFinal(c.Path, fs.FileMode(c.Src.Mode)&fs.ModePerm|0o600, c.Src.Time())
+	if err != nil {
+		return "", err
+	}
+	defer w.Abort()
+	n, err := copyChunks(a.ctx, w, r)
+	if err != nil {
+		return "", err
+	}
+	fi, err := r.Stat()
+	if err != nil {
+		return "", err
+	}
+	if n != c.Src.Size || fi.Size() != c.Src.Size || !engine.TimesEqual(fi.ModTime(), c.Src.Time(), 0) {
+		a.noteSeen(c, engine.Meta{Kind: engine.KindFile, Size: fi.Size(), MTime: fi.ModTime().UnixNano(), Mode: c.Src.Mode})
+		return reasonChanging, nil
+	}
+	if skip, err := a.versionUpdate(c); skip != "" || err != nil {
+		return skip, err
+	}
+	want := c.Dst
+	if c.Action != engine.Update || a.keeps(c) {
+		want = nil
+	}
+	return w.Commit(func(now *vfs.Entry) string {
+		if now == nil {
+			return guard("destination", want, nil)
+		}
+		return guard("destination", want, metaOf(*now))
+	})
 }
 
 // copyLocal is copyFile between two local trees: the source guard runs on
