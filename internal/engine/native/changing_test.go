@@ -171,6 +171,13 @@ type onceFS struct {
 	hook func()
 }
 
+// Close closes the wrapped tree (vfs.Close: on Windows an open root
+// handle keeps the test's directory from being removed).
+func (o onceFS) Close() error {
+	vfs.Close(o.FS)
+	return nil
+}
+
 func (o onceFS) Open(name string) (vfs.Reader, error) {
 	f, err := o.FS.Open(name)
 	if err != nil {

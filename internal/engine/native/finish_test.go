@@ -21,6 +21,12 @@ type finishing struct {
 	writes, finishes *int
 }
 
+// Close closes the wrapped tree (vfs.Close).
+func (f finishing) Close() error {
+	vfs.Close(f.FS)
+	return nil
+}
+
 func (f finishing) WriteTemp(dir, prefix string, perm fs.FileMode, data []byte) (vfs.Writer, string, error) {
 	w, tmp, err := f.CreateTemp(dir, prefix, perm)
 	if err != nil {

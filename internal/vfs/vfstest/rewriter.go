@@ -30,6 +30,12 @@ func NewRewriter(fsys vfs.FS, root, name string) *Rewriter {
 }
 
 // Open implements vfs.FS.
+// Close closes the wrapped FS (vfs.Close).
+func (r *Rewriter) Close() error {
+	vfs.Close(r.FS)
+	return nil
+}
+
 func (r *Rewriter) Open(name string) (vfs.Reader, error) {
 	f, err := r.FS.Open(name)
 	if err != nil || name != r.Name {
