@@ -67,6 +67,11 @@ type shareFS struct {
 
 	// Directories checked before operations beneath them (confine.go).
 	checked map[string]bool
+
+	// Attributes SetAttrs set without ARCHIVE, by name: a rename sets
+	// ARCHIVE (Windows and Samba alike), so Rename and Finish set them
+	// again on the new name (meta.go).
+	attrsSet map[string]uint32
 }
 
 func (f *shareFS) String() string { return f.root.String() }
@@ -160,8 +165,13 @@ const (
 )
 
 func (f *shareFS) entry(name string, st *smb2.FileStat) vfs.Entry {
-	e := vfs.Entry{Name: name, Size: st.EndOfFile, ModTime: st.LastWriteTime, Mode: 0o644, Kind: vfs.File}
 	attrs := st.FileAttributes
+	// Attrs carry the low 16 bits as Windows listings do (the engine
+	// compares and copies engine.AttrsCopied of them). A plain file reads
+	// back as NORMAL or ARCHIVE, never 0, so a share's entries always take
+	// part in the comparison with a tree that reports attributes, and
+	// never with one that does not (a Unix tree's are 0).
+	e := vfs.Entry{Name: name, Size: st.EndOfFile, ModTime: st.LastWriteTime, Mode: 0o644, Kind: vfs.File, Attrs: uint16(attrs)}
 	if attrs&attrReadOnly != 0 {
 		e.Mode = 0o444
 	}
@@ -432,6 +442,11 @@ func (f *shareFS) Rename(oldname, newname string) error {
 		}
 		return err
 	})
+	if attrs, ok := f.takeAttrs(oldname); ok && err == nil {
+		err = f.do("setattr", newname, func(sh *smb2.Share, full string, _ bool) error {
+			return sh.SetBasicInfo(full, smb2.FileBasicInfo{FileAttributes: attrs})
+		})
+	}
 	if err == nil && (oldDir || newDir) {
 		// A directory moved: what robo knew beneath both names is stale.
 		f.forget(oldname, true)
@@ -534,6 +549,7 @@ func (f *shareFS) Remove(name string) error {
 	}
 	f.mu.Lock()
 	link := f.links[name]
+	delete(f.attrsSet, name)
 	f.mu.Unlock()
 	if link {
 		// A server-side link looks like its target; deleting "it" could
@@ -754,11 +770,16 @@ func (s *smbFile) Finish(mtime time.Time, newname string) error {
 		return s.f.Rename(s.name, newname)
 	}
 	var derr error
+	ops := []smb2.FileOp{smb2.SetBasicInfoOp(smb2.FileBasicInfo{LastAccessTime: time.Now(), LastWriteTime: mtime}),
+		smb2.RenameOp(newFull, true)}
+	attrs, reset := s.f.takeAttrs(s.name)
+	if reset {
+		// After the rename, which set ARCHIVE; times left as they are.
+		ops = append(ops, smb2.SetBasicInfoOp(smb2.FileBasicInfo{FileAttributes: attrs}))
+	}
+	ops = append(ops, smb2.CloseOp())
 	s.once.Do(func() {
-		derr = s.file.Do(
-			smb2.SetBasicInfoOp(smb2.FileBasicInfo{LastAccessTime: time.Now(), LastWriteTime: mtime}),
-			smb2.RenameOp(newFull, true),
-			smb2.CloseOp())
+		derr = s.file.Do(ops...)
 		s.cerr = derr
 		if s.rbp != nil {
 			chunkPool.Put(s.rbp)
@@ -777,6 +798,9 @@ func (s *smbFile) Finish(mtime time.Time, newname string) error {
 		// The compound's CLOSE ran after the refused rename; closed
 		// means the handle is gone (a second close is os.ErrInvalid).
 		if cerr := s.file.Close(); cerr == nil || errors.Is(cerr, os.ErrInvalid) {
+			if reset {
+				s.f.keepAttrs(s.name, attrs)
+			}
 			return s.f.Rename(s.name, newname)
 		}
 	}

@@ -5,10 +5,13 @@ import (
 	"time"
 
 	smb2 "github.com/cloudsoda/go-smb2"
+
+	"github.com/robo-backup/robo/internal/vfs"
 )
 
-// Metadata beyond times (issue 16 builds on these; robo's copy does not use
-// them yet). Each runs after the directory checks of confine.go and opens
+// Metadata beyond times (issue 16): SetAttrs is what the native engine uses
+// to copy attributes to a share; the others are not used by robo's copy
+// yet. Each runs after the directory checks of confine.go and opens
 // the entry without following a link the server reports (go-smb2's own
 // SecurityInfoRaw and SetSecurityInfoRaw by name would follow it).
 // SetBasicInfo is one round trip (open, set and close compounded); reading
@@ -53,6 +56,77 @@ func (f *shareFS) SetBasicInfo(name string, info BasicInfo) error {
 		return sh.SetBasicInfo(full, smb2.FileBasicInfo{CreationTime: info.Created, LastAccessTime: info.Accessed,
 			LastWriteTime: info.Modified, ChangeTime: info.Changed, FileAttributes: info.Attributes})
 	})
+}
+
+// The engine sets attributes through any destination with this method
+// (vfs.AttrFS on Windows).
+var _ interface {
+	SetAttrs(name string, attrs, mask uint32) error
+} = (*shareFS)(nil)
+
+// SetAttrs sets the attributes of name in mask to those of attrs, leaving
+// the others (and the times) as they are: the current attributes are read
+// first, and nothing is sent when they already match. The directory bit is
+// never set or cleared, and an entry the server reports as a reparse point
+// (a link) or that robo took for a link (doc.go) is refused, as everywhere
+// robo meets one.
+func (f *shareFS) SetAttrs(name string, attrs, mask uint32) error {
+	if err := f.confine("setattr", name, f.knownDir(name)); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	link := f.links[name]
+	f.mu.Unlock()
+	if link {
+		return f.notFollowed("setattr", name)
+	}
+	return f.do("setattr", name, func(sh *smb2.Share, full string, _ bool) error {
+		fi, err := sh.Lstat(full)
+		if err != nil {
+			return err
+		}
+		cur := fi.Sys().(*smb2.FileStat).FileAttributes
+		if cur&attrReparsePoint != 0 {
+			return vfs.ErrNotFollowed
+		}
+		mask &^= attrDirectory
+		next := cur&^mask | attrs&mask
+		if next != cur {
+			next &^= attrDirectory
+			if next == 0 {
+				next = AttrNormal // 0 would mean "leave them as they are"
+			}
+			// Zero times are sent as 0: unchanged (go-smb2's filetime).
+			if err := sh.SetBasicInfo(full, smb2.FileBasicInfo{FileAttributes: next}); err != nil {
+				return err
+			}
+		}
+		if next&AttrArchive == 0 && cur&attrDirectory == 0 {
+			f.keepAttrs(name, next)
+		} else {
+			f.takeAttrs(name)
+		}
+		return nil
+	})
+}
+
+// keepAttrs records the attributes SetAttrs gave name, for a rename.
+func (f *shareFS) keepAttrs(name string, attrs uint32) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.attrsSet == nil {
+		f.attrsSet = map[string]uint32{}
+	}
+	f.attrsSet[name] = attrs
+}
+
+// takeAttrs returns and forgets the attributes SetAttrs gave name.
+func (f *shareFS) takeAttrs(name string) (uint32, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	a, ok := f.attrsSet[name]
+	delete(f.attrsSet, name)
+	return a, ok
 }
 
 // SecurityDescriptor returns the parts what of name's security descriptor
