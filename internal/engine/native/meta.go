@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"runtime"
 	"sort"
 	"strings"
 	"syscall"
@@ -155,7 +156,8 @@ func (s *scanner) noteUnsupported() {
 		if strings.IndexByte(handled, l.letter) >= 0 {
 			continue
 		}
-		if l.letter == 'U' || !both {
+		// macOS ACLs are not extended attributes and are not read.
+		if l.letter == 'U' || !both || l.letter == 'S' && runtime.GOOS == "darwin" {
 			miss = append(miss, l.what)
 		}
 	}
