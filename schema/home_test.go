@@ -2,6 +2,7 @@ package schema
 
 import (
 	"errors"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -9,6 +10,9 @@ import (
 // Issue 16: "~" at the start of a path is the home directory of the user
 // robo runs as, on every path NormalizePath resolves; "~user" is refused.
 func TestNormalizePathHome(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("the home directory is set through HOME, which Windows does not read (USERPROFILE): TestNormalizePathHomeWindows")
+	}
 	home := t.TempDir()
 	t.Setenv("HOME", home)
 	for _, c := range []struct{ raw, want string }{
