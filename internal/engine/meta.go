@@ -136,23 +136,24 @@ func indexOf(list []string, s string) int {
 func MetaDiff(s *Spec, src, dst *Meta) []string {
 	var out []string
 	k := src.Kind
+	sx, dx := src.Copied(), dst.Copied()
 	if MetaCopied(s, 'A', k) && k != KindSymlink {
 		switch {
-		case src.Attrs != nil || dst.Attrs != nil:
-			if !eqU32(src.Attrs, dst.Attrs) {
+		case sx.Attrs != nil || dx.Attrs != nil:
+			if !eqU32(sx.Attrs, dx.Attrs) {
 				out = append(out, DiffAttrs)
 			}
 		case src.Mode != dst.Mode:
 			out = append(out, DiffMode)
 		}
 	}
-	if MetaCopied(s, 'O', k) && (!eqU32(src.UID, dst.UID) || !eqU32(src.GID, dst.GID) || src.Owner != dst.Owner || src.Group != dst.Group) {
+	if MetaCopied(s, 'O', k) && (!eqU32(sx.UID, dx.UID) || !eqU32(sx.GID, dx.GID) || sx.Owner != dx.Owner || sx.Group != dx.Group) {
 		out = append(out, DiffOwner)
 	}
-	if MetaCopied(s, 'S', k) && src.ACL != dst.ACL {
+	if MetaCopied(s, 'S', k) && sx.ACL != dx.ACL {
 		out = append(out, DiffACL)
 	}
-	if MetaCopied(s, 'E', k) && src.Xattr != dst.Xattr {
+	if MetaCopied(s, 'E', k) && sx.Xattr != dx.Xattr {
 		out = append(out, DiffXattr)
 	}
 	return out
@@ -182,7 +183,7 @@ func DescribeDiffers(c *Change) []string {
 		case DiffMode:
 			out = append(out, fmt.Sprintf("mode %04o → %04o", t.Mode, s.Mode))
 		case DiffAttrs:
-			out = append(out, fmt.Sprintf("attrs %s → %s", AttrLetters(t.Attrs), AttrLetters(s.Attrs)))
+			out = append(out, fmt.Sprintf("attrs %s → %s", AttrLetters(t.Copied().Attrs), AttrLetters(s.Copied().Attrs)))
 		case DiffOwner:
 			out = append(out, fmt.Sprintf("owner %s → %s", ownerText(t), ownerText(s)))
 		default:
@@ -192,7 +193,8 @@ func DescribeDiffers(c *Change) []string {
 	return out
 }
 
-func ownerText(m *Meta) string {
+func ownerText(meta *Meta) string {
+	m := meta.Copied()
 	if m.Owner != "" || m.Group != "" {
 		return orDash(m.Owner) + ":" + orDash(m.Group)
 	}

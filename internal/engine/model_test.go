@@ -82,7 +82,7 @@ func TestChangeValidate(t *testing.T) {
 		{Action: Update, Class: Tweaked, Kind: KindDir, Path: "a", Phase: PhaseCopy, Src: d, Dst: d, Differs: []string{DiffMode}},
 		{Action: Update, Class: Tweaked, Kind: KindSymlink, Path: "a", Phase: PhaseCopy, Src: l, Dst: l, Differs: []string{DiffOwner}},
 		{Action: Update, Class: Tweaked, Kind: KindFile, Path: "a", Phase: PhaseCopy, Differs: []string{DiffAttrs},
-			Src: &Meta{Kind: KindFile, Attrs: u32(AttrHidden), Owner: "S-1-5-32-544", ACL: "sha256:0123456789abcdef", Xattr: "none"}, Dst: f(0)},
+			Src: &Meta{Kind: KindFile, X: &MetaX{Attrs: u32(AttrHidden), Owner: "S-1-5-32-544", ACL: "sha256:0123456789abcdef", Xattr: "none"}}, Dst: f(0)},
 	}
 	for _, c := range ok {
 		if err := c.Validate(true); err != nil {
@@ -90,8 +90,8 @@ func TestChangeValidate(t *testing.T) {
 		}
 	}
 	bad := map[string]Change{
-		"unknown action":           {Action: "chmod", Class: New, Kind: KindFile, Path: "a", Phase: PhaseCopy, Src: f(1)},
-		"unknown kind":             {Action: Create, Class: New, Kind: "fifo", Path: "a", Phase: PhaseCopy, Src: f(1)},
+		"unknown action":           {Action: 9, Class: New, Kind: KindFile, Path: "a", Phase: PhaseCopy, Src: f(1)},
+		"unknown kind":             {Action: Create, Class: New, Kind: 9, Path: "a", Phase: PhaseCopy, Src: f(1)},
 		"unknown phase":            {Action: Create, Class: New, Kind: KindFile, Path: "a", Phase: 9, Src: f(1)},
 		"needs the source entry":   {Action: Create, Class: New, Kind: KindFile, Path: "a", Phase: PhaseCopy},
 		"needs the destination":    {Action: Delete, Class: Extra, Kind: KindFile, Path: "a", Phase: PhaseDelete},
@@ -110,9 +110,9 @@ func TestChangeValidate(t *testing.T) {
 		"unknown metadata class":   {Action: Update, Class: Tweaked, Kind: KindFile, Path: "a", Phase: PhaseCopy, Src: f(1), Dst: f(1), Differs: []string{"mode", "colour"}},
 		"each class once":          {Action: Update, Class: Tweaked, Kind: KindFile, Path: "a", Phase: PhaseCopy, Src: f(1), Dst: f(1), Differs: []string{"owner", "mode"}},
 		"only a Tweaked update":    {Action: Update, Class: Newer, Kind: KindFile, Path: "a", Phase: PhaseCopy, Src: f(1), Dst: f(2), Differs: []string{"mode"}},
-		"is not a SID":             {Action: Create, Class: New, Kind: KindFile, Path: "a", Phase: PhaseCopy, Src: &Meta{Kind: KindFile, Owner: "S-1-5\x1b[2J"}},
-		"never copies":             {Action: Create, Class: New, Kind: KindFile, Path: "a", Phase: PhaseCopy, Src: &Meta{Kind: KindFile, Attrs: u32(0x10)}},
-		"not a metadata digest":    {Action: Create, Class: New, Kind: KindFile, Path: "a", Phase: PhaseCopy, Src: &Meta{Kind: KindFile, ACL: strings.Repeat("A", 1<<20)}},
+		"is not a SID":             {Action: Create, Class: New, Kind: KindFile, Path: "a", Phase: PhaseCopy, Src: &Meta{Kind: KindFile, X: &MetaX{Owner: "S-1-5\x1b[2J"}}},
+		"never copies":             {Action: Create, Class: New, Kind: KindFile, Path: "a", Phase: PhaseCopy, Src: &Meta{Kind: KindFile, X: &MetaX{Attrs: u32(0x10)}}},
+		"not a metadata digest":    {Action: Create, Class: New, Kind: KindFile, Path: "a", Phase: PhaseCopy, Src: &Meta{Kind: KindFile, X: &MetaX{ACL: strings.Repeat("A", 1<<20)}}},
 		"must be of class New":     {Action: Create, Class: Tweaked, Kind: KindFile, Path: "a", Phase: PhaseCopy, Src: f(1)},
 	}
 	for want, c := range bad {
@@ -197,8 +197,8 @@ func TestChangingInResultJSON(t *testing.T) {
 func u32(v uint32) *uint32 { return &v }
 
 func TestMetaDiff(t *testing.T) {
-	src := &Meta{Kind: KindFile, Mode: 0o644, UID: u32(1000), GID: u32(1000), ACL: "sha256:0123456789abcdef", Xattr: "none"}
-	dst := &Meta{Kind: KindFile, Mode: 0o600, UID: u32(0), GID: u32(1000), ACL: "none", Xattr: "none"}
+	src := &Meta{Kind: KindFile, Mode: 0o644, X: &MetaX{UID: u32(1000), GID: u32(1000), ACL: "sha256:0123456789abcdef", Xattr: "none"}}
+	dst := &Meta{Kind: KindFile, Mode: 0o600, X: &MetaX{UID: u32(0), GID: u32(1000), ACL: "none", Xattr: "none"}}
 	for _, tc := range []struct {
 		copy string
 		want string
@@ -213,8 +213,8 @@ func TestMetaDiff(t *testing.T) {
 		t.Error(got)
 	}
 	// A directory's A follows directory_copy, its O copy.
-	d := &Meta{Kind: KindDir, Mode: 0o755, UID: u32(1)}
-	d2 := &Meta{Kind: KindDir, Mode: 0o700, UID: u32(2)}
+	d := &Meta{Kind: KindDir, Mode: 0o755, X: &MetaX{UID: u32(1)}}
+	d2 := &Meta{Kind: KindDir, Mode: 0o700, X: &MetaX{UID: u32(2)}}
 	if got := strings.Join(MetaDiff(&Spec{Copy: "DATO", DirCopy: "DT"}, d, d2), " "); got != "owner" {
 		t.Error(got)
 	}

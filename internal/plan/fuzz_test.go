@@ -64,8 +64,8 @@ func TestReadRefusesMalformedChanges(t *testing.T) {
 	}
 	for want, b := range map[string][]byte{
 		"needs the source entry it copies (src)":              edit(func(_ *plan.Set, c *engine.Change) { c.Src = nil }),
-		`unknown action "chmod"`:                              edit(func(_ *plan.Set, c *engine.Change) { c.Action = "chmod" }),
-		`unknown kind "fifo"`:                                 edit(func(_ *plan.Set, c *engine.Change) { c.Kind = "fifo" }),
+		`unknown action "chmod"`:                              rawEdit(t, "action", "chmod"),
+		`unknown kind "fifo"`:                                 rawEdit(t, "kind", "fifo"),
 		"unknown phase 7":                                     edit(func(_ *plan.Set, c *engine.Change) { c.Phase = 7 }),
 		`"a" appears twice`:                                   edit(func(_ *plan.Set, c *engine.Change) { c.Path = "a" }),
 		"a create runs in the copy or replace":                edit(func(_ *plan.Set, c *engine.Change) { c.Phase = engine.PhaseDelete }),
@@ -85,6 +85,21 @@ func TestReadRefusesMalformedChanges(t *testing.T) {
 			t.Errorf("want %q, got %v", want, err)
 		}
 	}
+}
+
+// rawEdit sets field of the second change of seedPlan("a", "b") to value
+// in the JSON text: a value no engine.Change can hold.
+func rawEdit(t *testing.T, field, value string) []byte {
+	var p map[string]any
+	if err := json.Unmarshal(seedPlan("a", "b"), &p); err != nil {
+		t.Fatal(err)
+	}
+	p["sets"].([]any)[0].(map[string]any)["changes"].([]any)[1].(map[string]any)[field] = value
+	b, err := json.Marshal(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 // A refused set keeps its operations in the plan (they are shown, never
@@ -174,7 +189,7 @@ func TestReadTweaked(t *testing.T) {
 	}
 	u := uint32(1000)
 	m := func(mode uint32) *engine.Meta {
-		return &engine.Meta{Kind: engine.KindDir, MTime: 7, Mode: mode, UID: &u, Xattr: "sha256:0123456789abcdef"}
+		return &engine.Meta{Kind: engine.KindDir, MTime: 7, Mode: mode, X: &engine.MetaX{UID: &u, Xattr: "sha256:0123456789abcdef"}}
 	}
 	s := p.Sets[0]
 	s.Changes = append(s.Changes, engine.Change{Action: engine.Update, Class: engine.Tweaked, Kind: engine.KindDir, Path: "d",
@@ -197,7 +212,7 @@ func TestReadTweaked(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := got.Sets[0].Changes[1]
-	if c.Class != engine.Tweaked || c.Src.Mode != 0o755 || *c.Src.UID != 1000 || c.Differs[0] != "mode" {
+	if c.Class != engine.Tweaked || c.Src.Mode != 0o755 || *c.Src.X.UID != 1000 || c.Differs[0] != "mode" {
 		t.Fatalf("%+v", c)
 	}
 	s.Changes[1].Differs = []string{"mode", "colour"}

@@ -69,7 +69,7 @@ func TestChangesFromRealLog(t *testing.T) {
 	count := map[string]int{}
 	byPath := map[string]engine.Change{}
 	for _, c := range res.Changes {
-		count[c.Action.Symbol()+" "+c.Class.String()+" "+string(c.Kind)]++
+		count[c.Action.Symbol()+" "+c.Class.String()+" "+c.Kind.String()]++
 		byPath[c.Path] = c
 	}
 	want := map[string]int{"+ New file": 12938, "~ Older file": 75, "- Extra file": 6, "+ New dir": 1072, "- Extra dir": 1}

@@ -164,7 +164,7 @@ func TestEngineAttrsShareToShare(t *testing.T) {
 	}
 	if ch := rescan(t, e, sp); len(ch) != 0 {
 		for _, c := range ch {
-			t.Logf("%s src %#x dst %#x", c.Path, *c.Src.Attrs, *c.Dst.Attrs)
+			t.Logf("%s src %#x dst %#x", c.Path, *c.Src.X.Attrs, *c.Dst.X.Attrs)
 		}
 		t.Fatalf("second scan: %+v", ch)
 	}

@@ -126,9 +126,9 @@ func Set(ctx context.Context, eng *native.Engine, spec engine.Spec, opts Options
 		case c.Class == engine.StaleTemp:
 			// A temp file of an interrupted run is not part of the backup.
 		case c.Action == engine.Create:
-			diffs = append(diffs, Difference{Path: c.Path, Kind: Missing, Detail: string(c.Kind), Fails: true})
+			diffs = append(diffs, Difference{Path: c.Path, Kind: Missing, Detail: c.Kind.String(), Fails: true})
 		case c.Action == engine.Delete:
-			diffs = append(diffs, Difference{Path: c.Path, Kind: Extra, Detail: string(c.Dst.Kind), Fails: spec.Mirror})
+			diffs = append(diffs, Difference{Path: c.Path, Kind: Extra, Detail: c.Dst.Kind.String(), Fails: spec.Mirror})
 		case c.Action == engine.Replace:
 			replaced++
 			diffs = append(diffs, Difference{Path: c.Path, Kind: Differs, Fails: true,

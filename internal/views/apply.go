@@ -97,7 +97,7 @@ func (v *ApplyHuman) Result(r *apply.Result) error {
 					fmt.Fprintf(&b, "  ... and %d more skipped\n", len(er.Skipped)-20)
 					break
 				}
-				fmt.Fprintf(&b, "  Skipped %s %s: %s\n", safetext.Line(string(sk.Action)), safetext.Name(sk.Path), safetext.Line(sk.Reason))
+				fmt.Fprintf(&b, "  Skipped %s %s: %s\n", safetext.Line(sk.Action.String()), safetext.Name(sk.Path), safetext.Line(sk.Reason))
 			}
 		}
 	}

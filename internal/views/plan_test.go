@@ -22,8 +22,8 @@ func meta(kind engine.Kind, size int64) *engine.Meta {
 func tweaked() engine.Change {
 	src, dst := meta(engine.KindFile, 7), meta(engine.KindFile, 7)
 	u0, u1 := uint32(0), uint32(1000)
-	dst.Mode, src.UID, src.GID, dst.UID, dst.GID = 0o600, &u1, &u1, &u0, &u0
-	src.ACL, dst.ACL = "sha256:0123456789abcdef", "none"
+	dst.Mode, src.X, dst.X = 0o600, &engine.MetaX{UID: &u1, GID: &u1}, &engine.MetaX{UID: &u0, GID: &u0}
+	src.X.ACL, dst.X.ACL = "sha256:0123456789abcdef", "none"
 	return engine.Change{Action: engine.Update, Class: engine.Tweaked, Kind: engine.KindFile, Path: "shared/budget.ods", Phase: engine.PhaseCopy,
 		Src: src, Dst: dst, Differs: []string{engine.DiffMode, engine.DiffOwner, engine.DiffACL}}
 }

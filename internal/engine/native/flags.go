@@ -17,7 +17,7 @@ func (a *applier) explainFlags(c *engine.Change, err error) error {
 	if a.ldst == nil || !errors.Is(err, syscall.EPERM) {
 		return err
 	}
-	targets := []struct{ name, what string }{{c.Path, "the destination " + string(c.Kind)}}
+	targets := []struct{ name, what string }{{c.Path, "the destination " + c.Kind.String()}}
 	if c.Path != "" {
 		targets = append(targets, struct{ name, what string }{parent(c.Path), "its destination directory"})
 	}

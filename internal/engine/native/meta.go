@@ -64,7 +64,7 @@ func (s *scanner) fillMeta(fsys vfs.FS, side, rel string, en vfs.Entry, m *engin
 	k := m.Kind
 	if engine.MetaCopied(&s.spec, 'A', k) && attrs {
 		a := uint32(en.Attrs) & engine.AttrsCopied
-		m.Attrs = &a
+		m.SetCopied().Attrs = &a
 	}
 	if !s.unixMeta {
 		// Permission bits are not comparable (a share, Windows): only
@@ -74,7 +74,8 @@ func (s *scanner) fillMeta(fsys vfs.FS, side, rel string, en vfs.Entry, m *engin
 	}
 	if engine.MetaCopied(&s.spec, 'O', k) {
 		u, g := en.UID, en.GID
-		m.UID, m.GID = &u, &g
+		x := m.SetCopied()
+		x.UID, x.GID = &u, &g
 	}
 	which := xattrClasses(&s.spec, k)
 	if which == 0 || k == engine.KindSymlink {
@@ -101,10 +102,10 @@ func (s *scanner) fillMeta(fsys vfs.FS, side, rel string, en vfs.Entry, m *engin
 		}
 	}
 	if which&vfs.XattrACL != 0 {
-		m.ACL = engine.MetaDigest(vfs.XattrBytes(acl))
+		m.SetCopied().ACL = engine.MetaDigest(vfs.XattrBytes(acl))
 	}
 	if which&vfs.XattrOther != 0 {
-		m.Xattr = engine.MetaDigest(vfs.XattrBytes(other))
+		m.SetCopied().Xattr = engine.MetaDigest(vfs.XattrBytes(other))
 	}
 	return true
 }

@@ -116,7 +116,7 @@ func tweaks(cs []engine.Change) []string {
 	for i := range cs {
 		c := &cs[i]
 		if c.Class != engine.Tweaked || c.Action != engine.Update || c.Size != 0 {
-			outl = append(outl, c.Path+": not a tweak: "+string(c.Action)+" "+c.Class.String())
+			outl = append(outl, c.Path+": not a tweak: "+c.Action.String()+" "+c.Class.String())
 			continue
 		}
 		outl = append(outl, c.Path+": "+strings.Join(engine.DescribeDiffers(c), ", "))

@@ -88,10 +88,11 @@ func (s *scanner) fillSecurity(fsys vfs.FS, side, rel string, m *engine.Meta) bo
 		return false
 	}
 	if which&vfs.SecOwner != 0 {
-		m.Owner, m.Group = sec.Owner, sec.Group
+		x := m.SetCopied()
+		x.Owner, x.Group = sec.Owner, sec.Group
 	}
 	if which&vfs.SecDACL != 0 {
-		m.ACL = engine.MetaDigest(sec.DACL)
+		m.SetCopied().ACL = engine.MetaDigest(sec.DACL)
 	}
 	return true
 }
