@@ -116,18 +116,23 @@ func (f *shareFS) securities(dir string, rels []string, which vfs.SecInfo) ([]*v
 	}
 	for k, r := range res {
 		i := idx[k]
-		if r.Err != nil {
-			errs[i] = f.secErr(op, rels[i], which, r.Err)
-			continue
-		}
-		s, err := vfs.ParseSecurity(r.Raw, which)
-		if err != nil {
-			errs[i] = &fs.PathError{Op: op, Path: f.display(rels[i]), Err: fmt.Errorf("from the server: %w", err)}
-			continue
-		}
-		secs[i] = s
+		secs[i], errs[i] = f.secAnswer(rels[i], which, r)
 	}
 	return secs, errs, nil
+}
+
+// secAnswer turns the server's answer for rel into a checked descriptor,
+// or an error naming rel.
+func (f *shareFS) secAnswer(rel string, which vfs.SecInfo, r smb2.SecurityInfoResult) (*vfs.Security, error) {
+	const op = "getsecurity"
+	if r.Err != nil {
+		return nil, f.secErr(op, rel, which, r.Err)
+	}
+	s, err := vfs.ParseSecurity(r.Raw, which)
+	if err != nil {
+		return nil, &fs.PathError{Op: op, Path: f.display(rel), Err: fmt.Errorf("from the server: %w", err)}
+	}
+	return s, nil
 }
 
 // secErr wraps a refused security request: a SACL needs a privilege

@@ -5,7 +5,10 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io/fs"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -115,7 +118,10 @@ const (
 	sidUsers    = "S-1-5-32-545"
 	sidEveryone = "S-1-1-0"
 	maskFull    = 0x1f01ff
-	maskRead    = 0x1200a9
+	// Samba's SIDs for Unix uid and gid 0.
+	sidUnixRoot      = "S-1-22-1-0"
+	sidUnixRootGroup = "S-1-22-2-0"
+	maskRead         = 0x1200a9
 )
 
 func mustSet(t *testing.T, f vfs.SecurityFS, name string, which vfs.SecInfo, sd []byte) {
@@ -284,5 +290,108 @@ func TestEngineSecurityLocalToShareWarns(t *testing.T) {
 	mustSet(t, secFS(t, s, "l2s"), "f", vfs.SecDACL, descriptor(t, "", "", true, ace{mask: maskFull, sid: sidEveryone}))
 	if ch := rescan(t, e, sp); len(ch) != 0 {
 		t.Fatalf("scan after changing the destination DACL: %+v", ch)
+	}
+}
+
+// The requests and round trips an unchanged share-to-share scan spends on
+// descriptors (copy "DATSO" against "DAT"), per file: each side's
+// descriptors of one directory are read in one compound (secPrefetch), so
+// the requests grow by a CREATE, QUERY_INFO and CLOSE per file and side,
+// and the round trips not at all.
+const (
+	secScanRequestsPerFile = 6
+	secScanFramesPerFile   = 0
+)
+
+func TestSecurityScanRequests(t *testing.T) {
+	s := aclServer(t)
+	var bc benchCounter
+	pool := shares.NewPool(context.Background(), shares.Options{DialContext: bc.dial, Sessions: 1},
+		shares.Mount{Name: "data", UNC: shares.UNC{Server: s.Host, Share: "data"}, Port: s.Port, Credentials: creds(s)})
+	t.Cleanup(func() { pool.Close() })
+	e := attrEngine(pool)
+	scan := func(files int, copy string) (msgs, frames int64) {
+		name := "n" + strconv.Itoa(files)
+		tree := tt.Dir{}
+		for i := range files {
+			tree[fmt.Sprintf("f%03d", i)] = tt.File{Content: "x"}
+		}
+		tt.Create(t, filepath.Join(s.DataDir, name, "src"), tree)
+		sp := engine.Spec{Name: "t", Source: s.UNC("data") + `\` + name + `\src`, Destination: s.UNC("data") + `\` + name + `\dst`,
+			Mirror: true, Threads: 1, Copy: "DATSO"}
+		if _, err := os.Stat(filepath.Join(s.DataDir, name, "dst")); err != nil {
+			run(t, e, sp)
+		}
+		sp.Copy = copy
+		m0, f0 := bc.msgs.Load(), bc.frames.Load()
+		if ch := rescan(t, e, sp); len(ch) != 0 {
+			t.Fatalf("changes in an unchanged tree: %+v", ch)
+		}
+		return bc.msgs.Load() - m0, bc.frames.Load() - f0
+	}
+	m5d, f5d := scan(5, "DAT")
+	m25d, f25d := scan(25, "DAT")
+	m5s, f5s := scan(5, "DATSO")
+	m25s, f25s := scan(25, "DATSO")
+	reqs := ((m25s - m5s) - (m25d - m5d)) / 20
+	frames := ((f25s - f5s) - (f25d - f5d)) / 20
+	t.Logf("DAT: %d/%d requests/frames for 5 files, %d/%d for 25; DATSO: %d/%d, %d/%d", m5d, f5d, m25d, f25d, m5s, f5s, m25s, f25s)
+	if reqs != secScanRequestsPerFile || frames != secScanFramesPerFile {
+		t.Fatalf("DATSO costs %d more requests and %d more round trips per file than DAT, want %d and %d", reqs, frames, secScanRequestsPerFile, secScanFramesPerFile)
+	}
+}
+
+// A destination whose account may not give files away (Samba acting as
+// an ordinary user, not root): the ACLs land, and each owner refused is a
+// per-file warning "owner ... not kept", not a failed copy.
+func TestEngineSecurityOwnerNotKept(t *testing.T) {
+	s1 := aclServer(t)
+	s2 := sambatest.StartWith(t, sambatest.Options{Data: append(append([]string(nil), sambatest.NTACLOptions...), "force user = "+sambatest.DefaultUser)})
+	if err := os.MkdirAll(filepath.Join(s2.DataDir, "own"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("chown", sambatest.DefaultUser, filepath.Join(s2.DataDir, "own")).CombinedOutput(); err != nil {
+		t.Fatalf("chown: %v %s", err, out)
+	}
+	// The second server by another name for the same address, so the
+	// pool tells the two shares apart.
+	pool := shares.NewPool(context.Background(), shares.Options{},
+		shares.Mount{Name: "a", UNC: shares.UNC{Server: s1.Host, Share: "data"}, Port: s1.Port, Credentials: creds(s1)},
+		shares.Mount{Name: "b", UNC: shares.UNC{Server: "localhost", Share: "data"}, Port: s2.Port, Credentials: creds(s2)})
+	t.Cleanup(func() { pool.Close() })
+	tt.Create(t, filepath.Join(s1.DataDir, "own"), tt.Dir{"f": tt.File{Content: "f"}})
+	src := secFS(t, s1, "own")
+	// Root (Samba's SID for Unix uid 0): only root may chown to it. (An
+	// owner SID without a Unix account, such as Administrators, Samba
+	// keeps in the stored NT ACL alone, which any owner may set.)
+	sd := descriptor(t, sidUnixRoot, sidUnixRootGroup, true, ace{mask: maskFull, sid: sidEveryone})
+	mustSet(t, src, "f", vfs.SecDACL|vfs.SecOwner, sd)
+	e := attrEngine(pool)
+	sp := engine.Spec{Name: "t", Source: s1.UNC("data") + `\own`, Destination: `\\localhost\data\own`, Mirror: true, Threads: 1, Copy: "DATSO"}
+	sc, err := e.Scan(context.Background(), sp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.Apply(context.Background(), engine.Job{Spec: sp, Changes: sc.Changes}, nil)
+	if err != nil || !res.OK() {
+		t.Fatalf("apply: %v errors %v", err, res.Errors)
+	}
+	if w := strings.Join(res.Warnings, "\n"); !strings.Contains(w, "f: owner "+sidUnixRoot+":"+sidUnixRootGroup+" not kept") {
+		t.Fatalf("warnings %q: want f's owner not kept", res.Warnings)
+	}
+	c2, err := shares.Dial(context.Background(), shares.Target{Server: s2.Host, Port: s2.Port, Share: "data"}, creds(s2), shares.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c2.Close() })
+	got := mustSec(t, c2.FS("own").(vfs.SecurityFS), "f")
+	want := mustSec(t, src, "f")
+	if !bytes.Equal(got.DACL, want.DACL) || got.Owner == sidUnixRoot {
+		t.Fatalf("destination %s %q, want the source's DACL %q and another owner", got.Owner, got.DACL, want.DACL)
+	}
+	// The next plan still sees the owner differ, and says so.
+	ch := rescan(t, e, sp)
+	if len(ch) != 1 || strings.Join(ch[0].Differs, ",") != engine.DiffOwner {
+		t.Fatalf("rescan: %+v", ch)
 	}
 }
