@@ -10,8 +10,9 @@ import (
 )
 
 // Metadata beyond times (issue 16): SetAttrs is what the native engine uses
-// to copy attributes to a share; the others are not used by robo's copy
-// yet. Each runs after the directory checks of confine.go and opens
+// to copy attributes to a share (security descriptors: security.go);
+// SecurityDescriptor and SetSecurityDescriptor are lower-level calls not
+// used by robo's copy. Each runs after the directory checks of confine.go and opens
 // the entry without following a link the server reports (go-smb2's own
 // SecurityInfoRaw and SetSecurityInfoRaw by name would follow it).
 // SetBasicInfo is one round trip (open, set and close compounded); reading

@@ -374,6 +374,12 @@ func HideVersions(open func(string) (vfs.FS, error), root string) func(string) (
 		if m, ok := f.(vfs.MetaFS); ok {
 			return hideVersionsMetaFS{hideVersionsFS{f}, m}, nil
 		}
+		if b, ok := f.(vfs.SecurityBatchFS); ok {
+			return hideVersionsSecBatchFS{hideVersionsSecFS{hideVersionsFS{f}, b}, b}, nil
+		}
+		if sf, ok := f.(vfs.SecurityFS); ok {
+			return hideVersionsSecFS{hideVersionsFS{f}, sf}, nil
+		}
 		return hideVersionsFS{f}, nil
 	}
 }
@@ -404,6 +410,30 @@ func (h hideVersionsMetaFS) Chown(name string, uid, gid uint32) error {
 }
 
 func (h hideVersionsMetaFS) Chmod(name string, mode uint32) error { return h.m.Chmod(name, mode) }
+
+// hideVersionsSecFS keeps the NT security descriptors of a tree that has
+// them (Windows, a share), so a scan through it compares owners and DACLs.
+type hideVersionsSecFS struct {
+	hideVersionsFS
+	s vfs.SecurityFS
+}
+
+func (h hideVersionsSecFS) Security(name string, which vfs.SecInfo) (*vfs.Security, error) {
+	return h.s.Security(name, which)
+}
+
+func (h hideVersionsSecFS) SetSecurity(name string, which vfs.SecInfo, s *vfs.Security) error {
+	return h.s.SetSecurity(name, which, s)
+}
+
+type hideVersionsSecBatchFS struct {
+	hideVersionsSecFS
+	b vfs.SecurityBatchFS
+}
+
+func (h hideVersionsSecBatchFS) Securities(dir string, names []string, which vfs.SecInfo) ([]*vfs.Security, []error, error) {
+	return h.b.Securities(dir, names, which)
+}
 
 func (h hideVersionsFS) Close() error {
 	vfs.Close(h.FS)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"unicode/utf16"
@@ -27,52 +28,9 @@ import (
 // SeBackupPrivilege and SeRestorePrivilege (EnablePrivilege) read and
 // write files whose DACL does not grant them.
 
-// SecInfo selects the parts of a security descriptor.
-type SecInfo uint8
-
-// The parts, by robocopy's copy letter.
-const (
-	SecOwner SecInfo = 1 << iota // owner and primary group SIDs (O)
-	SecDACL                      // the DACL and its protected/auto-inherited flags (S)
-	SecSACL                      // the SACL, auditing (U): needs SeSecurityPrivilege
-)
-
-// Security is the part of an entry's security descriptor that was read.
-type Security struct {
-	// Owner and Group are the SIDs in string form ("S-1-5-32-544"), ""
-	// when not read or absent.
-	Owner, Group string
-	// DACL and SACL are the canonical bytes of each ACL (their control
-	// flags, then the ACL as stored, self-relative), nil when not read.
-	// A digest of them stands for the ACL in a plan.
-	DACL, SACL []byte
-	sd         *windows.SECURITY_DESCRIPTOR
-}
-
-// SecurityFS is an FS that reads and writes Windows security descriptors
-// and copies alternate data streams.
-type SecurityFS interface {
-	Security(name string, which SecInfo) (*Security, error)
-	// SetSecurity writes the parts which of s on name, exactly as read
-	// (the ACEs marked inherited included: the destination's descriptor
-	// becomes byte-for-byte the source's, whatever its parent's). The
-	// owner and group are written apart from the ACLs: a failure to set
-	// them (ErrOwnerNotKept) leaves the ACLs set.
-	SetSecurity(name string, which SecInfo, s *Security) error
-	// CopyStreams copies the named data streams of src's file name onto
-	// this tree's file dname, and returns how many.
-	CopyStreams(src *Local, name, dname string) (int, error)
-}
+// The descriptor types and SecurityFS are platform-neutral (security.go).
 
 var _ SecurityFS = (*Local)(nil)
-
-// ErrOwnerNotKept wraps the failure to set an owner other than robo's own
-// account: Windows allows it only with SeRestorePrivilege.
-var ErrOwnerNotKept = errors.New("owner not kept: setting another account as owner needs SeRestorePrivilege (run robo as an administrator or LocalSystem)")
-
-// ErrPrivilege wraps a failure for want of a privilege (SeSecurityPrivilege
-// for a SACL).
-var ErrPrivilege = errors.New("a privilege robo does not hold is needed")
 
 var privileges sync.Map // name -> error (nil: enabled)
 
@@ -191,55 +149,34 @@ func (l *Local) Security(name string, which SecInfo) (*Security, error) {
 	if err != nil {
 		return nil, l.pathErr("getsecurity", name, privErr(err))
 	}
-	s := &Security{sd: sd}
-	if which&SecOwner != 0 {
-		if o, _, err := sd.Owner(); err == nil && o != nil {
-			s.Owner = o.String()
-		}
-		if g, _, err := sd.Group(); err == nil && g != nil {
-			s.Group = g.String()
-		}
+	if sd == nil {
+		return nil, l.pathErr("getsecurity", name, fmt.Errorf("%w: none returned", ErrBadSecurityDescriptor))
 	}
-	ctl, _, _ := sd.Control()
-	if which&SecDACL != 0 {
-		a, _, err := sd.DACL()
-		s.DACL = aclBytes(ctl&windows.SE_DACL_PRESENT != 0 && err == nil, ctl&windows.SE_DACL_PROTECTED != 0, ctl&windows.SE_DACL_AUTO_INHERITED != 0, a)
-	}
-	if which&SecSACL != 0 {
-		a, _, err := sd.SACL()
-		s.SACL = aclBytes(ctl&windows.SE_SACL_PRESENT != 0 && err == nil, ctl&windows.SE_SACL_PROTECTED != 0, ctl&windows.SE_SACL_AUTO_INHERITED != 0, a)
+	// GetSecurityInfo returns a self-relative copy on the Go heap: its
+	// bytes are what a share sends, parsed by the same code.
+	b := unsafe.Slice((*byte)(unsafe.Pointer(sd)), sd.Length())
+	s, err := ParseSecurity(b, which)
+	if err != nil {
+		return nil, l.pathErr("getsecurity", name, err)
 	}
 	return s, nil
-}
-
-// aclBytes is the canonical encoding of an ACL: "absent", or "acl", a P
-// when protected from inheritance, an I when auto-inherited, ":" and the
-// ACL's bytes ("null" for a present null ACL: everyone has access).
-func aclBytes(present, protected, inherited bool, a *windows.ACL) []byte {
-	if !present {
-		return []byte("absent")
-	}
-	if a == nil {
-		return []byte("null")
-	}
-	b := []byte("acl")
-	if protected {
-		b = append(b, 'P')
-	}
-	if inherited {
-		b = append(b, 'I')
-	}
-	b = append(b, ':')
-	size := *(*uint16)(unsafe.Add(unsafe.Pointer(a), 2)) // ACL.AclSize
-	return append(b, unsafe.Slice((*byte)(unsafe.Pointer(a)), size)...)
 }
 
 // SetSecurity writes the parts which of s (read by Security, from either
 // tree) on name.
 func (l *Local) SetSecurity(name string, which SecInfo, s *Security) error {
-	if s == nil || s.sd == nil {
+	if s == nil || len(s.SD) == 0 {
 		return l.pathErr("setsecurity", name, errors.New("no security descriptor was read"))
 	}
+	// A copy in memory the Go allocator aligns, checked again: s may come
+	// from a share.
+	if _, err := ParseSecurity(s.SD, which); err != nil {
+		return l.pathErr("setsecurity", name, err)
+	}
+	buf := make([]uint64, (len(s.SD)+7)/8)
+	raw := unsafe.Slice((*byte)(unsafe.Pointer(&buf[0])), len(s.SD))
+	copy(raw, s.SD)
+	sd := (*windows.SECURITY_DESCRIPTOR)(unsafe.Pointer(&buf[0]))
 	acls := which &^ SecOwner
 	if acls != 0 {
 		access := uint32(0)
@@ -249,18 +186,19 @@ func (l *Local) SetSecurity(name string, which SecInfo, s *Security) error {
 		if acls&SecSACL != 0 {
 			access |= windows.ACCESS_SYSTEM_SECURITY
 		}
-		if err := l.setSD(name, access, secInformation(acls), s.sd); err != nil {
+		if err := l.setSD(name, access, secInformation(acls), sd); err != nil {
 			return privErr(err)
 		}
 	}
 	if which&SecOwner != 0 {
-		if err := l.setSD(name, windows.WRITE_OWNER, secInformation(SecOwner), s.sd); err != nil {
+		if err := l.setSD(name, windows.WRITE_OWNER, secInformation(SecOwner), sd); err != nil {
 			if errors.Is(err, windows.ERROR_INVALID_OWNER) || errors.Is(err, windows.ERROR_ACCESS_DENIED) || errors.Is(err, windows.ERROR_PRIVILEGE_NOT_HELD) {
 				return fmt.Errorf("%w: %v", ErrOwnerNotKept, err)
 			}
 			return err
 		}
 	}
+	runtime.KeepAlive(buf)
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"unsafe"
 
 	"golang.org/x/sys/windows"
 )
@@ -34,7 +35,7 @@ func TestSecurityRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := l.SetSecurity("a", SecDACL, &Security{sd: sd}); err != nil {
+	if err := l.SetSecurity("a", SecDACL, &Security{SD: unsafe.Slice((*byte)(unsafe.Pointer(sd)), sd.Length())}); err != nil {
 		t.Fatal(err)
 	}
 	a, err := l.Security("a", SecOwner|SecDACL)

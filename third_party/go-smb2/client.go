@@ -1433,7 +1433,7 @@ func (f *File) ReaddirPlus(n int, securityInfo SecurityInformationRequestFlags) 
 
 	tc := f.fs.treeConn
 	secResults, secErr := tc.compoundSecurityInfoBatch(
-		paths, uint32(securityInfo), f.mapping, f.fs.ctx,
+		paths, uint32(securityInfo), f.mapping, f.fs.ctx, 0, smb2.FILE_SHARE_READ,
 	)
 	if secErr != nil {
 		// If the compound batch itself failed, return entries without security

@@ -24,11 +24,15 @@ type compoundSecurityResult struct {
 // compoundSecurityInfoBatch queries security descriptors for multiple files
 // using compound CREATE+QUERY_INFO+CLOSE requests. It sub-batches internally
 // based on available credits and returns one result per path (in order).
+// createOptions and shareAccess go in each CREATE (ReaddirPlus: 0 and
+// FILE_SHARE_READ; SecurityInfoRawBatch: FILE_OPEN_REPARSE_POINT and all
+// three share modes).
 func (tc *treeConn) compoundSecurityInfoBatch(
 	paths []string,
 	securityInfo uint32,
 	mapping utf16le.MapChars,
 	ctx context.Context,
+	createOptions, shareAccess uint32,
 ) ([]compoundSecurityResult, error) {
 	results := make([]compoundSecurityResult, len(paths))
 
@@ -65,7 +69,7 @@ func (tc *treeConn) compoundSecurityInfoBatch(
 			tc.refundCredits(excess)
 		}
 
-		err = tc.sendSecurityBatch(paths[off:off+batchSize], results[off:off+batchSize], access, securityInfo, mapping, ctx)
+		err = tc.sendSecurityBatch(paths[off:off+batchSize], results[off:off+batchSize], access, securityInfo, mapping, ctx, createOptions, shareAccess)
 		if err != nil {
 			return nil, err
 		}
@@ -83,6 +87,7 @@ func (tc *treeConn) sendSecurityBatch(
 	access, securityInfo uint32,
 	mapping utf16le.MapChars,
 	ctx context.Context,
+	createOptions, shareAccess uint32,
 ) error {
 	n := len(paths)
 	entries := make([]compoundEntry, n*3)
@@ -98,8 +103,9 @@ func (tc *treeConn) sendSecurityBatch(
 				ImpersonationLevel:   smb2.Impersonation,
 				DesiredAccess:        access,
 				FileAttributes:       smb2.FILE_ATTRIBUTE_NORMAL,
-				ShareAccess:          smb2.FILE_SHARE_READ,
+				ShareAccess:          shareAccess,
 				CreateDisposition:    smb2.FILE_OPEN,
+				CreateOptions:        createOptions,
 				Name:                 path,
 				Mapping:              mapping,
 			},

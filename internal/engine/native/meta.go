@@ -68,7 +68,7 @@ func (s *scanner) fillMeta(fsys vfs.FS, side, rel string, en vfs.Entry, m *engin
 	}
 	if !s.unixMeta {
 		// Permission bits are not comparable (a share, Windows): only
-		// attributes are, and on Windows the security descriptor.
+		// attributes are, and the NT security descriptor (security.go).
 		m.Mode = 0
 		return s.fillSecurity(fsys, side, rel, m)
 	}
@@ -147,6 +147,10 @@ func (s *scanner) noteUnsupported() {
 	if warn != "" {
 		s.res.Warnings = append(s.res.Warnings, warn)
 	}
+	oneSide := secOneSide(&s.spec, s.src, s.dst)
+	if oneSide != "" {
+		s.res.Warnings = append(s.res.Warnings, oneSide)
+	}
 	for _, l := range []struct {
 		letter byte
 		what   string
@@ -154,7 +158,7 @@ func (s *scanner) noteUnsupported() {
 		if !s.spec.Copies(l.letter, false) && !s.spec.Copies(l.letter, true) {
 			continue
 		}
-		if strings.IndexByte(handled, l.letter) >= 0 {
+		if strings.IndexByte(handled, l.letter) >= 0 || oneSide != "" && strings.IndexByte("SOU", l.letter) >= 0 {
 			continue
 		}
 		// macOS ACLs are not extended attributes and are not read.
@@ -261,7 +265,7 @@ func (a *applier) copyMeta(c *engine.Change, dname string) error {
 			return dmeta.Chmod(dname, uint32(en.Mode)&0o7777)
 		}
 	}
-	// Windows: the security descriptor last, as a DACL copied may deny
+	// The security descriptor last, as a DACL copied may deny
 	// robo what the attributes needed.
 	return a.copySecurity(c, dname)
 }

@@ -7,17 +7,11 @@ import (
 	"github.com/robo-backup/robo/internal/vfs"
 )
 
-// Security descriptors and alternate data streams are Windows' (see
-// meta_windows.go); elsewhere these do nothing.
+// Alternate data streams are Windows' (see meta_windows.go), and so are
+// the local privileges security descriptors need; elsewhere security
+// descriptors are a share's (security.go), whose privileges are the
+// server's.
 
-func platformSec(*engine.Spec, vfs.FS, vfs.FS) (mask uint8, handled string, warn string) {
-	return 0, "", ""
-}
-
-func (s *scanner) readsSecurity(engine.Kind) bool { return false }
-
-func (s *scanner) fillSecurity(vfs.FS, string, string, *engine.Meta) bool { return true }
-
-func (a *applier) copySecurity(*engine.Change, string) error { return nil }
+func enableSecPrivileges(all vfs.SecInfo, _, _ vfs.FS) (vfs.SecInfo, string) { return all, "" }
 
 func (a *applier) copyStreams(*engine.Change, string) error { return nil }

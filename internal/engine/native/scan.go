@@ -86,10 +86,12 @@ type scanner struct {
 	winNames bool
 	// unixMeta: both trees carry Unix modes and owners (vfs.MetaFS).
 	unixMeta bool
-	// sec: the Windows security descriptor parts compared (vfs.SecInfo
-	// bits; platformSec).
-	sec uint8
-	res *engine.ScanResult
+	// sec: the NT security descriptor parts compared (vfs.SecInfo bits;
+	// platformSec), and those read ahead for the directories being
+	// walked (secPrefetch).
+	sec      uint8
+	secAhead map[string]secRead
+	res      *engine.ScanResult
 	// paths is set when a filter pattern needs the relative path, which
 	// is otherwise built only for entries that change.
 	paths bool
@@ -206,6 +208,9 @@ func (s *scanner) walk(dir string, dstExists bool, phase engine.Phase) error {
 		return nil
 	}
 	dstList = s.selected(dir, dstList, false)
+	if keys := s.secPrefetch(dir, srcList, dstList); keys != nil {
+		defer s.secForget(keys)
+	}
 	s.queues = append(s.queues, &dirQueue{subs: s.subdirs(dir, srcList, dstList)})
 	defer s.popQueue()
 	s.prefetch()

@@ -119,6 +119,14 @@ type Options struct {
 	Global, Data []string
 }
 
+// NTACLOptions are the [data] lines that make Samba keep NT security
+// descriptors as a Windows server does: stored as given in the
+// security.NTACL extended attribute (vfs_acl_xattr, which needs a file
+// system with security.* attributes: ext4, xfs, btrfs, tmpfs), so that a
+// descriptor set is read back byte for byte; owners may be changed
+// through the share (its users act as root: force user).
+var NTACLOptions = []string{"vfs objects = acl_xattr", "nt acl support = yes", "acl_xattr:ignore system acls = yes"}
+
 // Start starts a server for the test and stops it in t.Cleanup.
 func Start(t testing.TB) *Server {
 	t.Helper()
