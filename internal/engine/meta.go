@@ -13,10 +13,11 @@ const (
 	DiffAttrs = "attrs" // Windows file attributes (A)
 	DiffOwner = "owner" // uid and gid, or the owner and group SIDs (O)
 	DiffACL   = "acl"   // POSIX ACLs, or the NTFS DACL (S)
+	DiffSACL  = "sacl"  // the NTFS SACL: auditing (U)
 	DiffXattr = "xattr" // extended attributes other than ACLs (E)
 )
 
-var diffOrder = []string{DiffMode, DiffAttrs, DiffOwner, DiffACL, DiffXattr}
+var diffOrder = []string{DiffMode, DiffAttrs, DiffOwner, DiffACL, DiffSACL, DiffXattr}
 
 // Windows file attributes robocopy's A copies: read-only, hidden, system,
 // archive and not-content-indexed (FILE_ATTRIBUTE_*). Others (directory,
@@ -152,6 +153,12 @@ func MetaDiff(s *Spec, src, dst *Meta) []string {
 	}
 	if MetaCopied(s, 'S', k) && sx.ACL != dx.ACL {
 		out = append(out, DiffACL)
+	}
+	// A SACL is compared where both sides could read it: reading one
+	// needs a privilege a share's account may lack (a warning then says
+	// the SACL is not compared).
+	if MetaCopied(s, 'U', k) && sx.SACL != "" && dx.SACL != "" && sx.SACL != dx.SACL {
+		out = append(out, DiffSACL)
 	}
 	if MetaCopied(s, 'E', k) && sx.Xattr != dx.Xattr {
 		out = append(out, DiffXattr)

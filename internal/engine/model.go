@@ -264,6 +264,8 @@ type MetaX struct {
 	// "none" means there are none.
 	ACL   string `json:"acl,omitempty"`
 	Xattr string `json:"xattr,omitempty"`
+	// SACL is the digest of the NTFS SACL (U), where it was read.
+	SACL string `json:"sacl,omitempty"`
 }
 
 // Copied returns the copied metadata of m beyond its mode (the zero
@@ -496,6 +498,8 @@ func (m *Meta) Validate() error {
 		return fmt.Errorf("attrs %#x hold attributes robo never copies (only %#x)", *x.Attrs, AttrsCopied)
 	case x.ACL != "" && !validDigest(x.ACL):
 		return fmt.Errorf("acl %q is not a metadata digest (none, or sha256: and 16 hex digits)", x.ACL)
+	case x.SACL != "" && !validDigest(x.SACL):
+		return fmt.Errorf("sacl %q is not a metadata digest (none, or sha256: and 16 hex digits)", x.SACL)
 	case x.Xattr != "" && !validDigest(x.Xattr):
 		return fmt.Errorf("xattr %q is not a metadata digest (none, or sha256: and 16 hex digits)", x.Xattr)
 	}

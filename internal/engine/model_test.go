@@ -222,3 +222,37 @@ func TestMetaDiff(t *testing.T) {
 		t.Error(MetaDigest([]byte("x")))
 	}
 }
+
+// The SACL (U) is compared where both sides read it: a difference is
+// "sacl", in its place in differs; a side that could not read it (no
+// digest) compares as equal, and a set that does not copy U ignores it.
+func TestMetaDiffSACL(t *testing.T) {
+	a := &Meta{Kind: KindFile, X: &MetaX{ACL: "none", SACL: "sha256:0123456789abcdef"}}
+	b := &Meta{Kind: KindFile, X: &MetaX{ACL: "sha256:fedcba9876543210", SACL: "none"}}
+	unread := &Meta{Kind: KindFile, X: &MetaX{ACL: "none"}}
+	for _, tc := range []struct {
+		copy     string
+		src, dst *Meta
+		want     string
+	}{
+		{"DATSOU", a, b, "acl sacl"},
+		{"DATU", a, b, "sacl"},
+		{"DATS", a, b, "acl"},
+		{"DATU", a, unread, ""},
+		{"DATU", unread, b, ""},
+	} {
+		if got := strings.Join(MetaDiff(&Spec{Copy: tc.copy}, tc.src, tc.dst), " "); got != tc.want {
+			t.Errorf("copy %q: %q, want %q", tc.copy, got, tc.want)
+		}
+	}
+	if err := checkDiffers([]string{DiffACL, DiffSACL, DiffXattr}); err != nil {
+		t.Error(err)
+	}
+	if err := checkDiffers([]string{DiffSACL, DiffACL}); err == nil {
+		t.Error("sacl before acl accepted")
+	}
+	bad := &Meta{Kind: KindFile, X: &MetaX{SACL: "S-1-5\x1b[2J"}}
+	if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), "sacl") {
+		t.Errorf("a forged sacl digest: %v", err)
+	}
+}

@@ -91,7 +91,9 @@ type scanner struct {
 	// walked (secPrefetch).
 	sec      uint8
 	secAhead map[string]secRead
-	res      *engine.ScanResult
+	// saclOff: a side refused to let the SACL be read (secCompared).
+	saclOff bool
+	res     *engine.ScanResult
 	// paths is set when a filter pattern needs the relative path, which
 	// is otherwise built only for entries that change.
 	paths bool

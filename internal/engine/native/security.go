@@ -75,14 +75,18 @@ func secOneSide(spec *engine.Spec, src, dst vfs.FS) string {
 // readsSecurity reports whether the scan reads security descriptors for
 // an entry of kind k (then the listings alone cannot say it is the same).
 func (s *scanner) readsSecurity(k engine.Kind) bool {
-	return s.sec != 0 && vfs.SecInfo(s.sec)&secClasses(&s.spec, k)&^vfs.SecSACL != 0
+	return s.sec != 0 && s.secCompared(k) != 0
 }
 
 // secCompared is the part of the descriptor the scan compares for kind k:
-// the SACL is copied but not compared (robocopy does not compare it
-// either; Meta has no field for it).
+// all the set copies, the SACL included until a side refused to let it be
+// read (saclOff).
 func (s *scanner) secCompared(k engine.Kind) vfs.SecInfo {
-	return vfs.SecInfo(s.sec) & secClasses(&s.spec, k) &^ vfs.SecSACL
+	w := vfs.SecInfo(s.sec) & secClasses(&s.spec, k)
+	if s.saclOff {
+		w &^= vfs.SecSACL
+	}
+	return w
 }
 
 // secRead is a descriptor read ahead (secPrefetch) for fillSecurity.
@@ -202,6 +206,17 @@ func (s *scanner) fillSecurity(fsys vfs.FS, side, rel string, m *engine.Meta) bo
 	} else {
 		sec, err = sfs.Security(rel, which)
 	}
+	if errors.Is(err, vfs.ErrPrivilege) && which&vfs.SecSACL != 0 {
+		// The SACL needs a privilege the share's account lacks: it is
+		// not compared for the rest of the set (copying it is warned
+		// about per file), and this entry is read again without it.
+		if !s.saclOff {
+			s.saclOff = true
+			s.res.Warnings = append(s.res.Warnings, fmt.Sprintf("auditing (U: the SACL) is not compared: reading it on the %s was refused: %s", side, errText(err)))
+		}
+		which &^= vfs.SecSACL
+		sec, err = sfs.Security(rel, which)
+	}
 	if err == nil && sec == nil {
 		err = errors.New("no security descriptor was read")
 	}
@@ -215,6 +230,9 @@ func (s *scanner) fillSecurity(fsys vfs.FS, side, rel string, m *engine.Meta) bo
 	}
 	if which&vfs.SecDACL != 0 {
 		m.SetCopied().ACL = engine.MetaDigest(sec.DACL)
+	}
+	if which&vfs.SecSACL != 0 {
+		m.SetCopied().SACL = engine.MetaDigest(sec.SACL)
 	}
 	return true
 }

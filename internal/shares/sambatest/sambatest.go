@@ -117,6 +117,10 @@ type Options struct {
 	// Global lines are added to [global], Data lines to [data] (for
 	// example "wide links = yes", "follow symlinks = no").
 	Global, Data []string
+	// Privileges are granted to User (net sam rights grant), for
+	// example "SeSecurityPrivilege", which reading and writing SACLs
+	// needs.
+	Privileges []string
 }
 
 // NTACLOptions are the [data] lines that make Samba keep NT security
@@ -183,6 +187,14 @@ func StartWith(t testing.TB, opts Options) *Server {
 		}
 		if err := s.addSMBUser(u.name, u.pw); err != nil {
 			t.Fatal(err)
+		}
+	}
+	for _, p := range opts.Privileges {
+		for _, who := range []string{s.User, `Unix User\root`} {
+			cmd := exec.Command("net", "-s", s.conf, "sam", "rights", "grant", who, p)
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("net sam rights grant %s %s: %v: %s", who, p, err, strings.TrimSpace(string(out)))
+			}
 		}
 	}
 	t.Cleanup(s.stop)
