@@ -90,6 +90,30 @@ func TestPrivilegeErrorCopyingSecurity(t *testing.T) {
 	}
 }
 
+// The same error in a real log (SOURCES.md: a /COPYALL run to a NAS with
+// /NJH /NJS, so no header or summary): robocopy's own ERROR 1314 line for
+// a directory, then Windows' message.
+func TestRealPrivilegeErrorCopyingSecurity(t *testing.T) {
+	log := parseFixture(t, "real-error-1314-copyall-njh-njs.log")
+	if len(log.Jobs) != 1 {
+		t.Fatalf("%d jobs", len(log.Jobs))
+	}
+	j := log.Jobs[0]
+	if len(j.Errors) != 1 || j.Errors[0].Code != 1314 || j.Errors[0].Action != "Copying NTFS Security to Destination Directory" ||
+		j.Errors[0].Path != `\\TS453D\Yitzis Book Projects Backup\` || j.Errors[0].Message != "A required privilege is not held by the client." {
+		t.Fatalf("errors %+v", j.Errors)
+	}
+	if j.UnrecognizedCount != 0 {
+		t.Errorf("unrecognized %q", j.Unrecognized)
+	}
+	// robo never passes /NJS: the missing summary is a second error.
+	res := ResultFromJob(&j, 8, true)
+	if res.OK() || len(res.Errors) != 2 || !strings.Contains(res.Errors[0].Err, "error 1314 (0x00000522): A required privilege is not held") ||
+		!strings.Contains(res.Errors[1].Err, "robocopy wrote no summary") {
+		t.Fatalf("result %+v", res.Errors)
+	}
+}
+
 // A missing auditing right stops robocopy (real sample 18, /COPYALL): the
 // error says which of the set's letters needs which right.
 func TestManageAuditingRightHint(t *testing.T) {
