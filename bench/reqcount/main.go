@@ -5,7 +5,7 @@
 // writes the counts to -o (or standard output), one "COUNT METHOD KIND" line
 // each, the largest first.
 //
-//	reqcount -listen 127.0.0.1:9001 -to http://127.0.0.1:9000 -o counts.txt
+//	reqcount -listen 127.0.0.1:9001 -to http://127.0.0.1:9000 -o counts.txt [-trace requests.txt]
 package main
 
 import (
@@ -22,12 +22,14 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 )
 
 func main() {
 	listen := flag.String("listen", "127.0.0.1:0", "address to listen on")
 	to := flag.String("to", "", "the server's URL")
 	out := flag.String("o", "", "file the counts are written to at exit (default standard output)")
+	trace := flag.String("trace", "", "file every request's start, seconds taken, method and URL are written to")
 	flag.Parse()
 	u, err := url.Parse(*to)
 	if err != nil || u.Host == "" {
@@ -35,6 +37,12 @@ func main() {
 	}
 	var mu sync.Mutex
 	counts := map[string]int{}
+	var tw *os.File
+	if *trace != "" {
+		if tw, err = os.Create(*trace); err != nil {
+			log.Fatal(err)
+		}
+	}
 	proxy := httputil.NewSingleHostReverseProxy(u)
 	proxy.Transport = &http.Transport{MaxIdleConnsPerHost: 256}
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -42,7 +50,13 @@ func main() {
 		mu.Lock()
 		counts[k]++
 		mu.Unlock()
+		start := time.Now()
 		proxy.ServeHTTP(w, r)
+		if tw != nil {
+			mu.Lock()
+			fmt.Fprintf(tw, "%s %.3f %s %s\n", start.Format("15:04:05.000"), time.Since(start).Seconds(), r.Method, r.URL.RequestURI())
+			mu.Unlock()
+		}
 	})
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
