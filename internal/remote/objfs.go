@@ -529,8 +529,34 @@ type objWriter struct {
 	mtime time.Time
 	buf   []byte
 	up    objUpload
-	err   error
-	done  bool
+	// sending is the part being uploaded while the next one is read
+	// (nil when none): it answers once with the part's error.
+	sending chan error
+	err     error
+	done    bool
+}
+
+// send uploads one part in the background, after the part before it is
+// through (parts go in order, one at a time): reading and hashing the next
+// part overlaps with sending this one.
+func (w *objWriter) send(data []byte) error {
+	if err := w.wait(); err != nil {
+		return err
+	}
+	ch := make(chan error, 1)
+	w.sending = ch
+	go func() { ch <- w.up.part(w.f.ctx, data) }()
+	return nil
+}
+
+// wait waits for the part being sent.
+func (w *objWriter) wait() error {
+	if w.sending == nil {
+		return nil
+	}
+	err := <-w.sending
+	w.sending = nil
+	return err
 }
 
 // CreateFinal implements vfs.AtomicCreator. perm is not kept (object
@@ -560,11 +586,12 @@ func (w *objWriter) Write(b []byte) (int, error) {
 		w.up = up
 	}
 	for w.up != nil && int64(len(w.buf)) >= w.f.chunk {
-		if err := w.up.part(w.f.ctx, w.buf[:w.f.chunk]); err != nil {
+		part := w.buf[:w.f.chunk:w.f.chunk]
+		w.buf = append(make([]byte, 0, w.f.chunk), w.buf[w.f.chunk:]...)
+		if err := w.send(part); err != nil {
 			w.err = w.f.pathErr("upload", w.name, err)
 			return 0, w.err
 		}
-		w.buf = append(w.buf[:0], w.buf[w.f.chunk:]...)
 	}
 	return len(b), nil
 }
@@ -585,6 +612,12 @@ func (w *objWriter) Commit(expect func(now *vfs.Entry) string) (skip string, err
 		return "", w.err
 	}
 	f := w.f
+	if w.up != nil {
+		// The part in flight must be through before the commit's look.
+		if err := w.wait(); err != nil {
+			return "", f.pathErr("upload", w.name, err)
+		}
+	}
 	var now vfs.Entry
 	var o objInfo
 	if l, ok := f.takeLook(w.name); ok && w.up == nil {
@@ -603,6 +636,10 @@ func (w *objWriter) Commit(expect func(now *vfs.Entry) string) (skip string, err
 	case !errors.Is(err, fs.ErrNotExist):
 		return "", err
 	}
+	// Absent is an answer, not an error: the store below must not see it
+	// (a multipart upload whose last part was already sent, a file of a
+	// whole number of chunks, would otherwise never complete).
+	err = nil
 	if why := expect(nowp); why != "" {
 		return why, nil
 	}
@@ -652,6 +689,7 @@ func (w *objWriter) Abort() error {
 	w.done = true
 	w.buf = nil
 	defer w.f.c.release()
+	w.wait() // its error does not matter: the upload is discarded
 	if w.up != nil {
 		// A fresh context: the run's may be the one that ended.
 		ctx, cancel := context.WithTimeout(context.Background(), w.f.c.cfg.Timeout)

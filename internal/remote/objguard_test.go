@@ -119,6 +119,18 @@ func testGuardReuse(t *testing.T, st objectStore) {
 			t.Fatalf("the renamed file: %q", got)
 		}
 	})
+	// A file of a whole number of chunks above the threshold: its last
+	// part is sent by Write, and Commit has only to complete it
+	// (threshold 6 MiB, chunk 5 MiB in these tests).
+	t.Run("WholeChunksNew", func(t *testing.T) {
+		big := strings.Repeat("y", 10<<20)
+		if _, skip, err := engineWrite(t, bucket, "d/chunks", big, nil); err != nil || skip != "" {
+			t.Fatalf("skip %q, err %v", skip, err)
+		}
+		if got := readAll(t, bucket, "d/chunks"); got != big {
+			t.Fatalf("got %d bytes, want %d", len(got), len(big))
+		}
+	})
 	t.Run("Unchanged", func(t *testing.T) {
 		st.put(t, "reuse/d/same", "before")
 		saw, skip, err := engineWrite(t, bucket, "d/same", "robo", nil)
