@@ -4,8 +4,8 @@
 # S3 (versitygw), SFTP (OpenSSH sshd), Azure Blob (Azurite) and WebDAV
 # (rclone serve webdav). See docs/performance.md, "Offsite destinations".
 #
-#   RCLONE=~/go/bin/rclone bench/offsite.sh            # 100,000 files and 4 x 256 MiB, 3 runs, every remote
-#   FILES=200 BIG="1 4" RUNS=1 AGE=0 ROBO=skip REMOTES="s3 sftp webdav" bench/offsite.sh   # smoke run, rclone rows only
+#   RCLONE=/opt/rclone-v1.76.0/rclone bench/offsite.sh   # 100,000 files and 4 x 256 MiB, 3 runs, every remote
+#   FILES=2000 BIG="1 64" RUNS=1 AGE=0 bench/offsite.sh  # smoke run
 #   REMOTES="s3 sftp" JOBS="small nochange" bench/offsite.sh      # some remotes and jobs only
 #
 # Environment:
@@ -21,8 +21,8 @@
 #            bench/run.sh and docs/performance.md)
 #   KEEP     1: keep the generated source trees for the next run (default 1)
 #   RCLONE   the rclone to measure (default rclone; azure needs one newer than 1.60)
-#   ROBO     skip: measure rclone only (until robo's remote blocks exist);
-#            a path: that robo binary; unset: build ./cmd/robo
+#   ROBO     skip: measure rclone only; a path: that robo binary;
+#            unset: build ./cmd/robo
 #
 # Needs root (sshd, dropping the page cache), openssh-server, rclone (Debian's
 # 1.60 CLI; for azure a newer one, see RCLONE), go, openssl, diff, and the servers of internal/remote/remotetest:
@@ -36,7 +36,8 @@
 # fresh bucket prefix or directory (nothing is deleted while a job runs; the
 # destinations of one remote are removed after its runs, and the next initial
 # copy starts AGE seconds after that); a nothing-changed run goes to the
-# destination the same tool made in an untimed first run. After every run the
+# destination the same tool made and checked in the small job (or, without
+# that job, made in an untimed first run). Remote after remote, every job. After every run the
 # destination must equal the source: diff -r against the server's directory
 # (versitygw, sshd, WebDAV serve files as files), or `rclone check --download`
 # for Azurite (its blobs live in extent files). The servers' CPU (with their
