@@ -576,24 +576,51 @@ func (w *objWriter) Write(b []byte) (int, error) {
 	if w.err != nil {
 		return 0, w.err
 	}
-	w.buf = append(w.buf, b...)
-	if w.up == nil && int64(len(w.buf)) > w.f.threshold {
-		up, err := w.f.st.upload(w.f.ctx, w.f.key(w.name), w.mtime)
-		if err != nil {
-			w.err = w.f.pathErr("upload", w.name, err)
-			return 0, w.err
+	n := len(b)
+	for len(b) > 0 {
+		if w.up == nil {
+			// In memory up to the threshold: grown by doubling, but
+			// never past what the threshold needs (append's doubling
+			// held up to twice the threshold per file).
+			if need := len(w.buf) + len(b); need > cap(w.buf) {
+				c := min(max(2*cap(w.buf), 64<<10, need), max(need, int(w.f.threshold)+len(b)))
+				nb := make([]byte, len(w.buf), c)
+				copy(nb, w.buf)
+				w.buf = nb
+			}
+			w.buf = append(w.buf, b...)
+			b = nil
+			if int64(len(w.buf)) > w.f.threshold {
+				up, err := w.f.st.upload(w.f.ctx, w.f.key(w.name), w.mtime)
+				if err != nil {
+					w.err = w.f.pathErr("upload", w.name, err)
+					return 0, w.err
+				}
+				w.up = up
+			}
+		} else {
+			// In parts: the buffer is one chunk, filled to its end.
+			k := min(int(w.f.chunk)-len(w.buf), len(b))
+			w.buf = append(w.buf, b[:k]...)
+			b = b[k:]
 		}
-		w.up = up
-	}
-	for w.up != nil && int64(len(w.buf)) >= w.f.chunk {
-		part := w.buf[:w.f.chunk:w.f.chunk]
-		w.buf = append(make([]byte, 0, w.f.chunk), w.buf[w.f.chunk:]...)
-		if err := w.send(part); err != nil {
-			w.err = w.f.pathErr("upload", w.name, err)
-			return 0, w.err
+		sent := false
+		for w.up != nil && int64(len(w.buf)) >= w.f.chunk {
+			part := w.buf[:w.f.chunk:w.f.chunk]
+			w.buf = w.buf[w.f.chunk:]
+			sent = true
+			if err := w.send(part); err != nil {
+				w.err = w.f.pathErr("upload", w.name, err)
+				return 0, w.err
+			}
+		}
+		if sent {
+			// The rest goes into a buffer of its own: the parts being
+			// sent keep theirs.
+			w.buf = append(make([]byte, 0, w.f.chunk), w.buf...)
 		}
 	}
-	return len(b), nil
+	return n, nil
 }
 
 // Commit implements vfs.FinalWriter: the entry at the name is read again
