@@ -54,6 +54,7 @@ var allowed = map[string][]string{
 	"bench/chart":                 {"*"},
 	"bench/gentree":               {"*"},
 	"bench/timeit":                {"*"},
+	"bench/reqcount":              {"*"},
 }
 
 func TestImportDirections(t *testing.T) {

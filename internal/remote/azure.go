@@ -76,7 +76,11 @@ func (c *Conn) dialAzure(ctx context.Context) error {
 	}
 	cctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
-	if _, _, err := st.list(cctx, "", 1); err != nil {
+	// Get Container Properties proves the key and the container in one
+	// request whose cost does not grow with the container (a listing of
+	// its top level does on Azurite: 24 s with 4,000 blobs under load).
+	if _, err := st.cc.GetProperties(cctx, nil); err != nil {
+		err = azureErr(err)
 		switch {
 		case errors.Is(err, ErrAuth), errors.Is(err, ErrNoBucket), errors.Is(err, vfs.ErrUnreachable):
 			return fail(err, nil)

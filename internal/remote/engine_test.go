@@ -1,12 +1,15 @@
 package remote_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/pem"
 	"errors"
+	"io"
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -151,4 +154,38 @@ func closedPort(t *testing.T) int {
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close() // nothing listens there now
 	return port
+}
+
+// TestSFTPLargeCopy: a file of several of ReadFrom's 1 MiB writes (and a
+// part one) copied the way the engine copies (io.CopyN into the
+// temporary file) arrives byte for byte.
+func TestSFTPLargeCopy(t *testing.T) {
+	s := remotetest.StartSFTP(t)
+	conn := dial(t, sftpConfig(s))
+	dir := t.TempDir()
+	fsys, err := conn.Open(filepath.ToSlash(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := make([]byte, 3<<20+12345)
+	for i := range data {
+		data[i] = byte(i*7 + i>>13)
+	}
+	w, tmp, err := fsys.CreateTemp("", ".big", 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := io.CopyN(w, bytes.NewReader(data), int64(len(data))+1); n != int64(len(data)) || err != io.EOF {
+		t.Fatalf("copied %d, %v", n, err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(filepath.Join(dir, tmp))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, data) {
+		t.Fatalf("got %d bytes, want %d, or different bytes", len(got), len(data))
+	}
 }

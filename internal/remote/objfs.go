@@ -114,7 +114,38 @@ type objFS struct {
 	// threshold is the size from which uploads go in parts of chunk bytes.
 	threshold, chunk int64
 	ctx              context.Context
+
+	mu sync.Mutex
+	// looks holds the latest Stat of each name (the engine's guard just
+	// before it writes the file), for Commit to tie its conditional write
+	// to (see reuseLook).
+	looks map[string]look
+	// dirs holds the directories this FS knows to be directories: true
+	// for one it made itself (empty then, so a name in it is most likely
+	// new), false for one it listed or found.
+	dirs map[string]bool
 }
+
+// look is one Stat's answer: the entry and its object, or absent.
+type look struct {
+	e      vfs.Entry
+	o      objInfo
+	exists bool
+	at     time.Time // when the request was sent
+}
+
+// reuseLook is how old the engine's guard (a Stat of the name just before
+// the upload) may be for Commit to store a single-request upload on the
+// condition of what that Stat saw, instead of reading the name once more.
+// The condition (If-None-Match: * or If-Match: ETAG) is what makes the
+// overwrite safe; the read only tells the engine what is there, and a
+// second one a few milliseconds later adds two or three requests per file
+// for nothing. An older look, a multipart upload, or anything robo did to
+// the name since, and Commit reads again.
+const reuseLook = time.Second
+
+// maxLooks bounds the looks kept (only the newest matter).
+const maxLooks = 4096
 
 var (
 	_ vfs.FS            = (*objFS)(nil)
@@ -143,6 +174,70 @@ func fileEntry(name string, o objInfo) vfs.Entry {
 
 // stat returns the entry at name and, for a file, its object.
 func (f *objFS) stat(name string) (vfs.Entry, objInfo, error) {
+	e, o, err := f.statNow(name)
+	if err == nil && e.Kind == vfs.Dir {
+		f.sawDir(name, false)
+	}
+	return e, o, err
+}
+
+// listFirst is how many entries statByList asks for: a name whose
+// siblings start with it (f, f.bak, f-1) fills them, and stat then asks
+// the usual way.
+const listFirst = 16
+
+// statByList answers for a name in a directory this FS made, where most
+// names are new, with one listing of the keys that start with the name
+// (delimiter "/") instead of a HEAD that finds nothing and a listing of
+// the name as a prefix. A file found is asked for its time where the
+// listing does not carry it. ok is false when the listing cannot decide
+// (too many keys start with the name, or the name is a directory, whose
+// marker the usual way reads).
+func (f *objFS) statByList(name string) (e vfs.Entry, o objInfo, ok bool, err error) {
+	key := f.key(name)
+	objs, prefixes, err := f.st.list(f.ctx, key, listFirst)
+	if err != nil {
+		return vfs.Entry{}, objInfo{}, true, f.pathErr("stat", name, err)
+	}
+	if len(objs)+len(prefixes) >= listFirst {
+		return vfs.Entry{}, objInfo{}, false, nil
+	}
+	for _, p := range prefixes {
+		if p == key+"/" {
+			return vfs.Entry{}, objInfo{}, false, nil
+		}
+	}
+	for _, o := range objs {
+		if o.Key != key {
+			continue
+		}
+		if !o.TimeKnown {
+			h, err := f.st.head(f.ctx, key)
+			if errors.Is(err, fs.ErrNotExist) {
+				return vfs.Entry{}, objInfo{}, false, nil // gone since the listing
+			}
+			if err != nil {
+				return vfs.Entry{}, objInfo{}, true, f.pathErr("stat", name, err)
+			}
+			o = h
+		}
+		return fileEntry(path.Base(name), o), o, true, nil
+	}
+	return vfs.Entry{}, objInfo{}, true, f.pathErr("stat", name, fs.ErrNotExist)
+}
+
+func (f *objFS) statNow(name string) (vfs.Entry, objInfo, error) {
+	if name != "" {
+		parent := path.Dir(name)
+		if parent == "." {
+			parent = ""
+		}
+		if _, made := f.knownDir(parent); made {
+			if e, o, ok, err := f.statByList(name); ok {
+				return e, o, err
+			}
+		}
+	}
 	base := path.Base(name)
 	if name == "" {
 		base = ""
@@ -179,9 +274,66 @@ func (f *objFS) stat(name string) (vfs.Entry, objInfo, error) {
 	return e, objInfo{}, nil
 }
 
+// Stat is the engine's way to look at a name (its guard before a change):
+// the answer is kept for Commit (reuseLook).
 func (f *objFS) Stat(name string) (vfs.Entry, error) {
-	e, _, err := f.stat(name)
+	at := time.Now()
+	e, o, err := f.stat(name)
+	if err == nil || errors.Is(err, fs.ErrNotExist) {
+		f.mu.Lock()
+		if f.looks == nil {
+			f.looks = map[string]look{}
+		}
+		if len(f.looks) >= maxLooks {
+			for k, l := range f.looks {
+				if time.Since(l.at) > reuseLook {
+					delete(f.looks, k)
+				}
+			}
+			if len(f.looks) >= maxLooks {
+				clear(f.looks)
+			}
+		}
+		f.looks[name] = look{e: e, o: o, exists: err == nil, at: at}
+		f.mu.Unlock()
+	}
 	return e, err
+}
+
+// takeLook returns and forgets the look of name, if it is recent enough
+// to commit on (reuseLook).
+func (f *objFS) takeLook(name string) (look, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	l, ok := f.looks[name]
+	delete(f.looks, name)
+	return l, ok && time.Since(l.at) <= reuseLook
+}
+
+// touched forgets the look of a name this FS is about to change.
+func (f *objFS) touched(name string) {
+	f.mu.Lock()
+	delete(f.looks, name)
+	f.mu.Unlock()
+}
+
+// sawDir records a directory: made here (made) or found.
+func (f *objFS) sawDir(name string, made bool) {
+	f.mu.Lock()
+	if f.dirs == nil {
+		f.dirs = map[string]bool{}
+	}
+	f.dirs[name] = f.dirs[name] || made
+	f.mu.Unlock()
+}
+
+// knownDir reports whether name is a directory this FS made or found,
+// and whether it made it.
+func (f *objFS) knownDir(name string) (known, made bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	made, known = f.dirs[name]
+	return known, made
 }
 
 // validName reports whether a listed name can be a path element: not
@@ -267,6 +419,9 @@ func (f *objFS) ReadDir(name string) ([]vfs.Entry, error) {
 		out = kept
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	if len(out) > 0 {
+		f.sawDir(name, false)
+	}
 	return out, nil
 }
 
@@ -374,8 +529,34 @@ type objWriter struct {
 	mtime time.Time
 	buf   []byte
 	up    objUpload
-	err   error
-	done  bool
+	// sending is the part being uploaded while the next one is read
+	// (nil when none): it answers once with the part's error.
+	sending chan error
+	err     error
+	done    bool
+}
+
+// send uploads one part in the background, after the part before it is
+// through (parts go in order, one at a time): reading and hashing the next
+// part overlaps with sending this one.
+func (w *objWriter) send(data []byte) error {
+	if err := w.wait(); err != nil {
+		return err
+	}
+	ch := make(chan error, 1)
+	w.sending = ch
+	go func() { ch <- w.up.part(w.f.ctx, data) }()
+	return nil
+}
+
+// wait waits for the part being sent.
+func (w *objWriter) wait() error {
+	if w.sending == nil {
+		return nil
+	}
+	err := <-w.sending
+	w.sending = nil
+	return err
 }
 
 // CreateFinal implements vfs.AtomicCreator. perm is not kept (object
@@ -395,29 +576,60 @@ func (w *objWriter) Write(b []byte) (int, error) {
 	if w.err != nil {
 		return 0, w.err
 	}
-	w.buf = append(w.buf, b...)
-	if w.up == nil && int64(len(w.buf)) > w.f.threshold {
-		up, err := w.f.st.upload(w.f.ctx, w.f.key(w.name), w.mtime)
-		if err != nil {
-			w.err = w.f.pathErr("upload", w.name, err)
-			return 0, w.err
+	n := len(b)
+	for len(b) > 0 {
+		if w.up == nil {
+			// In memory up to the threshold: grown by doubling, but
+			// never past what the threshold needs (append's doubling
+			// held up to twice the threshold per file).
+			if need := len(w.buf) + len(b); need > cap(w.buf) {
+				c := min(max(2*cap(w.buf), 64<<10, need), max(need, int(w.f.threshold)+len(b)))
+				nb := make([]byte, len(w.buf), c)
+				copy(nb, w.buf)
+				w.buf = nb
+			}
+			w.buf = append(w.buf, b...)
+			b = nil
+			if int64(len(w.buf)) > w.f.threshold {
+				up, err := w.f.st.upload(w.f.ctx, w.f.key(w.name), w.mtime)
+				if err != nil {
+					w.err = w.f.pathErr("upload", w.name, err)
+					return 0, w.err
+				}
+				w.up = up
+			}
+		} else {
+			// In parts: the buffer is one chunk, filled to its end.
+			k := min(int(w.f.chunk)-len(w.buf), len(b))
+			w.buf = append(w.buf, b[:k]...)
+			b = b[k:]
 		}
-		w.up = up
-	}
-	for w.up != nil && int64(len(w.buf)) >= w.f.chunk {
-		if err := w.up.part(w.f.ctx, w.buf[:w.f.chunk]); err != nil {
-			w.err = w.f.pathErr("upload", w.name, err)
-			return 0, w.err
+		sent := false
+		for w.up != nil && int64(len(w.buf)) >= w.f.chunk {
+			part := w.buf[:w.f.chunk:w.f.chunk]
+			w.buf = w.buf[w.f.chunk:]
+			sent = true
+			if err := w.send(part); err != nil {
+				w.err = w.f.pathErr("upload", w.name, err)
+				return 0, w.err
+			}
 		}
-		w.buf = append(w.buf[:0], w.buf[w.f.chunk:]...)
+		if sent {
+			// The rest goes into a buffer of its own: the parts being
+			// sent keep theirs.
+			w.buf = append(make([]byte, 0, w.f.chunk), w.buf...)
+		}
 	}
-	return len(b), nil
+	return n, nil
 }
 
 // Commit implements vfs.FinalWriter: the entry at the name is read again
 // (and its parent must not be a file), expect judges it, and the object is
 // stored on the condition that the key still holds the object expect saw
-// (If-Match on its ETag) or none (If-None-Match: *).
+// (If-Match on its ETag) or none (If-None-Match: *). For a single-request
+// upload the engine's own Stat of the name, made just before the upload
+// (at most reuseLook ago, and nothing robo did to the name since), is
+// that read: the condition ties the store to it all the same.
 func (w *objWriter) Commit(expect func(now *vfs.Entry) string) (skip string, err error) {
 	if w.done {
 		return "", w.f.pathErr("commit", w.name, fs.ErrClosed)
@@ -427,7 +639,23 @@ func (w *objWriter) Commit(expect func(now *vfs.Entry) string) (skip string, err
 		return "", w.err
 	}
 	f := w.f
-	now, o, err := f.stat(w.name)
+	if w.up != nil {
+		// The part in flight must be through before the commit's look.
+		if err := w.wait(); err != nil {
+			return "", f.pathErr("upload", w.name, err)
+		}
+	}
+	var now vfs.Entry
+	var o objInfo
+	if l, ok := f.takeLook(w.name); ok && w.up == nil {
+		now, o = l.e, l.o
+		if !l.exists {
+			err = fs.ErrNotExist
+		}
+	} else {
+		now, o, err = f.stat(w.name)
+	}
+	f.touched(w.name)
 	var nowp *vfs.Entry
 	switch {
 	case err == nil:
@@ -435,14 +663,22 @@ func (w *objWriter) Commit(expect func(now *vfs.Entry) string) (skip string, err
 	case !errors.Is(err, fs.ErrNotExist):
 		return "", err
 	}
+	// Absent is an answer, not an error: the store below must not see it
+	// (a multipart upload whose last part was already sent, a file of a
+	// whole number of chunks, would otherwise never complete).
+	err = nil
 	if why := expect(nowp); why != "" {
 		return why, nil
 	}
 	if nowp != nil && nowp.Kind == vfs.Dir {
 		return "", f.pathErr("commit", w.name, syscall.EISDIR)
 	}
+	// The parent must not be a file (the name would hide under it); a
+	// directory this FS made or found needs no look.
 	if p := path.Dir(w.name); p != "." {
-		if _, err := f.st.head(f.ctx, f.key(p)); err == nil {
+		if known, _ := f.knownDir(p); known {
+			// a directory: robo made it or saw it in this command
+		} else if _, err := f.st.head(f.ctx, f.key(p)); err == nil {
 			return "", f.pathErr("commit", w.name, syscall.ENOTDIR)
 		} else if !errors.Is(err, fs.ErrNotExist) {
 			return "", f.pathErr("commit", w.name, err)
@@ -480,6 +716,7 @@ func (w *objWriter) Abort() error {
 	w.done = true
 	w.buf = nil
 	defer w.f.c.release()
+	w.wait() // its error does not matter: the upload is discarded
 	if w.up != nil {
 		// A fresh context: the run's may be the one that ended.
 		ctx, cancel := context.WithTimeout(context.Background(), w.f.c.cfg.Timeout)
@@ -502,6 +739,8 @@ func (f *objFS) Rename(oldname, newname string) error {
 	if e.Kind != vfs.File {
 		return f.pathErr("rename", oldname, fmt.Errorf("%w: only files are renamed on an object store", errors.ErrUnsupported))
 	}
+	f.touched(oldname)
+	f.touched(newname)
 	if err := f.st.copy(f.ctx, f.key(oldname), f.key(newname), o, nil); err != nil {
 		return f.pathErr("rename", oldname, err)
 	}
@@ -514,6 +753,7 @@ func (f *objFS) Rename(oldname, newname string) error {
 // Chtimes sets a file's mtime metadata by a server-side copy onto itself,
 // or a directory's by writing its marker.
 func (f *objFS) Chtimes(name string, mtime time.Time) error {
+	f.touched(name)
 	e, o, err := f.stat(name)
 	if err != nil {
 		return err
@@ -531,6 +771,7 @@ func (f *objFS) Chtimes(name string, mtime time.Time) error {
 }
 
 func (f *objFS) putMarker(name string, mtime time.Time) error {
+	f.touched(name)
 	if err := f.st.put(f.ctx, f.key(name)+"/", nil, mtime, cond{}); err != nil {
 		return f.pathErr("mkdir", name, err)
 	}
@@ -555,7 +796,11 @@ func (f *objFS) Mkdir(name string, perm fs.FileMode) error {
 			return f.pathErr("mkdir", name, syscall.ENOTDIR)
 		}
 	}
-	return f.putMarker(name, time.Now())
+	if err := f.putMarker(name, time.Now()); err != nil {
+		return err
+	}
+	f.sawDir(name, true)
+	return nil
 }
 
 // MkdirAll writes the markers of name and its parents that are missing
@@ -579,6 +824,10 @@ func (f *objFS) MkdirAll(name string) error {
 // Remove deletes a file, or an empty directory's marker. A directory with
 // keys under it fails with syscall.ENOTEMPTY.
 func (f *objFS) Remove(name string) error {
+	f.touched(name)
+	f.mu.Lock()
+	delete(f.dirs, name)
+	f.mu.Unlock()
 	e, o, err := f.stat(name)
 	if err != nil {
 		return err

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/minio/minio-go/v7"
@@ -100,7 +101,8 @@ func (c *Conn) dialS3(ctx context.Context) error {
 	if err != nil {
 		return fail(errors.New("the endpoint is not usable"), err)
 	}
-	st := &s3Store{core: &minio.Core{Client: cl}, bucket: s.Bucket, class: s.StorageClass, chunk: c.cfg.ChunkSize, pace: c.pace}
+	st := &s3Store{core: &minio.Core{Client: cl}, bucket: s.Bucket, class: s.StorageClass, chunk: c.cfg.ChunkSize, pace: c.pace,
+		dropIdle: tr.CloseIdleConnections}
 	cctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
 	if _, _, err := st.list(cctx, "", 1); err != nil {
@@ -135,9 +137,43 @@ type s3Store struct {
 	class  string
 	chunk  int64
 	pace   func([]byte) io.Reader
+	// dropIdle closes the kept-alive connections (see staleConn).
+	dropIdle func()
 }
 
 var _ objStore = (*s3Store)(nil)
+
+// staleConn reports an error of a request sent on a kept-alive connection
+// the server had already closed. A server that closes connections without
+// saying so (versitygw without --keep-alive does, for some answers) leaves
+// every idle connection in the pool dead: Go's transport sends a GET or
+// HEAD again by itself, but not a PUT, and minio-go's own retries take the
+// next dead connection from the pool. So the PUTs (files, folder markers,
+// parts) close the idle connections and go once more on a new one: the
+// request never reached the server whole (a write failed), or, if the
+// server did store it before closing, the repeat of a conditional write
+// is refused and the file reported as changed, never stored twice.
+func staleConn(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return true
+	}
+	m := err.Error()
+	return strings.Contains(m, "transport connection broken") || strings.Contains(m, "server closed idle connection") ||
+		strings.HasSuffix(m, ": EOF")
+}
+
+// again runs a PUT, and once more on a new connection after a stale one.
+func (s *s3Store) again(do func() error) error {
+	err := do()
+	if staleConn(err) && s.dropIdle != nil {
+		s.dropIdle()
+		err = do()
+	}
+	return err
+}
 
 // s3Err maps an S3 error to robo's classes and keeps only its code and
 // message (never the request's signature or headers).
@@ -284,8 +320,10 @@ func (s *s3Store) putOptions(mtime time.Time, c cond) minio.PutObjectOptions {
 // a single-part object's ETag is its MD5.
 func (s *s3Store) put(ctx context.Context, key string, data []byte, mtime time.Time, c cond) error {
 	sum := md5.Sum(data)
-	_, err := s.core.PutObject(ctx, s.bucket, key, s.pace(data), int64(len(data)), base64.StdEncoding.EncodeToString(sum[:]), "", s.putOptions(mtime, c))
-	return s3Err(err)
+	return s3Err(s.again(func() error {
+		_, err := s.core.PutObject(ctx, s.bucket, key, s.pace(data), int64(len(data)), base64.StdEncoding.EncodeToString(sum[:]), "", s.putOptions(mtime, c))
+		return err
+	}))
 }
 
 type s3Upload struct {
@@ -307,8 +345,12 @@ func (s *s3Store) upload(ctx context.Context, key string, mtime time.Time) (objU
 func (u *s3Upload) part(ctx context.Context, data []byte) error {
 	n := len(u.parts) + 1
 	sum := md5.Sum(data)
-	p, err := u.s.core.PutObjectPart(ctx, u.s.bucket, u.key, u.id, n, u.s.pace(data), int64(len(data)),
-		minio.PutObjectPartOptions{Md5Base64: base64.StdEncoding.EncodeToString(sum[:])})
+	var p minio.ObjectPart
+	err := u.s.again(func() (err error) {
+		p, err = u.s.core.PutObjectPart(ctx, u.s.bucket, u.key, u.id, n, u.s.pace(data), int64(len(data)),
+			minio.PutObjectPartOptions{Md5Base64: base64.StdEncoding.EncodeToString(sum[:])})
+		return err
+	})
 	if err != nil {
 		return s3Err(err)
 	}

@@ -257,6 +257,34 @@ func (w *sftpWriter) Write(b []byte) (int, error) {
 	return n, err
 }
 
+// sftpCopyBuf is how much ReadFrom hands pkg/sftp in one Write: it sends
+// the 32 KiB packets of one Write concurrently (UseConcurrentWrites), so
+// a large Write keeps the link busy where io.Copy's 32 KiB Writes wait
+// for each packet's answer (a 256 MiB file took 1.4x rclone's time).
+const sftpCopyBuf = 1 << 20
+
+// ReadFrom implements io.ReaderFrom for the engine's io.Copy.
+func (w *sftpWriter) ReadFrom(r io.Reader) (int64, error) {
+	buf := make([]byte, sftpCopyBuf)
+	var n int64
+	for {
+		k, rerr := io.ReadFull(r, buf)
+		if k > 0 {
+			m, err := w.Write(buf[:k])
+			n += int64(m)
+			if err != nil {
+				return n, err
+			}
+		}
+		switch {
+		case rerr == io.EOF || rerr == io.ErrUnexpectedEOF:
+			return n, nil
+		case rerr != nil:
+			return n, rerr
+		}
+	}
+}
+
 // Sync asks the server to flush the file (OpenSSH's fsync extension); a
 // server without it is not an error.
 func (w *sftpWriter) Sync() error {
