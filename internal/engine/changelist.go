@@ -32,8 +32,8 @@ import (
 // time as any other method; everything else may run concurrently.
 type ChangeList struct {
 	n       int
-	tail    []byte      // encoded changes not yet written to the file
-	tailN   int         // the changes in tail
+	tail    []byte // encoded changes not yet written to the file
+	tailN   int    // the changes in tail
 	blocks  []spillBlock
 	file    *os.File
 	size    int64 // bytes written to file
