@@ -1,9 +1,15 @@
 package plan
 
 import (
+	"bufio"
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/robo-backup/robo/internal/engine"
@@ -62,7 +68,8 @@ type Set struct {
 	Summary *Summary `json:"summary,omitempty"`
 	// Changes are the file operations in walk order (sorted by path within
 	// each directory); engines run them phase by phase (engine.Phase).
-	Changes []engine.Change `json:"changes,omitempty"`
+	// The list is in bounded memory (engine.ChangeList); nil is empty.
+	Changes *engine.ChangeList `json:"-"`
 	// Refused says why a safety check stopped the set: apply will not touch it.
 	Refused string `json:"refused,omitempty"`
 	// Error says why the set could not be planned.
@@ -127,7 +134,7 @@ type Summary struct {
 // HasChanges reports whether applying the set would do anything: copy or
 // delete files, or change the state.
 func (s *Set) HasChanges() bool {
-	return s.Action != Noop || s.MovedFrom != "" || len(s.Changes) > 0 || len(s.PruneVersions) > 0
+	return s.Action != Noop || s.MovedFrom != "" || s.Changes.Len() > 0 || len(s.PruneVersions) > 0
 }
 
 // Failed reports whether the set cannot be applied.
@@ -164,16 +171,111 @@ func (p *Plan) Set(name string) *Set {
 }
 
 // Write saves the plan as a JSON file, readable only by its owner (it
-// names paths that may be private).
+// names paths that may be private). It streams the changes (WriteJSON).
 func (p *Plan) Write(path string) error {
-	b, err := json.MarshalIndent(p, "", "  ")
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
-		return err
+		return fmt.Errorf("write plan: %w", err)
 	}
-	if err := os.WriteFile(path, append(b, '\n'), 0o600); err != nil {
+	bw := bufio.NewWriterSize(f, 64<<10)
+	err = p.WriteJSON(bw)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
 		return fmt.Errorf("write plan: %w", err)
 	}
 	return nil
+}
+
+// setMarked is a set whose changes are a marker, for WriteJSON.
+type setMarked struct {
+	*setFields
+	Changes json.RawMessage `json:"changes,omitempty"`
+}
+
+type planFields Plan
+
+// WriteJSON writes the plan document, indented by two spaces and ending
+// in a newline, byte for byte what json.MarshalIndent(p, "", "  ") and a
+// newline make, but with each set's changes read from its list and
+// written one by one: the document is never whole in memory. The rest of
+// the document is made with a random marker in place of each list, which
+// no name in the plan can forge.
+func (p *Plan) WriteJSON(w io.Writer) error {
+	var nonce [16]byte
+	if _, err := rand.Read(nonce[:]); err != nil {
+		return err
+	}
+	tag := "robo-changes-" + hex.EncodeToString(nonce[:]) + "-"
+	doc := struct {
+		*planFields
+		Sets []*setMarked `json:"sets"`
+	}{planFields: (*planFields)(p)}
+	if p.Sets != nil {
+		doc.Sets = make([]*setMarked, len(p.Sets))
+	}
+	var lists []*engine.ChangeList
+	for i, s := range p.Sets {
+		if s == nil {
+			continue
+		}
+		doc.Sets[i] = &setMarked{setFields: (*setFields)(s)}
+		if s.Changes.Len() > 0 {
+			doc.Sets[i].Changes = json.RawMessage(strconv.Quote(tag + strconv.Itoa(len(lists))))
+			lists = append(lists, s.Changes)
+		}
+	}
+	head, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return err
+	}
+	head = append(head, '\n')
+	for i, l := range lists {
+		marker := []byte(strconv.Quote(tag + strconv.Itoa(i)))
+		at := bytes.Index(head, marker)
+		if at < 0 {
+			return fmt.Errorf("plan: the changes' marker is missing")
+		}
+		line := bytes.LastIndexByte(head[:at], '\n') + 1
+		ind := string(head[line : line+len(head[line:at])-len(bytes.TrimLeft(head[line:at], " "))])
+		if _, err := w.Write(head[:at]); err != nil {
+			return err
+		}
+		if err := writeChanges(w, l, ind); err != nil {
+			return err
+		}
+		head = head[at+len(marker):]
+	}
+	_, err = w.Write(head)
+	return err
+}
+
+// writeChanges writes a list as json.MarshalIndent writes a JSON array
+// whose opening line is indented by ind.
+func writeChanges(w io.Writer, l *engine.ChangeList, ind string) error {
+	in := ind + "  "
+	sep := "[\n" + in
+	err := l.Range(func(_ int, c *engine.Change) error {
+		b, err := json.MarshalIndent(c.JSON(), in, "  ")
+		if err != nil {
+			return err
+		}
+		if _, err := io.WriteString(w, sep); err != nil {
+			return err
+		}
+		sep = ",\n" + in
+		_, err = w.Write(b)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	_, err = io.WriteString(w, "\n"+ind+"]")
+	return err
 }
 
 // Read loads a saved plan and validates it (Plan.Validate): a saved plan
@@ -253,12 +355,12 @@ func (s *Set) Validate() error {
 			return fmt.Errorf("mode is %q but the spec is a %s", s.Mode, mode)
 		}
 	}
-	if len(s.Changes) > 0 || len(s.PruneVersions) > 0 {
+	if s.Changes.Len() > 0 || len(s.PruneVersions) > 0 {
 		if s.Spec == nil {
 			return fmt.Errorf("file operations on a set without a spec")
 		}
 	}
-	if len(s.Changes) > 0 {
+	if s.Changes.Len() > 0 {
 		var exact bool
 		switch s.Engine {
 		case "native":
@@ -267,7 +369,7 @@ func (s *Set) Validate() error {
 		default:
 			return fmt.Errorf("file operations for an unknown engine %q", s.Engine)
 		}
-		if err := engine.ValidateChanges(s.Spec, s.Changes, exact); err != nil {
+		if err := engine.ValidateChangeList(s.Spec, s.Changes, exact); err != nil {
 			return err
 		}
 		if err := s.checkSummary(); err != nil {
@@ -295,14 +397,15 @@ type setJSON struct {
 }
 
 // MarshalJSON writes the set; names that are not UTF-8 get their "_b64"
-// twins (docs/plan-json.md, "Names").
+// twins (docs/plan-json.md, "Names"). It holds the whole document in
+// memory: Plan.WriteJSON streams it.
 func (s *Set) MarshalJSON() ([]byte, error) {
 	w := setJSON{setFields: (*setFields)(s)}
-	if len(s.Changes) > 0 {
-		w.Changes = make([]engine.ChangeJSON, len(s.Changes))
-		for i := range s.Changes {
-			w.Changes[i] = s.Changes[i].JSON()
-		}
+	if err := s.Changes.Range(func(_ int, c *engine.Change) error {
+		w.Changes = append(w.Changes, c.JSON())
+		return nil
+	}); err != nil {
+		return nil, err
 	}
 	return json.Marshal(w)
 }
@@ -317,13 +420,18 @@ func (s *Set) UnmarshalJSON(b []byte) error {
 	}
 	f.Changes = nil
 	if len(w.Changes) > 0 {
-		f.Changes = make([]engine.Change, len(w.Changes))
+		f.Changes = engine.NewChangeList()
 		for i := range w.Changes {
 			c, err := w.Changes[i].Change()
 			if err != nil {
+				f.Changes.Close()
 				return fmt.Errorf("set %q: change %d: %w", f.Name, i+1, err)
 			}
-			f.Changes[i] = c
+			w.Changes[i] = engine.ChangeJSON{} // let it go as the list grows
+			f.Changes.Add(c)
+		}
+		if err := f.Changes.Err(); err != nil {
+			return err
 		}
 	}
 	*s = Set(f)
@@ -337,7 +445,10 @@ func (s *Set) checkSummary() error {
 	if s.Summary == nil {
 		return fmt.Errorf("file operations without a summary")
 	}
-	got := summarize(&engine.ScanResult{Changes: s.Changes}, s.Spec.Versions != nil)
+	got, err := summarize(&engine.ScanResult{Changes: s.Changes}, s.Spec.Versions != nil)
+	if err != nil {
+		return err
+	}
 	for _, f := range []struct {
 		name      string
 		plan, now int64
