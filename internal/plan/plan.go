@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/robo-backup/robo/internal/engine"
@@ -279,23 +280,241 @@ func writeChanges(w io.Writer, l *engine.ChangeList, ind string) error {
 }
 
 // Read loads a saved plan and validates it (Plan.Validate): a saved plan
-// is a file anyone with write access could have edited.
+// is a file anyone with write access could have edited. The changes are
+// read one by one into each set's list (decode), never as one document.
 func Read(path string) (*Plan, error) {
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read plan: %w", err)
 	}
-	var p Plan
-	if err := json.Unmarshal(b, &p); err != nil {
+	defer f.Close()
+	p, err := decode(bufio.NewReaderSize(f, 64<<10))
+	if err != nil {
 		return nil, fmt.Errorf("%s is not a robo plan file: %w", path, err)
 	}
 	if p.FormatVersion != FormatVersion {
+		p.Close()
 		return nil, fmt.Errorf("%s: plan format version %q is not supported (this robo reads %q)", path, p.FormatVersion, FormatVersion)
 	}
 	if err := p.Validate(); err != nil {
+		p.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return &p, nil
+	return p, nil
+}
+
+// Close releases the sets' change lists.
+func (p *Plan) Close() {
+	for _, s := range p.Sets {
+		if s != nil {
+			s.Changes.Close()
+		}
+	}
+}
+
+// decode reads a plan document as json.Unmarshal would into a Plan, but
+// streams each set's "changes" array into its list. Keys are matched
+// exactly: a document that spells "sets" or "changes" another way (which
+// encoding/json would also take) is refused, as is one that has either
+// twice, or anything after the document.
+func decode(r io.Reader) (p *Plan, err error) {
+	p = &Plan{}
+	defer func() {
+		if err != nil {
+			p.Close()
+		}
+	}()
+	dec := json.NewDecoder(r)
+	sawSets := false
+	rest, err := object(dec, false, nil, func(key string) (bool, error) {
+		if key != "sets" {
+			if strings.EqualFold(key, "sets") {
+				return false, fmt.Errorf("unexpected key %q", key)
+			}
+			return false, nil
+		}
+		if sawSets {
+			return false, fmt.Errorf(`"sets" appears twice`)
+		}
+		sawSets = true
+		return true, decodeSets(dec, p)
+	})
+	if err != nil {
+		return p, err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return p, fmt.Errorf("data after the plan document")
+	}
+	sets := p.Sets
+	if err := json.Unmarshal(rest, (*planFields)(p)); err != nil {
+		return p, err
+	}
+	p.Sets = sets
+	return p, nil
+}
+
+// object reads a JSON object from dec (its "{" read already when
+// opened): keys for which take returns true are read by take; the others
+// are gathered, in order, into the object returned, and shown to seen
+// (when not nil).
+func object(dec *json.Decoder, opened bool, seen func(key string, raw json.RawMessage), take func(key string) (bool, error)) ([]byte, error) {
+	if !opened {
+		if err := delim(dec, '{'); err != nil {
+			return nil, err
+		}
+	}
+	out := []byte{'{'}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		key, ok := t.(string)
+		if !ok {
+			return nil, fmt.Errorf("an object key is not a string")
+		}
+		took, err := take(key)
+		if err != nil {
+			return nil, err
+		}
+		if took {
+			continue
+		}
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, err
+		}
+		if seen != nil {
+			seen(key, raw)
+		}
+		if len(out) > 1 {
+			out = append(out, ',')
+		}
+		kb, _ := json.Marshal(key)
+		out = append(append(append(out, kb...), ':'), raw...)
+	}
+	if err := delim(dec, '}'); err != nil {
+		return nil, err
+	}
+	return append(out, '}'), nil
+}
+
+// delim reads the delimiter d from dec.
+func delim(dec *json.Decoder, d json.Delim) error {
+	t, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	if t != d {
+		return fmt.Errorf("expected %v, found %v", d, t)
+	}
+	return nil
+}
+
+// decodeSets reads the "sets" array into p.Sets (null: none).
+func decodeSets(dec *json.Decoder, p *Plan) error {
+	t, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	if t == nil {
+		return nil
+	}
+	if t != json.Delim('[') {
+		return fmt.Errorf(`"sets" is not an array`)
+	}
+	p.Sets = []*Set{}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		switch t {
+		case nil:
+			p.Sets = append(p.Sets, nil) // Validate refuses it
+			continue
+		case json.Delim('{'):
+		default:
+			return fmt.Errorf("set %d is not an object", len(p.Sets)+1)
+		}
+		s, err := decodeSet(dec, len(p.Sets)+1)
+		p.Sets = append(p.Sets, s)
+		if err != nil {
+			return err
+		}
+	}
+	return delim(dec, ']')
+}
+
+// decodeSet reads one set object (its "{" read already), its "changes"
+// one by one.
+func decodeSet(dec *json.Decoder, n int) (*Set, error) {
+	s := &Set{}
+	name := ""
+	sawChanges := false
+	rest, err := object(dec, true, func(key string, raw json.RawMessage) {
+		if key == "name" {
+			_ = json.Unmarshal(raw, &name) // for messages only
+		}
+	}, func(key string) (bool, error) {
+		switch {
+		case key == "changes":
+			if sawChanges {
+				return false, fmt.Errorf(`set %d: "changes" appears twice`, n)
+			}
+			sawChanges = true
+			return true, decodeChanges(dec, s, name, n)
+		case strings.EqualFold(key, "changes"):
+			return false, fmt.Errorf("set %d: unexpected key %q", n, key)
+		}
+		return false, nil
+	})
+	if err != nil {
+		return s, err
+	}
+	changes := s.Changes
+	if err := json.Unmarshal(rest, (*setFields)(s)); err != nil {
+		return s, err
+	}
+	s.Changes = changes
+	return s, nil
+}
+
+// decodeChanges reads a set's "changes" array into its list.
+func decodeChanges(dec *json.Decoder, s *Set, name string, n int) error {
+	t, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	if t == nil {
+		return nil
+	}
+	if t != json.Delim('[') {
+		return fmt.Errorf(`"changes" is not an array`)
+	}
+	l := engine.NewChangeList()
+	s.Changes = l
+	for i := 1; dec.More(); i++ {
+		var w engine.ChangeJSON
+		if err := dec.Decode(&w); err != nil {
+			return err
+		}
+		c, err := w.Change()
+		if err != nil {
+			if name == "" {
+				return fmt.Errorf("set %d: change %d: %w", n, i, err)
+			}
+			return fmt.Errorf("set %q: change %d: %w", name, i, err)
+		}
+		l.Add(c)
+	}
+	if err := l.Err(); err != nil {
+		return err
+	}
+	if l.Len() == 0 {
+		s.Changes = nil
+	}
+	return delim(dec, ']')
 }
 
 // Validate reports the first reason p cannot be applied as it stands,

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -78,6 +79,32 @@ func TestWriteStreamsTheSameDocument(t *testing.T) {
 	for i, cs := range all {
 		if got := q.Sets[i].Changes.Slice(); !reflect.DeepEqual(got, cs) {
 			t.Fatalf("set %d read back: %d changes, want %d", i, len(got), len(cs))
+		}
+	}
+}
+
+// Read streams a saved plan's changes, so it takes the keys it streams
+// only as robo writes them: another spelling, a second list or anything
+// after the document is refused, never half read.
+func TestReadRefusesWhatItCannotStream(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "plan.json")
+	set := `{"name":"s","action":"noop","mode":"copy"%s}`
+	for want, doc := range map[string]string{
+		`unexpected key "Sets"`:       `{"format_version":"1","Sets":[]}`,
+		`"sets" appears twice`:        `{"format_version":"1","sets":[],"sets":[]}`,
+		`unexpected key "CHANGES"`:    `{"format_version":"1","sets":[` + fmt.Sprintf(set, `,"CHANGES":[]`) + `]}`,
+		`"changes" appears twice`:     `{"format_version":"1","sets":[` + fmt.Sprintf(set, `,"changes":[],"changes":[]`) + `]}`,
+		`data after the plan`:         `{"format_version":"1","sets":[]} {}`,
+		`set 1 is not an object`:      `{"format_version":"1","sets":["s"]}`,
+		`set "s": change 1: path`:     `{"format_version":"1","sets":[` + fmt.Sprintf(set, `,"changes":[{"path":"a","path_b64":"YQ=="}]`) + `]}`,
+		`"changes" is not an array`:   `{"format_version":"1","sets":[` + fmt.Sprintf(set, `,"changes":{}`) + `]}`,
+		`not a robo plan file: set 1`: `{"format_version":"1","sets":[null]}`,
+	} {
+		if err := os.WriteFile(path, []byte(doc), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := plan.Read(path); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", doc, err, want)
 		}
 	}
 }
