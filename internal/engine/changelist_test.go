@@ -187,3 +187,41 @@ func TestChangeListNilAndEmpty(t *testing.T) {
 		t.Fatal("an empty list has a change")
 	}
 }
+
+// The duplicate-path check holds a run of hashes in memory, not one per
+// change: with runs of 64, a plan of 5,000 changes spills 78 sorted runs,
+// and a duplicate whose two changes are in different runs is still found,
+// named at its second change.
+func TestValidateChangeListFindsDuplicatesAcrossRuns(t *testing.T) {
+	old := dupRun
+	dupRun = 64
+	t.Cleanup(func() { dupRun = old })
+	smallBlocks(t, 4096)
+	spec := &Spec{Mirror: true, HardLinks: true}
+	cs := sampleChanges(5000)
+	for i := range cs {
+		cs[i].LinkTo = "" // links to files the list has no change for are checked elsewhere
+		if cs[i].Class == Tweaked {
+			cs[i].Path = fmt.Sprintf("t%05d", i)
+		}
+	}
+	d := newDupHashes()
+	for i := range cs {
+		d.add(cs[i].Path)
+	}
+	if dup, err := d.any(); err != nil || dup || len(d.runs) < 70 {
+		t.Fatalf("no duplicates: %v %v, %d runs", dup, err, len(d.runs))
+	}
+	l := ChangeListOf(cs)
+	if err := ValidateChangeList(spec, l, true); err != nil {
+		t.Fatalf("a valid list: %v", err)
+	}
+	l.Close()
+	cs[4321].Path = cs[17].Path
+	l = ChangeListOf(cs)
+	defer l.Close()
+	err := ValidateChangeList(spec, l, true)
+	if want := fmt.Sprintf("change 4322: %q appears twice", cs[17].Path); err == nil || err.Error() != want {
+		t.Fatalf("got %v, want %s", err, want)
+	}
+}

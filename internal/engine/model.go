@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"path"
-	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -683,22 +681,23 @@ func ValidateChanges(spec *Spec, changes []Change, exact bool) error {
 	return ValidateChangeList(spec, l, exact)
 }
 
-// ValidateChangeList is ValidateChanges of a list, read a few times over:
-// what it holds in memory is 8 bytes per change (a hash of each path, for
-// the duplicate check) and the hard links' targets.
+// ValidateChangeList is ValidateChanges of a list, read a few times over
+// in bounded memory: the duplicate check sorts hashes of the paths in runs
+// spilled to disk (dupHashes), and only when two hashes are equal (a
+// duplicate, or a collision of 64-bit hashes) does it look for the first
+// duplicate with every path in memory. The hard links' targets are held
+// too.
 func ValidateChangeList(spec *Spec, l *ChangeList, exact bool) error {
 	// The first error in list order wins, as one loop over the changes
-	// checking each in turn would report it: the per-change checks in
-	// one pass, the duplicates (by hash, then confirmed) in another.
+	// checking each in turn would report it.
 	first, firstErr := -1, error(nil)
-	var hashes []uint64
-	seed := maphash.MakeSeed()
+	var dups *dupHashes
 	if exact {
-		hashes = make([]uint64, 0, l.Len())
+		dups = newDupHashes()
 	}
 	err := l.Range(func(i int, c *Change) error {
-		if exact {
-			hashes = append(hashes, maphash.String(seed, c.Path))
+		if dups != nil {
+			dups.add(c.Path)
 		}
 		if first >= 0 {
 			return nil
@@ -716,10 +715,16 @@ func ValidateChangeList(spec *Spec, l *ChangeList, exact bool) error {
 	if err != nil {
 		return err
 	}
-	if dup, dupErr := duplicatePath(l, hashes, seed); dup >= 0 && (first < 0 || dup <= first) {
-		// At the same change, Validate's error comes first.
-		if dup < first || first < 0 || !isValidateErr(l, first, exact) {
-			return dupErr
+	if dups != nil {
+		maybe, err := dups.any()
+		if err != nil {
+			return fmt.Errorf("change list: %w", err)
+		}
+		if maybe {
+			if dup, dupErr := duplicatePath(l); dup >= 0 && (first < 0 || dup < first || (dup == first && !isValidateErr(l, first, exact))) {
+				// At the same change, Validate's error comes first.
+				return dupErr
+			}
 		}
 	}
 	if firstErr != nil {
@@ -743,33 +748,11 @@ func isValidateErr(l *ChangeList, i int, exact bool) bool {
 
 var errDone = errors.New("done")
 
-// duplicatePath finds the first change whose path an earlier change has,
-// given the hash of each path (nil: none are checked).
-func duplicatePath(l *ChangeList, hashes []uint64, seed maphash.Seed) (int, error) {
-	if len(hashes) < 2 {
-		return -1, nil
-	}
-	sorted := slices.Clone(hashes)
-	slices.Sort(sorted)
-	var twice map[uint64]bool
-	for i := 1; i < len(sorted); i++ {
-		if sorted[i] == sorted[i-1] {
-			if twice == nil {
-				twice = map[uint64]bool{}
-			}
-			twice[sorted[i]] = true
-		}
-	}
-	if twice == nil {
-		return -1, nil
-	}
-	// Hashes collide: compare the paths themselves.
+// duplicatePath finds the first change whose path an earlier change has.
+func duplicatePath(l *ChangeList) (int, error) {
 	seen := map[string]bool{}
 	at, dupErr := -1, error(nil)
 	_ = l.Range(func(i int, c *Change) error {
-		if !twice[maphash.String(seed, c.Path)] {
-			return nil
-		}
 		if seen[c.Path] {
 			at, dupErr = i, fmt.Errorf("change %d: %q appears twice", i+1, c.Path)
 			return errDone
