@@ -144,7 +144,7 @@ func runRestore(e *env, args []string) error {
 		}
 	}
 	e.printf("\n")
-	out, err := n.Apply(e.ctx, engine.Job{Spec: spec, Changes: p.copies, Source: res.Source, Roots: res.Roots}, nil)
+	out, err := n.Apply(e.ctx, engine.Job{Spec: spec, Changes: engine.ChangeListOf(p.copies), Source: res.Source, Roots: res.Roots}, nil)
 	if err != nil {
 		fields["error"] = err.Error()
 		e.record("restore.finished", fields)
@@ -221,7 +221,7 @@ func cleanSubpaths(in []string) ([]string, error) {
 // kept unless overwriteNewer. Nothing is ever deleted.
 func planRestore(res *engine.ScanResult, subs []string, overwriteNewer bool) *restorePlan {
 	p := &restorePlan{res: res}
-	for _, c := range res.Changes {
+	for _, c := range res.Changes.Slice() { // a restore lists what it copies
 		if !wanted(c, subs) || (c.Action != engine.Create && c.Action != engine.Update) {
 			continue
 		}

@@ -122,6 +122,8 @@ func openStore(cfg *schema.Config) (*state.Store, error) {
 		return nil, fatalf("state_file %s is not a path on this host", cfg.Settings.StateFile).
 			hint("this configuration is for Windows hosts; set robo { state_file } to a local path to use it here")
 	}
+	// A plan's change lists spill beside the state (engine.ChangeList).
+	engine.SetSpillDir(filepath.Dir(cfg.Settings.StateFile))
 	return &state.Store{Path: cfg.Settings.StateFile}, nil
 }
 

@@ -71,12 +71,14 @@ func (p *progress) forSet(set string) engine.Reporter {
 	sp := &setProgress{p: p, set: set, started: p.now()}
 	sp.last = sp.started
 	if s := p.plan.Set(set); s != nil {
-		for _, c := range s.Changes {
-			if counted(&c) {
+		_ = s.Changes.Range(func(_ int, c *engine.Change) error {
+			if counted(c) {
 				sp.filesTotal++
 				sp.bytesTotal += c.Size
 			}
-		}
+			return nil
+		}) // a list that cannot be read fails the apply, not the progress
+
 	}
 	if p.mode == progressJSON {
 		p.emit(sp.event("set_started"))

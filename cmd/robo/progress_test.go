@@ -23,13 +23,17 @@ import (
 // directory and a deletion (neither counts toward the totals).
 func progressPlan(n int) *plan.Plan {
 	s := &plan.Set{Name: "docs", Action: plan.Update}
-	s.Changes = append(s.Changes, engine.Change{Action: engine.Create, Kind: engine.KindDir, Path: "d"})
+	cs := []engine.Change{{Action: engine.Create, Kind: engine.KindDir, Path: "d"}}
 	for i := range n {
-		s.Changes = append(s.Changes, engine.Change{Action: engine.Create, Kind: engine.KindFile, Path: fmt.Sprintf("d/f%d", i), Size: 1 << 20})
+		cs = append(cs, engine.Change{Action: engine.Create, Kind: engine.KindFile, Path: fmt.Sprintf("d/f%d", i), Size: 1 << 20})
 	}
-	s.Changes = append(s.Changes, engine.Change{Action: engine.Delete, Kind: engine.KindFile, Path: "old", Size: 5})
+	cs = append(cs, engine.Change{Action: engine.Delete, Kind: engine.KindFile, Path: "old", Size: 5})
+	s.Changes = engine.ChangeListOf(cs)
 	return &plan.Plan{Sets: []*plan.Set{s}}
 }
+
+// changeOf returns change i of the plan's first set.
+func changeOf(p *plan.Plan, i int) *engine.Change { return &p.Sets[0].Changes.Slice()[i] }
 
 // testProgress reports with a clock that advances one second per call.
 func testProgress(mode progressMode, p *plan.Plan, interval time.Duration) (*progress, *bytes.Buffer) {
@@ -49,8 +53,8 @@ func TestProgressPlain(t *testing.T) {
 	p := progressPlan(4)
 	pr, buf := testProgress(progressPlain, p, 2*time.Second)
 	rep := pr.forSet("docs")
-	for i := range p.Sets[0].Changes {
-		c := &p.Sets[0].Changes[i]
+	for i := range p.Sets[0].Changes.Slice() {
+		c := changeOf(p, i)
 		ev := engine.Event{Change: c, Bytes: c.Size, Done: true}
 		if c.Path == "d/f2" {
 			ev = engine.Event{Change: c, Done: true, Err: errors.New("denied")}
@@ -75,8 +79,8 @@ func TestProgressPlainQuietWhenQuick(t *testing.T) {
 	p := progressPlan(3)
 	pr, buf := testProgress(progressPlain, p, time.Hour)
 	rep := pr.forSet("docs")
-	for i := range p.Sets[0].Changes {
-		rep.Report(engine.Event{Change: &p.Sets[0].Changes[i], Done: true})
+	for i := range p.Sets[0].Changes.Slice() {
+		rep.Report(engine.Event{Change: changeOf(p, i), Done: true})
 	}
 	rep.(apply.Finisher).Finish(&engine.Result{}, nil)
 	if buf.Len() != 0 {
@@ -88,8 +92,8 @@ func TestProgressJSON(t *testing.T) {
 	p := progressPlan(3)
 	pr, buf := testProgress(progressJSON, p, 0)
 	rep := pr.forSet("docs")
-	for i := range p.Sets[0].Changes {
-		c := &p.Sets[0].Changes[i]
+	for i := range p.Sets[0].Changes.Slice() {
+		c := changeOf(p, i)
 		rep.Report(engine.Event{Change: c, Bytes: c.Size, Done: true})
 	}
 	rep.(apply.Finisher).Finish(nil, errors.New("destination gone"))
@@ -128,8 +132,8 @@ func TestProgressConcurrent(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				for i := w; i < len(p.Sets[0].Changes); i += 8 {
-					c := &p.Sets[0].Changes[i]
+				for i := w; i < p.Sets[0].Changes.Len(); i += 8 {
+					c := changeOf(p, i)
 					rep.Report(engine.Event{Change: c, Bytes: c.Size, Done: true})
 				}
 			}()
@@ -167,8 +171,8 @@ func TestProgressTerminalBar(t *testing.T) {
 	pr, buf := testProgress(progressTerminal, p, 0)
 	pr.width = 100
 	rep := pr.forSet("docs")
-	for i := range p.Sets[0].Changes {
-		c := &p.Sets[0].Changes[i]
+	for i := range p.Sets[0].Changes.Slice() {
+		c := changeOf(p, i)
 		rep.Report(engine.Event{Change: c, Bytes: c.Size, Done: true})
 	}
 	rep.(apply.Finisher).Finish(&engine.Result{}, nil)

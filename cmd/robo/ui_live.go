@@ -73,12 +73,13 @@ func (l *liveRun) planned(p *plan.Plan) {
 	defer l.mu.Unlock()
 	l.p.FilesTotal, l.p.BytesTotal = 0, 0
 	if s := p.Set(l.set); s != nil {
-		for _, c := range s.Changes {
-			if counted(&c) {
+		_ = s.Changes.Range(func(_ int, c *engine.Change) error {
+			if counted(c) {
 				l.p.FilesTotal++
 				l.p.BytesTotal += c.Size
 			}
-		}
+			return nil
+		})
 	}
 }
 

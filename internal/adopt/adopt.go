@@ -89,7 +89,7 @@ func Adopt(p *plan.Plan, st *state.State, opts Options) []Result {
 // agrees reports whether applying the set would change no file: no
 // operation, nothing unreadable, no versions to prune.
 func agrees(s *plan.Set) bool {
-	return len(s.Changes) == 0 && len(s.ScanErrors) == 0 && len(s.PruneVersions) == 0
+	return s.Changes.Len() == 0 && len(s.ScanErrors) == 0 && len(s.PruneVersions) == 0
 }
 
 // record is the state entry of an imported set, built on the record an

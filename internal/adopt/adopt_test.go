@@ -23,7 +23,7 @@ func TestAdoptDecides(t *testing.T) {
 	p := &plan.Plan{Sets: []*plan.Set{
 		{Name: "same", Action: plan.Create, Spec: spec, ConfigDigest: "sha256:s", Source: "/s", Destination: "/d", Mode: "mirror", Engine: "native"},
 		{Name: "failedbefore", Action: plan.Create, Spec: spec, ConfigDigest: "sha256:f"},
-		{Name: "differs", Action: plan.Create, Spec: spec, Changes: []engine.Change{{Path: "a", Action: engine.Create}}},
+		{Name: "differs", Action: plan.Create, Spec: spec, Changes: engine.ChangeListOf([]engine.Change{{Path: "a", Action: engine.Create}})},
 		{Name: "unreadable", Action: plan.Create, Spec: spec, ScanErrors: []engine.FileError{{Path: "x"}}},
 		{Name: "applied", Action: plan.Noop, Spec: spec},
 		{Name: "disabled", Action: plan.Noop, Reason: "disabled (enabled = false): never applied, not planned"},
@@ -64,7 +64,7 @@ func TestAdoptDecides(t *testing.T) {
 
 	st2 := state.New()
 	Adopt(&plan.Plan{Sets: []*plan.Set{{Name: "differs", Action: plan.Create, Spec: spec, ConfigDigest: "sha256:d",
-		Changes: []engine.Change{{Path: "a", Action: engine.Create}}}}}, st2, Options{Now: now, AllowDifferences: true})
+		Changes: engine.ChangeListOf([]engine.Change{{Path: "a", Action: engine.Create}})}}}, st2, Options{Now: now, AllowDifferences: true})
 	if d := st2.Sets["differs"]; d == nil || d.ConfigDigest != "sha256:d" || d.LastSuccess != nil || d.LastRun != nil {
 		t.Errorf("-allow-differences record %+v", d)
 	}

@@ -231,7 +231,7 @@ func applySet(ctx context.Context, s *plan.Set, st *state.State, r *SetResult, o
 		rec.LastRun = &state.Run{Started: started.UTC(), Duration: now().Sub(started), Outcome: r.Outcome, Message: r.Message, ExitCode: engine.ExitFatal}
 		return true
 	}
-	log.Info("applying set", "set", s.Name, "engine", s.Engine, "changes", len(s.Changes))
+	log.Info("applying set", "set", s.Name, "engine", s.Engine, "changes", s.Changes.Len())
 	eng, err := opts.Engines.Select(s.Engine)
 	var er *engine.Result
 	if err == nil {

@@ -167,7 +167,7 @@ func TestCheckSaved(t *testing.T) {
 	if g.Refused != "" {
 		t.Fatalf("refused already: %s", g.Refused)
 	}
-	g.Changes = append(g.Changes, engine.Change{Action: engine.Delete, Class: engine.Extra, Kind: engine.KindFile, Path: "victim", Phase: engine.PhaseDelete, Size: 1, Dst: &engine.Meta{Kind: engine.KindFile, Size: 1}})
+	g.Changes = engine.ChangeListOf(append(g.Changes.Slice(), engine.Change{Action: engine.Delete, Class: engine.Extra, Kind: engine.KindFile, Path: "victim", Phase: engine.PhaseDelete, Size: 1, Dst: &engine.Meta{Kind: engine.KindFile, Size: 1}}))
 	g.Summary.FilesToDelete, g.Summary.BytesToDelete, g.Summary.ExtraFiles, g.Summary.DestFiles = 1, 1, 1, 1
 	if err := apply.CheckSaved(context.Background(), p0, cfg, st, eng, false); err == nil || !strings.Contains(err.Error(), `set "good": the plan deletes 1 of the 1 files in the destination, more than max_delete = 0 allows (0), but is not refused`) {
 		t.Errorf("max_delete: %v", err)
@@ -189,7 +189,7 @@ func TestCheckSaved(t *testing.T) {
 	p1 := fresh()
 	g = p1.Set("good")
 	for _, v := range []string{"v1", "v2", "v3"} {
-		g.Changes = append(g.Changes, engine.Change{Action: engine.Delete, Class: engine.Extra, Kind: engine.KindFile, Path: v, Phase: engine.PhaseDelete, Size: 1, Dst: &engine.Meta{Kind: engine.KindFile, Size: 1}})
+		g.Changes = engine.ChangeListOf(append(g.Changes.Slice(), engine.Change{Action: engine.Delete, Class: engine.Extra, Kind: engine.KindFile, Path: v, Phase: engine.PhaseDelete, Size: 1, Dst: &engine.Meta{Kind: engine.KindFile, Size: 1}}))
 	}
 	g.Summary.FilesToDelete, g.Summary.BytesToDelete, g.Summary.ExtraFiles, g.Summary.DestFiles = 3, 3, 3, 10
 	if err := apply.CheckSaved(context.Background(), p1, cfg, st, eng, false); err == nil || !strings.Contains(err.Error(), `set "good": the plan deletes 3 files and says the destination holds 10, but it holds 1 now, and max_delete = 50% allows 0 of those`) {
@@ -235,7 +235,9 @@ func TestRunRefusesInvalidPlan(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.Set("good").Changes[0].Src = nil
+	cs := p.Set("good").Changes.Slice()
+	cs[0].Src = nil
+	p.Set("good").Changes = engine.ChangeListOf(cs)
 	res, _, err := apply.Run(context.Background(), p, nil, apply.Options{Store: store, Engines: engines{native.New()}})
 	if !errors.Is(err, apply.ErrInvalidPlan) || !strings.Contains(err.Error(), "needs the source entry") || len(res.Sets) != 0 {
 		t.Fatalf("%v %+v", err, res)

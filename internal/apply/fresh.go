@@ -1,6 +1,7 @@
 package apply
 
 import (
+	"errors"
 	"reflect"
 	"slices"
 
@@ -47,16 +48,25 @@ func CheckFresh(saved, fresh *plan.Plan) error {
 	return nil
 }
 
-// sameChanges compares two change lists in order.
-func sameChanges(set string, saved, fresh []engine.Change) error {
-	for i := 0; i < max(len(saved), len(fresh)); i++ {
-		switch {
-		case i >= len(fresh):
-			return stale("set %q: the source or destination changed since the plan was made: %s is no longer to %s", set, safetext.Name(saved[i].Path), saved[i].Action)
-		case i >= len(saved):
-			return stale("set %q: the source or destination changed since the plan was made: %s is to %s now", set, safetext.Name(fresh[i].Path), fresh[i].Action)
+// sameChanges compares two change lists in order, reading both at once.
+func sameChanges(set string, saved, fresh *engine.ChangeList) error {
+	si, fi := saved.Iter(), fresh.Iter()
+	for {
+		sok, fok := si.Next(), fi.Next()
+		if err := errors.Join(si.Err(), fi.Err()); err != nil {
+			return err
 		}
-		a, b := saved[i], fresh[i]
+		switch {
+		case !sok && !fok:
+			return nil
+		case !fok:
+			a := si.Change()
+			return stale("set %q: the source or destination changed since the plan was made: %s is no longer to %s", set, safetext.Name(a.Path), a.Action)
+		case !sok:
+			b := fi.Change()
+			return stale("set %q: the source or destination changed since the plan was made: %s is to %s now", set, safetext.Name(b.Path), b.Action)
+		}
+		a, b := *si.Change(), *fi.Change()
 		if a.Path != b.Path || a.Action != b.Action || a.Kind != b.Kind || a.Class != b.Class {
 			return stale("set %q: the source or destination changed since the plan was made: the plan would %s %s, a plan made now would %s %s", set, a.Action, safetext.Name(a.Path), b.Action, safetext.Name(b.Path))
 		}
@@ -64,5 +74,4 @@ func sameChanges(set string, saved, fresh []engine.Change) error {
 			return stale("set %q: the source or destination changed since the plan was made: %s is not what the plan saw (size, time or mode)", set, safetext.Name(a.Path))
 		}
 	}
-	return nil
 }

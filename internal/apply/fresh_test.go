@@ -14,7 +14,7 @@ import (
 // 19: the dashboard's reviewed apply after a source change).
 func TestCheckFresh(t *testing.T) {
 	mk := func(changes ...engine.Change) *plan.Plan {
-		return &plan.Plan{Sets: []*plan.Set{{Name: "docs", Action: plan.Sync, Changes: changes}}}
+		return &plan.Plan{Sets: []*plan.Set{{Name: "docs", Action: plan.Sync, Changes: engine.ChangeListOf(changes)}}}
 	}
 	a := engine.Change{Action: engine.Create, Class: engine.New, Kind: engine.KindFile, Path: "a.txt", Size: 5,
 		Src: &engine.Meta{Kind: engine.KindFile, Size: 5, MTime: 100}}

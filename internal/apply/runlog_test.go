@@ -62,7 +62,7 @@ func TestRunLogAndFinisher(t *testing.T) {
 	if prog["good"].finished != good.Result || logs["good"].finished != good.Result {
 		t.Error("Finish was not given the engine's result")
 	}
-	if len(logged) != 1 || logged[0].Spec.Name != "good" || len(logged[0].Changes) != 3 {
+	if len(logged) != 1 || logged[0].Spec.Name != "good" || logged[0].Changes.Len() != 3 {
 		t.Errorf("run log jobs %+v", logged)
 	}
 	if _, ok := logs["refused"]; ok {

@@ -178,10 +178,13 @@ func recount(ctx context.Context, s *plan.Set, b *schema.Backup, engines plan.En
 		return sum.DestFiles, nil
 	}
 	var named int64
-	for i := range s.Changes {
-		if d := s.Changes[i].Dst; d != nil && d.Kind == engine.KindFile {
+	if err := s.Changes.Range(func(_ int, c *engine.Change) error {
+		if d := c.Dst; d != nil && d.Kind == engine.KindFile {
 			named++
 		}
+		return nil
+	}); err != nil {
+		return 0, err
 	}
 	if sum.FilesToDelete <= b.MaxDelete.Limit(min(named, sum.DestFiles)) {
 		return sum.DestFiles, nil

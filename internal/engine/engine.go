@@ -44,8 +44,10 @@ type Properties struct {
 
 // Job is what Apply works on: a set and its planned changes, in order.
 type Job struct {
-	Spec    Spec
-	Changes []Change
+	Spec Spec
+	// Changes are read back phase by phase (ChangeList): Apply never
+	// needs them all in memory.
+	Changes *ChangeList
 	// Source is what the plan counted in the source (for the Total and
 	// Skipped columns of the counters).
 	Source TreeStats
@@ -61,7 +63,9 @@ type Job struct {
 
 // ScanResult is what Scan found.
 type ScanResult struct {
-	Changes []Change `json:"changes"`
+	// Changes are in walk order, in bounded memory (ChangeList); never
+	// nil from a Scan.
+	Changes *ChangeList `json:"-"`
 	// Source and Dest count the entries walked (after filters).
 	Source TreeStats `json:"source"`
 	Dest   TreeStats `json:"destination"`

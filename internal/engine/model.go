@@ -3,6 +3,7 @@ package engine
 import (
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path"
 	"strings"
@@ -675,29 +676,91 @@ func (c *Change) CheckLinkTo() error {
 // changes a path may appear twice: a robocopy log lists a file again for
 // each retry, and robocopy, not the list, decides what is copied.
 func ValidateChanges(spec *Spec, changes []Change, exact bool) error {
-	var seen map[string]struct{}
+	l := ChangeListOf(changes)
+	defer l.Close()
+	return ValidateChangeList(spec, l, exact)
+}
+
+// ValidateChangeList is ValidateChanges of a list, read a few times over
+// in bounded memory: the duplicate check sorts hashes of the paths in runs
+// spilled to disk (dupHashes), and only when two hashes are equal (a
+// duplicate, or a collision of 64-bit hashes) does it look for the first
+// duplicate with every path in memory. The hard links' targets are held
+// too.
+func ValidateChangeList(spec *Spec, l *ChangeList, exact bool) error {
+	// The first error in list order wins, as one loop over the changes
+	// checking each in turn would report it.
+	first, firstErr := -1, error(nil)
+	var dups *dupHashes
 	if exact {
-		seen = make(map[string]struct{}, len(changes))
+		dups = newDupHashes()
 	}
-	for i := range changes {
-		c := &changes[i]
-		if err := c.Validate(exact); err != nil {
-			return fmt.Errorf("change %d: %w", i+1, err)
+	err := l.Range(func(i int, c *Change) error {
+		if dups != nil {
+			dups.add(c.Path)
 		}
-		if exact {
-			if _, dup := seen[c.Path]; dup {
-				return fmt.Errorf("change %d: %q appears twice", i+1, c.Path)
+		if first >= 0 {
+			return nil
+		}
+		switch err := c.Validate(exact); {
+		case err != nil:
+			first, firstErr = i, fmt.Errorf("change %d: %w", i+1, err)
+		case c.Path == VersionsDir || strings.HasPrefix(c.Path, VersionsDir+"/"):
+			first, firstErr = i, fmt.Errorf("change %d: %q is inside %s, which no plan touches", i+1, c.Path, VersionsDir)
+		case !spec.Mirror && (c.Action == Replace || (c.Action == Delete && c.Class != StaleTemp)):
+			first, firstErr = i, fmt.Errorf("change %d: %q: a %s in a set that copies only (mode = \"copy\" never deletes)", i+1, c.Path, c.Action)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if dups != nil {
+		maybe, err := dups.any()
+		if err != nil {
+			return fmt.Errorf("change list: %w", err)
+		}
+		if maybe {
+			if dup, dupErr := duplicatePath(l); dup >= 0 && (first < 0 || dup < first || (dup == first && !isValidateErr(l, first, exact))) {
+				// At the same change, Validate's error comes first.
+				return dupErr
 			}
-			seen[c.Path] = struct{}{}
-		}
-		if c.Path == VersionsDir || strings.HasPrefix(c.Path, VersionsDir+"/") {
-			return fmt.Errorf("change %d: %q is inside %s, which no plan touches", i+1, c.Path, VersionsDir)
-		}
-		if !spec.Mirror && (c.Action == Replace || (c.Action == Delete && c.Class != StaleTemp)) {
-			return fmt.Errorf("change %d: %q: a %s in a set that copies only (mode = \"copy\" never deletes)", i+1, c.Path, c.Action)
 		}
 	}
-	return checkLinkTargets(spec, changes, exact)
+	if firstErr != nil {
+		return firstErr
+	}
+	return checkLinkTargets(spec, l, exact)
+}
+
+// isValidateErr reports whether change i fails Validate itself.
+func isValidateErr(l *ChangeList, i int, exact bool) bool {
+	bad := false
+	_ = l.Range(func(j int, c *Change) error {
+		if j == i {
+			bad = c.Validate(exact) != nil
+			return errDone
+		}
+		return nil
+	})
+	return bad
+}
+
+var errDone = errors.New("done")
+
+// duplicatePath finds the first change whose path an earlier change has.
+func duplicatePath(l *ChangeList) (int, error) {
+	seen := map[string]bool{}
+	at, dupErr := -1, error(nil)
+	_ = l.Range(func(i int, c *Change) error {
+		if seen[c.Path] {
+			at, dupErr = i, fmt.Errorf("change %d: %q appears twice", i+1, c.Path)
+			return errDone
+		}
+		seen[c.Path] = true
+		return nil
+	})
+	return at, dupErr
 }
 
 // checkLinkTargets checks the hard links of a change list as a whole: only
@@ -708,12 +771,11 @@ func ValidateChanges(spec *Spec, changes []Change, exact bool) error {
 // their phase). A target the plan does not touch must be a file already
 // at the destination: Apply checks that, and that the two names are one
 // inode in the source, before it links.
-func checkLinkTargets(spec *Spec, changes []Change, exact bool) error {
-	var byPath map[string]*Change
-	for i := range changes {
-		c := &changes[i]
+func checkLinkTargets(spec *Spec, l *ChangeList, exact bool) error {
+	var targets map[string]*Change
+	err := l.Range(func(i int, c *Change) error {
 		if c.LinkTo == "" {
-			continue
+			return nil
 		}
 		if !spec.HardLinks {
 			return fmt.Errorf("change %d: %q: link_to in a set without hard_links = true", i+1, c.Path)
@@ -721,17 +783,31 @@ func checkLinkTargets(spec *Spec, changes []Change, exact bool) error {
 		if !exact {
 			return fmt.Errorf("change %d: %q: link_to in a plan of an engine that does not perform the change list", i+1, c.Path)
 		}
-		if byPath == nil {
-			byPath = make(map[string]*Change, len(changes))
-			for j := range changes {
-				byPath[changes[j].Path] = &changes[j]
-			}
+		if targets == nil {
+			targets = map[string]*Change{}
 		}
-		t := byPath[c.LinkTo]
-		if t == nil {
-			continue
+		targets[c.LinkTo] = nil
+		return nil
+	})
+	if err != nil || targets == nil {
+		return err
+	}
+	if err := l.Range(func(_ int, c *Change) error {
+		if _, ok := targets[c.Path]; ok {
+			targets[c.Path] = c
 		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	return l.Range(func(i int, c *Change) error {
+		if c.LinkTo == "" {
+			return nil
+		}
+		t := targets[c.LinkTo]
 		switch {
+		case t == nil:
+			return nil
 		case t.LinkTo != "":
 			return fmt.Errorf("change %d: %q: link_to %q is itself a hard link (a link names its group's first file)", i+1, c.Path, c.LinkTo)
 		case t.Action == Delete:
@@ -741,8 +817,8 @@ func checkLinkTargets(spec *Spec, changes []Change, exact bool) error {
 		case t.Phase > c.Phase:
 			return fmt.Errorf("change %d: %q: link_to %q is written in a later phase (%d) than the link (%d)", i+1, c.Path, c.LinkTo, t.Phase, c.Phase)
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // ---- names in JSON ----

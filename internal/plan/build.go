@@ -253,7 +253,11 @@ func planSet(ctx context.Context, in Input, b *schema.Backup, rec *state.Set) *S
 		s.Warnings = append(s.Warnings, fmt.Sprintf("%d %s in the source (FIFOs, sockets or devices) %s never copied, e.g. %s",
 			res.Special, plural(res.Special, "special file", "special files"), plural(res.Special, "is", "are"), safetext.Name(res.SpecialExample)))
 	}
-	s.Summary = summarize(res, spec.Versions != nil)
+	if s.Summary, err = summarize(res, spec.Versions != nil); err != nil {
+		res.Changes.Close()
+		s.Changes, s.Summary, s.Error = nil, nil, err.Error()
+		return s
+	}
 	safety(in, b, s, res)
 	if rp := in.Config.RemoteFor(b.Destination); rp != nil && s.Summary != nil {
 		s.Summary.Offsite = offsite(rp.Remote, s.Changes)
@@ -262,7 +266,7 @@ func planSet(ctx context.Context, in Input, b *schema.Backup, rec *state.Set) *S
 		s.PruneVersions = engine.VersionsToPrune(res.Versions, *spec.Versions, in.Now, s.Summary.FilesToVersion > 0)
 		s.Summary.VersionsToPrune = int64(len(s.PruneVersions))
 	}
-	if s.Action == Noop && (len(s.Changes) > 0 || len(s.PruneVersions) > 0) {
+	if s.Action == Noop && (s.Changes.Len() > 0 || len(s.PruneVersions) > 0) {
 		s.Action, s.Reason = Sync, syncReason(s.Summary)
 	}
 	if n := int64(len(s.ScanErrors)); n > 0 {
@@ -332,11 +336,10 @@ func plural(n int64, one, many string) string {
 }
 
 // summarize counts a scan's changes; versions says the set keeps what it
-// overwrites or deletes.
-func summarize(res *engine.ScanResult, versions bool) *Summary {
+// overwrites or deletes. A list that cannot be read back is an error.
+func summarize(res *engine.ScanResult, versions bool) (*Summary, error) {
 	sum := &Summary{SourceFiles: res.Source.Files, SourceDirs: res.Source.Dirs, SourceBytes: res.Source.Bytes, DestFiles: res.Dest.Files, Mismatches: res.Mismatches}
-	for i := range res.Changes {
-		c := &res.Changes[i]
+	err := res.Changes.Range(func(_ int, c *engine.Change) error {
 		dir := c.Kind == engine.KindDir
 		if versions && engine.Versioned(c) {
 			sum.FilesToVersion++
@@ -388,22 +391,14 @@ func summarize(res *engine.ScanResult, versions bool) *Summary {
 				sum.BytesToCopy += c.Size
 			}
 		}
-	}
-	if !hasDeletes(res.Changes) {
+		return nil
+	})
+	if res.Changes.Deletes() == 0 {
 		// A copy-mode set reports extras it will never delete.
 		sum.ExtraFiles += res.ExtraFiles
 		sum.ExtraDirs += res.ExtraDirs
 	}
-	return sum
-}
-
-func hasDeletes(cs []engine.Change) bool {
-	for i := range cs {
-		if cs[i].Action == engine.Delete && cs[i].Class != engine.StaleTemp {
-			return true
-		}
-	}
-	return false
+	return sum, err
 }
 
 // safety applies the plan-time guards to a scanned set.
@@ -413,24 +408,33 @@ func safety(in Input, b *schema.Backup, s *Set, res *engine.ScanResult) {
 	}
 	sum := s.Summary
 	if len(res.Errors) > 0 {
-		kept := s.Changes[:0]
-		dropped := 0
-		for _, c := range s.Changes {
-			if c.Phase == engine.PhaseCopy {
-				kept = append(kept, c)
-			} else {
-				dropped++
-			}
-		}
-		s.Changes = kept
+		dropped := s.Changes.Len() - s.Changes.InPhase(engine.PhaseCopy)
 		if dropped > 0 {
+			kept := engine.NewChangeList()
+			err := s.Changes.RangeWhere(func(h engine.Head) bool { return h.Phase == engine.PhaseCopy }, func(_ int, c *engine.Change) error {
+				kept.Add(*c)
+				return nil
+			})
+			if err == nil {
+				err = kept.Err()
+			}
+			s.Changes.Close()
+			s.Changes = kept
+			if err != nil {
+				kept.Close()
+				s.Changes, s.Error = nil, err.Error()
+				return
+			}
 			s.Warnings = append(s.Warnings, fmt.Sprintf("%d %s could not be read while planning, so this run deletes nothing (%d planned %s dropped)",
 				len(res.Errors), plural(int64(len(res.Errors)), "entry", "entries"), dropped, plural(int64(dropped), "deletion or replacement", "deletions and replacements")))
 			// Recount what is left, keeping the walk's totals.
 			left := *res
 			left.Changes = kept
 			left.ExtraFiles, left.ExtraDirs, left.Mismatches = 0, 0, 0
-			s.Summary = summarize(&left, s.Spec.Versions != nil)
+			if s.Summary, err = summarize(&left, s.Spec.Versions != nil); err != nil {
+				s.Changes.Close()
+				s.Changes, s.Error = nil, err.Error()
+			}
 		}
 		return
 	}

@@ -20,10 +20,12 @@ func seedPlan(paths ...string) []byte {
 	s := &plan.Set{Name: "docs", Action: plan.Sync, Engine: "native", Mode: "mirror", Source: "/src", Destination: "/dst",
 		Spec:    &engine.Spec{Name: "docs", Source: "/src", Destination: "/dst", Mirror: true, Threads: 2},
 		Summary: &plan.Summary{NewFiles: int64(len(paths)), BytesToCopy: int64(len(paths))}}
+	var cs []engine.Change
 	for _, path := range paths {
-		s.Changes = append(s.Changes, engine.Change{Action: engine.Create, Class: engine.New, Kind: engine.KindFile, Path: path,
+		cs = append(cs, engine.Change{Action: engine.Create, Class: engine.New, Kind: engine.KindFile, Path: path,
 			Phase: engine.PhaseCopy, Size: 1, Src: &engine.Meta{Kind: engine.KindFile, Size: 1, MTime: 7}})
 	}
+	s.Changes = engine.ChangeListOf(cs)
 	p.Sets = append(p.Sets, s, &plan.Set{Name: "old", Action: plan.Forget})
 	b, _ := json.Marshal(p)
 	return b
@@ -55,7 +57,9 @@ func TestReadRefusesMalformedChanges(t *testing.T) {
 		if err := json.Unmarshal(seedPlan("a", "b"), &p); err != nil {
 			t.Fatal(err)
 		}
-		f(p.Sets[0], &p.Sets[0].Changes[1])
+		cs := p.Sets[0].Changes.Slice()
+		f(p.Sets[0], &cs[1])
+		p.Sets[0].Changes = engine.ChangeListOf(cs)
 		b, err := json.Marshal(&p)
 		if err != nil {
 			t.Fatal(err)
@@ -153,7 +157,7 @@ func FuzzPlanRead(f *testing.F) {
 			t.Fatalf("Read accepted a plan that Validate refuses: %v", err)
 		}
 		for _, s := range p.Sets {
-			for _, c := range s.Changes {
+			for _, c := range s.Changes.Slice() {
 				if engine.CheckPath(c.Path) != nil {
 					t.Fatalf("accepted change path %q", c.Path)
 				}
@@ -192,8 +196,8 @@ func TestReadTweaked(t *testing.T) {
 		return &engine.Meta{Kind: engine.KindDir, MTime: 7, Mode: mode, X: &engine.MetaX{UID: &u, Xattr: "sha256:0123456789abcdef"}}
 	}
 	s := p.Sets[0]
-	s.Changes = append(s.Changes, engine.Change{Action: engine.Update, Class: engine.Tweaked, Kind: engine.KindDir, Path: "d",
-		Phase: engine.PhaseCopy, Src: m(0o755), Dst: m(0o700), Differs: []string{engine.DiffMode}})
+	s.Changes = engine.ChangeListOf(append(s.Changes.Slice(), engine.Change{Action: engine.Update, Class: engine.Tweaked, Kind: engine.KindDir, Path: "d",
+		Phase: engine.PhaseCopy, Src: m(0o755), Dst: m(0o700), Differs: []string{engine.DiffMode}}))
 	write := func() {
 		b, err := json.Marshal(&p)
 		if err != nil {
@@ -211,11 +215,13 @@ func TestReadTweaked(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := got.Sets[0].Changes[1]
+	c := got.Sets[0].Changes.Slice()[1]
 	if c.Class != engine.Tweaked || c.Src.Mode != 0o755 || *c.Src.X.UID != 1000 || c.Differs[0] != "mode" {
 		t.Fatalf("%+v", c)
 	}
-	s.Changes[1].Differs = []string{"mode", "colour"}
+	cs := s.Changes.Slice()
+	cs[1].Differs = []string{"mode", "colour"}
+	s.Changes = engine.ChangeListOf(cs)
 	write()
 	if _, err := plan.Read(path); err == nil || !strings.Contains(err.Error(), `unknown metadata class "colour"`) {
 		t.Fatalf("unknown class: %v", err)

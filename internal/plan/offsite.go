@@ -51,7 +51,7 @@ func costOf(rm *schema.Remote) offsiteCost {
 }
 
 // offsite counts a remote set's changes.
-func offsite(rm *schema.Remote, changes []engine.Change) *Offsite {
+func offsite(rm *schema.Remote, changes *engine.ChangeList) *Offsite {
 	o := &Offsite{Remote: rm.Name, Type: rm.Type}
 	c := costOf(rm)
 	o.Requests = c.fixed
@@ -79,8 +79,7 @@ func offsite(rm *schema.Remote, changes []engine.Change) *Offsite {
 			}
 		}
 	}
-	for i := range changes {
-		ch := &changes[i]
+	_ = changes.Range(func(_ int, ch *engine.Change) error {
 		dir := ch.Kind == engine.KindDir
 		switch {
 		case ch.Class == engine.StaleTemp, ch.Action == engine.Delete:
@@ -103,6 +102,7 @@ func offsite(rm *schema.Remote, changes []engine.Change) *Offsite {
 		case ch.Action == engine.Update && ch.Kind == engine.KindFile:
 			upload(ch.Size, true)
 		}
-	}
+		return nil
+	}) // a list that cannot be read fails the apply; the estimate stops short
 	return o
 }

@@ -30,7 +30,7 @@ func TestOffsiteCounts(t *testing.T) {
 		// 2 a file; the 70 MiB one goes in 5 parts of 16 MiB: +2+5-1.
 		{schema.Remote{Name: "s3", Type: "s3"}, 3*2 + (2 + 5 - 1) + 3*2},
 	} {
-		o := offsite(&tc.rm, changes)
+		o := offsite(&tc.rm, engine.ChangeListOf(changes))
 		if o.Uploads != 3 || o.UploadBytes != 100<<10+10+70<<20 || o.Deletions != 3 || o.Dirs != 1 || o.Remote != tc.rm.Name || o.Type != tc.rm.Type {
 			t.Errorf("%s: %+v", tc.rm.Type, o)
 		}

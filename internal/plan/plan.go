@@ -1,9 +1,16 @@
 package plan
 
 import (
+	"bufio"
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/robo-backup/robo/internal/engine"
@@ -62,7 +69,8 @@ type Set struct {
 	Summary *Summary `json:"summary,omitempty"`
 	// Changes are the file operations in walk order (sorted by path within
 	// each directory); engines run them phase by phase (engine.Phase).
-	Changes []engine.Change `json:"changes,omitempty"`
+	// The list is in bounded memory (engine.ChangeList); nil is empty.
+	Changes *engine.ChangeList `json:"-"`
 	// Refused says why a safety check stopped the set: apply will not touch it.
 	Refused string `json:"refused,omitempty"`
 	// Error says why the set could not be planned.
@@ -127,7 +135,7 @@ type Summary struct {
 // HasChanges reports whether applying the set would do anything: copy or
 // delete files, or change the state.
 func (s *Set) HasChanges() bool {
-	return s.Action != Noop || s.MovedFrom != "" || len(s.Changes) > 0 || len(s.PruneVersions) > 0
+	return s.Action != Noop || s.MovedFrom != "" || s.Changes.Len() > 0 || len(s.PruneVersions) > 0
 }
 
 // Failed reports whether the set cannot be applied.
@@ -164,36 +172,349 @@ func (p *Plan) Set(name string) *Set {
 }
 
 // Write saves the plan as a JSON file, readable only by its owner (it
-// names paths that may be private).
+// names paths that may be private). It streams the changes (WriteJSON).
 func (p *Plan) Write(path string) error {
-	b, err := json.MarshalIndent(p, "", "  ")
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
-		return err
+		return fmt.Errorf("write plan: %w", err)
 	}
-	if err := os.WriteFile(path, append(b, '\n'), 0o600); err != nil {
+	bw := bufio.NewWriterSize(f, 64<<10)
+	err = p.WriteJSON(bw)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
 		return fmt.Errorf("write plan: %w", err)
 	}
 	return nil
 }
 
+// setMarked is a set whose changes are a marker, for WriteJSON.
+type setMarked struct {
+	*setFields
+	Changes json.RawMessage `json:"changes,omitempty"`
+}
+
+type planFields Plan
+
+// WriteJSON writes the plan document, indented by two spaces and ending
+// in a newline, byte for byte what json.MarshalIndent(p, "", "  ") and a
+// newline make, but with each set's changes read from its list and
+// written one by one: the document is never whole in memory. The rest of
+// the document is made with a random marker in place of each list, which
+// no name in the plan can forge.
+func (p *Plan) WriteJSON(w io.Writer) error {
+	var nonce [16]byte
+	if _, err := rand.Read(nonce[:]); err != nil {
+		return err
+	}
+	tag := "robo-changes-" + hex.EncodeToString(nonce[:]) + "-"
+	doc := struct {
+		*planFields
+		Sets []*setMarked `json:"sets"`
+	}{planFields: (*planFields)(p)}
+	if p.Sets != nil {
+		doc.Sets = make([]*setMarked, len(p.Sets))
+	}
+	var lists []*engine.ChangeList
+	for i, s := range p.Sets {
+		if s == nil {
+			continue
+		}
+		doc.Sets[i] = &setMarked{setFields: (*setFields)(s)}
+		if s.Changes.Len() > 0 {
+			doc.Sets[i].Changes = json.RawMessage(strconv.Quote(tag + strconv.Itoa(len(lists))))
+			lists = append(lists, s.Changes)
+		}
+	}
+	head, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return err
+	}
+	head = append(head, '\n')
+	for i, l := range lists {
+		marker := []byte(strconv.Quote(tag + strconv.Itoa(i)))
+		at := bytes.Index(head, marker)
+		if at < 0 {
+			return fmt.Errorf("plan: the changes' marker is missing")
+		}
+		line := bytes.LastIndexByte(head[:at], '\n') + 1
+		ind := string(head[line : line+len(head[line:at])-len(bytes.TrimLeft(head[line:at], " "))])
+		if _, err := w.Write(head[:at]); err != nil {
+			return err
+		}
+		if err := writeChanges(w, l, ind); err != nil {
+			return err
+		}
+		head = head[at+len(marker):]
+	}
+	_, err = w.Write(head)
+	return err
+}
+
+// writeChanges writes a list as json.MarshalIndent writes a JSON array
+// whose opening line is indented by ind.
+func writeChanges(w io.Writer, l *engine.ChangeList, ind string) error {
+	in := ind + "  "
+	sep := "[\n" + in
+	err := l.Range(func(_ int, c *engine.Change) error {
+		b, err := json.MarshalIndent(c.JSON(), in, "  ")
+		if err != nil {
+			return err
+		}
+		if _, err := io.WriteString(w, sep); err != nil {
+			return err
+		}
+		sep = ",\n" + in
+		_, err = w.Write(b)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	_, err = io.WriteString(w, "\n"+ind+"]")
+	return err
+}
+
 // Read loads a saved plan and validates it (Plan.Validate): a saved plan
-// is a file anyone with write access could have edited.
+// is a file anyone with write access could have edited. The changes are
+// read one by one into each set's list (decode), never as one document.
 func Read(path string) (*Plan, error) {
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read plan: %w", err)
 	}
-	var p Plan
-	if err := json.Unmarshal(b, &p); err != nil {
+	defer f.Close()
+	p, err := decode(bufio.NewReaderSize(f, 64<<10))
+	if err != nil {
 		return nil, fmt.Errorf("%s is not a robo plan file: %w", path, err)
 	}
 	if p.FormatVersion != FormatVersion {
+		p.Close()
 		return nil, fmt.Errorf("%s: plan format version %q is not supported (this robo reads %q)", path, p.FormatVersion, FormatVersion)
 	}
 	if err := p.Validate(); err != nil {
+		p.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return &p, nil
+	return p, nil
+}
+
+// Close releases the sets' change lists.
+func (p *Plan) Close() {
+	for _, s := range p.Sets {
+		if s != nil {
+			s.Changes.Close()
+		}
+	}
+}
+
+// decode reads a plan document as json.Unmarshal would into a Plan, but
+// streams each set's "changes" array into its list. Keys are matched
+// exactly: a document that spells "sets" or "changes" another way (which
+// encoding/json would also take) is refused, as is one that has either
+// twice, or anything after the document.
+func decode(r io.Reader) (p *Plan, err error) {
+	p = &Plan{}
+	defer func() {
+		if err != nil {
+			p.Close()
+		}
+	}()
+	dec := json.NewDecoder(r)
+	sawSets := false
+	rest, err := object(dec, false, nil, func(key string) (bool, error) {
+		if key != "sets" {
+			if strings.EqualFold(key, "sets") {
+				return false, fmt.Errorf("unexpected key %q", key)
+			}
+			return false, nil
+		}
+		if sawSets {
+			return false, fmt.Errorf(`"sets" appears twice`)
+		}
+		sawSets = true
+		return true, decodeSets(dec, p)
+	})
+	if err != nil {
+		return p, err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return p, fmt.Errorf("data after the plan document")
+	}
+	sets := p.Sets
+	if err := json.Unmarshal(rest, (*planFields)(p)); err != nil {
+		return p, err
+	}
+	p.Sets = sets
+	return p, nil
+}
+
+// object reads a JSON object from dec (its "{" read already when
+// opened): keys for which take returns true are read by take; the others
+// are gathered, in order, into the object returned, and shown to seen
+// (when not nil).
+func object(dec *json.Decoder, opened bool, seen func(key string, raw json.RawMessage), take func(key string) (bool, error)) ([]byte, error) {
+	if !opened {
+		if err := delim(dec, '{'); err != nil {
+			return nil, err
+		}
+	}
+	out := []byte{'{'}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		key, ok := t.(string)
+		if !ok {
+			return nil, fmt.Errorf("an object key is not a string")
+		}
+		took, err := take(key)
+		if err != nil {
+			return nil, err
+		}
+		if took {
+			continue
+		}
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, err
+		}
+		if seen != nil {
+			seen(key, raw)
+		}
+		if len(out) > 1 {
+			out = append(out, ',')
+		}
+		kb, _ := json.Marshal(key)
+		out = append(append(append(out, kb...), ':'), raw...)
+	}
+	if err := delim(dec, '}'); err != nil {
+		return nil, err
+	}
+	return append(out, '}'), nil
+}
+
+// delim reads the delimiter d from dec.
+func delim(dec *json.Decoder, d json.Delim) error {
+	t, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	if t != d {
+		return fmt.Errorf("expected %v, found %v", d, t)
+	}
+	return nil
+}
+
+// decodeSets reads the "sets" array into p.Sets (null: none).
+func decodeSets(dec *json.Decoder, p *Plan) error {
+	t, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	if t == nil {
+		return nil
+	}
+	if t != json.Delim('[') {
+		return fmt.Errorf(`"sets" is not an array`)
+	}
+	p.Sets = []*Set{}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		switch t {
+		case nil:
+			p.Sets = append(p.Sets, nil) // Validate refuses it
+			continue
+		case json.Delim('{'):
+		default:
+			return fmt.Errorf("set %d is not an object", len(p.Sets)+1)
+		}
+		s, err := decodeSet(dec, len(p.Sets)+1)
+		p.Sets = append(p.Sets, s)
+		if err != nil {
+			return err
+		}
+	}
+	return delim(dec, ']')
+}
+
+// decodeSet reads one set object (its "{" read already), its "changes"
+// one by one.
+func decodeSet(dec *json.Decoder, n int) (*Set, error) {
+	s := &Set{}
+	name := ""
+	sawChanges := false
+	rest, err := object(dec, true, func(key string, raw json.RawMessage) {
+		if key == "name" {
+			_ = json.Unmarshal(raw, &name) // for messages only
+		}
+	}, func(key string) (bool, error) {
+		switch {
+		case key == "changes":
+			if sawChanges {
+				return false, fmt.Errorf(`set %d: "changes" appears twice`, n)
+			}
+			sawChanges = true
+			return true, decodeChanges(dec, s, name, n)
+		case strings.EqualFold(key, "changes"):
+			return false, fmt.Errorf("set %d: unexpected key %q", n, key)
+		}
+		return false, nil
+	})
+	if err != nil {
+		return s, err
+	}
+	changes := s.Changes
+	if err := json.Unmarshal(rest, (*setFields)(s)); err != nil {
+		return s, err
+	}
+	s.Changes = changes
+	return s, nil
+}
+
+// decodeChanges reads a set's "changes" array into its list.
+func decodeChanges(dec *json.Decoder, s *Set, name string, n int) error {
+	t, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	if t == nil {
+		return nil
+	}
+	if t != json.Delim('[') {
+		return fmt.Errorf(`"changes" is not an array`)
+	}
+	l := engine.NewChangeList()
+	s.Changes = l
+	for i := 1; dec.More(); i++ {
+		var w engine.ChangeJSON
+		if err := dec.Decode(&w); err != nil {
+			return err
+		}
+		c, err := w.Change()
+		if err != nil {
+			if name == "" {
+				return fmt.Errorf("set %d: change %d: %w", n, i, err)
+			}
+			return fmt.Errorf("set %q: change %d: %w", name, i, err)
+		}
+		l.Add(c)
+	}
+	if err := l.Err(); err != nil {
+		return err
+	}
+	if l.Len() == 0 {
+		s.Changes = nil
+	}
+	return delim(dec, ']')
 }
 
 // Validate reports the first reason p cannot be applied as it stands,
@@ -253,12 +574,12 @@ func (s *Set) Validate() error {
 			return fmt.Errorf("mode is %q but the spec is a %s", s.Mode, mode)
 		}
 	}
-	if len(s.Changes) > 0 || len(s.PruneVersions) > 0 {
+	if s.Changes.Len() > 0 || len(s.PruneVersions) > 0 {
 		if s.Spec == nil {
 			return fmt.Errorf("file operations on a set without a spec")
 		}
 	}
-	if len(s.Changes) > 0 {
+	if s.Changes.Len() > 0 {
 		var exact bool
 		switch s.Engine {
 		case "native":
@@ -267,7 +588,7 @@ func (s *Set) Validate() error {
 		default:
 			return fmt.Errorf("file operations for an unknown engine %q", s.Engine)
 		}
-		if err := engine.ValidateChanges(s.Spec, s.Changes, exact); err != nil {
+		if err := engine.ValidateChangeList(s.Spec, s.Changes, exact); err != nil {
 			return err
 		}
 		if err := s.checkSummary(); err != nil {
@@ -295,14 +616,15 @@ type setJSON struct {
 }
 
 // MarshalJSON writes the set; names that are not UTF-8 get their "_b64"
-// twins (docs/plan-json.md, "Names").
+// twins (docs/plan-json.md, "Names"). It holds the whole document in
+// memory: Plan.WriteJSON streams it.
 func (s *Set) MarshalJSON() ([]byte, error) {
 	w := setJSON{setFields: (*setFields)(s)}
-	if len(s.Changes) > 0 {
-		w.Changes = make([]engine.ChangeJSON, len(s.Changes))
-		for i := range s.Changes {
-			w.Changes[i] = s.Changes[i].JSON()
-		}
+	if err := s.Changes.Range(func(_ int, c *engine.Change) error {
+		w.Changes = append(w.Changes, c.JSON())
+		return nil
+	}); err != nil {
+		return nil, err
 	}
 	return json.Marshal(w)
 }
@@ -317,13 +639,18 @@ func (s *Set) UnmarshalJSON(b []byte) error {
 	}
 	f.Changes = nil
 	if len(w.Changes) > 0 {
-		f.Changes = make([]engine.Change, len(w.Changes))
+		f.Changes = engine.NewChangeList()
 		for i := range w.Changes {
 			c, err := w.Changes[i].Change()
 			if err != nil {
+				f.Changes.Close()
 				return fmt.Errorf("set %q: change %d: %w", f.Name, i+1, err)
 			}
-			f.Changes[i] = c
+			w.Changes[i] = engine.ChangeJSON{} // let it go as the list grows
+			f.Changes.Add(c)
+		}
+		if err := f.Changes.Err(); err != nil {
+			return err
 		}
 	}
 	*s = Set(f)
@@ -337,7 +664,10 @@ func (s *Set) checkSummary() error {
 	if s.Summary == nil {
 		return fmt.Errorf("file operations without a summary")
 	}
-	got := summarize(&engine.ScanResult{Changes: s.Changes}, s.Spec.Versions != nil)
+	got, err := summarize(&engine.ScanResult{Changes: s.Changes}, s.Spec.Versions != nil)
+	if err != nil {
+		return err
+	}
 	for _, f := range []struct {
 		name      string
 		plan, now int64

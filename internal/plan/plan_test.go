@@ -111,7 +111,7 @@ backup "c" {
 
 	// Without refresh nothing is walked.
 	p = build(t, cfg, st, func(in *plan.Input) { in.Refresh = false })
-	if s := p.Set("a"); s.Action != plan.Noop || s.Summary != nil || len(s.Changes) != 0 {
+	if s := p.Set("a"); s.Action != plan.Noop || s.Summary != nil || s.Changes.Len() != 0 {
 		t.Errorf("no refresh: %+v", s)
 	}
 }
@@ -188,7 +188,7 @@ func TestScanErrorsDropDeletions(t *testing.T) {
 	}
 	p := build(t, cfg, nil, func(in *plan.Input) { in.Engines = engines{e} })
 	s := p.Sets[0]
-	for _, c := range s.Changes {
+	for _, c := range s.Changes.Slice() {
 		if c.Action == engine.Delete || c.Action == engine.Replace {
 			t.Fatalf("deletion kept after a scan error: %+v", c)
 		}
@@ -218,7 +218,7 @@ func TestPlanFileRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if q.ConfigDigest != p.ConfigDigest || len(q.Sets[0].Changes) != 1 || *q.Sets[0].Changes[0].Src != *p.Sets[0].Changes[0].Src {
+	if q.ConfigDigest != p.ConfigDigest || q.Sets[0].Changes.Len() != 1 || *q.Sets[0].Changes.Slice()[0].Src != *p.Sets[0].Changes.Slice()[0].Src {
 		t.Fatalf("round trip: %+v", q.Sets[0])
 	}
 	os.WriteFile(path, []byte(`{"format_version":"99","sets":[]}`), 0o600)

@@ -36,7 +36,7 @@ func TestPlanWarnsOfSpecialFiles(t *testing.T) {
 	if strings.ContainsRune(found, 0x1b) {
 		t.Fatalf("warning holds a raw escape: %q", found)
 	}
-	for _, c := range s.Changes {
+	for _, c := range s.Changes.Slice() {
 		if strings.Contains(c.Path, "pipe") {
 			t.Fatalf("a FIFO is planned: %+v", c)
 		}

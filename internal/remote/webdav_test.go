@@ -104,7 +104,7 @@ func TestWebDAVRecordedTimes(t *testing.T) {
 		t.Errorf("sub/b.txt time %v, want %v", got.ModTime, mt)
 	}
 	e2 := nativeOn(conn2)(t)
-	if again, err := e2.Scan(context.Background(), sp); err != nil || len(again.Changes) != 0 {
+	if again, err := e2.Scan(context.Background(), sp); err != nil || again.Changes.Len() != 0 {
 		t.Fatalf("a new connection plans changes: %v %v", err, again)
 	}
 	// Someone rewrites a.txt on the server (same size): its time is the
@@ -116,7 +116,7 @@ func TestWebDAVRecordedTimes(t *testing.T) {
 	if got, _ := f.Stat("a.txt"); got.ModTime.Equal(mt) {
 		t.Fatal("a file rewritten on the server still shows robo's recorded time")
 	}
-	if again, _ := e2.Scan(context.Background(), sp); len(again.Changes) != 1 || again.Changes[0].Path != "a.txt" {
+	if again, _ := e2.Scan(context.Background(), sp); again.Changes.Len() != 1 || again.Changes.Slice()[0].Path != "a.txt" {
 		t.Fatalf("changes after a server-side rewrite: %+v", again.Changes)
 	}
 	// The record's name is reserved.

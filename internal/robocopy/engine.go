@@ -400,6 +400,10 @@ func relPath(root, p string) (string, bool) {
 // never delete.
 func ChangesFromJob(job *Job, spec engine.Spec) *engine.ScanResult {
 	res := &engine.ScanResult{Source: engine.TreeStats{Exists: true}}
+	// robocopy's listing is in memory already (Job): so is the list
+	// made from it until it is done.
+	var changes []engine.Change
+	defer func() { res.Changes = engine.ChangeListOf(changes) }()
 	place := func(p string, roots ...string) (string, bool) {
 		for _, r := range roots {
 			if rel, ok := relPath(r, p); ok {
@@ -419,7 +423,7 @@ func ChangesFromJob(job *Job, spec engine.Spec) *engine.ScanResult {
 				unknown("new directory outside the source", d.Path)
 				continue
 			}
-			res.Changes = append(res.Changes, engine.Change{Action: engine.Create, Class: engine.New, Kind: engine.KindDir, Path: rel, Phase: engine.PhaseCopy})
+			changes = append(changes, engine.Change{Action: engine.Create, Class: engine.New, Kind: engine.KindDir, Path: rel, Phase: engine.PhaseCopy})
 		case "*EXTRA Dir":
 			rel, ok := place(d.Path, spec.Destination)
 			if !ok {
@@ -428,7 +432,7 @@ func ChangesFromJob(job *Job, spec engine.Spec) *engine.ScanResult {
 			}
 			res.ExtraDirs++
 			if spec.Mirror {
-				res.Changes = append(res.Changes, engine.Change{Action: engine.Delete, Class: engine.Extra, Kind: engine.KindDir, Path: rel, Phase: engine.PhaseDelete})
+				changes = append(changes, engine.Change{Action: engine.Delete, Class: engine.Extra, Kind: engine.KindDir, Path: rel, Phase: engine.PhaseDelete})
 			}
 		case "*MISMATCH":
 			res.Mismatches++
@@ -462,7 +466,7 @@ func ChangesFromJob(job *Job, spec engine.Spec) *engine.ScanResult {
 			default:
 				c.Class = engine.Changed
 			}
-			res.Changes = append(res.Changes, c)
+			changes = append(changes, c)
 		case "*EXTRA File":
 			rel, ok := place(p, spec.Destination)
 			if !ok {
@@ -473,12 +477,12 @@ func ChangesFromJob(job *Job, spec engine.Spec) *engine.ScanResult {
 			res.Dest.Files++
 			res.Dest.Bytes += size
 			if spec.Mirror {
-				res.Changes = append(res.Changes, engine.Change{Action: engine.Delete, Class: engine.Extra, Kind: engine.KindFile, Path: rel, Phase: engine.PhaseDelete, Size: size})
+				changes = append(changes, engine.Change{Action: engine.Delete, Class: engine.Extra, Kind: engine.KindFile, Path: rel, Phase: engine.PhaseDelete, Size: size})
 			}
 		case "*MISMATCH":
 			res.Mismatches++
 			if rel, ok := place(p, spec.Source); ok && spec.Mirror {
-				res.Changes = append(res.Changes, engine.Change{Action: engine.Replace, Class: engine.Mismatch, Kind: engine.KindFile, Path: rel, Phase: engine.PhaseReplace, Size: size})
+				changes = append(changes, engine.Change{Action: engine.Replace, Class: engine.Mismatch, Kind: engine.KindFile, Path: rel, Phase: engine.PhaseReplace, Size: size})
 			}
 		case "":
 			unknown(UnknownTagError(job, f.RawTag), p)
@@ -492,7 +496,7 @@ func ChangesFromJob(job *Job, spec engine.Spec) *engine.ScanResult {
 		res.Source.Dirs = max(s.Dirs.Total-1, 0) // robocopy counts the root
 		// Destination files that match a source file, plus the extras.
 		var created int64
-		for _, c := range res.Changes {
+		for _, c := range changes {
 			if c.Action == engine.Create && c.Kind == engine.KindFile {
 				created++
 			}
@@ -507,7 +511,7 @@ func ChangesFromJob(job *Job, spec engine.Spec) *engine.ScanResult {
 // directory) and max_delete counts them. Files go before their directory.
 func (e *Engine) expandExtraDirs(spec engine.Spec, res *engine.ScanResult) {
 	var out []engine.Change
-	for _, c := range res.Changes {
+	for _, c := range res.Changes.Slice() {
 		if c.Action != engine.Delete || c.Kind != engine.KindDir {
 			out = append(out, c)
 			continue
@@ -550,13 +554,17 @@ func (e *Engine) expandExtraDirs(spec engine.Spec, res *engine.ScanResult) {
 			out = append(out, inner[i])
 		}
 	}
-	res.Changes = out
+	res.Changes.Close()
+	res.Changes = engine.ChangeListOf(out)
 }
 
 // Apply implements engine.Engine: it runs robocopy for the whole set.
 func (e *Engine) Apply(ctx context.Context, job engine.Job, rep engine.Reporter) (*engine.Result, error) {
 	start := time.Now()
-	planned := deletions(job.Changes)
+	// robocopy converges the set itself: the list only checks it, and is
+	// as long as robocopy's own listing, which is in memory.
+	changes := job.Changes.Slice()
+	planned := deletions(changes)
 	if job.Spec.Mirror {
 		now, err := e.Scan(ctx, job.Spec)
 		if err != nil {
@@ -565,7 +573,7 @@ func (e *Engine) Apply(ctx context.Context, job engine.Job, rep engine.Reporter)
 		if len(now.Errors) > 0 {
 			return nil, fmt.Errorf("robocopy's listing could not be read completely (%s); nothing was run", now.Errors[0])
 		}
-		if n := deletions(now.Changes); n > planned {
+		if n := deletions(now.Changes.Slice()); n > planned {
 			return nil, fmt.Errorf("robocopy would now delete %d entries, the plan showed %d: refusing to run it; make a new plan", n, planned)
 		}
 	}
@@ -577,7 +585,7 @@ func (e *Engine) Apply(ctx context.Context, job engine.Job, rep engine.Reporter)
 	stamp := ""
 	if job.Spec.Versions != nil {
 		stamp = engine.VersionStamp(start)
-		kept = moveVictims(job.Spec.Destination, stamp, job.Changes)
+		kept = moveVictims(job.Spec.Destination, stamp, changes)
 		// What could not be kept is left exactly as it is.
 		o.ExcludeFiles = append(o.ExcludeFiles, fullPaths(kept.Kept, job.Spec.Source, job.Spec.Destination)...)
 		if len(kept.Errors) > 0 {
@@ -595,7 +603,7 @@ func (e *Engine) Apply(ctx context.Context, job engine.Job, rep engine.Reporter)
 	res := ResultFromJob(j, code, job.Spec.Mirror)
 	res.Warnings = append(warns, res.Warnings...)
 	if o.Threads > 1 && o.Version.Release() != ReleaseXP {
-		correctMTDirs(res, job.Changes)
+		correctMTDirs(res, changes)
 	}
 	if stamp != "" {
 		res.Errors = append(res.Errors, kept.Errors...)
@@ -612,7 +620,7 @@ func (e *Engine) Apply(ctx context.Context, job engine.Job, rep engine.Reporter)
 	if ctx.Err() != nil {
 		res.Interrupted = true
 	}
-	if copied, want := res.Counters.Files.Copied, copies(job.Changes); copied > want {
+	if copied, want := res.Counters.Files.Copied, copies(changes); copied > want {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("robocopy copied %d files, the plan listed %d: the source changed since the plan", copied, want))
 	}
 	if stamp != "" && res.OK() && len(job.PruneVersions) > 0 {

@@ -68,7 +68,7 @@ func TestChangesFromRealLog(t *testing.T) {
 	}
 	count := map[string]int{}
 	byPath := map[string]engine.Change{}
-	for _, c := range res.Changes {
+	for _, c := range res.Changes.Slice() {
 		count[c.Action.Symbol()+" "+c.Class.String()+" "+c.Kind.String()]++
 		byPath[c.Path] = c
 	}
@@ -92,7 +92,7 @@ func TestChangesFromRealLog(t *testing.T) {
 	}
 	// In copy mode the extras are counted, never deleted.
 	spec.Mirror = false
-	for _, c := range ChangesFromJob(j, spec).Changes {
+	for _, c := range ChangesFromJob(j, spec).Changes.Slice() {
 		if c.Action == engine.Delete {
 			t.Fatalf("copy mode plans a deletion: %+v", c)
 		}
@@ -107,7 +107,7 @@ func TestChangesFromJobUnplaceable(t *testing.T) {
 	if len(res.Errors) == 0 {
 		t.Fatal("no errors for entries outside the roots")
 	}
-	for _, c := range res.Changes {
+	for _, c := range res.Changes.Slice() {
 		if c.Action == engine.Delete {
 			t.Fatalf("deletion planned from an unplaceable listing: %+v", c)
 		}

@@ -30,7 +30,7 @@ func TestTweakedLinePlansTweaked(t *testing.T) {
 	spec := engine.Spec{Source: `c:\Users\Hp\OneDrive\Desktop\Shubham OS\frontend`, Destination: `C:\USERS\Hp\OneDrive\Desktop\shubham-ai-os-fronted-tmp`, Mirror: true}
 	res := ChangesFromJob(&j, spec)
 	n := 0
-	for _, c := range res.Changes {
+	for _, c := range res.Changes.Slice() {
 		if c.Class == engine.Tweaked {
 			n++
 			if c.Action != engine.Update || c.Kind != engine.KindFile || c.Phase != engine.PhaseCopy {

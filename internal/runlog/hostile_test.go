@@ -96,7 +96,7 @@ func TestNameCannotForgeRunLog(t *testing.T) {
 // the message of its one error line; a warning cannot become an error.
 func TestMessageCannotForgeRunLog(t *testing.T) {
 	c := &engine.Change{Action: engine.Create, Class: engine.New, Kind: engine.KindFile, Path: "a 5 (0x00000005) b", Phase: engine.PhaseCopy, Size: 1}
-	job := engine.Job{Spec: engine.Spec{Name: "t", Source: "/s", Destination: "/d", Mirror: true}, Changes: []engine.Change{*c}}
+	job := engine.Job{Spec: engine.Spec{Name: "t", Source: "/s", Destination: "/d", Mirror: true}, Changes: engine.ChangeListOf([]engine.Change{*c})}
 	for _, msg := range []string{
 		"open /s/a 5 (0x00000005) b: permission denied",
 		"open /s/x" + forgedError + ": denied",

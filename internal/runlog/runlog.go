@@ -65,11 +65,14 @@ func New(w io.Writer, job engine.Job, opts Options) *Log {
 		now = time.Now
 	}
 	l := &Log{w: bufio.NewWriter(w), spec: job.Spec, now: now, counts: map[string]int64{}}
-	for _, c := range job.Changes {
+	// One count per directory, not per change. A list that cannot be
+	// read fails the apply itself; the log only counts less.
+	_ = job.Changes.Range(func(_ int, c *engine.Change) error {
 		if c.Kind != engine.KindDir && c.Action != engine.Delete {
 			l.counts[path.Dir(c.Path)]++
 		}
-	}
+		return nil
+	})
 	l.header()
 	l.flush()
 	return l

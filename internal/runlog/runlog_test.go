@@ -45,7 +45,7 @@ func smallRun() (engine.Job, []engine.Event, *engine.Result) {
 		{Action: engine.Delete, Class: engine.Extra, Kind: engine.KindDir, Path: "olddir", Phase: engine.PhaseDelete},
 	}
 	job := engine.Job{Spec: engine.Spec{Name: "docs", Source: `C:\data`, Destination: `\\nas\backup\data`, Mirror: true, CopyEmptyDirs: true,
-		ExcludeFiles: []string{"*.tmp"}, Retries: 2, RetryWait: 10 * time.Second, Threads: 1}, Changes: ch}
+		ExcludeFiles: []string{"*.tmp"}, Retries: 2, RetryWait: 10 * time.Second, Threads: 1}, Changes: engine.ChangeListOf(ch)}
 	var evs []engine.Event
 	for i := range ch {
 		c := &ch[i]
@@ -216,7 +216,7 @@ func TestNativeRoundTrip(t *testing.T) {
 	for _, f := range j.Files {
 		got = append(got, f.Class+" "+f.Path)
 	}
-	for _, c := range job.Changes {
+	for _, c := range job.Changes.Slice() {
 		switch {
 		case c.Kind == engine.KindDir:
 		case c.Action == engine.Delete:
@@ -242,7 +242,7 @@ func TestFatal(t *testing.T) {
 	if err := l.Finish(nil, errors.New("the source cannot be read")); err != nil {
 		t.Fatal(err)
 	}
-	l.Report(engine.Event{Change: &job.Changes[0], Done: true}) // after Finish: dropped
+	l.Report(engine.Event{Change: &job.Changes.Slice()[0], Done: true}) // after Finish: dropped
 	j := robocopy.ParseBytes(buf.Bytes()).Jobs[0]
 	if j.Summary != nil || !j.Fatal || len(j.Errors) != 1 || len(j.Dirs) != 0 {
 		t.Errorf("fatal run parsed as %+v", j)

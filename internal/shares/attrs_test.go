@@ -119,7 +119,7 @@ func run(t *testing.T, e *native.Engine, sp engine.Spec) []engine.Change {
 	if err != nil || !res.OK() {
 		t.Fatalf("apply: %v errors %v skipped %v", err, res.Errors, res.Skipped)
 	}
-	return sc.Changes
+	return sc.Changes.Slice()
 }
 
 func rescan(t *testing.T, e *native.Engine, sp engine.Spec) []engine.Change {
@@ -128,7 +128,7 @@ func rescan(t *testing.T, e *native.Engine, sp engine.Spec) []engine.Change {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return sc.Changes
+	return sc.Changes.Slice()
 }
 
 // A set between two trees on a share copies the attributes (copy "DAT"),

@@ -144,7 +144,7 @@ func TestEngineServerKilledMidRun(t *testing.T) {
 	if !res.OK() {
 		t.Fatalf("apply after the server came back: errors %v skipped %v", res.Errors, res.Skipped)
 	}
-	if again, err := e.Scan(context.Background(), sp); err != nil || len(again.Changes) != 0 {
+	if again, err := e.Scan(context.Background(), sp); err != nil || again.Changes.Len() != 0 {
 		t.Fatalf("second scan: %v %v", again, err)
 	}
 	got := tt.Snapshot(t, filepath.Join(s.DataDir, "mid"))

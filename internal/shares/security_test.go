@@ -453,7 +453,7 @@ func testSACL(t *testing.T, s *sambatest.Server, privileged bool) {
 				n++
 			}
 		}
-		if n != 1 || len(sc.Changes) != 0 || len(sc.Errors) != 0 {
+		if n != 1 || sc.Changes.Len() != 0 || len(sc.Errors) != 0 {
 			t.Fatalf("without the privilege: warnings %q changes %+v errors %+v", sc.Warnings, sc.Changes, sc.Errors)
 		}
 		return

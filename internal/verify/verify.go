@@ -121,7 +121,8 @@ func Set(ctx context.Context, eng *native.Engine, spec engine.Spec, opts Options
 	r.Counts.SourceFiles, r.Counts.SourceDirs, r.Counts.SourceBytes = res.Source.Files, res.Source.Dirs, res.Source.Bytes
 	var diffs []Difference
 	replaced := 0
-	for _, c := range res.Changes {
+	defer res.Changes.Close()
+	if err := res.Changes.Range(func(_ int, c *engine.Change) error {
 		switch {
 		case c.Class == engine.StaleTemp:
 			// A temp file of an interrupted run is not part of the backup.
@@ -135,10 +136,14 @@ func Set(ctx context.Context, eng *native.Engine, spec engine.Spec, opts Options
 				Detail: fmt.Sprintf("a %s in the source, a %s in the destination", c.Src.Kind, c.Dst.Kind)})
 		case c.Class == engine.Tweaked:
 			diffs = append(diffs, Difference{Path: c.Path, Kind: MetaDiffers, Fails: true,
-				Detail: "metadata differs (destination → source): " + strings.Join(engine.DescribeDiffers(&c), ", ")})
+				Detail: "metadata differs (destination → source): " + strings.Join(engine.DescribeDiffers(c), ", ")})
 		case c.Action == engine.Update:
-			diffs = append(diffs, Difference{Path: c.Path, Kind: Differs, Detail: updateDetail(c), Fails: true})
+			diffs = append(diffs, Difference{Path: c.Path, Kind: Differs, Detail: updateDetail(*c), Fails: true})
 		}
+		return nil
+	}); err != nil {
+		r.Error = err.Error()
+		return r
 	}
 	for _, fe := range res.Errors {
 		if fe.Op == "replace" {
@@ -254,10 +259,14 @@ func checksum(ctx context.Context, e *native.Engine, spec engine.Spec, diffs []D
 		return nil, 0, err
 	}
 	var files []string
-	for _, c := range res.Changes {
+	defer res.Changes.Close()
+	if err := res.Changes.Range(func(_ int, c *engine.Change) error {
 		if c.Kind == engine.KindFile && !listed[c.Path] && !underListed(c.Path, listed) {
 			files = append(files, c.Path)
 		}
+		return nil
+	}); err != nil {
+		return nil, 0, err
 	}
 	src, err := e.Open(spec.Source)
 	if err != nil {

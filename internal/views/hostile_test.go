@@ -38,7 +38,7 @@ func TestPlanViewEscapesHostileNames(t *testing.T) {
 		cs = append(cs, engine.Change{Action: engine.Delete, Class: engine.Extra, Kind: engine.KindFile, Path: n, Phase: engine.PhaseDelete, Size: 1, Dst: &engine.Meta{Kind: engine.KindFile, Size: 1}})
 	}
 	p := &plan.Plan{FormatVersion: "1", Refresh: true, Sets: []*plan.Set{{Name: "docs", Action: plan.Sync, Reason: "files differ", Engine: "native", Mode: "mirror",
-		Source: "/s", Destination: "/d", Spec: &engine.Spec{Name: "docs", Source: "/s", Destination: "/d", Mirror: true}, Changes: cs,
+		Source: "/s", Destination: "/d", Spec: &engine.Spec{Name: "docs", Source: "/s", Destination: "/d", Mirror: true}, Changes: engine.ChangeListOf(cs),
 		ScanErrors: []engine.FileError{{Path: "bad\nname", Op: "read", Err: "open /s/bad\nname: denied"}},
 		Warnings:   []string{"warn \x1b]0;title\x07"}}}}
 	var b bytes.Buffer

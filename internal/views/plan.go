@@ -1,7 +1,7 @@
 package views
 
 import (
-	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -36,11 +36,10 @@ func NewPlanView(jsonOut bool, w io.Writer, verbose bool) PlanView {
 // PlanJSON writes the plan document.
 type PlanJSON struct{ W io.Writer }
 
-// Plan implements PlanView.
+// Plan implements PlanView. The document is streamed (plan.WriteJSON),
+// the same bytes a json.Encoder indented by two spaces writes.
 func (v *PlanJSON) Plan(p *plan.Plan) error {
-	enc := json.NewEncoder(v.W)
-	enc.SetIndent("", "  ")
-	return enc.Encode(p)
+	return p.WriteJSON(v.W)
 }
 
 // PlanHuman writes the plan for a person.
@@ -57,7 +56,9 @@ func (v *PlanHuman) Plan(p *plan.Plan) error {
 	var files, deletes, bytes int64
 	failed := 0
 	for _, s := range p.Sets {
-		v.set(&b, s)
+		if err := v.set(&b, s); err != nil {
+			return err
+		}
 		if s.Failed() {
 			failed++
 			continue
@@ -104,7 +105,9 @@ func moves(p *plan.Plan) int {
 	return n
 }
 
-func (v *PlanHuman) set(b *strings.Builder, s *plan.Set) {
+// set writes one set into b. A long list of changes is written out to
+// v.W as it goes, so that -verbose never holds it all.
+func (v *PlanHuman) set(b *strings.Builder, s *plan.Set) error {
 	if s.MovedFrom != "" {
 		fmt.Fprintf(b, "# %s has moved to %s\n", safetext.Name(s.MovedFrom), safetext.Name(s.Name))
 	}
@@ -150,12 +153,17 @@ func (v *PlanHuman) set(b *strings.Builder, s *plan.Set) {
 	if s.Error != "" {
 		fmt.Fprintf(b, "  Error: %s\n", safetext.Line(s.Error))
 	}
-	for i := range s.Changes {
+	err := s.Changes.Range(func(i int, c *engine.Change) error {
 		if v.MaxChanges >= 0 && i >= v.MaxChanges {
-			fmt.Fprintf(b, "    ... and %d more (use -verbose to list all)\n", len(s.Changes)-i)
-			break
+			fmt.Fprintf(b, "    ... and %d more (use -verbose to list all)\n", s.Changes.Len()-i)
+			return errEnough
 		}
-		c := &s.Changes[i]
+		if b.Len() >= 64<<10 {
+			if _, err := io.WriteString(v.W, b.String()); err != nil {
+				return err
+			}
+			b.Reset()
+		}
 		path := c.Path
 		if c.Kind == engine.KindDir {
 			path += "/"
@@ -171,9 +179,13 @@ func (v *PlanHuman) set(b *strings.Builder, s *plan.Set) {
 		}
 		if c.Class == engine.Tweaked {
 			fmt.Fprintf(b, "  %3s %-11s %10s  %s  (%s)\n", c.Action.Symbol(), Tag(c), "", path, safetext.Line(strings.Join(engine.DescribeDiffers(c), ", ")))
-			continue
+			return nil
 		}
 		fmt.Fprintf(b, "  %3s %-11s %10s  %s\n", c.Action.Symbol(), Tag(c), size, path)
+		return nil
+	})
+	if err != nil && err != errEnough {
+		return err
 	}
 	if n := len(s.PruneVersions); n > 0 {
 		names := s.PruneVersions
@@ -186,14 +198,18 @@ func (v *PlanHuman) set(b *strings.Builder, s *plan.Set) {
 		}
 		b.WriteString("\n")
 	}
-	if sum := s.Summary; sum != nil && (len(s.Changes) > 0 || sum.ExtraFiles > 0 || sum.Mismatches > 0 || sum.VersionsToPrune > 0) {
+	if sum := s.Summary; sum != nil && (s.Changes.Len() > 0 || sum.ExtraFiles > 0 || sum.Mismatches > 0 || sum.VersionsToPrune > 0) {
 		fmt.Fprintf(b, "  Summary: %s\n", summaryLine(s))
 		if o := sum.Offsite; o != nil {
 			fmt.Fprintf(b, "  Offsite: %s\n", offsiteLine(o))
 		}
 	}
 	b.WriteString("\n")
+	return nil
 }
+
+// errEnough ends a listing cut at MaxChanges.
+var errEnough = errors.New("enough")
 
 func summaryLine(s *plan.Set) string {
 	sum := s.Summary

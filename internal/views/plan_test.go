@@ -40,7 +40,7 @@ func samplePlan() *plan.Plan {
 				Engine: "native", Mode: "mirror", Source: "/data/docs", Destination: "/backup/docs", ConfigDigest: "sha256:d0c5", Spec: spec,
 				Summary: &plan.Summary{NewFiles: 2, ChangedFiles: 3, ExtraFiles: 1, NewDirs: 1, ExtraDirs: 1, BytesToCopy: 3*1024*1024 + 1536 + 13,
 					Newer: 1, Older: 1, Changed: 1, Mismatches: 1, Tweaked: 1, FilesToDelete: 1, BytesToDelete: 512, StaleTempFiles: 1, SourceFiles: 40, SourceBytes: 1 << 22, DestFiles: 39},
-				Changes: []engine.Change{
+				Changes: engine.ChangeListOf([]engine.Change{
 					{Action: engine.Create, Class: engine.New, Kind: engine.KindDir, Path: "reports", Phase: engine.PhaseCopy, Src: meta(engine.KindDir, 0)},
 					{Action: engine.Create, Class: engine.New, Kind: engine.KindFile, Path: "reports/q1.xlsx", Phase: engine.PhaseCopy, Size: 3 * 1024 * 1024, Src: meta(engine.KindFile, 3*1024*1024)},
 					{Action: engine.Update, Class: engine.Newer, Kind: engine.KindFile, Path: "notes.txt", Phase: engine.PhaseCopy, Size: 1536, Src: meta(engine.KindFile, 1536), Dst: meta(engine.KindFile, 1000)},
@@ -51,7 +51,7 @@ func samplePlan() *plan.Plan {
 					{Action: engine.Delete, Class: engine.StaleTemp, Kind: engine.KindFile, Path: ".robo-x.txt.1a2b.tmp", Phase: engine.PhaseDelete, Size: 10, Dst: meta(engine.KindFile, 10)},
 					{Action: engine.Replace, Class: engine.Mismatch, Kind: engine.KindFile, Path: "was-a-dir", Phase: engine.PhaseReplace, Size: 0, Src: meta(engine.KindFile, 0), Dst: meta(engine.KindDir, 0)},
 					tweaked(),
-				},
+				}),
 				Warnings: []string{"an example warning"},
 			},
 			{Name: "new-set", Action: plan.Create, Reason: "never applied", Engine: "native", Mode: "copy", Source: "/data/new", Destination: "/backup/new",

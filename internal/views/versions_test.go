@@ -16,10 +16,10 @@ func TestPlanHumanVersions(t *testing.T) {
 		Engine: "native", Mode: "mirror", Source: "/s", Destination: "/d", Spec: spec,
 		Summary: &plan.Summary{ChangedFiles: 1, Newer: 1, ExtraFiles: 1, FilesToDelete: 1, BytesToCopy: 10, BytesToDelete: 2048,
 			FilesToVersion: 2, BytesToVersion: 3072, VersionsToPrune: 3},
-		Changes: []engine.Change{
+		Changes: engine.ChangeListOf([]engine.Change{
 			{Action: engine.Update, Class: engine.Newer, Kind: engine.KindFile, Path: "a", Phase: engine.PhaseCopy, Size: 10, Src: meta(engine.KindFile, 10), Dst: meta(engine.KindFile, 1024)},
 			{Action: engine.Delete, Class: engine.Extra, Kind: engine.KindFile, Path: "x", Phase: engine.PhaseDelete, Size: 2048, Dst: meta(engine.KindFile, 2048)},
-		},
+		}),
 		PruneVersions: []string{"20261101T000000Z", "20261102T000000Z", "20261103T000000Z"},
 	}}}
 	var b bytes.Buffer

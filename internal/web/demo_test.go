@@ -156,7 +156,7 @@ func writeDemoLog(t testing.TB, dir string, r demoRun) {
 	if r.failPath != "" {
 		ch = append(ch, engine.Change{Action: engine.Update, Class: engine.Newer, Kind: engine.KindFile, Path: r.failPath, Phase: engine.PhaseCopy, Size: 4 << 20})
 	}
-	job := engine.Job{Spec: engine.Spec{Name: r.set, Source: src, Destination: dst, Mirror: true, Retries: 2, RetryWait: 10 * time.Second, Threads: 1}, Changes: ch}
+	job := engine.Job{Spec: engine.Spec{Name: r.set, Source: src, Destination: dst, Mirror: true, Retries: 2, RetryWait: 10 * time.Second, Threads: 1}, Changes: engine.ChangeListOf(ch)}
 	// The clock reads the start for the file name and the header, then
 	// the end (the summary's Ended line).
 	calls := 0

@@ -291,7 +291,7 @@ func TestEvents(t *testing.T) {
 // changesPlan is a plan of docs that copies one file.
 func changesPlan() *plan.Plan {
 	return &plan.Plan{Targets: []string{"docs"}, Refresh: true, Sets: []*plan.Set{{Name: "docs", Action: plan.Sync, Source: "/src", Destination: "/dst",
-		Changes: []engine.Change{{Action: engine.Create, Class: engine.New, Kind: engine.KindFile, Path: "new.txt", Size: 3, Phase: engine.PhaseCopy}}}}}
+		Changes: engine.ChangeListOf([]engine.Change{{Action: engine.Create, Class: engine.New, Kind: engine.KindFile, Path: "new.txt", Size: 3, Phase: engine.PhaseCopy}})}}}
 }
 
 // TestReviewThenApply: Run now with changes keeps the plan for review;

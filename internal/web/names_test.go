@@ -27,10 +27,10 @@ func (*nameBackend) Sets() ([]SetView, error) {
 
 func (*nameBackend) Plan(context.Context) (*plan.Plan, error) {
 	return &plan.Plan{Sets: []*plan.Set{{Name: "docs", Action: plan.Update, Source: "/src", Destination: "/dst",
-		Changes: []engine.Change{
+		Changes: engine.ChangeListOf([]engine.Change{
 			{Action: engine.Create, Kind: engine.KindFile, Phase: engine.PhaseCopy, Path: "b\xff", Src: &engine.Meta{Size: 1}},
 			{Action: engine.Create, Kind: engine.KindFile, Phase: engine.PhaseCopy, Path: "b\ufffd", Src: &engine.Meta{Size: 1}},
-		}}}}, nil
+		})}}}, nil
 }
 
 // Issue 13: the JSON API keeps names byte for byte (the plan files' rule,

@@ -157,7 +157,7 @@ func (s *Server) startRun(w http.ResponseWriter, r *http.Request, name string) (
 		return nil, http.StatusInternalServerError, err
 	}
 	s.o.Audit("ui.plan", map[string]string{"set": name, "who": who(r), "remote": r.RemoteAddr, "outcome": "review", "review": rv.ID,
-		"changes": strconv.Itoa(len(p.Set(name).Changes))})
+		"changes": strconv.Itoa(p.Set(name).Changes.Len())})
 	return rv, 0, nil
 }
 

@@ -80,7 +80,7 @@ func scan(t *testing.T, e engine.Engine, sp engine.Spec) *engine.ScanResult {
 	return res
 }
 
-func apply(t *testing.T, e engine.Engine, sp engine.Spec, changes []engine.Change) *engine.Result {
+func apply(t *testing.T, e engine.Engine, sp engine.Spec, changes *engine.ChangeList) *engine.Result {
 	t.Helper()
 	res, err := e.Apply(context.Background(), engine.Job{Spec: sp, Changes: changes}, engine.Discard)
 	if err != nil {
@@ -97,14 +97,15 @@ func converge(t *testing.T, e engine.Engine, sp engine.Spec) (*engine.ScanResult
 	if len(res.Errors) > 0 || len(res.Skipped) > 0 {
 		t.Fatalf("apply: errors %v skipped %v", res.Errors, res.Skipped)
 	}
-	if again := scan(t, e, sp); len(again.Changes) != 0 {
+	if again := scan(t, e, sp); again.Changes.Len() != 0 {
 		t.Fatalf("second scan not empty: %s", describe(again.Changes))
 	}
 	return sc, res
 }
 
 // describe renders changes as "<symbol> <class> <path>" lines, sorted.
-func describe(cs []engine.Change) string {
+func describe(cl *engine.ChangeList) string {
+	cs := cl.Slice()
 	var l []string
 	for _, c := range cs {
 		p := c.Path
@@ -117,7 +118,7 @@ func describe(cs []engine.Change) string {
 	return strings.Join(l, "\n")
 }
 
-func expectChanges(t *testing.T, cs []engine.Change, want ...string) {
+func expectChanges(t *testing.T, cs *engine.ChangeList, want ...string) {
 	t.Helper()
 	sort.Strings(want)
 	if got := describe(cs); got != strings.Join(want, "\n") {
@@ -216,7 +217,7 @@ func (s *suite) excludeOlder(t *testing.T) {
 	sp.ExcludeOlder = true
 	tt.Create(t, src, tt.Dir{"older": tt.File{Content: "old", MTime: t1}})
 	s.create(t, dst, tt.Dir{"older": tt.File{Content: "NEWER", MTime: t2}})
-	if sc := scan(t, e, sp); len(sc.Changes) != 0 {
+	if sc := scan(t, e, sp); sc.Changes.Len() != 0 {
 		t.Fatalf("changes %s", describe(sc.Changes))
 	}
 }

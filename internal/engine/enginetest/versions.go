@@ -71,7 +71,7 @@ func (s *suite) versionsMirror(t *testing.T) {
 	s.checkKept(t, folder, old)
 	s.equal(t, src, dst, tt.Options{Ignore: notVersions})
 	again := scan(t, e, sp)
-	if len(again.Changes) != 0 || again.ExtraFiles != 0 || again.ExtraDirs != 0 {
+	if again.Changes.Len() != 0 || again.ExtraFiles != 0 || again.ExtraDirs != 0 {
 		t.Fatalf("second scan: %s (extras %d files, %d dirs)", describe(again.Changes), again.ExtraFiles, again.ExtraDirs)
 	}
 	if !slices.Equal(again.Versions, []string{filepath.Base(folder)}) {
@@ -79,7 +79,7 @@ func (s *suite) versionsMirror(t *testing.T) {
 	}
 	// Without versions the folder is left alone too.
 	sp.Versions = nil
-	if again := scan(t, e, sp); len(again.Changes) != 0 || again.ExtraFiles != 0 {
+	if again := scan(t, e, sp); again.Changes.Len() != 0 || again.ExtraFiles != 0 {
 		t.Fatalf("scan without versions: %s", describe(again.Changes))
 	}
 }
@@ -114,7 +114,7 @@ func (s *suite) versionsPrune(t *testing.T) {
 		engine.VersionsDir + "/notes":                tt.File{Content: "not a run folder"},
 	})
 	sc := scan(t, e, sp)
-	if len(sc.Changes) != 0 {
+	if sc.Changes.Len() != 0 {
 		t.Fatalf("changes: %s", describe(sc.Changes))
 	}
 	if !slices.Equal(sc.Versions, []string{"20200101T000000Z", "20990101T000000Z"}) {

@@ -56,7 +56,7 @@ func (e *Engine) Apply(ctx context.Context, job engine.Job, rep engine.Reporter)
 	if job.Spec.Versions != nil {
 		a.stamp = engine.VersionStamp(start)
 	}
-	if len(job.Changes) > 0 {
+	if job.Changes.Len() > 0 {
 		if err := dst.MkdirAll(""); err != nil {
 			return nil, fmt.Errorf("create destination %s: %w", job.Spec.Destination, err)
 		}
@@ -64,38 +64,41 @@ func (e *Engine) Apply(ctx context.Context, job engine.Job, rep engine.Reporter)
 	// A malformed change (a plan edited by hand, or a bug) fails on its
 	// own, before anything runs, and so keeps the set's deletions from
 	// running; it never reaches the code below, which trusts its fields.
-	a.ran = map[*engine.Change]bool{}
-	for i := range job.Changes {
-		c := &job.Changes[i]
+	// The list is read again for each phase (engine.ChangeList): what is
+	// remembered across phases is one bit per change (ran).
+	a.changes = job.Changes
+	a.ran = newBits(job.Changes.Len())
+	a.readFailed(job.Changes.Range(func(i int, c *engine.Change) error {
 		if err := checkChange(c); err != nil {
-			a.ran[c] = true
+			a.ran.set(i)
 			a.res.Errors = append(a.res.Errors, engine.FileError{Path: c.Path, Op: "check planned change", Err: err.Error()})
 			a.failCount(c)
 			a.rep.Report(engine.Event{Change: c, Done: true, Err: err})
 		}
-	}
-	a.phase(job.Changes, engine.PhaseCopy)
+		return nil
+	}))
+	a.phase(engine.PhaseCopy)
 	a.retryChanging()
 	failed := a.failed()
 	if !failed {
-		a.phase(job.Changes, engine.PhaseDelete)
+		a.phase(engine.PhaseDelete)
 		failed = a.failed()
 	}
 	if !failed {
-		a.phase(job.Changes, engine.PhaseReplace)
+		a.phase(engine.PhaseReplace)
 		a.retryChanging()
 	} else {
 		why := "not attempted: an earlier operation of this set failed, so its deletions are skipped"
 		if len(a.res.Errors) == 0 && !a.res.Interrupted {
 			why = "not attempted: a file of this set kept changing while it was copied, so its deletions are skipped"
 		}
-		for i := range job.Changes {
-			c := &job.Changes[i]
-			if c.Phase != engine.PhaseCopy && !a.ran[c] {
+		a.readFailed(job.Changes.RangeWhere(func(h engine.Head) bool { return h.Phase != engine.PhaseCopy }, func(i int, c *engine.Change) error {
+			if !a.ran.get(i) {
 				a.res.DeletesSkipped++
 				a.skip(c, why)
 			}
-		}
+			return nil
+		}))
 	}
 	a.restoreDirMeta()
 	a.restoreDirTimes()
@@ -122,7 +125,11 @@ type applier struct {
 	mu      sync.Mutex
 	res     *engine.Result
 	touched map[string]bool // destination dirs whose times to restore
-	ran     map[*engine.Change]bool
+	// changes is the job's list; ran has a bit per change, set once the
+	// change ran or failed its check (only the phases' producer touches
+	// it).
+	changes *engine.ChangeList
+	ran     bits
 	// stamp names this run's versions folder; "" when the set keeps no
 	// versions.
 	stamp string
@@ -161,30 +168,24 @@ type pendingCopy struct {
 
 // phase runs the changes of one phase: structural changes (directories,
 // deletions, replacements) one by one in plan order, then file and link
-// copies on the worker pool.
-func (a *applier) phase(all []engine.Change, p engine.Phase) {
-	if a.ran == nil {
-		a.ran = map[*engine.Change]bool{}
-	}
-	var copies, links []*engine.Change
-	for i := range all {
-		c := &all[i]
-		if c.Phase != p || a.ran[c] {
-			continue
-		}
-		if c.LinkTo != "" {
-			links = append(links, c) // after the copies of their targets
-			continue
-		}
-		if c.Kind != engine.KindDir && (c.Action == engine.Create || c.Action == engine.Update) {
-			copies = append(copies, c)
-			continue
+// copies on the worker pool. The list is read twice, once for each.
+func (a *applier) phase(p engine.Phase) {
+	inPhase := func(h engine.Head) bool { return h.Phase == p }
+	stopped := false
+	a.readFailed(a.changes.RangeWhere(inPhase, func(i int, c *engine.Change) error {
+		if a.ran.get(i) || c.LinkTo != "" || isCopy(c) {
+			return nil
 		}
 		if a.stopped() {
-			return
+			stopped = true
+			return errStop
 		}
-		a.ran[c] = true
+		a.ran.set(i)
 		a.run(c)
+		return nil
+	}))
+	if stopped {
+		return
 	}
 	threads := a.spec.Threads
 	if threads < 1 {
@@ -195,36 +196,86 @@ func (a *applier) phase(all []engine.Change, p engine.Phase) {
 	// one directory spend much of their time waiting for it. A run is cut
 	// after batchFiles files or batchBytes bytes, so a large directory or
 	// large files still spread over the workers.
-	batches := batchByDir(copies)
 	work := make(chan []*engine.Change)
 	var wg sync.WaitGroup
-	for range min(threads, len(batches)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for b := range work {
-				for _, c := range b {
-					if a.stopped() {
-						break
-					}
-					a.mu.Lock()
-					a.ran[c] = true
-					a.mu.Unlock()
-					a.run(c)
-				}
-			}
-		}()
-	}
-	for _, b := range batches {
+	workers := 0
+	send := func(b []*engine.Change) bool {
 		if a.stopped() {
-			break
+			return false
+		}
+		if workers < threads {
+			workers++
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for b := range work {
+					for _, c := range b {
+						if a.stopped() {
+							break
+						}
+						a.run(c)
+					}
+				}
+			}()
 		}
 		work <- b
+		return true
+	}
+	var links []*engine.Change
+	var batch batcher
+	a.readFailed(a.changes.RangeWhere(func(h engine.Head) bool { return h.Phase == p && h.Kind != engine.KindDir }, func(i int, c *engine.Change) error {
+		if a.ran.get(i) {
+			return nil
+		}
+		if c.LinkTo != "" {
+			a.ran.set(i)
+			links = append(links, c) // after the copies of their targets
+			return nil
+		}
+		if !isCopy(c) {
+			return nil
+		}
+		a.ran.set(i)
+		if full := batch.add(c); full != nil && !send(full) {
+			return errStop
+		}
+		return nil
+	}))
+	if b := batch.flush(); b != nil {
+		send(b)
 	}
 	close(work)
 	wg.Wait()
 	a.runLinks(links)
 }
+
+// isCopy says whether c is a file or link copy (the worker pool's), not a
+// structural change.
+func isCopy(c *engine.Change) bool {
+	return c.Kind != engine.KindDir && (c.Action == engine.Create || c.Action == engine.Update)
+}
+
+// errStop ends a read of the change list early; it is no error.
+var errStop = errors.New("stop")
+
+// readFailed records an error reading the change list back (a spill file
+// that cannot be read or was tampered with): an error of the set, which
+// keeps its deletions from running.
+func (a *applier) readFailed(err error) {
+	if err == nil || err == errStop {
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.res.Errors = append(a.res.Errors, engine.FileError{Path: "", Op: "read the planned changes", Err: err.Error()})
+}
+
+// bits is a set of change indexes.
+type bits []uint64
+
+func newBits(n int) bits      { return make(bits, (n+63)/64) }
+func (b bits) get(i int) bool { return b[i>>6]&(1<<(i&63)) != 0 }
+func (b bits) set(i int)      { b[i>>6] |= 1 << (i & 63) }
 
 // runLinks makes a phase's hard links, once its copies are done (each
 // links to a file the phase, or an earlier one, wrote).
@@ -233,9 +284,6 @@ func (a *applier) runLinks(links []*engine.Change) {
 		if a.stopped() {
 			return
 		}
-		a.mu.Lock()
-		a.ran[c] = true
-		a.mu.Unlock()
 		a.run(c)
 	}
 }
@@ -246,20 +294,29 @@ const (
 	batchBytes = 32 << 20
 )
 
-// batchByDir cuts the copies, in plan order, into runs of changes with the
+// batcher cuts the copies, in plan order, into runs of changes with the
 // same parent directory.
-func batchByDir(copies []*engine.Change) [][]*engine.Change {
-	var out [][]*engine.Change
-	start, bytes := 0, int64(0)
-	for i, c := range copies {
-		if i > start && (parent(c.Path) != parent(copies[start].Path) || i-start >= batchFiles || bytes >= batchBytes) {
-			out = append(out, copies[start:i])
-			start, bytes = i, 0
-		}
-		bytes += c.Size
+type batcher struct {
+	cur   []*engine.Change
+	bytes int64
+}
+
+// add adds c, and returns the batch it ends, if any.
+func (b *batcher) add(c *engine.Change) (full []*engine.Change) {
+	if len(b.cur) > 0 && (parent(c.Path) != parent(b.cur[0].Path) || len(b.cur) >= batchFiles || b.bytes >= batchBytes) {
+		full = b.flush()
 	}
-	if start < len(copies) {
-		out = append(out, copies[start:])
+	b.cur = append(b.cur, c)
+	b.bytes += c.Size
+	return full
+}
+
+// flush returns the batch being built, nil when empty.
+func (b *batcher) flush() []*engine.Change {
+	out := b.cur
+	b.cur, b.bytes = nil, 0
+	if len(out) == 0 {
+		return nil
 	}
 	return out
 }

@@ -94,7 +94,7 @@ func scanOK(b *testing.B, e *native.Engine, spec engine.Spec) *engine.ScanResult
 
 func applyOK(b *testing.B, e *native.Engine, spec engine.Spec, changes []engine.Change) {
 	b.Helper()
-	res, err := e.Apply(context.Background(), engine.Job{Spec: spec, Changes: changes}, engine.Discard)
+	res, err := e.Apply(context.Background(), engine.Job{Spec: spec, Changes: engine.ChangeListOf(changes)}, engine.Discard)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -133,14 +133,14 @@ func benchScanNoChange(b *testing.B, copyLetters string, hardLinks bool) {
 	spec := benchSpec(src, dst)
 	spec.Copy, spec.DirCopy = copyLetters, strings.ReplaceAll(strings.ReplaceAll(strings.ReplaceAll(copyLetters, "S", ""), "O", ""), "U", "")
 	spec.HardLinks = hardLinks
-	applyOK(b, e, spec, scanOK(b, e, spec).Changes)
+	applyOK(b, e, spec, scanOK(b, e, spec).Changes.Slice())
 
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
 		res := scanOK(b, e, spec)
-		if len(res.Changes) != 0 || res.Source.Files != benchFiles {
-			b.Fatalf("scan of identical trees: %d changes, %d source files", len(res.Changes), res.Source.Files)
+		if res.Changes.Len() != 0 || res.Source.Files != benchFiles {
+			b.Fatalf("scan of identical trees: %d changes, %d source files", res.Changes.Len(), res.Source.Files)
 		}
 	}
 	b.ReportMetric(float64(benchFiles)*float64(b.N)/b.Elapsed().Seconds(), "files/s")
@@ -173,11 +173,11 @@ func benchApplyInitial(b *testing.B, copyLetters string, hardLinks bool) {
 	b.ResetTimer()
 	for i := range b.N {
 		dst := filepath.Join(root, fmt.Sprintf("dst%d", i))
-		applyOK(b, e, benchSpec(src, dst), changes)
+		applyOK(b, e, benchSpec(src, dst), changes.Slice())
 		b.StopTimer()
 		if i == 0 {
-			if res := scanOK(b, e, benchSpec(src, dst)); len(res.Changes) != 0 {
-				b.Fatalf("destination differs after apply: %d changes", len(res.Changes))
+			if res := scanOK(b, e, benchSpec(src, dst)); res.Changes.Len() != 0 {
+				b.Fatalf("destination differs after apply: %d changes", res.Changes.Len())
 			}
 		}
 		if err := os.RemoveAll(dst); err != nil {

@@ -212,7 +212,7 @@ func TestMalformedJobDoesNotPanic(t *testing.T) {
 		{Action: engine.Delete, Kind: engine.KindFile, Path: "extra", Phase: engine.PhaseDelete},
 		{Action: engine.Delete, Kind: engine.KindFile, Path: "extra", Phase: engine.PhaseDelete, Dst: &engine.Meta{Kind: engine.KindFile, Size: 1, MTime: tt.Base.UnixNano()}},
 	}
-	res, err := native.New().Apply(context.Background(), engine.Job{Spec: mirrorSpec(src, dst), Changes: bad}, engine.Discard)
+	res, err := native.New().Apply(context.Background(), engine.Job{Spec: mirrorSpec(src, dst), Changes: engine.ChangeListOf(bad)}, engine.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

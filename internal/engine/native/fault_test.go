@@ -43,7 +43,7 @@ func TestUnreadableSourceDirLeavesDestinationAlone(t *testing.T) {
 	if len(sc.Errors) != 1 || sc.Errors[0].Path != "locked" || sc.Errors[0].Op != "read source dir" {
 		t.Fatalf("errors %+v", sc.Errors)
 	}
-	for _, c := range sc.Changes {
+	for _, c := range sc.Changes.Slice() {
 		if c.Action == engine.Delete {
 			t.Fatalf("deletion planned under an unreadable source dir: %+v", c)
 		}

@@ -25,7 +25,7 @@ func TestFoldCaseMatchesNames(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got []string
-	for _, c := range sc.Changes {
+	for _, c := range sc.Changes.Slice() {
 		got = append(got, c.Action.Symbol()+" "+c.Class.String()+" "+c.Path)
 	}
 	want := []string{"~ Newer Report.TXT", "- Extra zz"}
@@ -41,7 +41,7 @@ func TestFoldCaseMatchesNames(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(sc.Changes) < 4 {
-		t.Fatalf("case-sensitive scan: %d changes", len(sc.Changes))
+	if sc.Changes.Len() < 4 {
+		t.Fatalf("case-sensitive scan: %d changes", sc.Changes.Len())
 	}
 }

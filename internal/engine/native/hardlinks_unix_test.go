@@ -83,7 +83,7 @@ func testEngine() *native.Engine {
 
 func applyAll(t *testing.T, spec engine.Spec, changes []engine.Change) *engine.Result {
 	t.Helper()
-	res, err := testEngine().Apply(context.Background(), engine.Job{Spec: spec, Changes: changes}, engine.Discard)
+	res, err := testEngine().Apply(context.Background(), engine.Job{Spec: spec, Changes: engine.ChangeListOf(changes)}, engine.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +110,7 @@ func TestHardLinksStayLinked(t *testing.T) {
 	spec := linkSpec(src, dst, true)
 	sc := scanOf(t, spec)
 	want := map[string]string{"sub/b.txt": "a.txt", "sub/deep/c.txt": "a.txt", "f.txt": "e.txt"}
-	if got := links(sc.Changes); len(got) != len(want) || got["sub/b.txt"] != "a.txt" || got["sub/deep/c.txt"] != "a.txt" || got["f.txt"] != "e.txt" {
+	if got := links(sc.Changes.Slice()); len(got) != len(want) || got["sub/b.txt"] != "a.txt" || got["sub/deep/c.txt"] != "a.txt" || got["f.txt"] != "e.txt" {
 		t.Fatalf("planned links %v, want %v", got, want)
 	}
 	// The bytes are counted once per inode.
@@ -118,7 +118,7 @@ func TestHardLinksStayLinked(t *testing.T) {
 		t.Fatalf("source counted %d files, %d bytes; want 6 files, 1306 bytes", sc.Source.Files, sc.Source.Bytes)
 	}
 	var planned int64
-	for _, c := range sc.Changes {
+	for _, c := range sc.Changes.Slice() {
 		planned += c.Size
 		if c.LinkTo != "" && c.Size != 0 {
 			t.Fatalf("link %s has size %d", c.Path, c.Size)
@@ -127,10 +127,10 @@ func TestHardLinksStayLinked(t *testing.T) {
 	if planned != 1306 {
 		t.Fatalf("planned %d bytes to copy, want 1306", planned)
 	}
-	if err := engine.ValidateChanges(&spec, sc.Changes, true); err != nil {
+	if err := engine.ValidateChanges(&spec, sc.Changes.Slice(), true); err != nil {
 		t.Fatalf("the scan's own plan does not validate: %v", err)
 	}
-	res := applyAll(t, spec, sc.Changes)
+	res := applyAll(t, spec, sc.Changes.Slice())
 	if res.BytesCopied != 1306 {
 		t.Fatalf("copied %d bytes, want 1306", res.BytesCopied)
 	}
@@ -154,8 +154,8 @@ func TestHardLinksStayLinked(t *testing.T) {
 		t.Fatalf("c.txt reads %q, %v", b, err)
 	}
 	// Linked correctly: nothing to do.
-	if again := scanOf(t, spec); len(again.Changes) != 0 {
-		t.Fatalf("second plan has changes %v", again.Changes)
+	if again := scanOf(t, spec); again.Changes.Len() != 0 {
+		t.Fatalf("second plan has changes %v", again.Changes.Slice())
 	}
 
 	// A mirror deleting one name keeps the others.
@@ -163,10 +163,10 @@ func TestHardLinksStayLinked(t *testing.T) {
 		t.Fatal(err)
 	}
 	sc = scanOf(t, spec)
-	if len(sc.Changes) != 1 || sc.Changes[0].Action != engine.Delete || sc.Changes[0].Path != "sub/b.txt" {
-		t.Fatalf("after removing one name: %v", sc.Changes)
+	if sc.Changes.Len() != 1 || sc.Changes.Slice()[0].Action != engine.Delete || sc.Changes.Slice()[0].Path != "sub/b.txt" {
+		t.Fatalf("after removing one name: %v", sc.Changes.Slice())
 	}
-	applyAll(t, spec, sc.Changes)
+	applyAll(t, spec, sc.Changes.Slice())
 	if i, n := inode(t, filepath.Join(dst, "sub/deep/c.txt")); i != ia || n != 2 {
 		t.Fatalf("c.txt inode %d nlink %d after the delete, want %d and 2", i, n, ia)
 	}
@@ -180,34 +180,34 @@ func TestHardLinksRelinkSeparateCopies(t *testing.T) {
 	linkedTree(t, src)
 	off := linkSpec(src, dst, false)
 	sc := scanOf(t, off)
-	if len(links(sc.Changes)) != 0 {
-		t.Fatalf("links planned without hard_links: %v", links(sc.Changes))
+	if len(links(sc.Changes.Slice())) != 0 {
+		t.Fatalf("links planned without hard_links: %v", links(sc.Changes.Slice()))
 	}
-	applyAll(t, off, sc.Changes)
+	applyAll(t, off, sc.Changes.Slice())
 	if _, n := inode(t, filepath.Join(dst, "sub/b.txt")); n != 1 {
 		t.Fatalf("without hard_links b.txt has %d links", n)
 	}
-	if again := scanOf(t, off); len(again.Changes) != 0 {
-		t.Fatalf("without hard_links the copies are Same, got %v", again.Changes)
+	if again := scanOf(t, off); again.Changes.Len() != 0 {
+		t.Fatalf("without hard_links the copies are Same, got %v", again.Changes.Slice())
 	}
 	on := linkSpec(src, dst, true)
 	sc = scanOf(t, on)
-	got := links(sc.Changes)
-	if len(sc.Changes) != 3 || got["sub/b.txt"] != "a.txt" || got["sub/deep/c.txt"] != "a.txt" || got["f.txt"] != "e.txt" {
-		t.Fatalf("re-link plan %v", sc.Changes)
+	got := links(sc.Changes.Slice())
+	if sc.Changes.Len() != 3 || got["sub/b.txt"] != "a.txt" || got["sub/deep/c.txt"] != "a.txt" || got["f.txt"] != "e.txt" {
+		t.Fatalf("re-link plan %v", sc.Changes.Slice())
 	}
-	for _, c := range sc.Changes {
+	for _, c := range sc.Changes.Slice() {
 		if c.Action != engine.Update || c.Class != engine.Changed || c.Size != 0 {
 			t.Fatalf("re-link change %+v", c)
 		}
 	}
-	applyAll(t, on, sc.Changes)
+	applyAll(t, on, sc.Changes.Slice())
 	ia, _ := inode(t, filepath.Join(dst, "a.txt"))
 	if i, n := inode(t, filepath.Join(dst, "sub/b.txt")); i != ia || n != 3 {
 		t.Fatalf("b.txt inode %d nlink %d after re-link, want %d and 3", i, n, ia)
 	}
-	if again := scanOf(t, on); len(again.Changes) != 0 {
-		t.Fatalf("after re-link: %v", again.Changes)
+	if again := scanOf(t, on); again.Changes.Len() != 0 {
+		t.Fatalf("after re-link: %v", again.Changes.Slice())
 	}
 }
 
@@ -223,9 +223,9 @@ func TestHardLinksForgedPlan(t *testing.T) {
 	spec := linkSpec(src, dst, true)
 	sc := scanOf(t, spec)
 	var link *engine.Change
-	for i := range sc.Changes {
-		if sc.Changes[i].Path == "f.txt" {
-			link = &sc.Changes[i]
+	for i := range sc.Changes.Slice() {
+		if sc.Changes.Slice()[i].Path == "f.txt" {
+			link = &sc.Changes.Slice()[i]
 		}
 	}
 	if link == nil {
@@ -234,7 +234,7 @@ func TestHardLinksForgedPlan(t *testing.T) {
 	for _, bad := range []string{"../secret.txt", outside, "/etc/passwd", "sub/../../secret.txt", "./a.txt", "f.txt", ".robo-versions/x"} {
 		c := *link
 		c.LinkTo = bad
-		changes := append([]engine.Change(nil), sc.Changes...)
+		changes := sc.Changes.Slice()
 		for i := range changes {
 			if changes[i].Path == "f.txt" {
 				changes[i] = c
@@ -244,7 +244,7 @@ func TestHardLinksForgedPlan(t *testing.T) {
 			t.Fatalf("link_to %q validates", bad)
 		}
 		// Apply refuses it on its own too (checkChange), before anything.
-		res, err := testEngine().Apply(context.Background(), engine.Job{Spec: spec, Changes: []engine.Change{c}}, engine.Discard)
+		res, err := testEngine().Apply(context.Background(), engine.Job{Spec: spec, Changes: engine.ChangeListOf([]engine.Change{c})}, engine.Discard)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -254,10 +254,10 @@ func TestHardLinksForgedPlan(t *testing.T) {
 	}
 	// link_to without hard_links = true, and a link to a link, are refused.
 	noHL := linkSpec(src, dst, false)
-	if err := engine.ValidateChanges(&noHL, sc.Changes, true); err == nil || !strings.Contains(err.Error(), "hard_links") {
+	if err := engine.ValidateChanges(&noHL, sc.Changes.Slice(), true); err == nil || !strings.Contains(err.Error(), "hard_links") {
 		t.Fatalf("link_to without hard_links: %v", err)
 	}
-	chained := append([]engine.Change(nil), sc.Changes...)
+	chained := sc.Changes.Slice()
 	for i := range chained {
 		if chained[i].Path == "sub/deep/c.txt" {
 			chained[i].LinkTo = "sub/b.txt"
@@ -272,12 +272,12 @@ func TestHardLinksForgedPlan(t *testing.T) {
 	forged := *link
 	forged.LinkTo = "d.txt"
 	var dchange engine.Change
-	for _, c := range sc.Changes {
+	for _, c := range sc.Changes.Slice() {
 		if c.Path == "d.txt" {
 			dchange = c
 		}
 	}
-	res, err := testEngine().Apply(context.Background(), engine.Job{Spec: spec, Changes: []engine.Change{dchange, forged}}, engine.Discard)
+	res, err := testEngine().Apply(context.Background(), engine.Job{Spec: spec, Changes: engine.ChangeListOf([]engine.Change{dchange, forged})}, engine.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -298,12 +298,12 @@ func TestHardLinksTargetMissing(t *testing.T) {
 	spec := linkSpec(src, dst, true)
 	sc := scanOf(t, spec)
 	var only []engine.Change
-	for _, c := range sc.Changes {
+	for _, c := range sc.Changes.Slice() {
 		if c.Path != "e.txt" {
 			only = append(only, c)
 		}
 	}
-	res, err := testEngine().Apply(context.Background(), engine.Job{Spec: spec, Changes: only}, engine.Discard)
+	res, err := testEngine().Apply(context.Background(), engine.Job{Spec: spec, Changes: engine.ChangeListOf(only)}, engine.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -320,7 +320,7 @@ func TestHardLinksFollowAChangedFile(t *testing.T) {
 	src, dst := filepath.Join(root, "src"), filepath.Join(root, "dst")
 	linkedTree(t, src)
 	spec := linkSpec(src, dst, true)
-	applyAll(t, spec, scanOf(t, spec).Changes)
+	applyAll(t, spec, scanOf(t, spec).Changes.Slice())
 	later := time.Date(2024, 7, 1, 0, 0, 0, 0, time.UTC)
 	writeFile(t, filepath.Join(src, "a.txt"), strings.Repeat("Z", 2000), later) // same inode, new data
 	if err := os.MkdirAll(filepath.Join(dst, "g.txt", "inner"), 0o755); err != nil {
@@ -331,7 +331,7 @@ func TestHardLinksFollowAChangedFile(t *testing.T) {
 	}
 	sc := scanOf(t, spec)
 	got := map[string]engine.Change{}
-	for _, c := range sc.Changes {
+	for _, c := range sc.Changes.Slice() {
 		got[c.Path] = c
 	}
 	if c := got["a.txt"]; c.Action != engine.Update || c.LinkTo != "" || c.Size != 2000 {
@@ -345,10 +345,10 @@ func TestHardLinksFollowAChangedFile(t *testing.T) {
 	if c := got["g.txt"]; c.Action != engine.Replace || c.LinkTo != "e.txt" || c.Size != 0 {
 		t.Fatalf("g.txt: %+v", c)
 	}
-	if err := engine.ValidateChanges(&spec, sc.Changes, true); err != nil {
+	if err := engine.ValidateChanges(&spec, sc.Changes.Slice(), true); err != nil {
 		t.Fatal(err)
 	}
-	applyAll(t, spec, sc.Changes)
+	applyAll(t, spec, sc.Changes.Slice())
 	ia, na := inode(t, filepath.Join(dst, "a.txt"))
 	if i, _ := inode(t, filepath.Join(dst, "sub/deep/c.txt")); i != ia || na != 3 {
 		t.Fatalf("after the change: c.txt inode %d, a.txt inode %d nlink %d", i, ia, na)
@@ -360,7 +360,7 @@ func TestHardLinksFollowAChangedFile(t *testing.T) {
 	if i, _ := inode(t, filepath.Join(dst, "g.txt")); i != ie || ne != 3 {
 		t.Fatalf("g.txt inode %d, e.txt inode %d nlink %d", i, ie, ne)
 	}
-	if again := scanOf(t, spec); len(again.Changes) != 0 {
-		t.Fatalf("after: %v", again.Changes)
+	if again := scanOf(t, spec); again.Changes.Len() != 0 {
+		t.Fatalf("after: %v", again.Changes.Slice())
 	}
 }

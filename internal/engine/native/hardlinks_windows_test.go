@@ -32,13 +32,13 @@ func TestHardLinksOnWindows(t *testing.T) {
 		t.Fatal(err)
 	}
 	var link *engine.Change
-	for i := range sc.Changes {
-		if sc.Changes[i].LinkTo != "" {
-			link = &sc.Changes[i]
+	for i := range sc.Changes.Slice() {
+		if sc.Changes.Slice()[i].LinkTo != "" {
+			link = &sc.Changes.Slice()[i]
 		}
 	}
 	if link == nil || link.Path != "sub/b.txt" || link.LinkTo != "a.txt" {
-		t.Fatalf("changes %+v", sc.Changes)
+		t.Fatalf("changes %+v", sc.Changes.Slice())
 	}
 	res, err := e.Apply(context.Background(), engine.Job{Spec: spec, Changes: sc.Changes}, engine.Discard)
 	if err != nil || !res.OK() || len(res.Skipped) > 0 {
@@ -55,7 +55,7 @@ func TestHardLinksOnWindows(t *testing.T) {
 	if !os.SameFile(a, b) {
 		t.Fatal("a.txt and sub/b.txt are two files at the destination")
 	}
-	if again, err := e.Scan(context.Background(), spec); err != nil || len(again.Changes) != 0 {
-		t.Fatalf("second scan: %v %+v", err, again.Changes)
+	if again, err := e.Scan(context.Background(), spec); err != nil || again.Changes.Len() != 0 {
+		t.Fatalf("second scan: %v %+v", err, again.Changes.Slice())
 	}
 }

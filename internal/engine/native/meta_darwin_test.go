@@ -41,10 +41,10 @@ func TestMetaXattrsDarwin(t *testing.T) {
 		if err != nil || len(sc.Errors) > 0 {
 			t.Fatalf("scan: %v %v", err, sc.Errors)
 		}
-		if len(sc.Changes) != want {
-			t.Fatalf("%d changes, want %d: %+v", len(sc.Changes), want, sc.Changes)
+		if sc.Changes.Len() != want {
+			t.Fatalf("%d changes, want %d: %+v", sc.Changes.Len(), want, sc.Changes.Slice())
 		}
-		if err := engine.ValidateChanges(&sp, sc.Changes, true); err != nil {
+		if err := engine.ValidateChanges(&sp, sc.Changes.Slice(), true); err != nil {
 			t.Fatalf("the plan does not validate: %v", err)
 		}
 		res, err := e.Apply(context.Background(), engine.Job{Spec: sp, Changes: sc.Changes}, engine.Discard)
@@ -70,16 +70,16 @@ func TestMetaXattrsDarwin(t *testing.T) {
 		t.Fatal(err)
 	}
 	sc, err := e.Scan(context.Background(), sp)
-	if err != nil || len(sc.Changes) != 1 || sc.Changes[0].Class != engine.Tweaked {
-		t.Fatalf("after a new xattr: %v %+v", err, sc.Changes)
+	if err != nil || sc.Changes.Len() != 1 || sc.Changes.Slice()[0].Class != engine.Tweaked {
+		t.Fatalf("after a new xattr: %v %+v", err, sc.Changes.Slice())
 	}
 	apply(1)
 	if got := read("org.example.tag"); got != "blue" {
 		t.Fatalf("tweaked tag %q", got)
 	}
 	sc, err = e.Scan(context.Background(), sp)
-	if err != nil || len(sc.Changes) != 0 {
-		t.Fatalf("not converged: %v %+v", err, sc.Changes)
+	if err != nil || sc.Changes.Len() != 0 {
+		t.Fatalf("not converged: %v %+v", err, sc.Changes.Slice())
 	}
 	// S (ACLs) is not supported on macOS: the plan says so.
 	sp.Copy = "DATSE"

@@ -88,7 +88,7 @@ func applyMeta(t *testing.T, e *native.Engine, sp engine.Spec, cs []engine.Chang
 	if err := engine.ValidateChanges(&sp, cs, true); err != nil {
 		t.Fatalf("the plan does not validate: %v", err)
 	}
-	res, err := e.Apply(context.Background(), engine.Job{Spec: sp, Changes: cs}, engine.Discard)
+	res, err := e.Apply(context.Background(), engine.Job{Spec: sp, Changes: engine.ChangeListOf(cs)}, engine.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +148,7 @@ func TestMetaAllClassesAsRoot(t *testing.T) {
 	os.Chmod(filepath.Join(src, "d"), 0o750)
 	os.Chown(filepath.Join(src, "d"), 1002, 1003)
 
-	applyMeta(t, e, sp, scanAll(t, e, sp).Changes)
+	applyMeta(t, e, sp, scanAll(t, e, sp).Changes.Slice())
 	check := func() {
 		t.Helper()
 		for _, p := range []string{"a.txt", "tool", "d/b.txt", "d", "l"} {
@@ -168,8 +168,8 @@ func TestMetaAllClassesAsRoot(t *testing.T) {
 		}
 	}
 	check()
-	if cs := scanAll(t, e, sp).Changes; len(cs) != 0 {
-		t.Fatalf("after the copy: %v", tweaks(cs))
+	if cs := scanAll(t, e, sp).Changes; cs.Len() != 0 {
+		t.Fatalf("after the copy: %v", tweaks(cs.Slice()))
 	}
 
 	// Each class changed in the source is a Tweaked update with what
@@ -184,23 +184,23 @@ func TestMetaAllClassesAsRoot(t *testing.T) {
 	sc := scanAll(t, e, sp)
 	// (setfacl recomputes the mask, which is the mode's group bits.)
 	want := []string{"a.txt: mode 0664 → 0640, acl", "d: mode 0750 → 0755, xattr", "d/b.txt: owner 1000:1001 → 0:0, xattr", "l: owner 1000:1000 → 0:0"}
-	if got := tweaks(sc.Changes); !reflect.DeepEqual(got, want) {
+	if got := tweaks(sc.Changes.Slice()); !reflect.DeepEqual(got, want) {
 		t.Fatalf("tweaks:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 	dataBefore := stat(t, filepath.Join(dst, "d/b.txt")).Ino
-	applyMeta(t, e, sp, sc.Changes)
+	applyMeta(t, e, sp, sc.Changes.Slice())
 	check()
 	if stat(t, filepath.Join(dst, "d/b.txt")).Ino != dataBefore {
 		t.Error("a tweak rewrote the file instead of setting its metadata")
 	}
-	if cs := scanAll(t, e, sp).Changes; len(cs) != 0 {
-		t.Fatalf("after the tweaks: %v", tweaks(cs))
+	if cs := scanAll(t, e, sp).Changes; cs.Len() != 0 {
+		t.Fatalf("after the tweaks: %v", tweaks(cs.Slice()))
 	}
 
 	// An update of the data carries the metadata too.
 	write(t, filepath.Join(src, "a.txt"), "aa", 0o640)
 	run(t, "chown", "1000:1000", filepath.Join(src, "a.txt"))
-	applyMeta(t, e, sp, scanAll(t, e, sp).Changes)
+	applyMeta(t, e, sp, scanAll(t, e, sp).Changes.Slice())
 	check()
 }
 
@@ -221,7 +221,7 @@ func TestMetaDefaultCopy(t *testing.T) {
 	sp.DirCopy = ""
 	write(t, filepath.Join(src, "a.txt"), "a", 0o444)
 	write(t, filepath.Join(src, "b.txt"), "b", 0o644)
-	applyMeta(t, e, sp, scanAll(t, e, sp).Changes)
+	applyMeta(t, e, sp, scanAll(t, e, sp).Changes.Slice())
 	if m := stat(t, filepath.Join(dst, "a.txt")).Mode & 0o7777; m != 0o444 {
 		t.Errorf("a.txt copied with mode %o, want the source's 0444 exactly", m)
 	}
@@ -230,16 +230,16 @@ func TestMetaDefaultCopy(t *testing.T) {
 		os.Chown(filepath.Join(src, "a.txt"), 1234, 1234)
 	}
 	sc := scanAll(t, e, sp)
-	if got := tweaks(sc.Changes); !reflect.DeepEqual(got, []string{"b.txt: mode 0644 → 0600"}) {
+	if got := tweaks(sc.Changes.Slice()); !reflect.DeepEqual(got, []string{"b.txt: mode 0644 → 0600"}) {
 		t.Fatalf("tweaks: %v", got)
 	}
-	applyMeta(t, e, sp, sc.Changes)
+	applyMeta(t, e, sp, sc.Changes.Slice())
 	if m := stat(t, filepath.Join(dst, "b.txt")).Mode & 0o7777; m != 0o600 {
 		t.Errorf("b.txt: mode %o after the tweak", m)
 	}
 	// A read-only destination file is still updated (renamed over).
 	write(t, filepath.Join(src, "a.txt"), "new", 0o444)
-	applyMeta(t, e, sp, scanAll(t, e, sp).Changes)
+	applyMeta(t, e, sp, scanAll(t, e, sp).Changes.Slice())
 	if b, _ := os.ReadFile(filepath.Join(dst, "a.txt")); string(b) != "new" {
 		t.Errorf("a.txt: %q", b)
 	}
@@ -251,7 +251,7 @@ func TestMetaTweakGuarded(t *testing.T) {
 	e := native.New()
 	sp, src, dst := metaSpec(t, "")
 	write(t, filepath.Join(src, "a.txt"), "a", 0o644)
-	applyMeta(t, e, sp, scanAll(t, e, sp).Changes)
+	applyMeta(t, e, sp, scanAll(t, e, sp).Changes.Slice())
 	os.Chmod(filepath.Join(src, "a.txt"), 0o600)
 	sc := scanAll(t, e, sp)
 	write(t, filepath.Join(dst, "a.txt"), "changed", 0o644)
@@ -325,7 +325,7 @@ func unprivilegedChild(t *testing.T, dir string) {
 	}
 	// The owner still differs, so the next plan says so again (and the
 	// next apply warns again): the gap is never silent.
-	if got := tweaks(scanAll(t, e, sp).Changes); !reflect.DeepEqual(got, []string{"theirs.txt: owner 65534:65534 → 1000:1000"}) {
+	if got := tweaks(scanAll(t, e, sp).Changes.Slice()); !reflect.DeepEqual(got, []string{"theirs.txt: owner 65534:65534 → 1000:1000"}) {
 		t.Fatalf("tweaks: %v", got)
 	}
 }

@@ -49,7 +49,7 @@ func TestWindowsSecurityCopied(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(again.Changes) > 0 || len(again.Errors) > 0 {
+	if again.Changes.Len() > 0 || len(again.Errors) > 0 {
 		t.Fatalf("an unchanged tree plans %+v (errors %v)", again.Changes, again.Errors)
 	}
 	ls, ld := vfs.NewLocal(src), vfs.NewLocal(dst)

@@ -36,7 +36,7 @@ func (e *Engine) Scan(ctx context.Context, spec engine.Spec) (*engine.ScanResult
 	// SMB shares compare names case-insensitively whatever the client OS.
 	fold := e.FoldCase || isUNC(spec.Source) || isUNC(spec.Destination)
 	s := &scanner{ctx: ctx, spec: spec, rules: rules, src: src, dst: dst, fold: fold, norm: e.FoldNorm,
-		winNames: e.WindowsNames || isUNC(spec.Destination), res: &engine.ScanResult{}, paths: rules.UsesPath()}
+		winNames: e.WindowsNames || isUNC(spec.Destination), res: &engine.ScanResult{Changes: engine.NewChangeList()}, paths: rules.UsesPath()}
 	// A tree that keeps coarser times (SFTP: whole seconds) compares
 	// within its step, or every file would look newer on every run.
 	s.spec.TimeTolerance = max(s.spec.TimeTolerance, vfs.TimePrecision(src), vfs.TimePrecision(dst))
@@ -65,6 +65,11 @@ func (e *Engine) Scan(ctx context.Context, spec engine.Spec) (*engine.ScanResult
 	}
 	s.noteUnsupported()
 	if err := s.walk("", s.res.Dest.Exists, engine.PhaseCopy); err != nil {
+		s.res.Changes.Close()
+		return nil, err
+	}
+	if err := s.res.Changes.Err(); err != nil {
+		s.res.Changes.Close()
 		return nil, err
 	}
 	if spec.Versions != nil && s.res.Dest.Exists {
@@ -122,11 +127,13 @@ func (s *scanner) emit(c engine.Change) {
 	if c.Kind != engine.KindDir || c.Action == engine.Delete {
 		s.flush()
 	}
-	s.res.Changes = append(s.res.Changes, c)
+	s.res.Changes.Add(c)
 }
 
 func (s *scanner) flush() {
-	s.res.Changes = append(s.res.Changes, s.pending...)
+	for i := range s.pending {
+		s.res.Changes.Add(s.pending[i])
+	}
 	s.pending = s.pending[:0]
 }
 
@@ -471,14 +478,15 @@ func (s *scanner) dstOnly(dir string, en vfs.Entry) error {
 		return nil
 	}
 	s.res.ExtraDirs++
-	_, err := s.deleteTree(rel, m, engine.Extra)
+	_, err := s.deleteTree(rel, m, engine.Extra, true)
 	return err
 }
 
 // deleteTree emits guarded deletions for a destination directory and
 // everything under it that the filters select, deepest first. The directory
-// itself is deleted only when nothing excluded or unreadable stays inside it.
-func (s *scanner) deleteTree(rel string, m *engine.Meta, class engine.Class) (complete bool, err error) {
+// itself is deleted only when nothing excluded or unreadable stays inside it,
+// and only when self is set (a replace deletes it itself).
+func (s *scanner) deleteTree(rel string, m *engine.Meta, class engine.Class, self bool) (complete bool, err error) {
 	if err := s.ctx.Err(); err != nil {
 		return false, err
 	}
@@ -499,7 +507,7 @@ func (s *scanner) deleteTree(rel string, m *engine.Meta, class engine.Class) (co
 		case en.Kind == vfs.Dir:
 			s.countDest(en)
 			s.res.ExtraDirs++
-			ok, err := s.deleteTree(crel, cm, engine.Extra)
+			ok, err := s.deleteTree(crel, cm, engine.Extra, true)
 			if err != nil {
 				return false, err
 			}
@@ -519,7 +527,10 @@ func (s *scanner) deleteTree(rel string, m *engine.Meta, class engine.Class) (co
 			s.emit(engine.Change{Action: engine.Delete, Class: engine.Extra, Kind: cm.Kind, Path: crel, Phase: engine.PhaseDelete, Size: dataSize(cm), Dst: cm})
 		}
 	}
-	if complete {
+	if complete && !self {
+		s.flush() // as the emit below would
+	}
+	if complete && self {
 		s.emit(engine.Change{Action: engine.Delete, Class: class, Kind: engine.KindDir, Path: rel, Phase: engine.PhaseDelete, Dst: m})
 	}
 	return complete, nil
@@ -599,7 +610,9 @@ func (s *scanner) mismatch(rel string, se vfs.Entry, sm, dm *engine.Meta) error 
 		return nil
 	}
 	if dm.Kind == engine.KindDir {
-		complete, err := s.deleteTree(rel, dm, engine.Mismatch)
+		// The directory's own delete is not emitted: the replace does
+		// it, guarded.
+		complete, err := s.deleteTree(rel, dm, engine.Mismatch, false)
 		if err != nil || !complete {
 			// deleteTree emitted no deletion of the directory itself (or
 			// we are stopping), so the source entry cannot take its place.
@@ -608,8 +621,6 @@ func (s *scanner) mismatch(rel string, se vfs.Entry, sm, dm *engine.Meta) error 
 			}
 			return err
 		}
-		// Drop the directory's own delete: the replace does it, guarded.
-		s.res.Changes = s.res.Changes[:len(s.res.Changes)-1]
 	}
 	if sm.Kind == engine.KindSymlink {
 		if err := s.link(s.src, rel, sm); err != nil {

@@ -157,8 +157,8 @@ func TestSparseFilesStaySparse(t *testing.T) {
 			sum = makeSparse(t, filepath.Join(src, "disk.img"), size, data, 10<<20, 200<<20)
 			os.Chtimes(filepath.Join(src, "disk.img"), time.Now(), time.Now())
 			sc, err = e.Scan(context.Background(), spec)
-			if err != nil || len(sc.Changes) != 1 || sc.Changes[0].Action != engine.Update {
-				t.Fatalf("update plan: %v %v", err, sc.Changes)
+			if err != nil || sc.Changes.Len() != 1 || sc.Changes.Slice()[0].Action != engine.Update {
+				t.Fatalf("update plan: %v %v", err, sc.Changes.Slice())
 			}
 			res, err = e.Apply(context.Background(), engine.Job{Spec: spec, Changes: sc.Changes}, engine.Discard)
 			if err != nil || !res.OK() || len(res.Skipped) > 0 {

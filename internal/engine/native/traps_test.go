@@ -115,7 +115,7 @@ func TestWindowsNamesRefused(t *testing.T) {
 			t.Errorf("%q not refused: %q", p, refused[p])
 		}
 	}
-	if len(sc.Changes) != 1 || sc.Changes[0].Path != "ok.txt" {
+	if sc.Changes.Len() != 1 || sc.Changes.Slice()[0].Path != "ok.txt" {
 		t.Errorf("changes %+v", sc.Changes)
 	}
 	// On a Linux destination the same names are fine.
@@ -143,7 +143,7 @@ func TestUnicodeNormalization(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(sc.Changes) != 0 {
+	if sc.Changes.Len() != 0 {
 		t.Errorf("normalization folded: want no changes, got %+v", sc.Changes)
 	}
 	e.FoldNorm, e.FoldCase = false, false
@@ -152,7 +152,7 @@ func TestUnicodeNormalization(t *testing.T) {
 		t.Fatal(err)
 	}
 	var deletes int
-	for _, c := range sc.Changes {
+	for _, c := range sc.Changes.Slice() {
 		if c.Action == engine.Delete {
 			deletes++
 		}

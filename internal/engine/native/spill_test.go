@@ -1,0 +1,135 @@
+package native_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/robo-backup/robo/internal/engine"
+	"github.com/robo-backup/robo/internal/engine/enginetest"
+	"github.com/robo-backup/robo/internal/engine/native"
+	"github.com/robo-backup/robo/internal/vfs/vfstest"
+)
+
+// spillSmall makes every change list of the test spill after a few
+// changes (engine.SpillBlockBytes).
+func spillSmall(t *testing.T, n int) {
+	old := engine.SpillBlockBytes
+	engine.SpillBlockBytes = n
+	t.Cleanup(func() { engine.SpillBlockBytes = old })
+}
+
+// The conformance suite again, with change lists that spill after about
+// two changes: every guard, phase and count holds when the plan is read
+// back from its spill file (issue #22).
+func TestConformanceSpilled(t *testing.T) {
+	spillSmall(t, 128)
+	enginetest.Run(t, func(t *testing.T) engine.Engine {
+		e := native.New()
+		e.Sleep = func(time.Duration) {}
+		return e
+	})
+}
+
+// spillTree writes n files of a few bytes, 50 to a directory.
+func spillTree(t *testing.T, root string, n int, prefix string) {
+	t.Helper()
+	for i := range n {
+		p := filepath.Join(root, fmt.Sprintf("d%03d", i/50), fmt.Sprintf("%s%05d", prefix, i))
+		if i%50 == 0 {
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := os.WriteFile(p, []byte(p), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// A mirror of 3,000 changes with 4 KiB blocks: the scan's list spills
+// (a planner that held every change in memory again fails here), apply
+// reads it back for each phase and converges the tree, copies before
+// deletions, with counts that add up.
+func TestSpilledMirrorConverges(t *testing.T) {
+	spillSmall(t, 4096)
+	dir := t.TempDir()
+	engine.SetSpillDir(dir)
+	t.Cleanup(func() { engine.SetSpillDir("") })
+	src, dst := filepath.Join(dir, "src"), filepath.Join(dir, "dst")
+	spillTree(t, src, 2000, "f")
+	spillTree(t, dst, 1000, "extra")
+	e := native.New()
+	spec := engine.Spec{Source: src, Destination: dst, Mirror: true, Threads: 4}
+	sc, err := e.Scan(context.Background(), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sc.Changes.Close()
+	if !sc.Changes.Spilled() {
+		t.Fatalf("a list of %d changes with 4 KiB blocks did not spill", sc.Changes.Len())
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 2 {
+		t.Fatalf("the spill file has a name in the state directory: %v", ents)
+	}
+	if n, d := sc.Changes.InPhase(engine.PhaseCopy), sc.Changes.Deletes(); n != 2000+20 || d != 1000 {
+		t.Fatalf("%d copies (want 2020: 2000 files, 20 new dirs), %d deletions (want 1000)", n, d)
+	}
+	// The list reads back whole, in walk order: deletions of a directory
+	// come after those of its files.
+	var order []string
+	if err := sc.Changes.RangeWhere(func(h engine.Head) bool { return h.Phase == engine.PhaseDelete }, func(_ int, c *engine.Change) error {
+		order = append(order, c.Path)
+		return nil
+	}); err != nil || len(order) != 1000 || order[0] != "d000/extra00000" || order[999] != "d019/extra00999" {
+		t.Fatalf("deletions read back: %d, %v", len(order), err)
+	}
+	res, err := e.Apply(context.Background(), engine.Job{Spec: spec, Changes: sc.Changes}, engine.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.OK() || res.Done != int64(sc.Changes.Len()) || res.Counters.Files.Copied != 2000 || res.DeletedFiles != 1000 {
+		t.Fatalf("done %d of %d, copied %d, deleted %d, errors %v", res.Done, sc.Changes.Len(), res.Counters.Files.Copied, res.DeletedFiles, res.Errors)
+	}
+	again, err := e.Scan(context.Background(), spec)
+	if err != nil || again.Changes.Len() != 0 {
+		t.Fatalf("not converged: %v, %d changes", err, again.Changes.Len())
+	}
+	b, err := os.ReadFile(filepath.Join(dst, "d039", "f01999"))
+	if err != nil || string(b) != filepath.Join(src, "d039", "f01999") {
+		t.Fatalf("last file: %q %v", b, err)
+	}
+}
+
+// With a spilled list, one failed copy still keeps every deletion from
+// running, and each is reported as skipped.
+func TestSpilledFailedCopySkipsDeletions(t *testing.T) {
+	spillSmall(t, 1024)
+	dir := t.TempDir()
+	src, dst := filepath.Join(dir, "src"), filepath.Join(dir, "dst")
+	spillTree(t, src, 300, "f")
+	spillTree(t, dst, 100, "extra")
+	e := withFaults(src, func(f *vfstest.Faulty) { f.FailOpen["d005/f00299"] = syscall.EACCES })
+	spec := engine.Spec{Source: src, Destination: dst, Mirror: true, Threads: 3}
+	sc, err := e.Scan(context.Background(), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sc.Changes.Spilled() {
+		t.Fatal("not spilled")
+	}
+	res, err := e.Apply(context.Background(), engine.Job{Spec: spec, Changes: sc.Changes}, engine.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Errors) != 1 || res.Errors[0].Path != "d005/f00299" || res.DeletesSkipped != 100 || len(res.Skipped) != 100 || res.DeletedFiles != 0 {
+		t.Fatalf("errors %v, deletes skipped %d, skipped %d, deleted %d", res.Errors, res.DeletesSkipped, len(res.Skipped), res.DeletedFiles)
+	}
+	if _, err := os.Stat(filepath.Join(dst, "d000", "extra00000")); err != nil {
+		t.Fatalf("an extra was deleted after a failed copy: %v", err)
+	}
+}
