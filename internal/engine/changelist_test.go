@@ -189,12 +189,12 @@ func TestChangeListNilAndEmpty(t *testing.T) {
 }
 
 // The duplicate-path check holds a run of hashes in memory, not one per
-// change: with runs of 64, a plan of 5,000 changes spills 78 sorted runs,
-// and a duplicate whose two changes are in different runs is still found,
-// named at its second change.
+// change: with runs of 700 (5,600 bytes, read back in several reads), a
+// plan of 5,000 changes spills 8 sorted runs, and a duplicate whose two
+// changes are in different runs is still found, named at its second change.
 func TestValidateChangeListFindsDuplicatesAcrossRuns(t *testing.T) {
 	old := dupRun
-	dupRun = 64
+	dupRun = 700
 	t.Cleanup(func() { dupRun = old })
 	smallBlocks(t, 4096)
 	spec := &Spec{Mirror: true, HardLinks: true}
@@ -209,7 +209,7 @@ func TestValidateChangeListFindsDuplicatesAcrossRuns(t *testing.T) {
 	for i := range cs {
 		d.add(cs[i].Path)
 	}
-	if dup, err := d.any(); err != nil || dup || len(d.runs) < 70 {
+	if dup, err := d.any(); err != nil || dup || len(d.runs) != 8 {
 		t.Fatalf("no duplicates: %v %v, %d runs", dup, err, len(d.runs))
 	}
 	l := ChangeListOf(cs)

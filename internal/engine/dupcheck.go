@@ -129,6 +129,7 @@ func (d *dupHashes) any() (bool, error) {
 type hashRun struct {
 	f        *os.File
 	off, end int64
+	back     []byte // the buffer; buf is what is left of it
 	buf      []byte
 	cur      uint64
 	err      error
@@ -140,10 +141,10 @@ func (r *hashRun) next() bool {
 		if n <= 0 {
 			return false
 		}
-		if r.buf == nil {
-			r.buf = make([]byte, 0, 4096)
+		if r.back == nil {
+			r.back = make([]byte, 4096)
 		}
-		r.buf = r.buf[:n]
+		r.buf = r.back[:n]
 		if _, err := r.f.ReadAt(r.buf, r.off); err != nil {
 			r.err = fmt.Errorf("duplicate check: %w", err)
 			return false
