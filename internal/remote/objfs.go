@@ -181,51 +181,6 @@ func (f *objFS) stat(name string) (vfs.Entry, objInfo, error) {
 	return e, o, err
 }
 
-// listFirst is how many entries statByList asks for: a name whose
-// siblings start with it (f, f.bak, f-1) fills them, and stat then asks
-// the usual way.
-const listFirst = 16
-
-// statByList answers for a name in a directory this FS made, where most
-// names are new, with one listing of the keys that start with the name
-// (delimiter "/") instead of a HEAD that finds nothing and a listing of
-// the name as a prefix. A file found is asked for its time where the
-// listing does not carry it. ok is false when the listing cannot decide
-// (too many keys start with the name, or the name is a directory, whose
-// marker the usual way reads).
-func (f *objFS) statByList(name string) (e vfs.Entry, o objInfo, ok bool, err error) {
-	key := f.key(name)
-	objs, prefixes, err := f.st.list(f.ctx, key, listFirst)
-	if err != nil {
-		return vfs.Entry{}, objInfo{}, true, f.pathErr("stat", name, err)
-	}
-	if len(objs)+len(prefixes) >= listFirst {
-		return vfs.Entry{}, objInfo{}, false, nil
-	}
-	for _, p := range prefixes {
-		if p == key+"/" {
-			return vfs.Entry{}, objInfo{}, false, nil
-		}
-	}
-	for _, o := range objs {
-		if o.Key != key {
-			continue
-		}
-		if !o.TimeKnown {
-			h, err := f.st.head(f.ctx, key)
-			if errors.Is(err, fs.ErrNotExist) {
-				return vfs.Entry{}, objInfo{}, false, nil // gone since the listing
-			}
-			if err != nil {
-				return vfs.Entry{}, objInfo{}, true, f.pathErr("stat", name, err)
-			}
-			o = h
-		}
-		return fileEntry(path.Base(name), o), o, true, nil
-	}
-	return vfs.Entry{}, objInfo{}, true, f.pathErr("stat", name, fs.ErrNotExist)
-}
-
 func (f *objFS) statNow(name string) (vfs.Entry, objInfo, error) {
 	if name != "" {
 		parent := path.Dir(name)
@@ -233,8 +188,20 @@ func (f *objFS) statNow(name string) (vfs.Entry, objInfo, error) {
 			parent = ""
 		}
 		if _, made := f.knownDir(parent); made {
-			if e, o, ok, err := f.statByList(name); ok {
-				return e, o, err
+			// In a folder this FS made, nearly every name is new: its
+			// look is one HEAD. A folder at the name is one robo made
+			// or saw here (knownDir); one another tool makes there
+			// during the run is not looked for, since the conditional
+			// write then leaves a name that is a file and a folder,
+			// which loses nothing (docs/offsite.md). A listing per name
+			// would cost a LIST (priced like a PUT on AWS, and a walk
+			// of the container on Azurite) where a HEAD does.
+			if known, _ := f.knownDir(name); !known {
+				o, err := f.st.head(f.ctx, f.key(name))
+				if err != nil {
+					return vfs.Entry{}, objInfo{}, f.pathErr("stat", name, err)
+				}
+				return fileEntry(path.Base(name), o), o, nil
 			}
 		}
 	}
@@ -325,6 +292,22 @@ func (f *objFS) sawDir(name string, made bool) {
 	}
 	f.dirs[name] = f.dirs[name] || made
 	f.mu.Unlock()
+}
+
+// sawParents records the folders above name, a key this FS just wrote:
+// they are folders now, whoever made them.
+func (f *objFS) sawParents(name string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.dirs == nil {
+		f.dirs = map[string]bool{}
+	}
+	for p := name; p != ""; {
+		if p = path.Dir(p); p == "." {
+			p = ""
+		}
+		f.dirs[p] = f.dirs[p] || false
+	}
 }
 
 // knownDir reports whether name is a directory this FS made or found,
@@ -420,7 +403,18 @@ func (f *objFS) ReadDir(name string) ([]vfs.Entry, error) {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	if len(out) > 0 {
-		f.sawDir(name, false)
+		f.mu.Lock()
+		if f.dirs == nil {
+			f.dirs = map[string]bool{}
+		}
+		f.dirs[name] = f.dirs[name] || false
+		for _, e := range out {
+			if e.Kind == vfs.Dir {
+				d := vfs.Join(name, e.Name)
+				f.dirs[d] = f.dirs[d] || false
+			}
+		}
+		f.mu.Unlock()
 	}
 	return out, nil
 }
@@ -705,6 +699,7 @@ func (w *objWriter) Commit(expect func(now *vfs.Entry) string) (skip string, err
 	if err != nil {
 		return "", f.pathErr("upload", w.name, err)
 	}
+	f.sawParents(w.name)
 	return "", nil
 }
 
@@ -744,6 +739,7 @@ func (f *objFS) Rename(oldname, newname string) error {
 	if err := f.st.copy(f.ctx, f.key(oldname), f.key(newname), o, nil); err != nil {
 		return f.pathErr("rename", oldname, err)
 	}
+	f.sawParents(newname)
 	if err := f.st.remove(f.ctx, f.key(oldname)); err != nil {
 		return f.pathErr("rename", oldname, err)
 	}
@@ -825,10 +821,12 @@ func (f *objFS) MkdirAll(name string) error {
 // keys under it fails with syscall.ENOTEMPTY.
 func (f *objFS) Remove(name string) error {
 	f.touched(name)
+	// Stat first, while a folder robo made or saw here is still known as
+	// one (the look in a folder robo made does not search for folders).
+	e, o, err := f.stat(name)
 	f.mu.Lock()
 	delete(f.dirs, name)
 	f.mu.Unlock()
-	e, o, err := f.stat(name)
 	if err != nil {
 		return err
 	}

@@ -100,6 +100,16 @@ func (e *DialError) Unwrap() []error {
 	return out
 }
 
+// ListAhead is how many directories a scan of a remote reads at once
+// (vfs.Networked): a listing waits on a round trip, so more of them in
+// flight keep the server busy where the CPUs' count (3 readers on two
+// cores) left it waiting. 8 is rclone's --checkers default.
+const ListAhead = 8
+
+func (f *objFS) ListAhead() int  { return ListAhead }
+func (f *sftpFS) ListAhead() int { return ListAhead }
+func (f *davFS) ListAhead() int  { return ListAhead }
+
 // Conn is a connection to one remote. It is safe for concurrent use; every
 // FS it opens shares its transfer slots and bandwidth.
 type Conn struct {

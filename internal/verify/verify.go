@@ -398,6 +398,7 @@ type hideVersionsFS struct{ vfs.FS }
 // TimePrecision passes on the time step of the tree it hides versions in
 // (vfs.Precisioner: an SFTP remote keeps whole seconds).
 func (h hideVersionsFS) TimePrecision() time.Duration { return vfs.TimePrecision(h.FS) }
+func (h hideVersionsFS) ListAhead() int               { return vfs.ListAhead(h.FS) }
 
 // hideVersionsMetaFS keeps the metadata calls of a tree that has them, so
 // a scan through it compares modes, owners, ACLs and xattrs.

@@ -194,6 +194,22 @@ type Precisioner interface {
 	TimePrecision() time.Duration
 }
 
+// Networked is implemented by an FS whose every listing waits on a round
+// trip to a server (an object store, SFTP, WebDAV): ListAhead is how many
+// of its directories a scan should read at once, whatever the number of
+// CPUs, since the waiting is the server's and the network's.
+type Networked interface {
+	ListAhead() int
+}
+
+// ListAhead returns fsys's ListAhead, or 0 when it is not Networked.
+func ListAhead(fsys FS) int {
+	if n, ok := fsys.(Networked); ok {
+		return n.ListAhead()
+	}
+	return 0
+}
+
 // TimePrecision returns fsys's time step, or 0 when it keeps full times.
 func TimePrecision(fsys FS) time.Duration {
 	if p, ok := fsys.(Precisioner); ok {

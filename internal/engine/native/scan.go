@@ -105,10 +105,12 @@ type scanner struct {
 	// pending holds new directories not yet emitted because, without
 	// copy_empty_dirs, a directory is created only once a file needs it.
 	pending []engine.Change
-	// Read-ahead of directory listings (see prefetch).
-	ahead  map[string]*listing
-	queues []*dirQueue
-	sem    chan struct{}
+	// Read-ahead of directory listings (see prefetch): at most
+	// aheadDirs listings held, read by at most cap(sem) at once.
+	ahead     map[string]*listing
+	aheadDirs int
+	queues    []*dirQueue
+	sem       chan struct{}
 	// hl groups the source's linked files (hard_links; nil otherwise).
 	hl *hardLinks
 }
@@ -263,10 +265,17 @@ type listing struct {
 // one goroutine and in sorted order. The pool is sized to the machine: one
 // more reader than CPUs (at least 3, at most 16), and four listings held per
 // reader (at least 16); so memory stays bounded whatever the tree's size.
+// A side on a server (vfs.Networked: object stores, SFTP, WebDAV) waits
+// on round trips, not CPUs, and asks for its own number of readers.
 var (
 	readAheadWorkers = min(max(runtime.GOMAXPROCS(0)+1, 3), 16) // directories read at once, at most
 	readAheadDirs    = max(16, 4*readAheadWorkers)              // listings read ahead, at most
 )
+
+// aheadWorkers is the read-ahead pool's size for a scan of src and dst.
+func aheadWorkers(src, dst vfs.FS) int {
+	return min(max(readAheadWorkers, vfs.ListAhead(src), vfs.ListAhead(dst)), 64)
+}
 
 // read lists dir on both sides now; dst only when it exists.
 func (s *scanner) read(dir string, dstExists bool) *listing {
@@ -329,17 +338,19 @@ func (s *scanner) subdirs(dir string, src, dst []vfs.Entry) []subdir {
 }
 
 // prefetch starts reading ahead the next subdirectories of the directory
-// being walked, up to readAheadDirs listings held at once.
+// being walked, up to aheadDirs listings held at once.
 func (s *scanner) prefetch() {
 	if len(s.queues) == 0 {
 		return
 	}
 	if s.sem == nil {
-		s.sem = make(chan struct{}, readAheadWorkers)
+		w := aheadWorkers(s.src, s.dst)
+		s.sem = make(chan struct{}, w)
+		s.aheadDirs = max(readAheadDirs, 4*w)
 		s.ahead = map[string]*listing{}
 	}
 	q := s.queues[len(s.queues)-1]
-	for q.next < len(q.subs) && len(s.ahead) < readAheadDirs {
+	for q.next < len(q.subs) && len(s.ahead) < s.aheadDirs {
 		sd := q.subs[q.next]
 		q.next++
 		l := &listing{done: make(chan struct{}), dstExists: sd.dstExists}
