@@ -595,6 +595,8 @@ v_robo=skipped
 		IFS='|' read -r j r t _ _ _ _ _ _ cmd <<<"$row"
 		cmd=${cmd//$S3_SK/SECRET}
 		cmd=${cmd//$AZ_KEY/KEY}
+		# rclone's obscured password is reversible: not shown either.
+		[[ $cmd == *",pass="* ]] && cmd=$(sed -E 's/,pass=[^:,]*/,pass=PASS/' <<<"$cmd")
 		cmd=${cmd//$BIN\//}
 		echo "- $(job_title "$j") / $r / $t: \`$cmd\`"
 	done

@@ -124,6 +124,10 @@ type objFS struct {
 	// for one it made itself (empty then, so a name in it is most likely
 	// new), false for one it listed or found.
 	dirs map[string]bool
+	// marks holds the time of each folder marker this FS wrote: a folder
+	// it made is looked at from here, not from the store (three requests,
+	// one a listing, each time the engine checks it; see statNow).
+	marks map[string]time.Time
 }
 
 // look is one Stat's answer: the entry and its object, or absent.
@@ -182,6 +186,12 @@ func (f *objFS) stat(name string) (vfs.Entry, objInfo, error) {
 }
 
 func (f *objFS) statNow(name string) (vfs.Entry, objInfo, error) {
+	if e, ok := f.madeDir(name); ok {
+		if name == "" {
+			e.Name = ""
+		}
+		return e, objInfo{}, nil
+	}
 	if name != "" {
 		parent := path.Dir(name)
 		if parent == "." {
@@ -771,13 +781,43 @@ func (f *objFS) putMarker(name string, mtime time.Time) error {
 	if err := f.st.put(f.ctx, f.key(name)+"/", nil, mtime, cond{}); err != nil {
 		return f.pathErr("mkdir", name, err)
 	}
+	f.mu.Lock()
+	if f.marks == nil {
+		f.marks = map[string]time.Time{}
+	}
+	f.marks[name] = mtime
+	f.mu.Unlock()
 	return nil
+}
+
+// madeDir returns the entry of a folder this FS made in this command, from
+// the marker it wrote: another tool removing it meanwhile is not looked
+// for, and loses nothing (a key written under it makes it again; its
+// marker is written again when its time is set).
+func (f *objFS) madeDir(name string) (vfs.Entry, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	t, ok := f.marks[name]
+	if !ok || !f.dirs[name] {
+		return vfs.Entry{}, false
+	}
+	return vfs.Entry{Name: path.Base(name), Kind: vfs.Dir, ModTime: t, Mode: 0o755}, true
 }
 
 // Mkdir writes the directory's marker. An existing directory is not an
 // error; a file at the name or at its parent is.
 func (f *objFS) Mkdir(name string, perm fs.FileMode) error {
-	e, _, err := f.stat(name)
+	var e vfs.Entry
+	var err error
+	if l, ok := f.takeLook(name); ok {
+		// The engine's guard looked just before: that is the look.
+		e = l.e
+		if !l.exists {
+			err = f.pathErr("stat", name, fs.ErrNotExist)
+		}
+	} else {
+		e, _, err = f.stat(name)
+	}
 	if err == nil {
 		if e.Kind == vfs.Dir {
 			return nil
@@ -788,8 +828,12 @@ func (f *objFS) Mkdir(name string, perm fs.FileMode) error {
 		return err
 	}
 	if p := path.Dir(name); name != "" && p != "." {
-		if pe, _, err := f.stat(p); err == nil && pe.Kind != vfs.Dir {
-			return f.pathErr("mkdir", name, syscall.ENOTDIR)
+		// A parent robo made or saw as a folder in this command needs no
+		// look (MkdirAll has just made it).
+		if known, _ := f.knownDir(p); !known {
+			if pe, _, err := f.stat(p); err == nil && pe.Kind != vfs.Dir {
+				return f.pathErr("mkdir", name, syscall.ENOTDIR)
+			}
 		}
 	}
 	if err := f.putMarker(name, time.Now()); err != nil {
@@ -826,6 +870,7 @@ func (f *objFS) Remove(name string) error {
 	e, o, err := f.stat(name)
 	f.mu.Lock()
 	delete(f.dirs, name)
+	delete(f.marks, name)
 	f.mu.Unlock()
 	if err != nil {
 		return err

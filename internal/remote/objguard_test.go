@@ -168,7 +168,7 @@ func testStatInNewDir(t *testing.T, st objectStore) {
 	}
 	// A file with robo's time, written through another FS (its own
 	// guard and commit), so that this FS has not seen it.
-	fsTree{other}.write(t, "new/file", "content", tt.Base)
+	fsTree{fsys: other}.write(t, "new/file", "content", tt.Base)
 	st.put(t, "stat/new/file.bak", "x")
 	st.put(t, "stat/new/dir/inside", "x")
 	st.put(t, "stat/new/dir.txt", "x")
@@ -281,6 +281,20 @@ func testRequestsPerNewFile(t *testing.T, endpoint string, config func(proxy str
 	}
 	if got, want := methods.String(), fmt.Sprintf("HEAD %d, PUT %d", files, files); n.Load() != 2*files || got != want {
 		t.Errorf("%d requests for %d new files (%s), want %s", n.Load(), files, got, want)
+	}
+	// The folder robo made is known: the engine's look before it sets
+	// the folder's time asks nothing, and the time is one PUT (its
+	// marker).
+	n.Store(0)
+	methods.reset()
+	if e, err := bucket.Stat("d"); err != nil || e.Kind != vfs.Dir {
+		t.Fatalf("d: %+v %v", e, err)
+	}
+	if err := bucket.Chtimes("d", tt.Base); err != nil {
+		t.Fatal(err)
+	}
+	if got := methods.String(); got != "PUT 1" {
+		t.Errorf("the look at a folder robo made and setting its time: %s, want PUT 1", got)
 	}
 	for i := 0; i < files; i++ {
 		name := "d/f" + string(rune('a'+i)) + ".dat"

@@ -31,16 +31,32 @@ func s3Config(s *remotetest.S3) remote.Config {
 // leading slash), and trees are made and read through the vfs.FS, as robo
 // sees them (Azurite keeps no files a test could read, and versitygw's
 // files do not carry robo's mtime metadata as their times).
-type fsTree struct{ fsys vfs.FS }
+//
+// The engine writes through FSes of its own, and an FS trusts what it
+// made and saw itself (a folder it made is not looked for again): so the
+// suite's tree opens a fresh FS for each operation (open), as another
+// tool would see the store; fsys is used when open is nil.
+type fsTree struct {
+	fsys vfs.FS
+	open func() vfs.FS
+}
+
+func (b fsTree) fs() vfs.FS {
+	if b.open != nil {
+		return b.open()
+	}
+	return b.fsys
+}
 
 func (b fsTree) rel(p string) string { return strings.Trim(filepath.ToSlash(p), "/") }
 
 func (b fsTree) write(t *testing.T, name, content string, mtime time.Time) {
 	t.Helper()
-	if err := b.fsys.MkdirAll(pathDir(name)); err != nil {
+	fsys := b.fs()
+	if err := fsys.MkdirAll(pathDir(name)); err != nil {
 		t.Fatal(err)
 	}
-	w, err := b.fsys.(vfs.AtomicCreator).CreateFinal(name, 0o644, mtime)
+	w, err := fsys.(vfs.AtomicCreator).CreateFinal(name, 0o644, mtime)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,8 +77,9 @@ func pathDir(p string) string {
 
 func (b fsTree) Create(t *testing.T, root string, tree tt.Dir) {
 	t.Helper()
+	fsys := b.fs()
 	r := b.rel(root)
-	if err := b.fsys.MkdirAll(r); err != nil {
+	if err := fsys.MkdirAll(r); err != nil {
 		t.Fatal(err)
 	}
 	var dirs []string
@@ -83,7 +100,7 @@ func (b fsTree) Create(t *testing.T, root string, tree tt.Dir) {
 				}
 				b.write(t, p, v.Content, mt)
 			case tt.Dir:
-				if err := b.fsys.MkdirAll(p); err != nil {
+				if err := fsys.MkdirAll(p); err != nil {
 					t.Fatal(err)
 				}
 				walk(p, v)
@@ -95,7 +112,7 @@ func (b fsTree) Create(t *testing.T, root string, tree tt.Dir) {
 	}
 	walk(r, tree)
 	for i := len(dirs) - 1; i >= 0; i-- {
-		if err := b.fsys.Chtimes(dirs[i], tt.Base); err != nil {
+		if err := fsys.Chtimes(dirs[i], tt.Base); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -103,10 +120,11 @@ func (b fsTree) Create(t *testing.T, root string, tree tt.Dir) {
 
 func (b fsTree) Snapshot(t *testing.T, root string) map[string]tt.Entry {
 	t.Helper()
+	fsys := b.fs()
 	out := map[string]tt.Entry{}
 	var walk func(dir, rel string)
 	walk = func(dir, rel string) {
-		list, err := b.fsys.ReadDir(dir)
+		list, err := fsys.ReadDir(dir)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -114,14 +132,14 @@ func (b fsTree) Snapshot(t *testing.T, root string) map[string]tt.Entry {
 			p, r := vfs.Join(dir, e.Name), vfs.Join(rel, e.Name)
 			switch e.Kind {
 			case vfs.Dir:
-				st, err := b.fsys.Stat(p)
+				st, err := fsys.Stat(p)
 				if err != nil {
 					t.Fatal(err)
 				}
 				out[r] = tt.Entry{Kind: "dir", MTime: st.ModTime}
 				walk(p, r)
 			case vfs.File:
-				rd, err := b.fsys.Open(p)
+				rd, err := fsys.Open(p)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -147,9 +165,10 @@ func (b fsTree) WriteFile(t *testing.T, p, content string) {
 
 func (b fsTree) RemoveAll(t *testing.T, p string) {
 	t.Helper()
+	fsys := b.fs()
 	var rm func(name string)
 	rm = func(name string) {
-		e, err := b.fsys.Stat(name)
+		e, err := fsys.Stat(name)
 		if errors.Is(err, fs.ErrNotExist) {
 			return
 		}
@@ -157,7 +176,7 @@ func (b fsTree) RemoveAll(t *testing.T, p string) {
 			t.Fatal(err)
 		}
 		if e.Kind == vfs.Dir {
-			list, err := b.fsys.ReadDir(name)
+			list, err := fsys.ReadDir(name)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -165,7 +184,7 @@ func (b fsTree) RemoveAll(t *testing.T, p string) {
 				rm(vfs.Join(name, c.Name))
 			}
 		}
-		if err := b.fsys.Remove(name); err != nil {
+		if err := fsys.Remove(name); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -174,7 +193,8 @@ func (b fsTree) RemoveAll(t *testing.T, p string) {
 
 func (b fsTree) Exists(t *testing.T, p string) bool {
 	t.Helper()
-	_, err := b.fsys.Stat(b.rel(p))
+	fsys := b.fs()
+	_, err := fsys.Stat(b.rel(p))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		t.Fatal(err)
 	}
@@ -185,9 +205,12 @@ func (b fsTree) Exists(t *testing.T, p string) bool {
 // named after each case's temporary directory, created and read through
 // the store.
 func objectStoreOptions(t *testing.T, conn *remote.Conn) enginetest.Options {
-	bucket, err := conn.Open("")
-	if err != nil {
-		t.Fatal(err)
+	open := func() vfs.FS {
+		bucket, err := conn.Open("")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return bucket
 	}
 	return enginetest.Options{
 		Dirs: func(t *testing.T) (string, string) {
@@ -200,7 +223,7 @@ func objectStoreOptions(t *testing.T, conn *remote.Conn) enginetest.Options {
 			}
 			return dir
 		},
-		Dst:     fsTree{bucket},
+		Dst:     fsTree{open: open},
 		NoModes: true,
 		Skip:    map[string]string{"Symlinks": "an object store holds no symbolic links"},
 	}
