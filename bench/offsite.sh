@@ -52,6 +52,16 @@
 # because robo must handle it itself (docs/performance.md).
 set -euo pipefail
 
+# bash reads a script as it runs it, so editing this file during a run (it
+# takes hours) changed the rest of the run: once the report step failed
+# after every measurement. The run is made from a copy of the script.
+if [[ -z ${ROBO_OFFSITE_REPO:-} ]]; then
+	copy=$(mktemp /tmp/robo-offsite-script.XXXXXX)
+	cp "${BASH_SOURCE[0]}" "$copy"
+	ROBO_OFFSITE_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd) ROBO_OFFSITE_COPY=$copy exec bash "$copy" "$@"
+fi
+rm -f "${ROBO_OFFSITE_COPY:-}" # bash holds the file open: removing the name is enough
+
 FILES=${FILES:-100000}
 read -r BIG_COUNT BIG_MIB <<<"${BIG:-4 256}"
 RUNS=${RUNS:-3}
@@ -63,7 +73,7 @@ AGE=${AGE:-300}
 KEEP=${KEEP:-1}
 ROBO=${ROBO:-}
 
-REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+REPO=$ROBO_OFFSITE_REPO
 OUTDIR=$REPO/bench/out
 DATE=$(date +%Y%m%d-%H%M%S)
 RESULT=$OUTDIR/offsite-$DATE.md
