@@ -103,7 +103,7 @@ msibuild "$MSI" -q "UPDATE \`Component\` SET \`Condition\` = 'STARTSERVICE = \"1
   || die "msibuild: component condition"
 msibuild "$MSI" -q "UPDATE \`Property\` SET \`Value\` = 'WIX_DOWNGRADE_DETECTED;WIX_UPGRADE_DETECTED;INSTALLDIR;DATADIR;CONFDIR;LOGDIR;STATEDIR;SERVICEACCOUNT;STARTSERVICE' WHERE \`Property\` = 'SecureCustomProperties'" \
   || die "msibuild: SecureCustomProperties"
-msiinfo export "$MSI" MsiLockPermissionsEx | grep -q DATADIR || die "the MSI has no ACL for DATADIR"
+msiinfo export "$MSI" MsiLockPermissionsEx | grep DATADIR >/dev/null || die "the MSI has no ACL for DATADIR"
 sign "$MSI"
 echo "built: $OUT/robo.exe"
 echo "built: $MSI"

@@ -71,12 +71,12 @@ expect_row "$M1" ServiceControl "RoboServiceStartCtl${TAB}robo${TAB}1${TAB}${TAB
 ok "Component RoboServiceStart is conditioned on STARTSERVICE"
 expect_row "$M1" MsiServiceConfig "RoboDelayedStart${TAB}robo${TAB}5${TAB}3${TAB}1${TAB}RoboExe"
 expect_row "$M1" MsiServiceConfigFailureActions "RoboRestart${TAB}robo${TAB}5${TAB}86400${TAB}${TAB}${TAB}1${TAB}60000${TAB}RoboExe"
-msiinfo export "$M1" InstallExecuteSequence | grep -q "^MsiConfigureServices" || fail "MsiConfigureServices is not sequenced"
+msiinfo export "$M1" InstallExecuteSequence | grep "^MsiConfigureServices" >/dev/null || fail "MsiConfigureServices is not sequenced"
 UC='{2EEF0CBA-4D4D-4ACE-8C86-5C1B9A556A3B}'
 for m in "$M1" "$M2"; do
   v=$([ "$m" = "$M1" ] && echo $V1 || echo $V2)
-  msiinfo export "$m" Upgrade | tr -d '\r' | grep -qx "$UC${TAB}${TAB}$v${TAB}${TAB}1${TAB}${TAB}WIX_UPGRADE_DETECTED" || fail "$m: no Upgrade row for older versions"
-  msiinfo export "$m" Upgrade | tr -d '\r' | grep -qx "$UC${TAB}$v${TAB}${TAB}${TAB}2${TAB}${TAB}WIX_DOWNGRADE_DETECTED" || fail "$m: no Upgrade row refusing newer versions"
+  msiinfo export "$m" Upgrade | tr -d '\r' | grep -x "$UC${TAB}${TAB}$v${TAB}${TAB}1${TAB}${TAB}WIX_UPGRADE_DETECTED" >/dev/null || fail "$m: no Upgrade row for older versions"
+  msiinfo export "$m" Upgrade | tr -d '\r' | grep -x "$UC${TAB}$v${TAB}${TAB}${TAB}2${TAB}${TAB}WIX_DOWNGRADE_DETECTED" >/dev/null || fail "$m: no Upgrade row refusing newer versions"
   [ "$(row "$m" Property ProductVersion | cut -f2)" = "$v" ] || fail "$m: ProductVersion is not $v"
   [ "$(row "$m" Property UpgradeCode | cut -f2)" = "$UC" ] || fail "$m: UpgradeCode changed"
 done
@@ -85,7 +85,7 @@ ok "Upgrade rows, ProductVersion $V1/$V2, one UpgradeCode, two ProductCodes"
 for p in ALLUSERS:1 SERVICEACCOUNT:LocalSystem STARTSERVICE:1; do
   [ "$(row "$M1" Property "${p%%:*}" | cut -f2)" = "${p#*:}" ] || fail "Property ${p%%:*} is not ${p#*:}"
 done
-row "$M1" Property SecureCustomProperties | grep -q 'CONFDIR;LOGDIR;STATEDIR;SERVICEACCOUNT;STARTSERVICE' || fail "public properties are not secure"
+row "$M1" Property SecureCustomProperties | grep 'CONFDIR;LOGDIR;STATEDIR;SERVICEACCOUNT;STARTSERVICE' >/dev/null || fail "public properties are not secure"
 ok "Property ALLUSERS (per-machine), SERVICEACCOUNT, STARTSERVICE, SecureCustomProperties"
 expect_row "$M1" Directory "INSTALLDIR${TAB}ProgramFiles64Folder${TAB}robo"
 expect_row "$M1" Directory "DATADIR${TAB}CommonAppDataFolder${TAB}robo"
