@@ -297,11 +297,16 @@ func (f *objFS) touched(name string) {
 // sawDir records a directory: made here (made) or found.
 func (f *objFS) sawDir(name string, made bool) {
 	f.mu.Lock()
+	f.sawDirLocked(name, made)
+	f.mu.Unlock()
+}
+
+// sawDirLocked is sawDir with f.mu held: a folder once made stays made.
+func (f *objFS) sawDirLocked(name string, made bool) {
 	if f.dirs == nil {
 		f.dirs = map[string]bool{}
 	}
 	f.dirs[name] = f.dirs[name] || made
-	f.mu.Unlock()
 }
 
 // sawParents records the folders above name, a key this FS just wrote:
@@ -309,14 +314,11 @@ func (f *objFS) sawDir(name string, made bool) {
 func (f *objFS) sawParents(name string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.dirs == nil {
-		f.dirs = map[string]bool{}
-	}
 	for p := name; p != ""; {
 		if p = path.Dir(p); p == "." {
 			p = ""
 		}
-		f.dirs[p] = f.dirs[p] || false
+		f.sawDirLocked(p, false)
 	}
 }
 
@@ -414,14 +416,10 @@ func (f *objFS) ReadDir(name string) ([]vfs.Entry, error) {
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	if len(out) > 0 {
 		f.mu.Lock()
-		if f.dirs == nil {
-			f.dirs = map[string]bool{}
-		}
-		f.dirs[name] = f.dirs[name] || false
+		f.sawDirLocked(name, false)
 		for _, e := range out {
 			if e.Kind == vfs.Dir {
-				d := vfs.Join(name, e.Name)
-				f.dirs[d] = f.dirs[d] || false
+				f.sawDirLocked(vfs.Join(name, e.Name), false)
 			}
 		}
 		f.mu.Unlock()
