@@ -445,10 +445,128 @@ func writeAll(fd int, b []byte) error {
 	return nil
 }
 
-// RenameFile renames a file (not a directory) within l: renameat(2) on the
-// parent directories resolved beneath the root, without the lstat of the
-// target that os.Rename adds to refuse directories.
-func (l *Local) RenameFile(oldname, newname string) error { return l.Rename(oldname, newname) }
+// ReplaceSteps are the steps of (*Local).ReplaceFile around the copy.
+type ReplaceSteps struct {
+	// Guard, when set, sees the entry at the destination name as it is
+	// before anything is written (nil when there is none), from an lstat
+	// on the directory the copy resolves anyway, and returns a reason to
+	// skip, or "".
+	Guard func(now *Entry) string
+	// NoReplace: the name must still be free when the copy takes it
+	// (renameat2 RENAME_NOREPLACE, where the file system has it): an
+	// entry that appeared since the guard is left alone and the copy
+	// skipped with Guard's reason for it.
+	NoReplace bool
+	// Ready, when set, runs once the copy is complete and before the
+	// rename (keeping the old version); a skip or error from it removes
+	// the copy.
+	Ready func() (skip string, err error)
+}
+
+// ReplaceFile copies the regular file name of src to the same name in l
+// through the temporary name tmp beside it: as CopyFile into tmp, then
+// steps.Guard, steps.Ready and renameat(2) of tmp over name, all on the
+// one descriptor of their directory, resolved beneath the root once (a
+// CopyFile and a Rename resolve it twice, a Stat for the guard a third
+// time). On any error or skip tmp does not exist and name is as it was.
+// It returns ErrNoFastCopy, having changed nothing, where CopyFile would.
+func (l *Local) ReplaceFile(src *Local, name, tmp string, perm fs.FileMode, mtime time.Time, checks CopyChecks, steps ReplaceSteps) (skip string, err error) {
+	dir, base := split(name)
+	if tdir, _ := split(tmp); tdir != dir || name == "" || tmp == name {
+		return "", l.pathErr("replace", tmp, fs.ErrInvalid)
+	}
+	sfd, st, skip, err := openSource(src, name, checks)
+	if sfd < 0 {
+		return skip, err
+	}
+	defer unix.Close(sfd)
+	h, pfd, tbase, err := l.at("open", tmp)
+	if err != nil {
+		return "", err
+	}
+	defer runtime.KeepAlive(h)
+	defer h.release(pfd)
+	if steps.Guard != nil {
+		now, err := l.entryAt(pfd, name, base)
+		if err != nil {
+			return "", err
+		}
+		if why := steps.Guard(now); why != "" {
+			return why, nil
+		}
+	}
+	tpath := l.Path(tmp)
+	dfd, err := openatRetry(pfd, tbase, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC|unix.O_NOFOLLOW, uint32(perm.Perm()))
+	if err != nil {
+		return "", &fs.PathError{Op: "open", Path: tpath, Err: err}
+	}
+	ok := false
+	defer func() {
+		if dfd >= 0 {
+			unix.Close(dfd)
+		}
+		if !ok {
+			unix.Unlinkat(pfd, tbase, 0)
+		}
+	}()
+	if skip, err := l.fill(dfd, tpath, sfd, src.Path(name), name, st, perm, mtime, checks); skip != "" || err != nil {
+		return skip, err
+	}
+	err = unix.Close(dfd)
+	dfd = -1
+	if err != nil {
+		return "", &fs.PathError{Op: "close", Path: tpath, Err: err}
+	}
+	if steps.Ready != nil {
+		if skip, err := steps.Ready(); skip != "" || err != nil {
+			return skip, err
+		}
+	}
+	if steps.NoReplace && !l.noRenameNoReplace.Load() {
+		err = unix.Renameat2(pfd, tbase, pfd, base, unix.RENAME_NOREPLACE)
+		switch err {
+		case nil:
+			ok = true
+			return "", nil
+		case unix.EEXIST:
+			if steps.Guard != nil {
+				now, gerr := l.entryAt(pfd, name, base)
+				if gerr == nil && now != nil {
+					if why := steps.Guard(now); why != "" {
+						return why, nil
+					}
+				}
+			}
+			return "", &os.LinkError{Op: "rename", Old: tpath, New: l.Path(name), Err: err}
+		case unix.EINVAL, unix.ENOSYS, unix.EOPNOTSUPP:
+			// No RENAME_NOREPLACE on this file system (or kernel): the
+			// guard above stands, as for every rename before it.
+			l.noRenameNoReplace.Store(true)
+		default:
+			return "", &os.LinkError{Op: "rename", Old: tpath, New: l.Path(name), Err: err}
+		}
+	}
+	if err := unix.Renameat(pfd, tbase, pfd, base); err != nil {
+		return "", &os.LinkError{Op: "rename", Old: tpath, New: l.Path(name), Err: err}
+	}
+	ok = true
+	return "", nil
+}
+
+// entryAt lstats base in the directory dirfd (name in l names it): nil
+// when there is nothing.
+func (l *Local) entryAt(dirfd int, name, base string) (*Entry, error) {
+	var st unix.Stat_t
+	err := unix.Fstatat(dirfd, base, &st, unix.AT_SYMLINK_NOFOLLOW)
+	if err == unix.ENOENT {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, l.pathErr("lstat", name, err)
+	}
+	en := entryOfStat(base, &st)
+	return &en, nil
+}
 
 var (
 	umaskOnce sync.Once

@@ -32,8 +32,17 @@ func (l *Local) CopyFile(src *Local, name, tmp string, perm fs.FileMode, mtime t
 	return "", ErrNoFastCopy
 }
 
-// RenameFile renames a file within l.
-func (l *Local) RenameFile(oldname, newname string) error { return l.Rename(oldname, newname) }
+// ReplaceSteps are the steps of (*Local).ReplaceFile around the copy.
+type ReplaceSteps struct {
+	Guard     func(now *Entry) string
+	NoReplace bool
+	Ready     func() (skip string, err error)
+}
+
+// ReplaceFile always returns ErrNoFastCopy on this platform.
+func (l *Local) ReplaceFile(src *Local, name, tmp string, perm fs.FileMode, mtime time.Time, checks CopyChecks, steps ReplaceSteps) (string, error) {
+	return "", ErrNoFastCopy
+}
 
 // CopyNewFile always returns ErrNoFastCopy on this platform.
 func (l *Local) CopyNewFile(src *Local, name string, perm fs.FileMode, mtime time.Time, checks CopyChecks) (string, error) {
