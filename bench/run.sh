@@ -11,7 +11,8 @@
 #   WORK     work directory, wiped of its own files     (default /tmp/robo-bench)
 #   SEED     gentree seed                               (default 1)
 #   MUTATE   percentage of files changed for the 1% jobs (default 1)
-#   JOBS     jobs to run, space-separated  (default "initial nochange dryrun sync big scale")
+#   JOBS     jobs to run, space-separated  (default "initial nochange dryrun sync big scale";
+#            also: syscalls)
 #   KEEP     1: keep the work trees afterwards for the next run (default 1)
 #   WARM     data: re-read contents and metadata of both trees before every
 #            run (default); meta: metadata only (du), contents start cold
@@ -417,6 +418,131 @@ scale_job() {
 	log "wrote $SCALE_CSV and ${SCALE_CSV%.csv}.png"
 }
 
+# syscalls_job (JOBS=syscalls, not in the default list; issue 22 point 5):
+# the system calls of a first copy per file, counted with strace -f -c, for
+# robo apply (and BASE), cp -a and rsync on the same file system, over a
+# tree of SYSCALL_FILES files of 1-16 KiB; then, as root, the wall and CPU
+# time of a first copy to another file system (a tmpfs mounted for the
+# job), robo (and BASE) against cp -a, RUNS runs each, interleaved. Its
+# report goes to bench/out/syscalls-<date>.md (and stdout), not the main
+# table. Needs strace.
+SYSCALL_FILES=${SYSCALL_FILES:-2000}
+syscalls_job() {
+	command -v strace >/dev/null || die "the syscalls job needs strace (apt-get install -y strace)"
+	local sdir=$WORK/syscalls n=$SYSCALL_FILES out=$OUTDIR/syscalls-$DATE.md
+	local stamp="files=$n sizes=$MIN_SIZE-$MAX_SIZE perdir=$PER_DIR fanout=$FANOUT seed=$SEED gentree=$GENTREE_SUM"
+	if [[ ! -f $sdir/stamp || $(cat "$sdir/stamp") != "$stamp" ]]; then
+		log "generating $n files in $sdir/src"
+		rm -rf "$sdir"
+		mkdir -p "$sdir"
+		"$BIN/gentree" -root "$sdir/src" -files "$n" -min "$MIN_SIZE" -max "$MAX_SIZE" -per-dir "$PER_DIR" -dirs "$FANOUT" -seed "$SEED" -q
+		echo "$stamp" >"$sdir/stamp"
+	fi
+	sc_conf() { # sc_conf DIR DST: a robo configuration copying $sdir/src to DST
+		rm -rf "$1"
+		mkdir -p "$1"
+		cat >"$1/main.hcl" <<-EOF
+			backup "b" {
+			  source      = "$sdir/src"
+			  destination = "$2"
+			  mode        = "mirror"
+			  max_delete  = "unlimited"
+			}
+		EOF
+	}
+	# sc_count TOOL DST -- COMMAND...: strace -f -c of one first copy into
+	# the absent DST; one table row: total calls, calls per file and the
+	# commonest calls per file.
+	sc_count() {
+		local tool=$1 dst=$2 trace=$sdir/strace.$1
+		shift 3
+		rm -rf "$dst" "$sdir/conf/.robo"
+		strace -f -c -o "$trace" "$@" >"$sdir/$tool.log" 2>&1 || {
+			tail -20 "$sdir/$tool.log" >&2
+			die "syscalls/$tool failed: $*"
+		}
+		diff -r "$sdir/src" "$dst" >/dev/null || die "syscalls/$tool: the copy differs from the source"
+		awk -v tool="$tool" -v n="$n" '
+			/^-/ || /^%/ || / total$/ || NF < 5 {next}
+			{c[$NF] += $4; tot += $4}
+			END {
+				top = ""
+				for (k = 0; k < 8; k++) {
+					best = ""; bv = 0
+					for (s in c) if (c[s] > bv) {bv = c[s]; best = s}
+					if (best == "" || bv < n / 2) break
+					top = top sprintf("%s%s %.2f", (top == "" ? "" : ", "), best, bv / n)
+					delete c[best]
+				}
+				printf "| %s | %d | %.2f | %s |\n", tool, tot, tot / n, top
+			}' "$trace"
+	}
+	log "job syscalls: system calls per file of a first copy of $n files (strace -f -c)"
+	sc_conf "$sdir/conf" "$sdir/dst"
+	local rows=()
+	rows+=("$(sc_count robo "$sdir/dst" -- "$ROBO" -chdir "$sdir/conf" apply -auto-approve)")
+	[[ -n $BASE ]] && rows+=("$(sc_count base "$sdir/dst" -- "$BASE" -chdir "$sdir/conf" apply -auto-approve)")
+	rows+=("$(sc_count cp-a "$sdir/dst" -- cp -a "$sdir/src" "$sdir/dst")")
+	rows+=("$(sc_count rsync "$sdir/dst" -- rsync -a "$sdir/src/" "$sdir/dst/")")
+	rm -rf "$sdir/dst"
+	local xrows=() mnt=$sdir/tmpfs
+	if [[ $(id -u) == 0 ]]; then
+		log "job syscalls: first copy of $n files to another file system (a tmpfs), $RUNS runs, interleaved"
+		mkdir -p "$mnt"
+		mountpoint -q "$mnt" || mount -t tmpfs -o size=$((n * 40 + 65536))k tmpfs "$mnt" || die "cannot mount a tmpfs on $mnt"
+		sc_conf "$sdir/xconf" "$mnt/dst"
+		local tools=(robo) t r res cpu wall
+		[[ -n $BASE ]] && tools+=(base)
+		tools+=(cp-a)
+		for t in "${tools[@]}"; do rm -f "$sdir/x.$t.res"; done
+		for ((r = 1; r <= RUNS; r++)); do
+			for t in "${tools[@]}"; do
+				rm -rf "$mnt/dst" "$sdir/xconf/.robo"
+				drop_caches
+				WARM_DIRS="$sdir/src" warm
+				case $t in
+				robo) set -- "$ROBO" -chdir "$sdir/xconf" apply -auto-approve ;;
+				base) set -- "$BASE" -chdir "$sdir/xconf" apply -auto-approve ;;
+				cp-a) set -- cp -a "$sdir/src" "$mnt/dst" ;;
+				esac
+				"$TIMEIT" -o "$sdir/x.$t.res" -- "$@" >"$sdir/x.$t.log" 2>&1 || die "syscalls cross-fs/$t failed: $*"
+				diff -r "$sdir/src" "$mnt/dst" >/dev/null || die "syscalls cross-fs/$t: the copy differs"
+				log "  syscalls cross-fs/$t run $r: $(tail -1 "$sdir/x.$t.res")"
+			done
+		done
+		for t in "${tools[@]}"; do
+			res=$sdir/x.$t.res
+			wall=$(field wall_s "$res" | median)
+			cpu=$(paste -d' ' <(field user_s "$res") <(field sys_s "$res") | awk '{print $1+$2}' | median)
+			xrows+=("$(printf '| %s | %.2f | %.2f | %.2f |' "$t" "$wall" "$cpu" "$(field sys_s "$res" | median)")")
+		done
+		rm -rf "$mnt/dst"
+		umount "$mnt"
+	fi
+	{
+		echo "# robo system calls per file, $DATE"
+		echo
+		echo "- $n files of $MIN_SIZE-$MAX_SIZE bytes, $PER_DIR per directory, seed $SEED; work dir $WORK on $(df -PT "$WORK" | awk 'NR==2 {print $2}'), Linux $(uname -r)"
+		echo "- robo: $("$ROBO" version 2>/dev/null | head -1 || true)${BASE:+; base: $BASE}"
+		echo
+		echo "First copy, same file system (\`strace -f -c\`; per file = all calls of the run / $n, scan and start-up included):"
+		echo
+		echo "| tool | system calls | per file | commonest, per file |"
+		echo "|---|---:|---:|---|"
+		printf '%s\n' "${rows[@]}"
+		if ((${#xrows[@]})); then
+			echo
+			echo "First copy to another file system (destination on a tmpfs; medians of $RUNS, interleaved):"
+			echo
+			echo "| tool | wall s | CPU s (user+sys) | sys s |"
+			echo "|---|---:|---:|---:|"
+			printf '%s\n' "${xrows[@]}"
+		fi
+	} >"$out"
+	cat "$out"
+	log "wrote $out"
+}
+
 RCLONE_FLAGS=(--config /dev/null -q)
 R="$WORK/src" D="$WORK/dst"
 
@@ -447,6 +573,7 @@ for job in $JOBS; do
 		rm -rf "$WORK/dst"
 		;;
 	scale) scale_job ;;
+	syscalls) syscalls_job ;;
 	nochange)
 		log "job nochange: destination already equal to the source"
 		use_source tree.base
@@ -471,7 +598,7 @@ for job in $JOBS; do
 		measure sync rsync fresh none first -- rsync -a --delete "$R/" "$D/"
 		if ((HAVE_RCLONE)); then measure sync rclone fresh none first -- rclone sync "${RCLONE_FLAGS[@]}" "$R" "$D"; fi
 		;;
-	*) die "unknown job $job (jobs: initial nochange dryrun sync big scale)" ;;
+	*) die "unknown job $job (jobs: initial nochange dryrun sync big scale syscalls)" ;;
 	esac
 done
 restore_source

@@ -79,7 +79,7 @@ func (l *Local) CopyFile(src *Local, name, tmp string, perm fs.FileMode, mtime t
 			unix.Unlinkat(pfd, tbase, 0)
 		}
 	}()
-	if skip, err := fill(dfd, tpath, sfd, src.Path(name), name, st, perm, mtime, checks); skip != "" || err != nil {
+	if skip, err := l.fill(dfd, tpath, sfd, src.Path(name), name, st, perm, mtime, checks); skip != "" || err != nil {
 		return skip, err
 	}
 	err = unix.Close(dfd)
@@ -129,7 +129,7 @@ func (l *Local) CopyNewFile(src *Local, name string, perm fs.FileMode, mtime tim
 	}
 	defer unix.Close(dfd)
 	dpath := l.Path(name)
-	if skip, err := fill(dfd, dpath, sfd, src.Path(name), name, st, perm, mtime, checks); skip != "" || err != nil {
+	if skip, err := l.fill(dfd, dpath, sfd, src.Path(name), name, st, perm, mtime, checks); skip != "" || err != nil {
 		return skip, err
 	}
 	if err := linkTmpfile(dfd, pfd, base); err != nil {
@@ -166,19 +166,26 @@ func openSource(src *Local, name string, checks CopyChecks) (sfd int, st unix.St
 	return sfd, st, "", nil
 }
 
-// fill writes the open source sfd into the new descriptor dfd (dpath names
-// it in errors): mode, bytes, the After check, modification time.
-func fill(dfd int, dpath string, sfd int, spath, name string, st unix.Stat_t, perm fs.FileMode, mtime time.Time, checks CopyChecks) (skip string, err error) {
+// fill writes the open source sfd into the new descriptor dfd of l (dpath
+// names it in errors): mode, bytes, the After check, modification time. The
+// bytes take the route l.routes remembers for the source's file system.
+func (l *Local) fill(dfd int, dpath string, sfd int, spath, name string, st unix.Stat_t, perm fs.FileMode, mtime time.Time, checks CopyChecks) (skip string, err error) {
 	if perm.Perm()&^umask() != perm.Perm() {
 		if err := unix.Fchmod(dfd, uint32(perm.Perm())); err != nil {
 			return "", &fs.PathError{Op: "chmod", Path: dpath, Err: err}
 		}
 	}
 	var n int64
+	dev := uint64(st.Dev)
+	route := l.routes.get(dev)
+	was := route
 	if sparse(&st) {
-		n, err = copySparseFD(dfd, sfd, st.Size, checks)
+		n, err = copySparseFD(dfd, sfd, st.Size, checks, &route)
 	} else {
-		n, err = copyFD(dfd, sfd, st.Size, checks)
+		n, err = copyFD(dfd, sfd, st.Size, checks, &route)
+	}
+	if route != was {
+		l.routes.set(dev, route)
 	}
 	if err != nil {
 		if isErrno(err) {
@@ -244,19 +251,28 @@ func isErrno(err error) bool {
 	return errors.As(err, &e)
 }
 
-// copyFD copies sfd to dfd with copy_file_range, falling back to read and
-// write where the kernel or file system cannot, in chunks between which
-// checks.Stop is asked. It stops at size, the source's size when it was
-// opened, without the call that would confirm the end of the file: a file
-// that grew meanwhile has another size in the After check's fstat, which
-// skips the copy.
-func copyFD(dfd, sfd int, size int64, checks CopyChecks) (int64, error) {
+// copyFD copies sfd to dfd by the route *route names (copy_file_range,
+// then sendfile, then read and write through a pooled buffer), in chunks
+// between which checks.Stop is asked. A call that the pair of file systems
+// refuses outright, before any byte moved, moves the file to the next
+// route; when the refusal is one the pair will always give (errSticky),
+// *route is left there so the caller remembers it for the next file
+// (routeCache). It stops at size, the source's size when it was opened,
+// without the call that would confirm the end of the file: a file that
+// grew meanwhile has another size in the After check's fstat, which skips
+// the copy.
+func copyFD(dfd, sfd int, size int64, checks CopyChecks, route *copyRoute) (int64, error) {
 	var n int64
 	if size == 0 {
 		return 0, nil
 	}
-	useCFR := true
-	var buf []byte
+	r := *route
+	var buf *[]byte
+	defer func() {
+		if buf != nil {
+			bufPool.Put(buf)
+		}
+	}()
 	for {
 		if err := checks.Stop(); err != nil {
 			return n, err
@@ -267,20 +283,33 @@ func copyFD(dfd, sfd int, size int64, checks CopyChecks) (int64, error) {
 			want := int(min(chunk-got, 1<<30))
 			var k int
 			var err error
-			if useCFR {
+			switch r {
+			case routeCFR:
 				k, err = unix.CopyFileRange(sfd, nil, dfd, nil, want, 0)
-				if err != nil && n+got == 0 && (err == unix.EXDEV || err == unix.EINVAL || err == unix.ENOSYS ||
-					err == unix.EOPNOTSUPP || err == unix.EPERM || err == unix.EBADF || err == unix.EIO) {
-					useCFR = false
+				if err != nil && n+got == 0 && cfrRefused(err) {
+					r = routeSendfile
+					if errSticky(err) {
+						*route = r
+					}
 					continue
 				}
-			} else {
-				if buf == nil {
-					buf = make([]byte, 256<<10)
+			case routeSendfile:
+				k, err = unix.Sendfile(dfd, sfd, nil, want)
+				if err != nil && n+got == 0 && sendfileRefused(err) {
+					r = routeRW
+					if errSticky(err) {
+						*route = r
+					}
+					continue
 				}
-				k, err = unix.Read(sfd, buf[:min(len(buf), want)])
+			default:
+				if buf == nil {
+					buf = bufPool.Get().(*[]byte)
+				}
+				b := *buf
+				k, err = unix.Read(sfd, b[:min(len(b), want)])
 				if err == nil && k > 0 {
-					if err = writeAll(dfd, buf[:k]); err != nil {
+					if err = writeAll(dfd, b[:k]); err != nil {
 						return n + got, err
 					}
 				}
@@ -303,6 +332,105 @@ func copyFD(dfd, sfd int, size int64, checks CopyChecks) (int64, error) {
 	}
 }
 
+// copyRoute is the way a file's bytes go from one file system to another,
+// the fastest first.
+type copyRoute uint8
+
+const (
+	// routeCFR is copy_file_range(2): in the kernel, and a reflink or a
+	// server-side copy where the file system has one. Linux 5.19 and
+	// later refuse it (EXDEV) between two file systems of different
+	// types, and older kernels between any two.
+	routeCFR copyRoute = iota
+	// routeSendfile is sendfile(2): still in the kernel (page cache to
+	// page cache), between any two file systems.
+	routeSendfile
+	// routeRW is read(2) and write(2) through a pooled buffer.
+	routeRW
+)
+
+func (r copyRoute) String() string {
+	switch r {
+	case routeCFR:
+		return "copy_file_range"
+	case routeSendfile:
+		return "sendfile"
+	}
+	return "read/write"
+}
+
+// routeCache remembers, for the destination Local that holds it, which
+// route works from each source device, so that the files after the first
+// go straight to it instead of paying one refused call each. It is a hint:
+// a route that fails on some file (a mount inside the tree) falls further
+// for that file, and only a refusal the pair always gives (errSticky) is
+// remembered. Reads take no lock: the map is replaced, never changed.
+type routeCache struct {
+	m atomic.Pointer[map[uint64]copyRoute]
+}
+
+func (c *routeCache) get(dev uint64) copyRoute {
+	if m := c.m.Load(); m != nil {
+		return (*m)[dev]
+	}
+	return routeCFR
+}
+
+func (c *routeCache) set(dev uint64, r copyRoute) {
+	for {
+		old := c.m.Load()
+		next := map[uint64]copyRoute{dev: r}
+		if old != nil {
+			for k, v := range *old {
+				if k != dev {
+					next[k] = v
+				}
+			}
+		}
+		if c.m.CompareAndSwap(old, &next) {
+			return
+		}
+	}
+}
+
+// cfrRefused: copy_file_range cannot copy between these two descriptors
+// (another file system, a kernel or file system without it, a FUSE or
+// network file system that declines): another route can.
+func cfrRefused(err error) bool {
+	switch err {
+	case unix.EXDEV, unix.EINVAL, unix.ENOSYS, unix.EOPNOTSUPP, unix.EPERM, unix.EBADF, unix.EIO:
+		return true
+	}
+	return false
+}
+
+// sendfileRefused: sendfile cannot copy between these two descriptors.
+func sendfileRefused(err error) bool {
+	switch err {
+	case unix.EINVAL, unix.ENOSYS, unix.EOPNOTSUPP:
+		return true
+	}
+	return false
+}
+
+// errSticky: a refusal that depends only on the kernel and the two file
+// systems, so the next file between them gets it too. EPERM, EBADF and
+// EIO may be about the one file, and are not remembered.
+func errSticky(err error) bool {
+	switch err {
+	case unix.EXDEV, unix.EINVAL, unix.ENOSYS, unix.EOPNOTSUPP:
+		return true
+	}
+	return false
+}
+
+// bufPool holds the buffers of the read and write route, so that a tree
+// of small files copied that way allocates a few buffers, not one each.
+var bufPool = sync.Pool{New: func() any {
+	b := make([]byte, 256<<10)
+	return &b
+}}
+
 func writeAll(fd int, b []byte) error {
 	for len(b) > 0 {
 		k, err := unix.Write(fd, b)
@@ -317,10 +445,128 @@ func writeAll(fd int, b []byte) error {
 	return nil
 }
 
-// RenameFile renames a file (not a directory) within l: renameat(2) on the
-// parent directories resolved beneath the root, without the lstat of the
-// target that os.Rename adds to refuse directories.
-func (l *Local) RenameFile(oldname, newname string) error { return l.Rename(oldname, newname) }
+// ReplaceSteps are the steps of (*Local).ReplaceFile around the copy.
+type ReplaceSteps struct {
+	// Guard, when set, sees the entry at the destination name as it is
+	// before anything is written (nil when there is none), from an lstat
+	// on the directory the copy resolves anyway, and returns a reason to
+	// skip, or "".
+	Guard func(now *Entry) string
+	// NoReplace: the name must still be free when the copy takes it
+	// (renameat2 RENAME_NOREPLACE, where the file system has it): an
+	// entry that appeared since the guard is left alone and the copy
+	// skipped with Guard's reason for it.
+	NoReplace bool
+	// Ready, when set, runs once the copy is complete and before the
+	// rename (keeping the old version); a skip or error from it removes
+	// the copy.
+	Ready func() (skip string, err error)
+}
+
+// ReplaceFile copies the regular file name of src to the same name in l
+// through the temporary name tmp beside it: as CopyFile into tmp, then
+// steps.Guard, steps.Ready and renameat(2) of tmp over name, all on the
+// one descriptor of their directory, resolved beneath the root once (a
+// CopyFile and a Rename resolve it twice, a Stat for the guard a third
+// time). On any error or skip tmp does not exist and name is as it was.
+// It returns ErrNoFastCopy, having changed nothing, where CopyFile would.
+func (l *Local) ReplaceFile(src *Local, name, tmp string, perm fs.FileMode, mtime time.Time, checks CopyChecks, steps ReplaceSteps) (skip string, err error) {
+	dir, base := split(name)
+	if tdir, _ := split(tmp); tdir != dir || name == "" || tmp == name {
+		return "", l.pathErr("replace", tmp, fs.ErrInvalid)
+	}
+	sfd, st, skip, err := openSource(src, name, checks)
+	if sfd < 0 {
+		return skip, err
+	}
+	defer unix.Close(sfd)
+	h, pfd, tbase, err := l.at("open", tmp)
+	if err != nil {
+		return "", err
+	}
+	defer runtime.KeepAlive(h)
+	defer h.release(pfd)
+	if steps.Guard != nil {
+		now, err := l.entryAt(pfd, name, base)
+		if err != nil {
+			return "", err
+		}
+		if why := steps.Guard(now); why != "" {
+			return why, nil
+		}
+	}
+	tpath := l.Path(tmp)
+	dfd, err := openatRetry(pfd, tbase, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC|unix.O_NOFOLLOW, uint32(perm.Perm()))
+	if err != nil {
+		return "", &fs.PathError{Op: "open", Path: tpath, Err: err}
+	}
+	ok := false
+	defer func() {
+		if dfd >= 0 {
+			unix.Close(dfd)
+		}
+		if !ok {
+			unix.Unlinkat(pfd, tbase, 0)
+		}
+	}()
+	if skip, err := l.fill(dfd, tpath, sfd, src.Path(name), name, st, perm, mtime, checks); skip != "" || err != nil {
+		return skip, err
+	}
+	err = unix.Close(dfd)
+	dfd = -1
+	if err != nil {
+		return "", &fs.PathError{Op: "close", Path: tpath, Err: err}
+	}
+	if steps.Ready != nil {
+		if skip, err := steps.Ready(); skip != "" || err != nil {
+			return skip, err
+		}
+	}
+	if steps.NoReplace && !l.noRenameNoReplace.Load() {
+		err = unix.Renameat2(pfd, tbase, pfd, base, unix.RENAME_NOREPLACE)
+		switch err {
+		case nil:
+			ok = true
+			return "", nil
+		case unix.EEXIST:
+			if steps.Guard != nil {
+				now, gerr := l.entryAt(pfd, name, base)
+				if gerr == nil && now != nil {
+					if why := steps.Guard(now); why != "" {
+						return why, nil
+					}
+				}
+			}
+			return "", &os.LinkError{Op: "rename", Old: tpath, New: l.Path(name), Err: err}
+		case unix.EINVAL, unix.ENOSYS, unix.EOPNOTSUPP:
+			// No RENAME_NOREPLACE on this file system (or kernel): the
+			// guard above stands, as for every rename before it.
+			l.noRenameNoReplace.Store(true)
+		default:
+			return "", &os.LinkError{Op: "rename", Old: tpath, New: l.Path(name), Err: err}
+		}
+	}
+	if err := unix.Renameat(pfd, tbase, pfd, base); err != nil {
+		return "", &os.LinkError{Op: "rename", Old: tpath, New: l.Path(name), Err: err}
+	}
+	ok = true
+	return "", nil
+}
+
+// entryAt lstats base in the directory dirfd (name in l names it): nil
+// when there is nothing.
+func (l *Local) entryAt(dirfd int, name, base string) (*Entry, error) {
+	var st unix.Stat_t
+	err := unix.Fstatat(dirfd, base, &st, unix.AT_SYMLINK_NOFOLLOW)
+	if err == unix.ENOENT {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, l.pathErr("lstat", name, err)
+	}
+	en := entryOfStat(base, &st)
+	return &en, nil
+}
 
 var (
 	umaskOnce sync.Once
@@ -358,13 +604,20 @@ func sparse(st *unix.Stat_t) bool { return st.Size > 0 && st.Blocks*512 < st.Siz
 
 // copySparseFD copies only the data extents of sfd into dfd, found with
 // lseek's SEEK_DATA and SEEK_HOLE, each with copy_file_range at its offset
-// (pread and pwrite where the kernel cannot), and gives dfd the size
+// (pread and pwrite where the kernel cannot, or *route says it cannot: the
+// extents are written at their offsets, which sendfile cannot do without
+// an lseek each), and gives dfd the size
 // size with ftruncate, so the holes stay holes. It returns size once every
 // extent below size is copied: the After check compares it, as with
 // copyFD. checks.Stop is asked between chunks.
-func copySparseFD(dfd, sfd int, size int64, checks CopyChecks) (int64, error) {
-	useCFR := true
-	var buf []byte
+func copySparseFD(dfd, sfd int, size int64, checks CopyChecks, route *copyRoute) (int64, error) {
+	useCFR := *route == routeCFR
+	var buf *[]byte
+	defer func() {
+		if buf != nil {
+			bufPool.Put(buf)
+		}
+	}()
 	for off := int64(0); off < size; {
 		data, err := unix.Seek(sfd, off, unix.SEEK_DATA)
 		if err == unix.ENXIO {
@@ -390,18 +643,21 @@ func copySparseFD(dfd, sfd int, size int64, checks CopyChecks) (int64, error) {
 			if useCFR {
 				roff, woff := data, data
 				k, err = unix.CopyFileRange(sfd, &roff, dfd, &woff, int(want), 0)
-				if err != nil && (err == unix.EXDEV || err == unix.EINVAL || err == unix.ENOSYS ||
-					err == unix.EOPNOTSUPP || err == unix.EPERM || err == unix.EBADF || err == unix.EIO) {
+				if err != nil && cfrRefused(err) {
 					useCFR = false
+					if errSticky(err) {
+						*route = routeSendfile
+					}
 					continue
 				}
 			} else {
 				if buf == nil {
-					buf = make([]byte, 256<<10)
+					buf = bufPool.Get().(*[]byte)
 				}
-				k, err = unix.Pread(sfd, buf[:min(int64(len(buf)), want)], data)
+				b := *buf
+				k, err = unix.Pread(sfd, b[:min(int64(len(b)), want)], data)
 				if err == nil && k > 0 {
-					err = pwriteAll(dfd, buf[:k], data)
+					err = pwriteAll(dfd, b[:k], data)
 				}
 			}
 			if err == unix.EINTR || err == unix.EAGAIN {

@@ -23,13 +23,26 @@ type CopyChecks struct {
 	Warn   func(name, msg string)
 }
 
+// routeCache is the Linux fast copy's memory of which kernel call works
+// from each source file system; there is none here.
+type routeCache struct{}
+
 // CopyFile always returns ErrNoFastCopy on this platform.
 func (l *Local) CopyFile(src *Local, name, tmp string, perm fs.FileMode, mtime time.Time, checks CopyChecks) (string, error) {
 	return "", ErrNoFastCopy
 }
 
-// RenameFile renames a file within l.
-func (l *Local) RenameFile(oldname, newname string) error { return l.Rename(oldname, newname) }
+// ReplaceSteps are the steps of (*Local).ReplaceFile around the copy.
+type ReplaceSteps struct {
+	Guard     func(now *Entry) string
+	NoReplace bool
+	Ready     func() (skip string, err error)
+}
+
+// ReplaceFile always returns ErrNoFastCopy on this platform.
+func (l *Local) ReplaceFile(src *Local, name, tmp string, perm fs.FileMode, mtime time.Time, checks CopyChecks, steps ReplaceSteps) (string, error) {
+	return "", ErrNoFastCopy
+}
 
 // CopyNewFile always returns ErrNoFastCopy on this platform.
 func (l *Local) CopyNewFile(src *Local, name string, perm fs.FileMode, mtime time.Time, checks CopyChecks) (string, error) {

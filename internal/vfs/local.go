@@ -25,6 +25,13 @@ type Local struct {
 	root string
 	// noTmpfile is set once the file system refused O_TMPFILE (Linux).
 	noTmpfile atomic.Bool
+	// noRenameNoReplace is set once the file system refused
+	// renameat2(RENAME_NOREPLACE) (Linux).
+	noRenameNoReplace atomic.Bool
+	// routes remembers how the bytes of a fast copy into this tree get
+	// there from each source file system (Linux: copy_file_range,
+	// sendfile, or read and write).
+	routes routeCache
 
 	mu sync.Mutex
 	h  *rootHandle // the open root, once opened

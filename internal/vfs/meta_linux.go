@@ -209,8 +209,10 @@ func copyMeta(dfd int, dpath string, sfd int, st *unix.Stat_t, m MetaCopy, name 
 	}
 	// The permission bits were given at creation (and fixed by fill where
 	// the umask took some): a chmod is needed only for the setuid, setgid
-	// and sticky bits, or after a chown or an ACL changed them.
-	if m.Mode && (st.Mode&0o7000 != 0 || m.Owner || m.Xattrs&XattrACL != 0) {
+	// and sticky bits (never given at creation, and the ones a chown
+	// clears: chown(2) leaves the other bits alone), or after an ACL set
+	// the group bits. A chown alone needs none.
+	if m.Mode && (st.Mode&0o7000 != 0 || m.Xattrs&XattrACL != 0) {
 		if err := unix.Fchmod(dfd, st.Mode&0o7777); err != nil {
 			return &fs.PathError{Op: "chmod", Path: dpath, Err: err}
 		}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -782,6 +783,14 @@ func (a *applier) do(c *engine.Change) (skip string, err error) {
 			return skip, err
 		}
 	}
+	if c.Kind == engine.KindFile && c.LinkTo == "" && a.lsrc != nil && a.ldst != nil && (c.Dst == nil || c.Dst.Kind == engine.KindFile) {
+		// The destination guard runs on the directory the copy resolves
+		// anyway (vfs.ReplaceFile), before anything is written.
+		skip, err := a.copyLocal(c, true)
+		if !errors.Is(err, vfs.ErrNoFastCopy) {
+			return skip, err
+		}
+	}
 	now, err := current(a.dst, c.Path)
 	if err != nil {
 		return "", err
@@ -819,7 +828,7 @@ func (a *applier) create(c *engine.Change) (skip string, err error) {
 	}
 	if c.Kind == engine.KindFile && a.lsrc != nil && a.ldst != nil {
 		// The source guard runs on the open descriptor.
-		skip, err := a.copyLocal(c)
+		skip, err := a.copyLocal(c, false)
 		if !errors.Is(err, vfs.ErrNoFastCopy) {
 			return skip, err
 		}
@@ -1022,33 +1031,41 @@ func (a *applier) copyFinal(c *engine.Change, ac vfs.AtomicCreator) (skip string
 // the open source descriptor's fstat (the metadata lstat would return for
 // the regular file opened without following links), the temporary file is
 // created exclusively with its final mode and gets its time by futimens
-// before the rename. It returns vfs.ErrNoFastCopy, having changed nothing,
-// when the source is no longer a regular file or cannot be opened: the
-// portable path then reports it through its own guard.
-func (a *applier) copyLocal(c *engine.Change) (skip string, err error) {
+// before the rename, all on one descriptor of the file's directory
+// (vfs.ReplaceFile). With guarded, the destination guard (what do() checks
+// before every copy) runs there too, before anything is written, and a
+// create takes its name with a rename that cannot replace, so an entry
+// that appears after the guard is not overwritten either. It returns
+// vfs.ErrNoFastCopy, having changed nothing, when the source is no longer
+// a regular file or cannot be opened: the portable path then reports it
+// through its own guard.
+func (a *applier) copyLocal(c *engine.Change, guarded bool) (skip string, err error) {
 	checks := a.localChecks(c)
 	perm := a.createPerm(c)
-	var tmp string
-	for try := 0; ; try++ {
-		tmp = a.tempName(c.Path)
-		skip, err = a.ldst.CopyFile(a.lsrc, c.Path, tmp, perm, c.Src.Time(), checks)
-		if try < 3 && errors.Is(err, fs.ErrExist) {
-			continue // a name collision with a file robo did not make
+	steps := vfs.ReplaceSteps{Ready: func() (string, error) { return a.versionUpdate(c) }}
+	if guarded {
+		steps.Guard = func(now *vfs.Entry) string {
+			if now == nil {
+				return guard("destination", c.Dst, nil)
+			}
+			return guard("destination", c.Dst, metaOf(*now))
 		}
-		if skip != "" || err != nil {
-			return skip, err
-		}
-		break
+		steps.NoReplace = c.Dst == nil
 	}
-	if skip, err := a.versionUpdate(c); skip != "" || err != nil {
-		a.dst.Remove(tmp)
+	for try := 0; ; try++ {
+		skip, err = a.ldst.ReplaceFile(a.lsrc, c.Path, a.tempName(c.Path), perm, c.Src.Time(), checks, steps)
+		if try < 3 && errors.Is(err, fs.ErrExist) && !isRename(err) {
+			continue // a temporary name collision with a file robo did not make
+		}
 		return skip, err
 	}
-	if err := a.ldst.RenameFile(tmp, c.Path); err != nil {
-		a.dst.Remove(tmp)
-		return "", err
-	}
-	return "", nil
+}
+
+// isRename reports whether err is the failure of a rename (an entry that
+// took the name meanwhile), not of creating the temporary file.
+func isRename(err error) bool {
+	var le *os.LinkError
+	return errors.As(err, &le)
 }
 
 // localChecks are the source guards of a local copy, run on the open

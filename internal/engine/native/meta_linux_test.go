@@ -348,3 +348,73 @@ func copyBin(t *testing.T, from, to string) {
 		t.Fatal(err)
 	}
 }
+
+// TestMetaOwnerModeExact: with owners and modes copied (O and A) and no
+// ACL, the copy's owner, group and mode are the source's exactly, setuid,
+// setgid and sticky bits included (a chown clears setuid and setgid, so
+// they are set after it), bits the umask would take included, for new
+// files (an anonymous file linked in), updates (a temporary file renamed
+// over the old one) and a file whose directory was created by the copy.
+func TestMetaOwnerModeExact(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root (chown to other users)")
+	}
+	e := native.New()
+	sp, src, dst := metaSpec(t, "DATO")
+	files := []struct {
+		name     string
+		mode     os.FileMode
+		uid, gid int
+	}{
+		{"plain", 0o640, 1000, 1001},
+		{"setgid", 0o2755 | os.ModeSetgid, 1000, 1001},
+		{"setgid-noexec", 0o2644 | os.ModeSetgid, 1002, 1003},
+		{"setuid", 0o4750 | os.ModeSetuid, 1000, 1000},
+		{"sticky", 0o1777 | os.ModeSticky, 1001, 1002},
+		{"all", 0o7777 | os.ModeSetuid | os.ModeSetgid | os.ModeSticky, 1003, 1004},
+		{"wide", 0o777, 0, 1005},
+		{"narrow", 0o400, 1006, 0},
+		{"sub/deep", 0o2750 | os.ModeSetgid, 1007, 1008},
+	}
+	put := func(content string) {
+		for _, f := range files {
+			p := filepath.Join(src, f.name)
+			write(t, p, content+f.name, f.mode)
+			if err := os.Chown(p, f.uid, f.gid); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(p, f.mode); err != nil { // chown cleared setuid/setgid
+				t.Fatal(err)
+			}
+			tm := time.Date(2024, 1, 1, 0, 0, 0, len(content), time.UTC)
+			if err := os.Chtimes(p, tm, tm); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	check := func(when string) {
+		t.Helper()
+		for _, f := range files {
+			s, d := stat(t, filepath.Join(src, f.name)), stat(t, filepath.Join(dst, f.name))
+			if s.Mode&0o7777 != uint32(f.mode.Perm())|uint32(s.Mode&0o7000) || s.Uid != uint32(f.uid) {
+				t.Fatalf("%s: the source is %o %d:%d", f.name, s.Mode, s.Uid, s.Gid)
+			}
+			if d.Mode != s.Mode || d.Uid != s.Uid || d.Gid != s.Gid || d.Mtim != s.Mtim {
+				t.Errorf("%s %s: mode %o owner %d:%d time %v, source %o %d:%d %v", when, f.name, d.Mode, d.Uid, d.Gid, d.Mtim, s.Mode, s.Uid, s.Gid, s.Mtim)
+			}
+			b, err := os.ReadFile(filepath.Join(dst, f.name))
+			if a, _ := os.ReadFile(filepath.Join(src, f.name)); err != nil || string(a) != string(b) {
+				t.Errorf("%s %s: content %q, source %q (%v)", when, f.name, b, a, err)
+			}
+		}
+	}
+	put("one ")
+	applyMeta(t, e, sp, scanAll(t, e, sp).Changes.Slice())
+	check("created")
+	put("second ")
+	applyMeta(t, e, sp, scanAll(t, e, sp).Changes.Slice())
+	check("updated")
+	if cs := scanAll(t, e, sp).Changes; cs.Len() != 0 {
+		t.Fatalf("after the update: %v", tweaks(cs.Slice()))
+	}
+}
