@@ -12,7 +12,7 @@
 #   SEED     gentree seed                               (default 1)
 #   MUTATE   percentage of files changed for the 1% jobs (default 1)
 #   JOBS     jobs to run, space-separated  (default "initial nochange dryrun sync big scale";
-#            also: syscalls)
+#            also: syscalls firstmem)
 #   KEEP     1: keep the work trees afterwards for the next run (default 1)
 #   WARM     data: re-read contents and metadata of both trees before every
 #            run (default); meta: metadata only (du), contents start cold
@@ -20,6 +20,9 @@
 #            deletion in the work directory (default 300; see below)
 #   BIG      "COUNT MIB" of the big-file job              (default "8 256")
 #   SCALE    file counts of the scale job  (default "250000 500000 1000000")
+#   FIRSTMEM file counts of the firstmem job (not in the default JOBS):
+#            peak RSS of a first copy into an empty destination, robo and
+#            BASE interleaved              (default "200000 1000000")
 #   BASE     another robo binary (say, a build of the previous commit) to
 #            measure beside this checkout's robo in the same run (rows
 #            base-plan and base-apply); default: none
@@ -543,6 +546,70 @@ syscalls_job() {
 	log "wrote $out"
 }
 
+# firstmem_job (issue 22): the peak RSS of a first copy into an empty
+# destination at each file count of FIRSTMEM (tiny files of
+# FIRSTMEM_MIN..FIRSTMEM_MAX bytes, default 16..256), robo and BASE
+# interleaved run by run. Rows firstmem-N robo-first / base-first; also
+# bench/out/firstmem-<date>.csv. Self-contained: its trees live in
+# $WORK/firstmem/N (kept with KEEP=1) and it checks its own disk space.
+firstmem_job() {
+	local n fdir conf r bin tool res out stamp
+	local fmin=${FIRSTMEM_MIN:-16} fmax=${FIRSTMEM_MAX:-256}
+	local csv=$OUTDIR/firstmem-$DATE.csv
+	echo "files,tool,run,wall_s,cpu_s,peak_rss_kib" >"$csv"
+	for n in ${FIRSTMEM:-200000 1000000}; do
+		fdir=$WORK/firstmem/$n
+		conf=$fdir/conf
+		stamp="files=$n sizes=$fmin-$fmax perdir=$PER_DIR fanout=$FANOUT seed=$SEED gentree=$GENTREE_SUM"
+		if [[ ! -f $fdir/stamp || $(cat "$fdir/stamp") != "$stamp" ]]; then
+			# Two trees of n files (4.5 KiB each in 4 KiB blocks), 20% slack.
+			local have_kb
+			have_kb=$(df -Pk "$WORK" | awk 'NR==2 {print $4}')
+			((have_kb > n * 11)) || die "firstmem $n: $WORK needs about $((n * 11 / 1024)) MiB free"
+			log "generating $n tiny files in $fdir/src"
+			rm -rf "$fdir"
+			mkdir -p "$fdir"
+			"$BIN/gentree" -root "$fdir/src" -files "$n" -min "$fmin" -max "$fmax" -per-dir "$PER_DIR" -dirs "$FANOUT" -seed "$SEED" -q
+			echo "$stamp" >"$fdir/stamp"
+		fi
+		mkdir -p "$conf"
+		cat >"$conf/main.hcl" <<-EOF
+			backup "b" {
+			  source      = "$fdir/src"
+			  destination = "$fdir/dst"
+			  mode        = "mirror"
+			  max_delete  = "unlimited"
+			}
+		EOF
+		for ((r = 1; r <= RUNS; r++)); do
+			for bin in "$ROBO" ${BASE:+"$BASE"}; do
+				tool=robo-first
+				[[ $bin == "$ROBO" ]] || tool=base-first
+				res=$LOGS/firstmem-$n.$tool.res
+				out=$LOGS/firstmem-$n.$tool.$r.log
+				rm -rf "$fdir/dst" "$conf/.robo"
+				sync
+				drop_caches
+				if ! "$TIMEIT" -o "$res" -- "$bin" -chdir "$conf" apply -auto-approve >"$out" 2>&1; then
+					tail -20 "$out" >&2
+					die "firstmem $n/$tool run $r failed (log: $out)"
+				fi
+				rsync -a -n -i --delete "$fdir/src/" "$fdir/dst/" >"$WORK/meta.out"
+				[[ -s $WORK/meta.out ]] && die "firstmem $n/$tool run $r: the copy differs from the source (see $WORK/meta.out)"
+				log "  firstmem $n/$tool run $r: $(tail -1 "$res")"
+				echo "$n,$tool,$r,$(field wall_s <(tail -1 "$res")),$(tail -1 "$res" | sed -n 's/.*user_s=\([^ ]*\) sys_s=\([^ ]*\).*/\1 \2/p' | awk '{print $1+$2}'),$(field maxrss_kb <(tail -1 "$res"))" >>"$csv"
+			done
+		done
+		for tool in robo-first ${BASE:+base-first}; do
+			res=$LOGS/firstmem-$n.$tool.res
+			ROWS+=("firstmem-$n|$tool|robo -chdir $conf apply -auto-approve (empty destination)|$(field wall_s "$res" | median)|$(field wall_s "$res" | sort -g | head -1)|$(field wall_s "$res" | sort -g | tail -1)|$(paste -d' ' <(field user_s "$res") <(field sys_s "$res") | awk '{print $1+$2}' | median)|$(field maxrss_kb "$res" | sort -g | tail -1)")
+		done
+		rm -rf "$fdir/dst" "$conf/.robo"
+		deleted
+	done
+	log "wrote $csv"
+}
+
 RCLONE_FLAGS=(--config /dev/null -q)
 R="$WORK/src" D="$WORK/dst"
 
@@ -574,6 +641,7 @@ for job in $JOBS; do
 		;;
 	scale) scale_job ;;
 	syscalls) syscalls_job ;;
+	firstmem) firstmem_job ;;
 	nochange)
 		log "job nochange: destination already equal to the source"
 		use_source tree.base
@@ -598,7 +666,7 @@ for job in $JOBS; do
 		measure sync rsync fresh none first -- rsync -a --delete "$R/" "$D/"
 		if ((HAVE_RCLONE)); then measure sync rclone fresh none first -- rclone sync "${RCLONE_FLAGS[@]}" "$R" "$D"; fi
 		;;
-	*) die "unknown job $job (jobs: initial nochange dryrun sync big scale syscalls)" ;;
+	*) die "unknown job $job (jobs: initial nochange dryrun sync big scale syscalls firstmem)" ;;
 	esac
 done
 restore_source

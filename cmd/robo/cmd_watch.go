@@ -189,7 +189,10 @@ func (e *env) notifyStale(ctx context.Context, cfg *schema.Config, set string, l
 // dashboard's live progress).
 func convergeOne(ctx context.Context, e *env, cfg *schema.Config, name string, log hclog.Logger, w runWatchers) watch.Outcome {
 	start := time.Now()
-	_, res, err := convergeWith(ctx, e, cfg, []string{name}, "watch", watchStateLockTimeout, log, w)
+	p, res, err := convergeWith(ctx, e, cfg, []string{name}, "watch", watchStateLockTimeout, log, w)
+	// A long-running watch makes a plan per run: its change lists' spill
+	// files go now, not when the collector finds them.
+	p.Close()
 	return outcomeOf(name, start, res, err, ctx)
 }
 

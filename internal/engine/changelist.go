@@ -40,6 +40,7 @@ type ChangeList struct {
 	err     error // the first write error: the list is incomplete
 	deletes int   // deletions other than StaleTemp ones
 	phases  [4]int
+	links   [4]int // hard links (LinkTo) by phase
 }
 
 type spillBlock struct {
@@ -99,6 +100,15 @@ func (l *ChangeList) InPhase(p Phase) int {
 	return l.phases[p]
 }
 
+// LinksInPhase returns the number of hard links (changes with LinkTo) of
+// phase p.
+func (l *ChangeList) LinksInPhase(p Phase) int {
+	if l == nil || !p.Valid() {
+		return 0
+	}
+	return l.links[p]
+}
+
 // Deletes returns the number of deletions other than those of stale
 // temporary files.
 func (l *ChangeList) Deletes() int {
@@ -126,6 +136,9 @@ func (l *ChangeList) Add(c Change) {
 	l.n++
 	if c.Phase.Valid() {
 		l.phases[c.Phase]++
+		if c.LinkTo != "" {
+			l.links[c.Phase]++
+		}
 	}
 	if c.Action == Delete && c.Class != StaleTemp {
 		l.deletes++
@@ -223,6 +236,8 @@ type Head struct {
 	Class  Class
 	Kind   Kind
 	Phase  Phase
+	// Link says the change makes a hard link (LinkTo is set).
+	Link bool
 }
 
 // Iter returns a reader of the list from its first change.
@@ -271,7 +286,7 @@ func (it *ChangeIter) Next() bool {
 		}
 		it.buf, it.left = rest, it.left-1
 		it.i++
-		if it.match != nil && !it.match(Head{Action(body[0]), Class(body[1]), Kind(body[2]), Phase(body[3])}) {
+		if it.match != nil && !it.match(Head{Action(body[0]), Class(body[1]), Kind(body[2]), Phase(body[3]), body[4]&fLinkTo != 0}) {
 			continue
 		}
 		c, err := decodeChange(body)

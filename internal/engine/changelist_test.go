@@ -225,3 +225,32 @@ func TestValidateChangeListFindsDuplicatesAcrossRuns(t *testing.T) {
 		t.Fatalf("got %v, want %s", err, want)
 	}
 }
+
+// The hard links of a phase are counted, and found again by their head
+// alone (Head.Link), spilled or not: native apply reads them again after
+// the copies of their phase instead of holding them.
+func TestChangeListFindsLinksByHead(t *testing.T) {
+	smallBlocks(t, 256)
+	cs := sampleChanges(700)
+	l := ChangeListOf(cs)
+	defer l.Close()
+	want := 0
+	for _, c := range cs {
+		if c.LinkTo != "" {
+			want++
+		}
+	}
+	if !l.Spilled() || l.LinksInPhase(PhaseCopy) != want || want != 100 || l.LinksInPhase(PhaseDelete) != 0 {
+		t.Fatalf("spilled %v, %d links in the copy phase, want %d", l.Spilled(), l.LinksInPhase(PhaseCopy), want)
+	}
+	got := 0
+	if err := l.RangeWhere(func(h Head) bool { return h.Link }, func(i int, c *Change) error {
+		if c.LinkTo == "" || cs[i].LinkTo != c.LinkTo {
+			t.Fatalf("change %d (%q) read as a link", i, c.Path)
+		}
+		got++
+		return nil
+	}); err != nil || got != want {
+		t.Fatalf("%d links read back, want %d: %v", got, want, err)
+	}
+}

@@ -303,8 +303,12 @@ func Read(path string) (*Plan, error) {
 	return p, nil
 }
 
-// Close releases the sets' change lists.
+// Close releases the sets' change lists (their spill files). A nil plan
+// is closed.
 func (p *Plan) Close() {
+	if p == nil {
+		return
+	}
 	for _, s := range p.Sets {
 		if s != nil {
 			s.Changes.Close()

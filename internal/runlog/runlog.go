@@ -37,8 +37,10 @@ type Log struct {
 	spec   engine.Spec
 	now    func() time.Time
 	// counts is the number of planned file copies per source directory
-	// (slash-separated, relative), for the "New Dir" lines.
-	counts   map[string]int64
+	// (slash-separated, relative), for the "New Dir" lines: one entry per
+	// directory, in sorted runs spilled to a file past a bound
+	// (engine.SortedStrings), looked up in plan order.
+	counts   *engine.SortedStrings
 	err      error
 	finished bool
 	// flushed is when body lines were last written out: they are flushed
@@ -64,15 +66,14 @@ func New(w io.Writer, job engine.Job, opts Options) *Log {
 	if now == nil {
 		now = time.Now
 	}
-	l := &Log{w: bufio.NewWriter(w), spec: job.Spec, now: now, counts: map[string]int64{}}
+	l := &Log{w: bufio.NewWriter(w), spec: job.Spec, now: now, counts: engine.NewSortedStrings(strings.Compare, checkDir)}
 	// One count per directory, not per change. A list that cannot be
 	// read fails the apply itself; the log only counts less.
-	_ = job.Changes.Range(func(_ int, c *engine.Change) error {
-		if c.Kind != engine.KindDir && c.Action != engine.Delete {
-			l.counts[path.Dir(c.Path)]++
-		}
+	_ = job.Changes.RangeWhere(func(h engine.Head) bool { return h.Kind != engine.KindDir && h.Action != engine.Delete }, func(_ int, c *engine.Change) error {
+		l.counts.Add(path.Dir(c.Path), 1)
 		return nil
 	})
+	l.counts.Freeze()
 	l.header()
 	l.flush()
 	return l
@@ -278,6 +279,21 @@ func (l *Log) fileLine(tag string, size int64, p string) {
 	l.printf("\t%s\t\t%8d\t%s"+nl, fileTag(tag), size, safetext.Name(p))
 }
 
+// checkDir validates a directory read back from the counts' spill file.
+func checkDir(d string) error {
+	if d == "." {
+		return nil
+	}
+	return engine.CheckPath(d)
+}
+
+// count returns the planned file copies into dir (0 when the counts
+// cannot be read: the log only counts less).
+func (l *Log) count(dir string) int64 {
+	n, _, _ := l.counts.Lookup(dir)
+	return n
+}
+
 func (l *Log) dirLine(tag string, count int64, p string) {
 	l.printf("\t%-9s%11d\t%s"+nl, tag, count, safetext.Name(p))
 }
@@ -290,7 +306,7 @@ func (l *Log) doneLine(c *engine.Change) {
 	case c.Action == engine.Delete:
 		l.fileLine("*EXTRA File", c.Size, dst)
 	case c.Kind == engine.KindDir:
-		l.dirLine("  New Dir", l.counts[c.Path], withSep(src))
+		l.dirLine("  New Dir", l.count(c.Path), withSep(src))
 	default:
 		tag := copyTags[c.Class]
 		if tag == "" || c.Action == engine.Create {
@@ -313,7 +329,7 @@ func (l *Log) skipLine(c *engine.Change) {
 		p = full(l.spec.Destination, c.Path)
 	}
 	if c.Kind == engine.KindDir {
-		l.dirLine("  "+tag, l.counts[c.Path], withSep(p))
+		l.dirLine("  "+tag, l.count(c.Path), withSep(p))
 		return
 	}
 	l.fileLine(tag, c.Size, p)
@@ -397,6 +413,7 @@ func (l *Log) Finish(res *engine.Result, err error) error {
 		l.summary(res)
 	}
 	l.flush()
+	l.counts.Close()
 	if l.closer != nil {
 		if cerr := l.closer.Close(); l.err == nil {
 			l.err = cerr

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -312,4 +313,46 @@ func TestLargeCountsParse(t *testing.T) {
 		t.Fatalf("parsed %d jobs (truncated: %v):\n%s", len(lg.Jobs), len(lg.Jobs) == 1 && lg.Jobs[0].Truncated, buf.String())
 	}
 	checkSummary(t, lg.Jobs[0].Summary, res)
+}
+
+// The per-directory "New Dir" counts of a run with far more directories
+// than fit the counts' memory bound spill to sorted runs and still give
+// every directory its number of files (issue #22: a map of every
+// directory grew with the tree).
+func TestDirCountsSpill(t *testing.T) {
+	oldR, oldB := engine.SortedRunBytes, engine.SortedBlockBytes
+	engine.SortedRunBytes, engine.SortedBlockBytes = 512, 128
+	t.Cleanup(func() { engine.SortedRunBytes, engine.SortedBlockBytes = oldR, oldB })
+	var ch []engine.Change
+	want := map[string]int64{}
+	for d := range 300 {
+		dir := fmt.Sprintf("d%03d/e%d", d%17, d)
+		ch = append(ch, engine.Change{Action: engine.Create, Class: engine.New, Kind: engine.KindDir, Path: dir, Phase: engine.PhaseCopy})
+		for f := range d % 5 {
+			ch = append(ch, engine.Change{Action: engine.Create, Class: engine.New, Kind: engine.KindFile, Path: fmt.Sprintf("%s/f%d", dir, f), Phase: engine.PhaseCopy, Size: 1})
+		}
+		want[`C:\data\`+strings.ReplaceAll(dir, "/", `\`)+`\`] = int64(d % 5)
+	}
+	job := engine.Job{Spec: engine.Spec{Name: "many", Source: `C:\data`, Destination: `D:\backup`, Threads: 1}, Changes: engine.ChangeListOf(ch)}
+	defer job.Changes.Close()
+	var buf bytes.Buffer
+	l := New(&buf, job, Options{Now: clock()})
+	if !l.counts.Spilled() {
+		t.Fatal("the counts of 300 directories did not spill")
+	}
+	for i := range ch {
+		l.Report(engine.Event{Change: &ch[i], Bytes: ch[i].Size, Done: true})
+	}
+	if err := l.Finish(&engine.Result{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	j := robocopy.ParseBytes(buf.Bytes()).Jobs[0]
+	if len(j.Dirs) != len(want) {
+		t.Fatalf("%d dir lines, want %d", len(j.Dirs), len(want))
+	}
+	for _, d := range j.Dirs {
+		if n, ok := want[d.Path]; !ok || d.Class != "New Dir" || d.Count != n {
+			t.Fatalf("%s %q: %d files, want %d (%v)", d.Class, d.Path, d.Count, n, ok)
+		}
+	}
 }

@@ -45,9 +45,14 @@ func (e *Engine) Apply(ctx context.Context, job engine.Job, rep engine.Reporter)
 			return nil, err
 		}
 	}
-	a := &applier{e: e, ctx: ctx, spec: job.Spec, src: src, dst: dst, rep: rep, res: &engine.Result{}, touched: map[string]bool{},
+	a := &applier{e: e, ctx: ctx, spec: job.Spec, src: src, dst: dst, rep: rep, res: &engine.Result{}, touched: engine.NewDirSet(),
 		tag: randomSuffix() + "-"}
 	a.warnFn = a.warn
+	defer func() {
+		// The directory sets' spill files.
+		a.touched.Close()
+		a.dirMeta.Close()
+	}()
 	a.sec, _, _ = platformSec(&a.spec, src, dst)
 	if ls, ok := src.(*vfs.Local); ok {
 		if ld, ok := dst.(*vfs.Local); ok {
@@ -125,7 +130,7 @@ type applier struct {
 
 	mu      sync.Mutex
 	res     *engine.Result
-	touched map[string]bool // destination dirs whose times to restore
+	touched *engine.DirSet // destination dirs whose times to restore (bounded memory)
 	// changes is the job's list; ran has a bit per change, set once the
 	// change ran or failed its check (only the phases' producer touches
 	// it).
@@ -151,8 +156,9 @@ type applier struct {
 	// it.
 	seen map[*engine.Change]engine.Meta
 	// dirMeta holds the destination directories whose metadata to set
-	// after the phases (meta.go); warned counts per-file warnings.
-	dirMeta map[string]bool
+	// after the phases (meta.go; nil until one is); warned counts per-file
+	// warnings.
+	dirMeta *engine.DirSet
 	warned  int
 	warnFn  func(path, msg string) // a.warn, bound once
 }
@@ -222,18 +228,9 @@ func (a *applier) phase(p engine.Phase) {
 		work <- b
 		return true
 	}
-	var links []*engine.Change
 	var batch batcher
-	a.readFailed(a.changes.RangeWhere(func(h engine.Head) bool { return h.Phase == p && h.Kind != engine.KindDir }, func(i int, c *engine.Change) error {
-		if a.ran.get(i) {
-			return nil
-		}
-		if c.LinkTo != "" {
-			a.ran.set(i)
-			links = append(links, c) // after the copies of their targets
-			return nil
-		}
-		if !isCopy(c) {
+	a.readFailed(a.changes.RangeWhere(func(h engine.Head) bool { return h.Phase == p && h.Kind != engine.KindDir && !h.Link }, func(i int, c *engine.Change) error {
+		if a.ran.get(i) || !isCopy(c) {
 			return nil
 		}
 		a.ran.set(i)
@@ -247,7 +244,7 @@ func (a *applier) phase(p engine.Phase) {
 	}
 	close(work)
 	wg.Wait()
-	a.runLinks(links)
+	a.runLinks(p)
 }
 
 // isCopy says whether c is a file or link copy (the worker pool's), not a
@@ -279,14 +276,24 @@ func (b bits) get(i int) bool { return b[i>>6]&(1<<(i&63)) != 0 }
 func (b bits) set(i int)      { b[i>>6] |= 1 << (i & 63) }
 
 // runLinks makes a phase's hard links, once its copies are done (each
-// links to a file the phase, or an earlier one, wrote).
-func (a *applier) runLinks(links []*engine.Change) {
-	for _, c := range links {
-		if a.stopped() {
-			return
-		}
-		a.run(c)
+// links to a file the phase, or an earlier one, wrote). They are read
+// again from the list (Head.Link), not held while the copies run; a phase
+// without any is not read again.
+func (a *applier) runLinks(p engine.Phase) {
+	if a.changes.LinksInPhase(p) == 0 {
+		return
 	}
+	a.readFailed(a.changes.RangeWhere(func(h engine.Head) bool { return h.Phase == p && h.Link }, func(i int, c *engine.Change) error {
+		if a.ran.get(i) {
+			return nil
+		}
+		if a.stopped() {
+			return errStop
+		}
+		a.ran.set(i)
+		a.run(c)
+		return nil
+	}))
 }
 
 // Limits of one worker's batch of copies into one directory.
@@ -432,9 +439,9 @@ func (a *applier) finish(c *engine.Change, skip string, err error) {
 	}
 	a.res.Done++
 	a.count(c)
-	a.touched[parent(c.Path)] = true
+	a.touched.Add(parent(c.Path))
 	if c.Kind == engine.KindDir && c.Action != engine.Delete {
-		a.touched[c.Path] = true
+		a.touched.Add(c.Path)
 	}
 	a.rep.Report(engine.Event{Change: c, Bytes: c.Size, Done: true})
 }
@@ -1234,24 +1241,21 @@ func copyChunks(ctx context.Context, w io.Writer, r io.Reader) (int64, error) {
 // restoreDirTimes gives every destination directory that was created or
 // changed the modification time of its source directory, deepest first.
 func (a *applier) restoreDirTimes() {
-	dirs := make([]string, 0, len(a.touched))
-	for d := range a.touched {
-		dirs = append(dirs, d)
-	}
-	sort.Slice(dirs, func(i, j int) bool {
-		return strings.Count(dirs[i], "/") > strings.Count(dirs[j], "/") || (strings.Count(dirs[i], "/") == strings.Count(dirs[j], "/") && dirs[i] > dirs[j])
-	})
-	for _, d := range dirs {
+	err := a.touched.Each(func(d string) error {
 		s, err := a.src.Stat(d)
 		if err != nil || s.Kind != vfs.Dir {
-			continue
+			return nil
 		}
 		if dd, err := a.dst.Stat(d); err != nil || dd.Kind != vfs.Dir {
-			continue
+			return nil
 		}
 		if err := a.dst.Chtimes(d, s.ModTime); err != nil {
 			a.res.Errors = append(a.res.Errors, engine.FileError{Path: d, Op: "set dir time", Err: errText(err)})
 		}
+		return nil
+	})
+	if err != nil {
+		a.res.Errors = append(a.res.Errors, engine.FileError{Path: "", Op: "set dir times", Err: err.Error()})
 	}
 }
 

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"runtime"
-	"sort"
 	"strings"
 	"syscall"
 
@@ -303,9 +302,9 @@ func (a *applier) markDirMeta(rel string) {
 	}
 	a.mu.Lock()
 	if a.dirMeta == nil {
-		a.dirMeta = map[string]bool{}
+		a.dirMeta = engine.NewDirSet()
 	}
-	a.dirMeta[rel] = true
+	a.dirMeta.Add(rel)
 	a.mu.Unlock()
 }
 
@@ -322,25 +321,21 @@ func (a *applier) copiesDirMeta() bool {
 // deepest first, after everything under them (a directory made read-only
 // is written no more), before their times are restored.
 func (a *applier) restoreDirMeta() {
-	dirs := make([]string, 0, len(a.dirMeta))
-	for d := range a.dirMeta {
-		dirs = append(dirs, d)
-	}
-	sort.Slice(dirs, func(i, j int) bool {
-		ci, cj := strings.Count(dirs[i], "/"), strings.Count(dirs[j], "/")
-		return ci > cj || ci == cj && dirs[i] > dirs[j]
-	})
-	for _, d := range dirs {
+	err := a.dirMeta.Each(func(d string) error {
 		s, err := a.src.Stat(d)
 		if err != nil || s.Kind != vfs.Dir {
-			continue
+			return nil
 		}
 		if dd, err := a.dst.Stat(d); err != nil || dd.Kind != vfs.Dir {
-			continue
+			return nil
 		}
 		c := &engine.Change{Kind: engine.KindDir, Path: d}
 		if err := a.copyMeta(c, d); err != nil {
 			a.res.Errors = append(a.res.Errors, engine.FileError{Path: d, Op: "set dir metadata", Err: errText(err)})
 		}
+		return nil
+	})
+	if err != nil {
+		a.res.Errors = append(a.res.Errors, engine.FileError{Path: "", Op: "set dir metadata", Err: err.Error()})
 	}
 }

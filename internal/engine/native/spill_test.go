@@ -20,9 +20,11 @@ import (
 // spillSmall makes every change list of the test spill after a few
 // changes (engine.SpillBlockBytes).
 func spillSmall(t *testing.T, n int) {
-	old := engine.SpillBlockBytes
+	old, oldR, oldB := engine.SpillBlockBytes, engine.SortedRunBytes, engine.SortedBlockBytes
 	engine.SpillBlockBytes = n
-	t.Cleanup(func() { engine.SpillBlockBytes = old })
+	// The directory sets too (directory times and metadata to restore).
+	engine.SortedRunBytes, engine.SortedBlockBytes = n, n/4
+	t.Cleanup(func() { engine.SpillBlockBytes, engine.SortedRunBytes, engine.SortedBlockBytes = old, oldR, oldB })
 }
 
 // The conformance suite again, with change lists that spill after about
@@ -104,6 +106,69 @@ func TestSpilledMirrorConverges(t *testing.T) {
 		t.Fatalf("last file: %q %v", b, err)
 	}
 	// Closed, the spill file is gone on every platform.
+	sc.Changes.Close()
+	spillNameless(t, dir, false)
+}
+
+// With the sets of directories to restore spilling after every directory
+// (and merging their runs), every destination directory still gets its
+// source directory's time, deepest first (a parent set before a child is
+// written would be changed again).
+func TestSpilledDirTimes(t *testing.T) {
+	spillSmall(t, 1)
+	dir := t.TempDir()
+	engine.SetSpillDir(dir)
+	t.Cleanup(func() { engine.SetSpillDir("") })
+	src, dst := filepath.Join(dir, "src"), filepath.Join(dir, "dst")
+	var dirs []string
+	for i := range 60 {
+		d := filepath.Join(fmt.Sprintf("a%02d", i%7), fmt.Sprintf("b%02d", i))
+		if i%2 == 0 {
+			d = filepath.Join(d, "c", fmt.Sprintf("d%d", i))
+		}
+		if err := os.MkdirAll(filepath.Join(src, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for j := range 3 {
+			if err := os.WriteFile(filepath.Join(src, d, fmt.Sprintf("f%d", j)), []byte(d), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := filepath.WalkDir(src, func(p string, de os.DirEntry, err error) error {
+		if err == nil && de.IsDir() {
+			dirs = append(dirs, p)
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	base := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i, d := range dirs {
+		mt := base.Add(time.Duration(i) * 1001 * time.Millisecond)
+		if err := os.Chtimes(d, mt, mt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e := native.New()
+	spec := engine.Spec{Source: src, Destination: dst, Mirror: true, Threads: 4}
+	sc, err := e.Scan(context.Background(), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sc.Changes.Close()
+	res, err := e.Apply(context.Background(), engine.Job{Spec: spec, Changes: sc.Changes}, engine.Discard)
+	if err != nil || !res.OK() {
+		t.Fatalf("apply: %v %v", err, res.Errors)
+	}
+	for _, d := range dirs {
+		rel, _ := filepath.Rel(src, d)
+		s, err1 := os.Stat(d)
+		o, err2 := os.Stat(filepath.Join(dst, rel))
+		if err1 != nil || err2 != nil || !o.ModTime().Equal(s.ModTime()) {
+			t.Fatalf("%s: destination time %v, source %v (%v %v)", rel, o.ModTime(), s.ModTime(), err1, err2)
+		}
+	}
 	sc.Changes.Close()
 	spillNameless(t, dir, false)
 }
