@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -263,9 +264,18 @@ func (w *sftpWriter) Write(b []byte) (int, error) {
 // for each packet's answer (a 256 MiB file took 1.4x rclone's time).
 const sftpCopyBuf = 1 << 20
 
+// sftpBufs holds ReadFrom's buffers. One made per call cost more than the
+// copy of a small file: 1 MiB allocated and cleared for each of 20,000
+// files of 8 KiB was a quarter of robo's CPU, and the garbage collection
+// it caused another (docs/performance.md, session 7). At most one is in
+// use per transfer slot.
+var sftpBufs = sync.Pool{New: func() any { b := make([]byte, sftpCopyBuf); return &b }}
+
 // ReadFrom implements io.ReaderFrom for the engine's io.Copy.
 func (w *sftpWriter) ReadFrom(r io.Reader) (int64, error) {
-	buf := make([]byte, sftpCopyBuf)
+	bp := sftpBufs.Get().(*[]byte)
+	defer sftpBufs.Put(bp)
+	buf := *bp
 	var n int64
 	for {
 		k, rerr := io.ReadFull(r, buf)
