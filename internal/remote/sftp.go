@@ -3,6 +3,7 @@ package remote
 import (
 	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -78,7 +80,7 @@ func (c *Conn) dialSFTP(ctx context.Context) error {
 	}
 	raw.SetDeadline(time.Time{})
 	client := ssh.NewClient(sc, chans, reqs)
-	sc2, err := sftp.NewClient(client, sftp.UseConcurrentWrites(true), sftp.UseConcurrentReads(true))
+	sc2, err := newSFTPClient(client)
 	if err != nil {
 		client.Close()
 		return fail(errors.New("the server has no sftp subsystem"), err)
@@ -97,6 +99,82 @@ func (c *Conn) dialSFTP(ctx context.Context) error {
 	}
 	return nil
 }
+
+// testOnlySFTPWire, when set by a test, wraps the stream of requests to
+// the sftp subsystem (below packetWriter: one Write per request) to count
+// them.
+var testOnlySFTPWire func(io.WriteCloser) io.WriteCloser
+
+// newSFTPClient starts the sftp subsystem on a session of client, as
+// sftp.NewClient does, with every request handed to the SSH channel whole
+// (packetWriter).
+func newSFTPClient(client *ssh.Client) (*sftp.Client, error) {
+	s, err := client.NewSession()
+	if err != nil {
+		return nil, err
+	}
+	pw, err := s.StdinPipe()
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	pr, err := s.StdoutPipe()
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	perr, err := s.StderrPipe()
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	// The server's messages on stderr are not read by anyone: drained,
+	// so that they never hold up the channel.
+	go io.Copy(io.Discard, perr)
+	if err := s.RequestSubsystem("sftp"); err != nil {
+		s.Close()
+		return nil, err
+	}
+	w := io.WriteCloser(pw)
+	if testOnlySFTPWire != nil {
+		w = testOnlySFTPWire(w)
+	}
+	return sftp.NewClientPipe(pr, &packetWriter{w: w}, sftp.UseConcurrentWrites(true), sftp.UseConcurrentReads(true))
+}
+
+// packetWriter hands the SSH channel one whole SFTP request per Write.
+// pkg/sftp writes a request's header and its payload (the data of a
+// WRITE, the attributes of a SETSTAT or FSETSTAT) in two Writes, and the
+// channel sends each Write as an SSH packet of its own: encrypted,
+// MACed and written to the socket, and read and decrypted by the server,
+// separately. For a small file that was 10 packets for 7 requests.
+// pkg/sftp writes a request's parts under its connection's lock, so they
+// arrive in order, never mixed with another request's.
+type packetWriter struct {
+	w   io.WriteCloser
+	buf []byte
+}
+
+func (p *packetWriter) Write(b []byte) (int, error) {
+	if len(p.buf) == 0 && len(b) >= 4 && 4+int(binary.BigEndian.Uint32(b)) == len(b) {
+		return p.w.Write(b) // a whole request
+	}
+	p.buf = append(p.buf, b...)
+	for len(p.buf) >= 4 {
+		n := 4 + int(binary.BigEndian.Uint32(p.buf))
+		if len(p.buf) < n {
+			break
+		}
+		if _, err := p.w.Write(p.buf[:n]); err != nil {
+			p.buf = p.buf[:0]
+			return 0, err
+		}
+		p.buf = p.buf[:copy(p.buf, p.buf[n:])]
+	}
+	return len(b), nil
+}
+
+func (p *packetWriter) Close() error { return p.w.Close() }
 
 // hostKeyCallback checks a server's key against known_hosts lines.
 // knownhosts reads files: the lines are written to a private temporary
@@ -263,9 +341,18 @@ func (w *sftpWriter) Write(b []byte) (int, error) {
 // for each packet's answer (a 256 MiB file took 1.4x rclone's time).
 const sftpCopyBuf = 1 << 20
 
+// sftpBufs holds ReadFrom's buffers. One made per call cost more than the
+// copy of a small file: 1 MiB allocated and cleared for each of 20,000
+// files of 8 KiB was a quarter of robo's CPU, and the garbage collection
+// it caused another (docs/performance.md, session 7). At most one is in
+// use per transfer slot.
+var sftpBufs = sync.Pool{New: func() any { b := make([]byte, sftpCopyBuf); return &b }}
+
 // ReadFrom implements io.ReaderFrom for the engine's io.Copy.
 func (w *sftpWriter) ReadFrom(r io.Reader) (int64, error) {
-	buf := make([]byte, sftpCopyBuf)
+	bp := sftpBufs.Get().(*[]byte)
+	defer sftpBufs.Put(bp)
+	buf := *bp
 	var n int64
 	for {
 		k, rerr := io.ReadFull(r, buf)
