@@ -367,7 +367,13 @@ type davFS struct {
 
 	mu    sync.Mutex
 	temps map[string]time.Time // temporary files this FS created, with the time given before their rename
+	// absent holds when a Stat last found nothing at a name (the engine's
+	// guard before it makes a folder): a folder made right after is new.
+	absent map[string]time.Time
 }
+
+// maxAbsent bounds the absent looks kept (only the newest matter).
+const maxAbsent = 4096
 
 var _ vfs.FS = (*davFS)(nil)
 
@@ -383,7 +389,7 @@ func (d *davConn) open(root string) (vfs.FS, error) {
 			return f, nil
 		}
 	}
-	f := &davFS{d: d, root: root, name: d.c.cfg.Name + ":" + root, temps: map[string]time.Time{}}
+	f := &davFS{d: d, root: root, name: d.c.cfg.Name + ":" + root, temps: map[string]time.Time{}, absent: map[string]time.Time{}}
 	// The root's record now: a version-1 record of the whole tree is
 	// there, read for migration before any folder under it is looked at.
 	if _, err := d.times.dir(root, false); err != nil {
@@ -448,8 +454,17 @@ func (f *davFS) Stat(name string) (vfs.Entry, error) {
 	if reserved(name) {
 		return vfs.Entry{}, f.pathErr("stat", name, fs.ErrNotExist)
 	}
+	at := time.Now()
 	e, err := f.stat(name)
 	if err != nil {
+		if isStatus(err, http.StatusNotFound) {
+			f.mu.Lock()
+			if len(f.absent) >= maxAbsent {
+				clear(f.absent)
+			}
+			f.absent[name] = at
+			f.mu.Unlock()
+		}
 		return vfs.Entry{}, f.pathErr("stat", name, err)
 	}
 	e.Name = path.Base(name)
@@ -716,8 +731,16 @@ func (f *davFS) Mkdir(name string, perm fs.FileMode) error {
 		return f.pathErr("mkdir", name, fmt.Errorf("%s is reserved for robo's record of times on WebDAV", TimesRecordName))
 	}
 	code, err := f.d.simple("MKCOL", f.full(name), true, nil, http.StatusCreated)
+	f.mu.Lock()
+	at, looked := f.absent[name]
+	delete(f.absent, name)
+	f.mu.Unlock()
 	switch {
 	case err == nil:
+		if looked && time.Since(at) < time.Second {
+			// New (nothing was there a moment ago): no record to read.
+			f.d.times.known(f.full(name))
+		}
 		return nil
 	case code == http.StatusMethodNotAllowed:
 		// Something is there already.

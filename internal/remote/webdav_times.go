@@ -22,9 +22,10 @@ import (
 // that folder: for every file and folder robo wrote there, the server's
 // size, time and ETag right after the write, and the time robo gave it.
 // A connection reads a folder's record when it first looks at the folder
-// (a listing that shows no record costs nothing more: rclone answers
-// MKCOL of an existing folder 201 Created, so a folder robo "made" may
-// still hold one and is read all the same), keeps at most maxCachedDirs folders' records in
+// (a listing that shows no record costs nothing more, nor does a folder
+// robo made: MKCOL answered 201 Created right after a look found nothing
+// at the name; rclone answers 201 for an existing folder too, so the
+// look is needed), keeps at most maxCachedDirs folders' records in
 // memory (those with unsaved changes stay until written), and writes back
 // only the records of folders whose entries changed: PUT to a temporary
 // name in the folder, then MOVE over the record, at most every saveEvery
@@ -176,6 +177,21 @@ func (t *davTimes) dir(folder string, absent bool) (*davDir, error) {
 	}
 	t.trim()
 	return dd, nil
+}
+
+// known records that folder holds no record: robo has just made it.
+func (t *davTimes) known(folder string) {
+	dd := &davDir{entries: map[string]davRecord{}, ready: make(chan struct{})}
+	close(dd.ready)
+	t.mu.Lock()
+	if t.dirs[folder] == nil {
+		t.tick++
+		dd.used = t.tick
+		t.dirs[folder] = dd
+		t.peak = max(t.peak, len(t.dirs))
+	}
+	t.mu.Unlock()
+	t.trim()
 }
 
 // trim drops clean folders' records, least recently used first, while
