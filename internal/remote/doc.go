@@ -9,8 +9,8 @@
 // rclone's own sftp backend uses), with host keys checked against the
 // remote's known_hosts lines, WebDAV servers through a small client on
 // net/http and encoding/xml (webdav.go; why not a library:
-// docs/offsite.md), which records the times robo gives files in a file at
-// the folder's root because WebDAV cannot set them (webdav_times.go), and
+// docs/offsite.md), which records the times robo gives files in a file in
+// each folder because WebDAV cannot set them (webdav_times.go), and
 // S3 through minio-go's low-level Core API and Azure Blob through
 // Microsoft's azblob SDK, both as objFS (objfs.go): one vfs.FS over a small
 // objStore interface per store, with implicit directories and marker

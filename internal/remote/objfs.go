@@ -154,6 +154,7 @@ const maxLooks = 4096
 var (
 	_ vfs.FS            = (*objFS)(nil)
 	_ vfs.AtomicCreator = (*objFS)(nil)
+	_ vfs.TimedMkdirer  = (*objFS)(nil)
 )
 
 func (f *objFS) String() string { return f.name }
@@ -766,6 +767,16 @@ func (f *objFS) Chtimes(name string, mtime time.Time) error {
 		if name == "" && f.root == "" {
 			return nil // the bucket itself has no time
 		}
+		f.mu.Lock()
+		t, ok := f.marks[name]
+		f.mu.Unlock()
+		if ok && t.Equal(mtime) {
+			// Its marker, written by this FS, holds that time already
+			// (MkdirTime); one deleted by another tool meanwhile is
+			// not looked for (madeDir: the folder then shows the time
+			// 1970-01-01, and nothing under it is lost).
+			return nil
+		}
 		return f.putMarker(name, mtime)
 	}
 	if err := f.st.copy(f.ctx, o.Key, o.Key, o, &mtime); err != nil {
@@ -802,9 +813,16 @@ func (f *objFS) madeDir(name string) (vfs.Entry, bool) {
 	return vfs.Entry{Name: path.Base(name), Kind: vfs.Dir, ModTime: t, Mode: 0o755}, true
 }
 
-// Mkdir writes the directory's marker. An existing directory is not an
-// error; a file at the name or at its parent is.
+// Mkdir writes the directory's marker with the time now. An existing
+// directory is not an error; a file at the name or at its parent is.
 func (f *objFS) Mkdir(name string, perm fs.FileMode) error {
+	return f.MkdirTime(name, perm, time.Now())
+}
+
+// MkdirTime implements vfs.TimedMkdirer: Mkdir with the marker holding
+// mtime, so that a new folder costs one PUT, not a second one when its
+// time is set (Chtimes to the same time then asks the store nothing).
+func (f *objFS) MkdirTime(name string, perm fs.FileMode, mtime time.Time) error {
 	var e vfs.Entry
 	var err error
 	if l, ok := f.takeLook(name); ok {
@@ -834,7 +852,7 @@ func (f *objFS) Mkdir(name string, perm fs.FileMode) error {
 			}
 		}
 	}
-	if err := f.putMarker(name, time.Now()); err != nil {
+	if err := f.putMarker(name, mtime); err != nil {
 		return err
 	}
 	f.sawDir(name, true)

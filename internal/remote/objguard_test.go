@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/robo-backup/robo/internal/engine"
 	"github.com/robo-backup/robo/internal/remote"
 	"github.com/robo-backup/robo/internal/remote/remotetest"
 	tt "github.com/robo-backup/robo/internal/testtree"
@@ -217,9 +218,10 @@ func TestAzureStatInNewDir(t *testing.T) { testStatInNewDir(t, azureStore(t)) }
 // TestS3RequestsPerNewFile counts the requests robo sends for new small
 // files in a directory it made (the first copy of a tree): the engine's
 // guard is one HEAD, and the file one PUT; nothing else, and no listing
-// (the commit
-// ties its conditional write to the guard, the parent is a directory robo
-// made). docs/offsite.md, "What the plan counts", states the same.
+// (the commit ties its conditional write to the guard, the parent is a
+// directory robo made). A new folder is the same: one HEAD and one PUT
+// (its marker, with its time). docs/offsite.md, "What the plan counts",
+// states the same.
 func TestS3RequestsPerNewFile(t *testing.T) {
 	s := remotetest.StartS3(t)
 	testRequestsPerNewFile(t, s.Endpoint, func(proxy string) remote.Config {
@@ -295,6 +297,58 @@ func testRequestsPerNewFile(t *testing.T, endpoint string, config func(proxy str
 	}
 	if got := methods.String(); got != "PUT 1" {
 		t.Errorf("the look at a folder robo made and setting its time: %s, want PUT 1", got)
+	}
+	// A new folder made with its time (vfs.TimedMkdirer, as the engine
+	// makes one): the look (a HEAD: its parent is a folder robo made) and
+	// its marker (one PUT); the engine's look before setting its time and
+	// setting that same time ask nothing.
+	n.Store(0)
+	methods.reset()
+	if _, err := bucket.Stat("d/sub"); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("d/sub before it is made: %v", err)
+	}
+	if err := bucket.(vfs.TimedMkdirer).MkdirTime("d/sub", 0o755, tt.Base); err != nil {
+		t.Fatal(err)
+	}
+	if e, err := bucket.Stat("d/sub"); err != nil || e.Kind != vfs.Dir || !e.ModTime.Equal(tt.Base) {
+		t.Fatalf("d/sub: %+v %v", e, err)
+	}
+	if err := bucket.Chtimes("d/sub", tt.Base); err != nil {
+		t.Fatal(err)
+	}
+	if got := methods.String(); got != "HEAD 1, PUT 1" {
+		t.Errorf("a new folder with its time: %s, want HEAD 1, PUT 1", got)
+	}
+	// Through the engine: a tree of new folders, each with a file, in a
+	// new destination.
+	src := t.TempDir()
+	tt.Create(t, src, tt.Dir{"x": tt.Dir{"1": tt.File{Content: "1"}}, "y": tt.Dir{"2": tt.File{Content: "2"}, "z": tt.Dir{"3": tt.File{Content: "3"}}}})
+	e := nativeOn(conn)(t)
+	sp := engine.Spec{Name: "t", Source: src, Destination: remoteName + ":count/new", CopyEmptyDirs: true, Threads: 2}
+	sc, err := e.Scan(context.Background(), sp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.Store(0)
+	methods.reset()
+	if res, err := e.Apply(context.Background(), engine.Job{Spec: sp, Changes: sc.Changes}, engine.Discard); err != nil || len(res.Errors) > 0 || len(res.Skipped) > 0 {
+		t.Fatalf("apply: %v %+v", err, res)
+	}
+	// The root (new): the look (a listing), its marker, and its time
+	// once its files are in (PUT); per folder and per file a HEAD and a
+	// PUT. Before folders were made with their time, each folder cost a
+	// second PUT (PUT 11).
+	if got := methods.String(); got != "GET 1, HEAD 6, PUT 8" {
+		t.Errorf("the engine's requests for a new root with 3 new folders and 3 files: %s, want GET 1, HEAD 6, PUT 8", got)
+	}
+	reopened, err := conn.Open("count/new")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{"x", "y", "y/z"} {
+		if e, err := reopened.Stat(d); err != nil || e.Kind != vfs.Dir || !e.ModTime.Equal(tt.Base) {
+			t.Errorf("%s: %+v %v, want a folder with time %v", d, e, err, tt.Base)
+		}
 	}
 	for i := 0; i < files; i++ {
 		name := "d/f" + string(rune('a'+i)) + ".dat"

@@ -37,11 +37,11 @@ type WebDAV struct {
 // reports: getlastmodified is an HTTP date, in whole seconds.
 const WebDAVTimePrecision = time.Second
 
-// TimesRecordName is the file, at the root of each WebDAV folder robo
-// writes to, that records the modification times robo gave its files
-// (docs/offsite.md#modification-times-on-webdav). The name is reserved:
-// robo never lists it as part of the tree and refuses to write a file of
-// that name.
+// TimesRecordName is the file, in each WebDAV folder robo writes into,
+// that records the modification times robo gave the entries of that
+// folder (docs/offsite.md#modification-times-on-webdav, webdav_times.go).
+// The name is reserved: robo never lists it as part of the tree and
+// refuses to write a file of that name.
 const TimesRecordName = ".robo-webdav-times.json"
 
 // davConn is the HTTP side of a WebDAV connection.
@@ -54,8 +54,9 @@ type davConn struct {
 	cancel  context.CancelFunc
 	maxList int64
 
-	mu  sync.Mutex
-	fss []*davFS
+	mu    sync.Mutex
+	fss   []*davFS
+	times *davTimes
 }
 
 func (c *Conn) dialWebDAV(ctx context.Context) error {
@@ -97,6 +98,7 @@ func (c *Conn) dialWebDAV(ctx context.Context) error {
 		d.auth = "Basic " + base64.StdEncoding.EncodeToString(append([]byte(w.User+":"), w.Password...))
 	}
 	d.ctx, d.cancel = context.WithCancel(context.Background())
+	d.times = newDavTimes(d)
 	// One PROPFIND of the URL: the credentials, the server and the
 	// collection are checked before any set uses them.
 	pctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
@@ -363,20 +365,23 @@ type davFS struct {
 	root string // under the base URL, no leading or trailing slash
 	name string
 
-	mu      sync.Mutex
-	times   map[string]davRecord // by path under root
-	temps   map[string]time.Time // temporary files this FS created, with the time given before their rename
-	dirty   bool
-	savedAt time.Time
-	saveMu  sync.Mutex
+	mu    sync.Mutex
+	temps map[string]time.Time // temporary files this FS created, with the time given before their rename
+	// absent holds when a Stat last found nothing at a name (the engine's
+	// guard before it makes a folder): a folder made right after is new.
+	absent map[string]time.Time
 }
+
+// maxAbsent bounds the absent looks kept (only the newest matter).
+const maxAbsent = 4096
 
 var _ vfs.FS = (*davFS)(nil)
 
 func (d *davConn) open(root string) (vfs.FS, error) {
 	root = strings.Trim(path.Clean("/"+root), "/")
 	// One FS per folder, so that every scan and apply of one connection
-	// shares its record of times.
+	// shares its temporary files (the records of times are the
+	// connection's, by folder).
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for _, f := range d.fss {
@@ -384,9 +389,11 @@ func (d *davConn) open(root string) (vfs.FS, error) {
 			return f, nil
 		}
 	}
-	f := &davFS{d: d, root: root, name: d.c.cfg.Name + ":" + root, times: map[string]davRecord{}, temps: map[string]time.Time{}, savedAt: time.Now()}
-	if err := f.loadTimes(); err != nil {
-		return nil, err
+	f := &davFS{d: d, root: root, name: d.c.cfg.Name + ":" + root, temps: map[string]time.Time{}, absent: map[string]time.Time{}}
+	// The root's record now: a version-1 record of the whole tree is
+	// there, read for migration before any folder under it is looked at.
+	if _, err := d.times.dir(root, false); err != nil {
+		return nil, f.pathErr("read", TimesRecordName, err)
 	}
 	d.fss = append(d.fss, f)
 	return f, nil
@@ -413,12 +420,22 @@ func (f *davFS) pathErr(op, name string, err error) error {
 
 func reserved(name string) bool { return path.Base(name) == TimesRecordName }
 
+// where returns the folder (a path under the base URL) whose record
+// holds name's entry, and the name in it ("" for the FS's root, kept as
+// its own record's Self).
+func (f *davFS) where(name string) (folder, base string) {
+	if name == "" {
+		return f.root, ""
+	}
+	return splitDav(f.full(name))
+}
+
 // withTime replaces the server's time of e at name by the recorded one
-// when the entry is still what robo wrote.
-func (f *davFS) withTime(name string, e davEntry) vfs.Entry {
-	f.mu.Lock()
-	r, ok := f.times[name]
-	f.mu.Unlock()
+// when the entry is still what robo wrote. absent: the folder is known
+// to hold no record.
+func (f *davFS) withTime(name string, e davEntry, absent bool) vfs.Entry {
+	folder, base := f.where(name)
+	r, ok := f.d.times.lookup(folder, base, absent)
 	if ok && r.Dir == (e.Kind == vfs.Dir) && (r.Dir || r.Size == e.Size && r.Server == e.ModTime.Unix() && (r.ETag == "" || e.ETag == "" || r.ETag == e.ETag)) {
 		e.ModTime = time.Unix(0, r.MTime)
 	}
@@ -437,12 +454,21 @@ func (f *davFS) Stat(name string) (vfs.Entry, error) {
 	if reserved(name) {
 		return vfs.Entry{}, f.pathErr("stat", name, fs.ErrNotExist)
 	}
+	at := time.Now()
 	e, err := f.stat(name)
 	if err != nil {
+		if isStatus(err, http.StatusNotFound) {
+			f.mu.Lock()
+			if len(f.absent) >= maxAbsent {
+				clear(f.absent)
+			}
+			f.absent[name] = at
+			f.mu.Unlock()
+		}
 		return vfs.Entry{}, f.pathErr("stat", name, err)
 	}
 	e.Name = path.Base(name)
-	return f.withTime(name, e), nil
+	return f.withTime(name, e, false), nil
 }
 
 func (f *davFS) ReadDir(name string) ([]vfs.Entry, error) {
@@ -454,11 +480,17 @@ func (f *davFS) ReadDir(name string) ([]vfs.Entry, error) {
 		return nil, f.pathErr("readdir", name, syscall.ENOTDIR)
 	}
 	out := make([]vfs.Entry, 0, len(l)-1)
+	absent := true // the folder's record, if the listing shows one
+	for _, e := range l[1:] {
+		if e.Name == TimesRecordName {
+			absent = false
+		}
+	}
 	for _, e := range l[1:] {
 		if e.Name == TimesRecordName {
 			continue
 		}
-		out = append(out, f.withTime(vfs.Join(name, e.Name), e))
+		out = append(out, f.withTime(vfs.Join(name, e.Name), e, absent))
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
@@ -628,31 +660,33 @@ func (f *davFS) Rename(oldname, newname string) error {
 		return f.pathErr("rename", oldname, err)
 	}
 	f.mu.Lock()
-	t, pending := f.temps[oldname]
-	pending = pending && !t.IsZero()
+	t, temp := f.temps[oldname]
+	pending := temp && !t.IsZero()
 	delete(f.temps, oldname)
-	if _, ok := f.times[newname]; ok {
-		delete(f.times, newname) // replaced
-		f.dirty = true
-	}
-	moved := map[string]davRecord{}
-	for k, r := range f.times {
-		if k == oldname || strings.HasPrefix(k, oldname+"/") {
-			moved[newname+k[len(oldname):]] = r
-			delete(f.times, k)
-		}
-	}
-	for k, r := range moved {
-		f.times[k] = r
-		f.dirty = true
-	}
 	f.mu.Unlock()
+	times := f.d.times
+	ofolder, oname := f.where(oldname)
+	nfolder, nname := f.where(newname)
+	var err2 error
+	if temp {
+		// A new file: whatever robo recorded at newname was replaced.
+		err2 = times.set(nfolder, nname, davRecord{}, true)
+	} else {
+		// An entry robo may have recorded moves with its record, and a
+		// folder with the records in it (the server moved those).
+		r, ok := times.lookup(ofolder, oname, false)
+		err2 = errors.Join(times.set(ofolder, oname, davRecord{}, true), times.set(nfolder, nname, r, !ok))
+		times.moved(f.full(oldname), f.full(newname))
+	}
+	if err2 != nil {
+		return f.pathErr("rename", newname, err2)
+	}
 	if pending {
 		if err := f.record(newname, t); err != nil {
 			return err
 		}
 	}
-	f.maybeSave()
+	times.maybeSave()
 	return nil
 }
 
@@ -663,10 +697,16 @@ func (f *davFS) record(name string, t time.Time) error {
 	if err != nil {
 		return f.pathErr("chtimes", name, err)
 	}
-	f.mu.Lock()
-	f.times[name] = davRecord{Dir: e.Kind == vfs.Dir, Size: e.Size, Server: e.ModTime.Unix(), ETag: e.ETag, MTime: t.UnixNano()}
-	f.dirty = true
-	f.mu.Unlock()
+	folder, base := f.where(name)
+	r := davRecord{Size: e.Size, Server: e.ModTime.Unix(), ETag: e.ETag, MTime: t.UnixNano()}
+	if e.Kind == vfs.Dir {
+		// A folder's time stands whatever the server says of it (its
+		// server time moves with every file written in it).
+		r = davRecord{Dir: true, MTime: t.UnixNano()}
+	}
+	if err := f.d.times.set(folder, base, r, false); err != nil {
+		return f.pathErr("chtimes", name, err)
+	}
 	return nil
 }
 
@@ -691,8 +731,16 @@ func (f *davFS) Mkdir(name string, perm fs.FileMode) error {
 		return f.pathErr("mkdir", name, fmt.Errorf("%s is reserved for robo's record of times on WebDAV", TimesRecordName))
 	}
 	code, err := f.d.simple("MKCOL", f.full(name), true, nil, http.StatusCreated)
+	f.mu.Lock()
+	at, looked := f.absent[name]
+	delete(f.absent, name)
+	f.mu.Unlock()
 	switch {
 	case err == nil:
+		if looked && time.Since(at) < time.Second {
+			// New (nothing was there a moment ago): no record to read.
+			f.d.times.known(f.full(name))
+		}
 		return nil
 	case code == http.StatusMethodNotAllowed:
 		// Something is there already.
@@ -743,19 +791,31 @@ func (f *davFS) Remove(name string) error {
 		return f.pathErr("remove", name, err)
 	}
 	dir := l[0].Kind == vfs.Dir
-	if dir && len(l) > 1 {
-		return f.pathErr("remove", name, syscall.ENOTEMPTY)
+	if dir {
+		// Empty for robo: nothing in it but its record of times.
+		for _, e := range l[1:] {
+			if e.Name != TimesRecordName {
+				return f.pathErr("remove", name, syscall.ENOTEMPTY)
+			}
+		}
 	}
 	if _, err := f.d.simple("DELETE", f.full(name), dir, nil, http.StatusNoContent, http.StatusOK); err != nil {
 		return f.pathErr("remove", name, err)
 	}
 	f.mu.Lock()
-	if _, ok := f.times[name]; ok {
-		delete(f.times, name)
-		f.dirty = true
-	}
+	_, temp := f.temps[name]
 	delete(f.temps, name)
 	f.mu.Unlock()
+	if dir {
+		f.d.times.forget(f.full(name))
+	}
+	if !temp {
+		folder, base := f.where(name)
+		if err := f.d.times.set(folder, base, davRecord{}, true); err != nil {
+			return f.pathErr("remove", name, err)
+		}
+		f.d.times.maybeSave()
+	}
 	return nil
 }
 

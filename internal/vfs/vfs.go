@@ -143,6 +143,17 @@ type FS interface {
 	Readlink(name string) (string, error)
 }
 
+// TimedMkdirer is implemented by an FS whose directory keeps its
+// modification time in what making it writes (an object store's folder
+// marker): MkdirTime makes the directory with that time in one step, where
+// Mkdir and then Chtimes would write it twice. Like Mkdir, an existing
+// directory is not an error (its time is left alone). The native engine
+// makes a new directory through it with its source's time; the time is
+// set again after the directory's changes only when it differs.
+type TimedMkdirer interface {
+	MkdirTime(name string, perm fs.FileMode, mtime time.Time) error
+}
+
 // AtomicCreator is implemented by an FS that has no rename (an object
 // store) but stores a whole file under its final name in one step that
 // either completes or leaves nothing: a PUT, a completed multipart upload,

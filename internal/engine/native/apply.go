@@ -778,7 +778,7 @@ func (a *applier) do(c *engine.Change) (skip string, err error) {
 		if now != nil && now.Kind != engine.KindDir {
 			return fmt.Sprintf("destination now has a %s here that the plan did not see", now.Kind), nil
 		}
-		if err := a.dst.Mkdir(c.Path, fs.FileMode(c.Src.Mode)|0o700); err != nil {
+		if err := a.mkdir(c); err != nil {
 			return "", err
 		}
 		a.markDirMeta(c.Path)
@@ -849,7 +849,7 @@ func (a *applier) create(c *engine.Change) (skip string, err error) {
 	}
 	switch c.Kind {
 	case engine.KindDir:
-		if err := a.dst.Mkdir(c.Path, fs.FileMode(c.Src.Mode)|0o700); err != nil {
+		if err := a.mkdir(c); err != nil {
 			return "", err
 		}
 		a.markDirMeta(c.Path)
@@ -1236,6 +1236,20 @@ func copyChunks(ctx context.Context, w io.Writer, r io.Reader) (int64, error) {
 			return n, err
 		}
 	}
+}
+
+// mkdir makes the directory of c, with its source's time where the
+// destination keeps a directory's time in what making it writes
+// (vfs.TimedMkdirer: an object store's folder marker, one PUT instead of
+// two). A run killed before the directory's contents are in leaves it
+// with that time, which is the time it is to have: the next plan still
+// finds the missing contents.
+func (a *applier) mkdir(c *engine.Change) error {
+	perm := fs.FileMode(c.Src.Mode) | 0o700
+	if tm, ok := a.dst.(vfs.TimedMkdirer); ok {
+		return tm.MkdirTime(c.Path, perm, c.Src.Time())
+	}
+	return a.dst.Mkdir(c.Path, perm)
 }
 
 // restoreDirTimes gives every destination directory that was created or
