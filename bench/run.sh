@@ -12,7 +12,7 @@
 #   SEED     gentree seed                               (default 1)
 #   MUTATE   percentage of files changed for the 1% jobs (default 1)
 #   JOBS     jobs to run, space-separated  (default "initial nochange dryrun sync big scale";
-#            also: syscalls firstmem)
+#            also: syscalls firstmem threads)
 #   KEEP     1: keep the work trees afterwards for the next run (default 1)
 #   WARM     data: re-read contents and metadata of both trees before every
 #            run (default); meta: metadata only (du), contents start cold
@@ -23,6 +23,9 @@
 #   FIRSTMEM file counts of the firstmem job (not in the default JOBS):
 #            peak RSS of a first copy into an empty destination, robo and
 #            BASE interleaved              (default "200000 1000000")
+#   THREADS  thread counts of the threads job (not in the default JOBS)
+#                                          (default "1 2 4 8 16 32")
+#   THREADS_FILES files of the threads job (default 20000)
 #   BASE     another robo binary (say, a build of the previous commit) to
 #            measure beside this checkout's robo in the same run (rows
 #            base-plan and base-apply); default: none
@@ -610,6 +613,102 @@ firstmem_job() {
 	log "wrote $csv"
 }
 
+# threads_job (JOBS=threads, not in the default list; issue 22 point 4): the
+# wall and CPU time of a first copy of THREADS_FILES files of 1-16 KiB into
+# an empty destination with `threads` set to each count of THREADS (through
+# -var), on the work directory's file system ("disk") and, as root, on a
+# tmpfs mounted for the job ("tmpfs"); each run goes through every count in
+# turn, so a slow spell of the machine hits them all. On disk nothing is
+# deleted while the job runs (every copy goes to a new directory, removed
+# after the job: the inode allocator trap above). Rows threads-MEDIUM-T;
+# also bench/out/threads-<date>.csv. bench/smb.sh has the same job over SMB.
+THREADS=${THREADS:-"1 2 4 8 16 32"}
+THREADS_FILES=${THREADS_FILES:-20000}
+threads_job() {
+	local tdir=$WORK/threads n=$THREADS_FILES csv=$OUTDIR/threads-$DATE.csv
+	local stamp="files=$n sizes=$MIN_SIZE-$MAX_SIZE perdir=$PER_DIR fanout=$FANOUT seed=$SEED gentree=$GENTREE_SUM"
+	local medium root conf t r res out dst mnt=""
+	for t in $THREADS; do
+		[[ $t =~ ^[0-9]+$ && $t -ge 1 && $t -le 128 ]] || die "THREADS: $t is not a thread count from 1 to 128"
+	done
+	if [[ ! -f $tdir/stamp || $(cat "$tdir/stamp") != "$stamp" ]]; then
+		log "generating $n files in $tdir/src"
+		rm -rf "$tdir"
+		deleted
+		mkdir -p "$tdir"
+		"$BIN/gentree" -root "$tdir/src" -files "$n" -min "$MIN_SIZE" -max "$MAX_SIZE" -per-dir "$PER_DIR" -dirs "$FANOUT" -seed "$SEED" -q
+		echo "$stamp" >"$tdir/stamp"
+	fi
+	rm -rf "$tdir/copies"
+	deleted
+	echo "medium,threads,run,wall_s,cpu_s,peak_rss_kib" >"$csv"
+	local mediums=disk
+	if ((EUID == 0)); then mediums="disk tmpfs"; else log "job threads: not root, no tmpfs medium"; fi
+	for medium in $mediums; do
+		root=$tdir
+		if [[ $medium == tmpfs ]]; then
+			mnt=$tdir/tmpfs
+			mkdir -p "$mnt"
+			mount -t tmpfs -o size=$(((n * 24 + 65536) / 1024))m robo-bench-threads "$mnt" || die "job threads: mount tmpfs on $mnt failed"
+			cp -a "$tdir/src" "$mnt/src"
+			root=$mnt
+		else
+			settle
+		fi
+		conf=$tdir/conf-$medium
+		rm -rf "$conf"
+		mkdir -p "$conf"
+		cat >"$conf/main.hcl" <<-EOF
+			variable "threads" {
+			  default = 8
+			}
+			variable "dst" {
+			  default = "$root/dst"
+			}
+			backup "b" {
+			  source      = "$root/src"
+			  destination = var.dst
+			  mode        = "mirror"
+			  max_delete  = "unlimited"
+			  threads     = var.threads
+			}
+		EOF
+		log "job threads: first copy of $n files on $medium, threads $THREADS, $RUNS runs"
+		for ((r = 1; r <= RUNS; r++)); do
+			for t in $THREADS; do
+				dst=$root/copies/$r-$t
+				mkdir -p "$root/copies"
+				rm -rf "$conf/.robo"
+				if [[ $medium == tmpfs ]]; then rm -rf "$root/copies"/*; fi
+				drop_caches
+				WARM_DIRS="$root/src" warm
+				res=$LOGS/threads-$medium-$t.res
+				out=$LOGS/threads-$medium-$t.$r.log
+				if ! "$TIMEIT" -o "$res" -- "$ROBO" -chdir "$conf" apply -auto-approve -var "threads=$t" -var "dst=$dst" >"$out" 2>&1; then
+					tail -20 "$out" >&2
+					die "threads $medium/$t run $r failed (log: $out)"
+				fi
+				diff -r "$root/src" "$dst" >/dev/null || die "threads $medium/$t run $r: the copy differs from the source"
+				log "  threads $medium/$t run $r: $(tail -1 "$res")"
+				echo "$medium,$t,$r,$(field wall_s <(tail -1 "$res")),$(paste -d' ' <(field user_s <(tail -1 "$res")) <(field sys_s <(tail -1 "$res")) | awk '{print $1+$2}'),$(field maxrss_kb <(tail -1 "$res"))" >>"$csv"
+			done
+		done
+		for t in $THREADS; do
+			res=$LOGS/threads-$medium-$t.res
+			ROWS+=("threads-$medium-$t|robo|robo -chdir $conf apply -auto-approve -var threads=$t|$(field wall_s "$res" | median)|$(field wall_s "$res" | sort -g | head -1)|$(field wall_s "$res" | sort -g | tail -1)|$(paste -d' ' <(field user_s "$res") <(field sys_s "$res") | awk '{print $1+$2}' | median)|$(field maxrss_kb "$res" | sort -g | tail -1)")
+		done
+		if [[ $medium == tmpfs ]]; then
+			umount "$mnt"
+			rmdir "$mnt"
+		else
+			rm -rf "$tdir/copies"
+			deleted
+		fi
+		rm -rf "$conf/.robo"
+	done
+	log "wrote $csv"
+}
+
 RCLONE_FLAGS=(--config /dev/null -q)
 R="$WORK/src" D="$WORK/dst"
 
@@ -642,6 +741,7 @@ for job in $JOBS; do
 	scale) scale_job ;;
 	syscalls) syscalls_job ;;
 	firstmem) firstmem_job ;;
+	threads) threads_job ;;
 	nochange)
 		log "job nochange: destination already equal to the source"
 		use_source tree.base
@@ -666,7 +766,7 @@ for job in $JOBS; do
 		measure sync rsync fresh none first -- rsync -a --delete "$R/" "$D/"
 		if ((HAVE_RCLONE)); then measure sync rclone fresh none first -- rclone sync "${RCLONE_FLAGS[@]}" "$R" "$D"; fi
 		;;
-	*) die "unknown job $job (jobs: initial nochange dryrun sync big scale syscalls firstmem)" ;;
+	*) die "unknown job $job (jobs: initial nochange dryrun sync big scale syscalls firstmem threads)" ;;
 	esac
 done
 restore_source
@@ -681,6 +781,11 @@ job_title() {
 	sync) echo "sync, $MUTATE% changed" ;;
 	big) echo "initial copy, $BIG_COUNT × $BIG_MIB MiB" ;;
 	scale-*) echo "nothing changed, ${1#scale-} tiny files" ;;
+	firstmem-*) echo "first copy, ${1#firstmem-} tiny files" ;;
+	threads-*)
+		local m=${1#threads-}
+		echo "first copy, $THREADS_FILES files, ${m%-*}, threads ${m##*-}"
+		;;
 	esac
 }
 # baseline TOOLNAME-PREFIX JOB: median wall of rsync (or rsync -n) / cp -a in a job

@@ -12,7 +12,10 @@
 #   RUNS     timed runs per tool and job; median shown    (default 3)
 #   WORK     work directory                              (default /tmp/robo-smb-bench)
 #   SEED     gentree seed                                (default 1)
-#   JOBS     jobs to run, space-separated                (default "small nochange big")
+#   JOBS     jobs to run, space-separated                (default "small nochange big";
+#            also: threads, the small tree's initial copy by robo with each
+#            thread count of THREADS, issue 22 point 4)
+#   THREADS  thread counts of the threads job             (default "1 2 4 8 16 32")
 #   KEEP     1: keep the generated source trees for the next run (default 1)
 #   ROBO_BASE another robo binary, measured too as "robo-base" (before/after
 #            comparisons under the same conditions; unset: not measured)
@@ -38,6 +41,7 @@ WORK=${WORK:-/tmp/robo-smb-bench}
 SEED=${SEED:-1}
 JOBS=${JOBS:-"small nochange big"}
 KEEP=${KEEP:-1}
+THREADS=${THREADS:-"1 2 4 8 16 32"}
 SMB_USER=robosmb
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -234,6 +238,19 @@ backup "big" {
   mode        = "mirror"
   max_delete  = "unlimited"
 }
+
+# The threads job: a copy of the small tree, with threads from -var.
+variable "threads" {
+  default = 8
+}
+
+backup "threads" {
+  source      = "$WORK/tsmall"
+  destination = "\${share.bench.unc}/tsmall"
+  mode        = "mirror"
+  max_delete  = "unlimited"
+  threads     = var.threads
+}
 EOF
 printf '%s\n' "$PASSWORD" | "$ROBO" -chdir "$CONF" secret set bench >/dev/null 2>&1 || die "robo secret set failed"
 "$ROBO" -chdir "$CONF" share check >"$SRV/share-check.log" 2>&1 || {
@@ -335,9 +352,20 @@ for job in $JOBS; do
 		[[ -z $ROBO_BASE ]] || measure big robo-base big empty -- $(base_apply big)
 		measure big rclone big empty -- rclone sync "${RCLONE_FLAGS[@]}" "$WORK/big" "$RCLONE_REMOTE/big"
 		;;
-	*) die "unknown job $job (jobs: small nochange big)" ;;
+	threads)
+		log "job threads: copy $FILES files of $SIZE bytes to an empty share directory, threads $THREADS"
+		rm -rf "$WORK/tsmall"
+		cp -a "$WORK/small" "$WORK/tsmall"
+		for t in $THREADS; do
+			[[ $t =~ ^[0-9]+$ && $t -ge 1 && $t -le 128 ]] || die "THREADS: $t is not a thread count from 1 to 128"
+			# shellcheck disable=SC2046
+			measure "threads-$t" robo tsmall empty -- $(robo_apply threads) -var "threads=$t"
+		done
+		rm -rf "$WORK/tsmall"
+		;;
+	*) die "unknown job $job (jobs: small nochange big threads)" ;;
 	esac
-	rm -rf "$WORK/share"/{small,big} "$CONF/.robo"
+	rm -rf "$WORK/share"/{small,big,tsmall} "$CONF/.robo"
 done
 
 # ---------------------------------------------------------------- report
@@ -346,6 +374,7 @@ job_title() {
 	small) echo "$FILES × $((SIZE / 1024)) KiB, initial copy" ;;
 	nochange) echo "$FILES × $((SIZE / 1024)) KiB, nothing changed" ;;
 	big) echo "1 × $BIG_MIB MiB, initial copy" ;;
+	threads-*) echo "$FILES × $((SIZE / 1024)) KiB, initial copy, threads ${1#threads-}" ;;
 	esac
 }
 rclone_median() {
