@@ -23,6 +23,10 @@ import (
 // Open/CreateTemp/Rename path, whose guards report what happened.
 var ErrNoFastCopy = errors.New("fast copy not possible")
 
+// FastCopy says whether (*Local).CopyFile, CopyNewFile and ReplaceFile can
+// copy on this platform (else they always return ErrNoFastCopy).
+const FastCopy = true
+
 // CopyChecks are the caller's guards, run by (*Local).CopyFile on the
 // already-open source descriptor, so no second lstat by path is needed.
 type CopyChecks struct {

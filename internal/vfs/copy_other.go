@@ -13,6 +13,10 @@ import (
 // Open/CreateTemp/Rename path. Only Linux has a fast path.
 var ErrNoFastCopy = errors.New("fast copy not possible")
 
+// FastCopy says whether (*Local).CopyFile, CopyNewFile and ReplaceFile can
+// copy on this platform: not here.
+const FastCopy = false
+
 // CopyChecks are the caller's guards for (*Local).CopyFile.
 type CopyChecks struct {
 	Before func(src Entry) string
