@@ -119,15 +119,15 @@ func TestNoOperationFollowsASwappedDirectory(t *testing.T) {
 					if err := os.WriteFile(src.Path("sub/g"), []byte("new"), 0o644); err != nil {
 						t.Fatal(err)
 					}
-					_, err = l.CopyFile(src, "sub/g", "sub/.robo-t.tmp", 0o644, time.Now(), testChecks())
-					notFollowed("CopyFile", err)
+					_, err = l.ReplaceFile(src, "sub/g", "sub/.robo-t.tmp", 0o644, time.Now(), testChecks(), ReplaceSteps{})
+					notFollowed("ReplaceFile", err)
 					_, err = l.CopyNewFile(src, "sub/g", 0o644, time.Now(), testChecks())
 					notFollowed("CopyNewFile", err)
 					// As a source: the fast path declines, the portable
 					// path's own guards (Stat, Open) refuse it.
-					_, err = NewLocal(filepath.Join(root, "moved")).CopyFile(l, "sub/f", ".robo-u.tmp", 0o644, time.Now(), testChecks())
+					_, err = NewLocal(filepath.Join(root, "moved")).ReplaceFile(l, "sub/f", "sub/.robo-u.tmp", 0o644, time.Now(), testChecks(), ReplaceSteps{})
 					if !errors.Is(err, ErrNoFastCopy) {
-						t.Errorf("CopyFile from a swapped source dir: %v", err)
+						t.Errorf("ReplaceFile from a swapped source dir: %v", err)
 					}
 				}
 				if after := snapshot(t, outside); !slices.Equal(before, after) {

@@ -17,13 +17,19 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// ErrNoFastCopy is returned by (*Local).CopyFile when the fast path cannot
+// ErrNoFastCopy is returned by (*Local).ReplaceFile and CopyNewFile when
+// the fast path cannot
 // handle a file (it is not a regular file any more, it cannot be opened, or
 // the platform has no fast path); the caller falls back to the portable
 // Open/CreateTemp/Rename path, whose guards report what happened.
 var ErrNoFastCopy = errors.New("fast copy not possible")
 
-// CopyChecks are the caller's guards, run by (*Local).CopyFile on the
+// FastCopy says whether (*Local).CopyNewFile and ReplaceFile can
+// copy on this platform (else they always return ErrNoFastCopy).
+const FastCopy = true
+
+// CopyChecks are the caller's guards, run by (*Local).ReplaceFile and
+// CopyNewFile on the
 // already-open source descriptor, so no second lstat by path is needed.
 type CopyChecks struct {
 	// Before sees the source as opened (fstat) and returns a reason to
@@ -32,7 +38,7 @@ type CopyChecks struct {
 	// After sees the source again once its bytes were copied, with the
 	// number of bytes read, and returns a reason to skip, or "".
 	After func(n int64, src Entry) string
-	// Stop is asked between chunks whether to stop; CopyFile then returns
+	// Stop is asked between chunks whether to stop; the copy then returns
 	// the error it gives.
 	Stop func() error
 	// Chunk is how many bytes are copied between two calls to Stop.
@@ -43,52 +49,6 @@ type CopyChecks struct {
 	// the file's name.
 	Meta MetaCopy
 	Warn func(name, msg string)
-}
-
-// CopyFile copies the regular file name of src into a new file tmp of l,
-// created exclusively with mode perm, and gives it the modification time
-// mtime, all on open descriptors (openat, fstat, copy_file_range, futimens):
-// the syscalls of a cp -a. Both names are resolved beneath their roots
-// without following a link at any component (openat2 or the component
-// walk). On success tmp holds the complete copy and the caller renames it
-// into place; on any error or skip tmp does not exist. A skip reason from
-// checks is returned as skip with a nil error.
-func (l *Local) CopyFile(src *Local, name, tmp string, perm fs.FileMode, mtime time.Time, checks CopyChecks) (skip string, err error) {
-	sfd, st, skip, err := openSource(src, name, checks)
-	if sfd < 0 {
-		return skip, err
-	}
-	defer unix.Close(sfd)
-	h, pfd, tbase, err := l.at("open", tmp)
-	if err != nil {
-		return "", err
-	}
-	defer runtime.KeepAlive(h)
-	defer h.release(pfd)
-	tpath := l.Path(tmp)
-	dfd, err := openatRetry(pfd, tbase, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC|unix.O_NOFOLLOW, uint32(perm.Perm()))
-	if err != nil {
-		return "", &fs.PathError{Op: "open", Path: tpath, Err: err}
-	}
-	ok := false
-	defer func() {
-		if dfd >= 0 {
-			unix.Close(dfd)
-		}
-		if !ok {
-			unix.Unlinkat(pfd, tbase, 0)
-		}
-	}()
-	if skip, err := l.fill(dfd, tpath, sfd, src.Path(name), name, st, perm, mtime, checks); skip != "" || err != nil {
-		return skip, err
-	}
-	err = unix.Close(dfd)
-	dfd = -1
-	if err != nil {
-		return "", &fs.PathError{Op: "close", Path: tpath, Err: err}
-	}
-	ok = true
-	return "", nil
 }
 
 // CopyNewFile copies the regular file name of src to the same name in l,
@@ -338,9 +298,11 @@ type copyRoute uint8
 
 const (
 	// routeCFR is copy_file_range(2): in the kernel, and a reflink or a
-	// server-side copy where the file system has one. Linux 5.19 and
-	// later refuse it (EXDEV) between two file systems of different
-	// types, and older kernels between any two.
+	// server-side copy where the file system has one. Between two
+	// mounted file systems Linux refuses it (EXDEV) before 5.3 and since
+	// 5.19, unless both are of one network file system that copies
+	// itself (NFS, SMB): ext4 to another ext4 mount, to tmpfs or XFS is
+	// refused.
 	routeCFR copyRoute = iota
 	// routeSendfile is sendfile(2): still in the kernel (page cache to
 	// page cache), between any two file systems.
@@ -464,12 +426,19 @@ type ReplaceSteps struct {
 }
 
 // ReplaceFile copies the regular file name of src to the same name in l
-// through the temporary name tmp beside it: as CopyFile into tmp, then
-// steps.Guard, steps.Ready and renameat(2) of tmp over name, all on the
-// one descriptor of their directory, resolved beneath the root once (a
-// CopyFile and a Rename resolve it twice, a Stat for the guard a third
-// time). On any error or skip tmp does not exist and name is as it was.
-// It returns ErrNoFastCopy, having changed nothing, where CopyFile would.
+// through the temporary name tmp beside it, all on open descriptors
+// (openat, fstat, copy_file_range, futimens: the system calls of a cp -a):
+// steps.Guard, the copy into tmp (created exclusively with mode perm and
+// given the modification time mtime), steps.Ready and renameat(2) of tmp
+// over name, on the one descriptor of their directory, resolved beneath
+// the root once (a copy, a Rename and a Stat for the guard resolved it
+// three times). Both names are resolved beneath their roots without
+// following a link at any component (openat2 or the component walk). On
+// any error or skip tmp does not exist and name is as it was; a skip
+// reason from checks or steps is returned as skip with a nil error. It
+// returns ErrNoFastCopy, having changed nothing, when the source is not a
+// regular file any more or cannot be opened: the caller falls back to the
+// portable Open/CreateTemp/Rename path, whose guards report what happened.
 func (l *Local) ReplaceFile(src *Local, name, tmp string, perm fs.FileMode, mtime time.Time, checks CopyChecks, steps ReplaceSteps) (skip string, err error) {
 	dir, base := split(name)
 	if tdir, _ := split(tmp); tdir != dir || name == "" || tmp == name {

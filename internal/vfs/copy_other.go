@@ -8,12 +8,16 @@ import (
 	"time"
 )
 
-// ErrNoFastCopy is returned by (*Local).CopyFile when the fast path cannot
-// handle a file; the caller falls back to the portable
+// ErrNoFastCopy is returned by (*Local).ReplaceFile and CopyNewFile when
+// the fast path cannot handle a file; the caller falls back to the portable
 // Open/CreateTemp/Rename path. Only Linux has a fast path.
 var ErrNoFastCopy = errors.New("fast copy not possible")
 
-// CopyChecks are the caller's guards for (*Local).CopyFile.
+// FastCopy says whether (*Local).CopyNewFile and ReplaceFile can
+// copy on this platform: not here.
+const FastCopy = false
+
+// CopyChecks are the caller's guards for (*Local).ReplaceFile.
 type CopyChecks struct {
 	Before func(src Entry) string
 	After  func(n int64, src Entry) string
@@ -26,11 +30,6 @@ type CopyChecks struct {
 // routeCache is the Linux fast copy's memory of which kernel call works
 // from each source file system; there is none here.
 type routeCache struct{}
-
-// CopyFile always returns ErrNoFastCopy on this platform.
-func (l *Local) CopyFile(src *Local, name, tmp string, perm fs.FileMode, mtime time.Time, checks CopyChecks) (string, error) {
-	return "", ErrNoFastCopy
-}
 
 // ReplaceSteps are the steps of (*Local).ReplaceFile around the copy.
 type ReplaceSteps struct {

@@ -46,7 +46,7 @@ func devOf(t *testing.T, path string) uint64 {
 // in t.TempDir, the destination on a tmpfs mounted for the test): the
 // first file finds the route the kernel allows (sendfile, where
 // copy_file_range is refused between the two, as Linux 5.19 and later do
-// between file systems of different types), the destination remembers it
+// between two mounts of local file systems), the destination remembers it
 // for that source device, and every route, the remembered one, a forced
 // read/write and a sparse file, delivers the bytes exactly.
 func TestCopyRoutes(t *testing.T) {
@@ -108,12 +108,9 @@ func TestCopyRoutes(t *testing.T) {
 			t.Fatal(err)
 		}
 		if viaTemp {
-			skip, err := dst.CopyFile(src, name, name+".tmp", 0o640, mt, testChecks())
+			skip, err := dst.ReplaceFile(src, name, name+".tmp", 0o640, mt, testChecks(), ReplaceSteps{})
 			if skip != "" || err != nil {
-				t.Fatalf("CopyFile %s = %q, %v", name, skip, err)
-			}
-			if err := os.Rename(dst.Path(name+".tmp"), dst.Path(name)); err != nil {
-				t.Fatal(err)
+				t.Fatalf("ReplaceFile %s = %q, %v", name, skip, err)
 			}
 		} else {
 			skip, err := dst.CopyNewFile(src, name, 0o640, mt, testChecks())

@@ -790,7 +790,7 @@ func (a *applier) do(c *engine.Change) (skip string, err error) {
 			return skip, err
 		}
 	}
-	if c.Kind == engine.KindFile && c.LinkTo == "" && a.lsrc != nil && a.ldst != nil && (c.Dst == nil || c.Dst.Kind == engine.KindFile) {
+	if vfs.FastCopy && c.Kind == engine.KindFile && c.LinkTo == "" && a.lsrc != nil && a.ldst != nil && (c.Dst == nil || c.Dst.Kind == engine.KindFile) {
 		// The destination guard runs on the directory the copy resolves
 		// anyway (vfs.ReplaceFile), before anything is written.
 		skip, err := a.copyLocal(c, true)
