@@ -31,8 +31,10 @@ func (l *listFlags) Set(s string) error {
 
 // restorePlan is what a restore would do.
 type restorePlan struct {
-	copies []engine.Change // creates and updates, in scan order
-	kept   []engine.Change // target copies that are newer: left alone
+	// Change lists, in bounded memory whatever the size of the restore
+	// (engine.ChangeList spills).
+	copies *engine.ChangeList // creates and updates, in scan order
+	kept   *engine.ChangeList // target copies that are newer: left alone
 	files  int
 	bytes  int64
 	res    *engine.ScanResult
@@ -122,10 +124,17 @@ func runRestore(e *env, args []string) error {
 		}
 		return fatalf("%v", err)
 	}
-	p := planRestore(res, subs, *overwriteNewer)
-	printRestorePlan(e, b.Name, label, target, p)
+	defer res.Changes.Close()
+	p, err := planRestore(res, subs, *overwriteNewer)
+	if err != nil {
+		return fatalf("%v", err)
+	}
+	defer p.close()
+	if err := printRestorePlan(e, b.Name, label, target, p); err != nil {
+		return fatalf("%v", err)
+	}
 	fields := map[string]string{"set": b.Name, "from": from, "to": target, "version": *version, "paths": strings.Join(subs, ",")}
-	if len(p.copies) == 0 {
+	if p.copies.Len() == 0 {
 		e.printf("\nNothing to restore.\n")
 		if len(res.Errors) > 0 {
 			return exitErr(exitError)
@@ -144,7 +153,7 @@ func runRestore(e *env, args []string) error {
 		}
 	}
 	e.printf("\n")
-	out, err := n.Apply(e.ctx, engine.Job{Spec: spec, Changes: engine.ChangeListOf(p.copies), Source: res.Source, Roots: res.Roots}, nil)
+	out, err := n.Apply(e.ctx, engine.Job{Spec: spec, Changes: p.copies, Source: res.Source, Roots: res.Roots}, nil)
 	if err != nil {
 		fields["error"] = err.Error()
 		e.record("restore.finished", fields)
@@ -153,7 +162,7 @@ func runRestore(e *env, args []string) error {
 	ok := out.OK() && len(res.Errors) == 0
 	fields["ok"] = fmt.Sprint(ok)
 	fields["copied"] = fmt.Sprint(out.Counters.Files.Copied)
-	fields["kept_newer"] = fmt.Sprint(len(p.kept))
+	fields["kept_newer"] = fmt.Sprint(p.kept.Len())
 	fields["errors"] = fmt.Sprint(len(out.Errors) + len(res.Errors))
 	e.record("restore.finished", fields)
 	for _, s := range out.Skipped {
@@ -219,23 +228,40 @@ func cleanSubpaths(in []string) ([]string, error) {
 // planRestore keeps the creates and updates under the subpaths (and the
 // directories above them); a target file newer than the backup's copy is
 // kept unless overwriteNewer. Nothing is ever deleted.
-func planRestore(res *engine.ScanResult, subs []string, overwriteNewer bool) *restorePlan {
-	p := &restorePlan{res: res}
-	for _, c := range res.Changes.Slice() { // a restore lists what it copies
-		if !wanted(c, subs) || (c.Action != engine.Create && c.Action != engine.Update) {
-			continue
+func planRestore(res *engine.ScanResult, subs []string, overwriteNewer bool) (*restorePlan, error) {
+	p := &restorePlan{res: res, copies: engine.NewChangeList(), kept: engine.NewChangeList()}
+	err := res.Changes.Range(func(_ int, c *engine.Change) error {
+		if !wanted(*c, subs) || (c.Action != engine.Create && c.Action != engine.Update) {
+			return nil
 		}
 		if c.Class == engine.Older && !overwriteNewer {
-			p.kept = append(p.kept, c)
-			continue
+			p.kept.Add(*c)
+			return nil
 		}
-		p.copies = append(p.copies, c)
+		p.copies.Add(*c)
 		if c.Kind != engine.KindDir {
 			p.files++
 			p.bytes += c.Size
 		}
+		return nil
+	})
+	if err == nil {
+		err = p.copies.Err()
 	}
-	return p
+	if err == nil {
+		err = p.kept.Err()
+	}
+	if err != nil {
+		p.close()
+		return nil, err
+	}
+	return p, nil
+}
+
+// close releases the plan's change lists (their spill files).
+func (p *restorePlan) close() {
+	p.copies.Close()
+	p.kept.Close()
 }
 
 func wanted(c engine.Change, subs []string) bool {
@@ -250,9 +276,10 @@ func wanted(c engine.Change, subs []string) bool {
 	return false
 }
 
-func printRestorePlan(e *env, name, from, target string, p *restorePlan) {
+func printRestorePlan(e *env, name, from, target string, p *restorePlan) error {
 	e.printf("Restore %q from %s into %s:\n", name, safetext.Name(from), safetext.Name(target))
-	for _, c := range p.copies {
+	if err := p.copies.Range(func(_ int, cp *engine.Change) error {
+		c := *cp
 		switch {
 		case c.Class == engine.Tweaked:
 			e.printf("  ~ %s (metadata only: %s)\n", safetext.Name(c.Path), safetext.Line(strings.Join(engine.DescribeDiffers(&c), ", ")))
@@ -262,16 +289,22 @@ func printRestorePlan(e *env, name, from, target string, p *restorePlan) {
 		default:
 			e.printf("  ~ %s (%s, replaces the target's %s copy)\n", safetext.Name(c.Path), views.Bytes(c.Size), strings.ToLower(replaced(c)))
 		}
+		return nil
+	}); err != nil {
+		return err
 	}
-	for _, c := range p.kept {
+	if err := p.kept.Range(func(_ int, c *engine.Change) error {
 		e.printf("  = %s kept: the target's copy is newer (%s there, %s in the backup)\n", safetext.Name(c.Path), views.Bytes(c.Dst.Size), views.Bytes(c.Src.Size))
+		return nil
+	}); err != nil {
+		return err
 	}
 	for _, fe := range p.res.Errors {
 		e.printf("  ! %s\n", views.FileError(fe))
 	}
 	e.printf("\nRestore: %d %s to copy (%s), %d kept because the target's copy is newer", p.files, pluralWord(p.files, "file", "files"),
-		views.Bytes(p.bytes), len(p.kept))
-	if len(p.kept) > 0 {
+		views.Bytes(p.bytes), p.kept.Len())
+	if p.kept.Len() > 0 {
 		e.printf(" (pass -overwrite-newer to replace them)")
 	}
 	e.printf(".\n")
@@ -279,6 +312,7 @@ func printRestorePlan(e *env, name, from, target string, p *restorePlan) {
 		e.printf("%d %s of another kind in the target (a file where the backup has a directory, or the reverse) and left alone.\n",
 			n, pluralWord(int(n), "entry is", "entries are"))
 	}
+	return nil
 }
 
 func replaced(c engine.Change) string {

@@ -8,10 +8,12 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/robo-backup/robo/internal/engine"
+	tt "github.com/robo-backup/robo/internal/testtree"
 )
 
 // spillFDs counts this process's open descriptors of change-list spill
@@ -64,5 +66,34 @@ func TestWatchRunClosesItsPlan(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(conf, "..", "dst-a", "f199.txt")); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A restore's lists of what it copies and keeps are change lists that
+// spill like a plan's (issue #22): with tiny blocks the restore still
+// copies every file and keeps the newer one, and leaves no spill file open.
+func TestRestoreSpilled(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("counts descriptors in /proc/self/fd")
+	}
+	old := engine.SpillBlockBytes
+	engine.SpillBlockBytes = 128
+	t.Cleanup(func() { engine.SpillBlockBytes = old })
+	conf, _, dst := backedUp(t)
+	for i := range 100 {
+		put(t, dst, fmt.Sprintf("many/f%03d.txt", i), fmt.Sprint(i), tt.Base)
+	}
+	to := filepath.Join(t.TempDir(), "restored")
+	put(t, to, "a.txt", "newer in the target", time.Now().Add(48*time.Hour))
+	before := spillFDs(t)
+	code, out, errb := runRobo(t, "", false, "-chdir", conf, "restore", "docs", "-to", to, "-auto-approve")
+	if code != exitOK || !strings.Contains(out, "Restored 103 files") || !strings.Contains(out, "= a.txt kept") || !strings.Contains(out, "+ many/f099.txt") {
+		t.Fatalf("exit %d: %s %s", code, out, errb)
+	}
+	if b, err := os.ReadFile(filepath.Join(to, "many", "f057.txt")); err != nil || string(b) != "57" {
+		t.Fatalf("f057: %q %v", b, err)
+	}
+	if n := spillFDs(t); n != before {
+		t.Fatalf("the restore left %d spill files open (%d before)", n, before)
 	}
 }

@@ -258,16 +258,7 @@ func checksum(ctx context.Context, e *native.Engine, spec engine.Spec, diffs []D
 	if err != nil {
 		return nil, 0, err
 	}
-	var files []string
 	defer res.Changes.Close()
-	if err := res.Changes.Range(func(_ int, c *engine.Change) error {
-		if c.Kind == engine.KindFile && !listed[c.Path] && !underListed(c.Path, listed) {
-			files = append(files, c.Path)
-		}
-		return nil
-	}); err != nil {
-		return nil, 0, err
-	}
 	src, err := e.Open(spec.Source)
 	if err != nil {
 		return nil, 0, err
@@ -301,16 +292,25 @@ func checksum(ctx context.Context, e *native.Engine, spec engine.Spec, diffs []D
 			}
 		})
 	}
-feed:
-	for _, p := range files {
-		select {
-		case work <- p:
-		case <-ctx.Done():
-			break feed
+	// The files go to the workers as the list is read, not gathered
+	// first: a tree of millions of files costs no list of its paths.
+	errStop := errors.New("stopped")
+	err = res.Changes.Range(func(_ int, c *engine.Change) error {
+		if c.Kind != engine.KindFile || listed[c.Path] || underListed(c.Path, listed) {
+			return nil
 		}
-	}
+		select {
+		case work <- c.Path:
+			return nil
+		case <-ctx.Done():
+			return errStop
+		}
+	})
 	close(work)
 	wg.Wait()
+	if err != nil && err != errStop {
+		return nil, 0, err
+	}
 	return out, hashed, nil
 }
 

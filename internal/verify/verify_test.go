@@ -2,6 +2,7 @@ package verify
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -296,5 +297,26 @@ func TestVerifyMetadata(t *testing.T) {
 		if r := Set(context.Background(), e, sp, Options{}); !r.OK {
 			t.Fatalf("after apply: %+v", r.Differences)
 		}
+	}
+}
+
+// -checksum hands the files to its workers as it reads the scan's list,
+// spilled or not (issue #22: it gathered every path first): with a list
+// spilling every few changes it hashes every file and finds the one that
+// differs.
+func TestChecksumStreamsASpilledList(t *testing.T) {
+	old := engine.SpillBlockBytes
+	engine.SpillBlockBytes = 64
+	t.Cleanup(func() { engine.SpillBlockBytes = old })
+	src, dst := pair(t)
+	for i := range 40 {
+		p := fmt.Sprintf("many/f%02d.txt", i)
+		write(t, src, p, p, base)
+		write(t, dst, p, p, base)
+	}
+	write(t, dst, "many/f17.txt", "MANY/F17.TXT", base)
+	r := Set(context.Background(), native.New(), spec(src, dst, true), Options{Checksum: true})
+	if r.OK || len(r.Differences) != 1 || r.Differences[0].Path != "many/f17.txt" || r.Differences[0].Kind != ContentDiffers || r.Counts.Hashed != 43 {
+		t.Fatalf("%+v", r)
 	}
 }
