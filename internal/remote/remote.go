@@ -119,7 +119,38 @@ type Conn struct {
 	open  func(root string) (vfs.FS, error)
 	close func() error
 	once  sync.Once
+	// parts holds object-store part buffers (*[]byte of ChunkSize) for
+	// reuse, so that a file's parts make no garbage; partBudget bounds
+	// how many are out at once across every transfer: Transfers+1, one
+	// being filled by each transfer and one more being sent (each
+	// transfer sends its next part while it reads the one after, when a
+	// buffer is free).
+	parts      sync.Pool
+	partBudget chan struct{}
 }
+
+// getPart returns an empty part buffer of capacity n, waiting for the
+// budget. Every buffer it returns goes back through putPart, or dropPart
+// when the client may still read it.
+func (c *Conn) getPart(n int64) []byte {
+	c.partBudget <- struct{}{}
+	if p, ok := c.parts.Get().(*[]byte); ok && int64(cap(*p)) == n {
+		return (*p)[:0]
+	}
+	return make([]byte, 0, n)
+}
+
+// putPart gives back a part buffer no one reads any more.
+func (c *Conn) putPart(b []byte) {
+	b = b[:0]
+	c.parts.Put(&b)
+	<-c.partBudget
+}
+
+// dropPart gives back the budget of a part buffer the client may still
+// read (an upload that failed: net/http can read a request body after
+// the response): it is not reused, the collector takes it.
+func (c *Conn) dropPart() { <-c.partBudget }
 
 // Dial connects to a remote.
 func Dial(ctx context.Context, cfg Config) (*Conn, error) {
@@ -135,7 +166,8 @@ func Dial(ctx context.Context, cfg Config) (*Conn, error) {
 	if cfg.ChunkSize <= 0 {
 		cfg.ChunkSize = 16 << 20
 	}
-	c := &Conn{cfg: cfg, slots: make(chan struct{}, cfg.Transfers), bw: &limiter{rate: cfg.BWLimit}}
+	c := &Conn{cfg: cfg, slots: make(chan struct{}, cfg.Transfers), bw: &limiter{rate: cfg.BWLimit},
+		partBudget: make(chan struct{}, cfg.Transfers+1)}
 	var err error
 	switch cfg.Type {
 	case "sftp":
