@@ -537,18 +537,49 @@ type objWriter struct {
 	sending chan error
 	err     error
 	done    bool
+	// size is the file's size as the engine expects it (SizeHint), or
+	// -1: a file past the threshold goes in parts from its first byte, a
+	// smaller one gets a buffer of its size at once.
+	size int64
+	// pooled: buf is a part buffer of the Conn's pool (one chunk),
+	// holding one of its budget (getPart); whoever takes buf from the
+	// writer takes that too.
+	pooled bool
+}
+
+// SizeHint implements vfs.SizeHinter. Without it a file was held in
+// memory up to the multipart threshold (64 MiB, grown by doubling) before
+// its first part went: four big files at once held over 600 MiB.
+func (w *objWriter) SizeHint(size int64) {
+	if w.up == nil && len(w.buf) == 0 && size >= 0 {
+		w.size = size
+	}
 }
 
 // send uploads one part in the background, after the part before it is
 // through (parts go in order, one at a time): reading and hashing the next
 // part overlaps with sending this one.
-func (w *objWriter) send(data []byte) error {
+func (w *objWriter) send(data []byte, pooled bool) error {
 	if err := w.wait(); err != nil {
+		if pooled {
+			w.f.c.putPart(data) // never handed to the client
+		}
 		return err
 	}
 	ch := make(chan error, 1)
 	w.sending = ch
-	go func() { ch <- w.up.part(w.f.ctx, data) }()
+	go func() {
+		err := w.up.part(w.f.ctx, data)
+		switch {
+		case pooled && err == nil:
+			// Answered: the server has the whole part, and the client
+			// reads the buffer no more.
+			w.f.c.putPart(data)
+		case pooled:
+			w.f.c.dropPart() // after a failure it might still
+		}
+		ch <- err
+	}()
 	return nil
 }
 
@@ -569,7 +600,7 @@ func (f *objFS) CreateFinal(name string, perm fs.FileMode, mtime time.Time) (vfs
 		return nil, f.pathErr("create", name, syscall.EISDIR)
 	}
 	f.c.acquire()
-	return &objWriter{f: f, name: name, mtime: mtime}, nil
+	return &objWriter{f: f, name: name, mtime: mtime, size: -1}, nil
 }
 
 func (w *objWriter) Write(b []byte) (int, error) {
@@ -581,12 +612,25 @@ func (w *objWriter) Write(b []byte) (int, error) {
 	}
 	n := len(b)
 	for len(b) > 0 {
+		if w.up == nil && w.size > w.f.threshold {
+			// Known to be large: in parts from the first byte.
+			up, err := w.f.st.upload(w.f.ctx, w.f.key(w.name), w.mtime)
+			if err != nil {
+				w.err = w.f.pathErr("upload", w.name, err)
+				return 0, w.err
+			}
+			w.up = up
+		}
 		if w.up == nil {
 			// In memory up to the threshold: grown by doubling, but
 			// never past what the threshold needs (append's doubling
-			// held up to twice the threshold per file).
+			// held up to twice the threshold per file); a file of known
+			// size gets its size at once.
 			if need := len(w.buf) + len(b); need > cap(w.buf) {
 				c := min(max(2*cap(w.buf), 64<<10, need), max(need, int(w.f.threshold)+len(b)))
+				if cap(w.buf) == 0 && w.size >= 0 {
+					c = max(need, int(w.size))
+				}
 				nb := make([]byte, len(w.buf), c)
 				copy(nb, w.buf)
 				w.buf = nb
@@ -602,7 +646,11 @@ func (w *objWriter) Write(b []byte) (int, error) {
 				w.up = up
 			}
 		} else {
-			// In parts: the buffer is one chunk, filled to its end.
+			// In parts: the buffer is one chunk (from the Conn's pool),
+			// filled to its end.
+			if cap(w.buf) == 0 {
+				w.buf, w.pooled = w.f.c.getPart(w.f.chunk), true
+			}
 			k := min(int(w.f.chunk)-len(w.buf), len(b))
 			w.buf = append(w.buf, b[:k]...)
 			b = b[k:]
@@ -612,7 +660,14 @@ func (w *objWriter) Write(b []byte) (int, error) {
 			part := w.buf[:w.f.chunk:w.f.chunk]
 			w.buf = w.buf[w.f.chunk:]
 			sent = true
-			if err := w.send(part); err != nil {
+			// A pooled buffer is one part, handed to send with its
+			// budget; the in-memory buffer that passed the threshold is
+			// several and is not pooled.
+			owned := w.pooled
+			if owned {
+				w.buf, w.pooled = nil, false
+			}
+			if err := w.send(part, owned); err != nil {
 				w.err = w.f.pathErr("upload", w.name, err)
 				return 0, w.err
 			}
@@ -620,7 +675,8 @@ func (w *objWriter) Write(b []byte) (int, error) {
 		if sent {
 			// The rest goes into a buffer of its own: the parts being
 			// sent keep theirs.
-			w.buf = append(make([]byte, 0, w.f.chunk), w.buf...)
+			rest := w.buf
+			w.buf, w.pooled = append(w.f.c.getPart(w.f.chunk), rest...), true
 		}
 	}
 	return n, nil
@@ -692,8 +748,16 @@ func (w *objWriter) Commit(expect func(now *vfs.Entry) string) (skip string, err
 	if w.up == nil {
 		err = f.st.put(f.ctx, key, w.buf, w.mtime, c)
 	} else {
-		if len(w.buf) > 0 {
-			err = w.up.part(f.ctx, w.buf)
+		if last := w.buf; len(last) > 0 {
+			owned := w.pooled
+			w.buf, w.pooled = nil, false // the client has it now, not Abort
+			err = w.up.part(f.ctx, last)
+			switch {
+			case owned && err == nil:
+				f.c.putPart(last)
+			case owned:
+				f.c.dropPart()
+			}
 		}
 		if err == nil {
 			err = w.up.complete(f.ctx, c)
@@ -718,9 +782,12 @@ func (w *objWriter) Abort() error {
 		return nil
 	}
 	w.done = true
-	w.buf = nil
 	defer w.f.c.release()
 	w.wait() // its error does not matter: the upload is discarded
+	if w.pooled {
+		w.f.c.putPart(w.buf) // never handed to the client
+	}
+	w.buf, w.pooled = nil, false
 	if w.up != nil {
 		// A fresh context: the run's may be the one that ended.
 		ctx, cancel := context.WithTimeout(context.Background(), w.f.c.cfg.Timeout)

@@ -119,7 +119,46 @@ type Conn struct {
 	open  func(root string) (vfs.FS, error)
 	close func() error
 	once  sync.Once
+	// partBudget bounds how many object-store part buffers (ChunkSize
+	// each) are out at once across every transfer: Transfers+1, one
+	// being filled by each transfer and one more being sent (a transfer
+	// sends its part while it reads the next one, when a buffer is
+	// free). partFree keeps those given back for the next part, so that
+	// parts make no garbage: a sync.Pool drops its buffers at each
+	// collection, and the buffers made again grew the heap to twice
+	// what was live (S3: 227 MiB for 4 × 256 MiB).
+	partBudget chan struct{}
+	partFree   chan []byte
 }
+
+// getPart returns an empty part buffer of capacity n, waiting for the
+// budget. Every buffer it returns goes back through putPart, or dropPart
+// when the client may still read it.
+func (c *Conn) getPart(n int64) []byte {
+	c.partBudget <- struct{}{}
+	select {
+	case b := <-c.partFree:
+		if int64(cap(b)) == n {
+			return b[:0]
+		}
+	default:
+	}
+	return make([]byte, 0, n)
+}
+
+// putPart gives back a part buffer no one reads any more.
+func (c *Conn) putPart(b []byte) {
+	select {
+	case c.partFree <- b[:0]:
+	default:
+	}
+	<-c.partBudget
+}
+
+// dropPart gives back the budget of a part buffer the client may still
+// read (an upload that failed: net/http can read a request body after
+// the response): it is not reused, the collector takes it.
+func (c *Conn) dropPart() { <-c.partBudget }
 
 // Dial connects to a remote.
 func Dial(ctx context.Context, cfg Config) (*Conn, error) {
@@ -135,7 +174,8 @@ func Dial(ctx context.Context, cfg Config) (*Conn, error) {
 	if cfg.ChunkSize <= 0 {
 		cfg.ChunkSize = 16 << 20
 	}
-	c := &Conn{cfg: cfg, slots: make(chan struct{}, cfg.Transfers), bw: &limiter{rate: cfg.BWLimit}}
+	c := &Conn{cfg: cfg, slots: make(chan struct{}, cfg.Transfers), bw: &limiter{rate: cfg.BWLimit},
+		partBudget: make(chan struct{}, cfg.Transfers+1), partFree: make(chan []byte, cfg.Transfers+1)}
 	var err error
 	switch cfg.Type {
 	case "sftp":

@@ -183,6 +183,16 @@ type FinalWriter interface {
 	Abort() error
 }
 
+// SizeHinter is implemented by a FinalWriter that plans its upload better
+// when told the file's expected size before the first Write (an object
+// store: a file past the multipart threshold goes in parts from its first
+// byte instead of being held in memory up to the threshold, a smaller one
+// gets a buffer of its size). It is only a hint: the writer stores what
+// is written, whatever its length.
+type SizeHinter interface {
+	SizeHint(size int64)
+}
+
 // ErrUnreachable is wrapped by an FS's errors when the server behind it
 // (an SMB share) is gone and reconnecting failed: every further operation
 // would fail the same way, so the engine retries none of them (a dead

@@ -1007,6 +1007,9 @@ func (a *applier) copyFinal(c *engine.Change, ac vfs.AtomicCreator) (skip string
 		return "", err
 	}
 	defer w.Abort()
+	if h, ok := w.(vfs.SizeHinter); ok {
+		h.SizeHint(c.Src.Size)
+	}
 	n, err := copyChunks(a.ctx, w, r)
 	if err != nil {
 		return "", err
