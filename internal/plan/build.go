@@ -260,7 +260,7 @@ func planSet(ctx context.Context, in Input, b *schema.Backup, rec *state.Set) *S
 	}
 	safety(in, b, s, res)
 	if rp := in.Config.RemoteFor(b.Destination); rp != nil && s.Summary != nil {
-		s.Summary.Offsite = offsite(rp.Remote, s.Changes)
+		s.Summary.Offsite = offsite(rp.Remote, s.Changes, !res.Dest.Exists)
 	}
 	if spec.Versions != nil && s.Refused == "" && len(res.Errors) == 0 {
 		s.PruneVersions = engine.VersionsToPrune(res.Versions, *spec.Versions, in.Now, s.Summary.FilesToVersion > 0)
