@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime/debug"
 	"sort"
 	"strings"
 
@@ -18,6 +17,7 @@ import (
 
 	"github.com/robo-backup/robo/internal/audit"
 	"github.com/robo-backup/robo/internal/harden"
+	"github.com/robo-backup/robo/internal/memlimit"
 	"github.com/robo-backup/robo/internal/safetext"
 )
 
@@ -42,23 +42,8 @@ func process(args []string) int {
 	if err := harden.Process(); err != nil {
 		fmt.Fprintf(os.Stderr, "robo: warning: core dumps may hold secrets: %v\n", err)
 	}
-	setMemoryLimit(os.LookupEnv)
+	memlimit.Init(os.LookupEnv)
 	return run(args, newEnv())
-}
-
-// memoryLimit is the Go runtime's soft memory limit robo sets when
-// GOMEMLIMIT does not (docs/performance.md, "Memory flat in the number of
-// changes"): robo's working set is bounded (change lists and directory
-// sets spill), and without a limit the collector lets the heap grow to
-// twice its largest live size, which once took a 10-million-file first
-// copy to 160 MiB. A soft limit: past it the collector runs more often
-// (at most half the CPU), nothing fails.
-const memoryLimit = 24 << 20
-
-func setMemoryLimit(lookup func(string) (string, bool)) {
-	if _, set := lookup("GOMEMLIMIT"); !set {
-		debug.SetMemoryLimit(memoryLimit)
-	}
 }
 
 // env is what a command may touch of the outside world.

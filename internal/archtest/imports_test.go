@@ -22,6 +22,7 @@ var allowed = map[string][]string{
 	"internal/vfs/vfstest":        {"internal/vfs"},
 	"internal/robocopy":           {"internal/engine"},
 	"internal/state":              {},
+	"internal/memlimit":           {},
 	"internal/engine":             {},
 	"internal/engine/native":      {"internal/engine", "internal/filter", "internal/vfs"},
 	"internal/engine/enginetest":  {"internal/engine", "internal/testtree"},
