@@ -55,7 +55,7 @@ func TestEngineConformanceWebDAV(t *testing.T) {
 }
 
 // The times robo gives files on WebDAV survive a new connection (they are
-// in the record at the folder's root, which no listing shows), and a file
+// in the records in each folder, which no listing shows), and a file
 // changed on the server behind robo's back shows the server's time again.
 func TestWebDAVRecordedTimes(t *testing.T) {
 	s := remotetest.StartWebDAV(t)
