@@ -37,7 +37,7 @@ var allowed = map[string][]string{
 	"internal/secrets":            {"schema"},
 	"internal/shares":             {"internal/vfs"},
 	"internal/shares/sambatest":   {},
-	"internal/remote":             {"internal/vfs"},
+	"internal/remote":             {"internal/vfs", "internal/memlimit"},
 	"internal/remote/remotetest":  {},
 	"internal/audit":              {},
 	"internal/watch":              {"schema", "internal/state"},

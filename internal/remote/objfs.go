@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/robo-backup/robo/internal/memlimit"
 	"github.com/robo-backup/robo/internal/vfs"
 )
 
@@ -545,6 +546,9 @@ type objWriter struct {
 	// holding one of its budget (getPart); whoever takes buf from the
 	// writer takes that too.
 	pooled bool
+	// unreserve gives back what the in-memory buffer added to robo's
+	// soft memory limit (memlimit.Reserve), at Abort.
+	unreserve []func()
 }
 
 // SizeHint implements vfs.SizeHinter. Without it a file was held in
@@ -630,6 +634,11 @@ func (w *objWriter) Write(b []byte) (int, error) {
 				c := min(max(2*cap(w.buf), 64<<10, need), max(need, int(w.f.threshold)+len(b)))
 				if cap(w.buf) == 0 && w.size >= 0 {
 					c = max(need, int(w.size))
+				}
+				if c >= 1<<20 {
+					// Held on purpose until the PUT: raise the limit so
+					// the collector does not keep running for it.
+					w.unreserve = append(w.unreserve, memlimit.Reserve(int64(c-cap(w.buf))))
 				}
 				nb := make([]byte, len(w.buf), c)
 				copy(nb, w.buf)
@@ -788,6 +797,10 @@ func (w *objWriter) Abort() error {
 		w.f.c.putPart(w.buf) // never handed to the client
 	}
 	w.buf, w.pooled = nil, false
+	for _, give := range w.unreserve {
+		give()
+	}
+	w.unreserve = nil
 	if w.up != nil {
 		// A fresh context: the run's may be the one that ended.
 		ctx, cancel := context.WithTimeout(context.Background(), w.f.c.cfg.Timeout)

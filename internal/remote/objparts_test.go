@@ -3,14 +3,17 @@ package remote_test
 import (
 	"bytes"
 	"context"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"runtime/debug"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/robo-backup/robo/internal/memlimit"
 	"github.com/robo-backup/robo/internal/remote"
 	"github.com/robo-backup/robo/internal/remote/remotetest"
 	tt "github.com/robo-backup/robo/internal/testtree"
@@ -70,6 +73,15 @@ func testPartsFromFirstByte(t *testing.T, endpoint string, config func(proxy str
 		}
 	}))
 	defer proxy.Close()
+	// robo's soft memory limit (internal/memlimit), as cmd/robo sets it:
+	// the part buffers and a small file's whole buffer raise it while
+	// they are held, and give it back.
+	memlimit.Init(func(string) (string, bool) { return "", false })
+	defer func() {
+		memlimit.Init(func(string) (string, bool) { return "", true })
+		debug.SetMemoryLimit(math.MaxInt64)
+	}()
+	limit := func() int64 { return debug.SetMemoryLimit(-1) }
 	cfg := config(proxy.URL)
 	conn, err := remote.Dial(context.Background(), cfg)
 	if err != nil {
@@ -103,11 +115,41 @@ func testPartsFromFirstByte(t *testing.T, endpoint string, config func(proxy str
 			t.Fatalf("no part stored after %d bytes of a file of %d (threshold %d): held in memory", chunk+1, len(data), cfg.MultipartThreshold)
 		}
 	}
+	transfers := cfg.Transfers
+	if transfers < 1 {
+		transfers = 4 // Dial's default
+	}
+	partMem := int64(transfers+1) * cfg.ChunkSize
+	if got := limit(); got != memlimit.Base+partMem {
+		t.Errorf("memory limit %d while parts are out, want %d + (transfers+1) × chunk %d", got, memlimit.Base, partMem)
+	}
 	if _, err := w.Write(data[chunk+1:]); err != nil {
 		t.Fatal(err)
 	}
 	if skip, err := w.Commit(func(now *vfs.Entry) string { return "" }); skip != "" || err != nil {
 		t.Fatalf("commit: skip %q, err %v", skip, err)
+	}
+	// A file under the threshold is held whole until its PUT.
+	mid := data[:2<<20]
+	wm, err := bucket.(vfs.AtomicCreator).CreateFinal("mid.bin", 0o644, tt.Base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wm.(vfs.SizeHinter).SizeHint(int64(len(mid)))
+	if _, err := wm.Write(mid[:1]); err != nil {
+		t.Fatal(err)
+	}
+	if got := limit(); got != memlimit.Base+partMem+int64(len(mid)) {
+		t.Errorf("memory limit %d while a 2 MiB file is held, want %d", got, memlimit.Base+partMem+int64(len(mid)))
+	}
+	if _, err := wm.Write(mid[1:]); err != nil {
+		t.Fatal(err)
+	}
+	if skip, err := wm.Commit(func(now *vfs.Entry) string { return "" }); skip != "" || err != nil {
+		t.Fatalf("commit mid.bin: skip %q, err %v", skip, err)
+	}
+	if got := limit(); got != memlimit.Base+partMem {
+		t.Errorf("memory limit %d after the 2 MiB file's PUT, want %d", got, memlimit.Base+partMem)
 	}
 	if n := parts.Load(); n != 4 {
 		t.Errorf("%d parts, want 4 (three chunks and the rest)", n)
@@ -117,5 +159,12 @@ func testPartsFromFirstByte(t *testing.T, endpoint string, config func(proxy str
 	}
 	if e, err := bucket.Stat("big.bin"); err != nil || e.Size != int64(len(data)) || !e.ModTime.Equal(tt.Base) {
 		t.Fatalf("stat: %+v %v", e, err)
+	}
+	if got := readAll(t, bucket, "mid.bin"); !bytes.Equal([]byte(got), mid) {
+		t.Fatalf("mid.bin: got %d bytes, want %d, or different bytes", len(got), len(mid))
+	}
+	conn.Close()
+	if got := limit(); got != memlimit.Base {
+		t.Errorf("memory limit %d after Close, want %d", got, memlimit.Base)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/robo-backup/robo/internal/memlimit"
 	"github.com/robo-backup/robo/internal/vfs"
 )
 
@@ -129,6 +130,12 @@ type Conn struct {
 	// what was live (S3: 227 MiB for 4 × 256 MiB).
 	partBudget chan struct{}
 	partFree   chan []byte
+	// partMem is what the part buffers add to robo's soft memory limit
+	// (memlimit.Reserve): the whole budget, from the first part buffer
+	// to Close, since the free list keeps them.
+	partMem     sync.Mutex
+	unreserve   func()
+	partsClosed bool
 }
 
 // getPart returns an empty part buffer of capacity n, waiting for the
@@ -136,6 +143,11 @@ type Conn struct {
 // when the client may still read it.
 func (c *Conn) getPart(n int64) []byte {
 	c.partBudget <- struct{}{}
+	c.partMem.Lock()
+	if c.unreserve == nil && !c.partsClosed {
+		c.unreserve = memlimit.Reserve(int64(cap(c.partBudget)) * n)
+	}
+	c.partMem.Unlock()
 	select {
 	case b := <-c.partFree:
 		if int64(cap(b)) == n {
@@ -203,7 +215,15 @@ func (c *Conn) Open(root string) (vfs.FS, error) { return c.open(root) }
 // Close ends the connection. FSes opened from it fail afterwards.
 func (c *Conn) Close() error {
 	var err error
-	c.once.Do(func() { err = c.close() })
+	c.once.Do(func() {
+		err = c.close()
+		c.partMem.Lock()
+		if c.unreserve != nil {
+			c.unreserve()
+		}
+		c.partsClosed = true
+		c.partMem.Unlock()
+	})
 	return err
 }
 
