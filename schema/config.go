@@ -207,7 +207,8 @@ type Schedule struct {
 
 // Defaults for backup attributes.
 const (
-	DefaultThreads   = 8
+	// DefaultThreads, 0, is the machine's default (engine.AutoThreads).
+	DefaultThreads   = 0
 	DefaultRetries   = 2
 	DefaultRetryWait = 5 * time.Second
 	DefaultMaxDelete = 50 // percent

@@ -40,7 +40,11 @@ func decodeRobocopyBlocks(blocks hcl.Blocks, ctx *hcl.EvalContext, bk *Backup, o
 			continue
 		}
 		elems := elementRanges(a)
-		for _, p := range opts.CheckRobocopyArgs(args, bk.Threads, bk.Mode == Mirror) {
+		threads := bk.Threads
+		if threads == 0 {
+			threads = 2 // the machine's default is always several threads
+		}
+		for _, p := range opts.CheckRobocopyArgs(args, threads, bk.Mode == Mirror) {
 			r := a.Expr.Range()
 			if p.Index >= 0 && p.Index < len(elems) {
 				r = elems[p.Index]

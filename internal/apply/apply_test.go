@@ -130,7 +130,7 @@ func TestCheckSaved(t *testing.T) {
 		{func(p *plan.Plan, _ *state.State) { p.Set("good").Spec.Source = "/etc"; p.Set("good").Source = "/etc" }, `set "good": source is "/etc" in the plan`},
 		{func(p *plan.Plan, _ *state.State) { p.Set("good").Spec.Destination = elsewhere }, `destination is ` + strconv.Quote(filepath.Join(dir, "dst")) + ` but the spec's destination is ` + strconv.Quote(elsewhere)},
 		{func(p *plan.Plan, _ *state.State) { p.Set("good").Spec.ExcludeFiles = []string{"*.db"} }, `set "good": exclude_files is ["*.db"] in the plan but null in the configuration`},
-		{func(p *plan.Plan, _ *state.State) { p.Set("good").Spec.Threads = 64 }, `set "good": threads is 64 in the plan but 8 in the configuration`},
+		{func(p *plan.Plan, _ *state.State) { p.Set("good").Spec.Threads = 64 }, `set "good": threads is 64 in the plan but unset (the machine's default) in the configuration`},
 		{func(p *plan.Plan, _ *state.State) { p.Set("good").Spec.TimeTolerance = time.Hour }, `time_tolerance is 1h0m0s in the plan but 0s`},
 		{func(p *plan.Plan, _ *state.State) { p.Set("good").Spec.CopySymlinks = true }, `copy_symlinks is true in the plan but false`},
 		{func(p *plan.Plan, _ *state.State) { p.Set("good").Engine = "robocopy" }, `set "good": engine is "robocopy" in the plan but "native"`},

@@ -228,6 +228,15 @@ func specDiff(set string, inPlan, inConfig engine.Spec) error {
 			mode := map[bool]string{true: "mirror", false: "copy"}
 			return stale("set %q: the spec's mode is %q in the plan but %q in the configuration", set, mode[inPlan.Mirror], mode[norm.Mirror])
 		}
+		if name == "threads" {
+			th := func(n int) string {
+				if n == 0 {
+					return "unset (the machine's default)"
+				}
+				return show(n)
+			}
+			return stale("set %q: threads is %s in the plan but %s in the configuration", set, th(inPlan.Threads), th(norm.Threads))
+		}
 		return stale("set %q: %s is %s in the plan but %s in the configuration", set, name, show(a), show(c))
 	}
 	return nil

@@ -256,3 +256,29 @@ func TestMetaDiffSACL(t *testing.T) {
 		t.Errorf("a forged sacl digest: %v", err)
 	}
 }
+
+// The threads default follows the machine (issue 22 point 4): 4 per CPU
+// from 4 to 16, at least 8 with a side over a network; a set's own
+// threads always win.
+func TestAutoThreads(t *testing.T) {
+	for _, c := range []struct {
+		cpus      int
+		networked bool
+		want      int
+	}{
+		{1, false, 4}, {1, true, 8}, {2, false, 8}, {2, true, 8},
+		{3, false, 12}, {4, false, 16}, {64, false, 16}, {64, true, 16}, {0, false, 4},
+	} {
+		if got := AutoThreads(c.cpus, c.networked); got != c.want {
+			t.Errorf("AutoThreads(%d, %v) = %d, want %d", c.cpus, c.networked, got, c.want)
+		}
+	}
+	s := Spec{}
+	if got := s.ThreadsFor(2, false); got != 8 {
+		t.Errorf("unset threads on 2 CPUs: %d, want 8", got)
+	}
+	s.Threads = 3
+	if got := s.ThreadsFor(64, true); got != 3 {
+		t.Errorf("threads = 3: %d", got)
+	}
+}

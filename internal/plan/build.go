@@ -158,6 +158,11 @@ func SetDigest(cfg *schema.Config, b *schema.Backup) string {
 		// every other set's digest as it was.
 		Hooks *schema.Hooks `json:"hooks,omitempty"`
 	}{SpecOf(b), b.MaxDelete.String(), EngineName(cfg, b), b.Enabled, b.Schedule, nil}
+	if d.Spec.Threads == 0 {
+		// The machine's default digests as the fixed default it
+		// replaced (8), so that no set's digest changed with it.
+		d.Spec.Threads = 8
+	}
 	if !b.Hooks.Empty() {
 		d.Hooks = &b.Hooks
 	}

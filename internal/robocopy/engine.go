@@ -123,7 +123,10 @@ func OptionsFor(spec engine.Spec) (Options, []string) {
 		Include: spec.Include, ExcludeFiles: spec.ExcludeFiles, ExcludeDirs: spec.ExcludeDirs,
 		ExcludeOlder: spec.ExcludeOlder,
 		SkipLinks:    !spec.CopySymlinks, CopyLinks: spec.CopySymlinks,
-		Threads: spec.Threads, Retries: spec.Retries, RetryWait: spec.RetryWait,
+		// Threads unset: the machine's default (engine.AutoThreads), a
+		// share counting as a network side.
+		Threads: spec.ThreadsFor(runtime.NumCPU(), isUNC(spec.Source) || isUNC(spec.Destination)),
+		Retries: spec.Retries, RetryWait: spec.RetryWait,
 		Copy: spec.CopyLetters(), DirCopy: spec.DirCopyLetters(),
 		// /IT: an attribute-only change is copied, as the native engine
 		// applies it; /SECFIX: so is a security-only one (docs/robocopy.md).
@@ -765,3 +768,8 @@ func copies(cs []engine.Change) int64 {
 }
 
 var _ io.Writer = (*limitedBuffer)(nil)
+
+// isUNC reports whether p is a UNC path (\\server\share or //server/share).
+func isUNC(p string) bool {
+	return len(p) > 2 && (p[0] == '\\' || p[0] == '/') && p[1] == p[0]
+}

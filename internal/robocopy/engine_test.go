@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -53,6 +54,25 @@ func TestOptionsForArgv(t *testing.T) {
 	}
 	if len(warns) != 1 || !strings.Contains(warns[0], "time_tolerance = 5s is run as /FFT") {
 		t.Fatalf("warnings %q", warns)
+	}
+}
+
+// A set without threads runs robocopy with the machine's default
+// (engine.AutoThreads), a share counting as a network side.
+func TestOptionsForAutoThreads(t *testing.T) {
+	for _, c := range []struct{ src, dst string }{{`C:\a`, `D:\b`}, {`C:\a`, `\\nas01\backups\b`}} {
+		o, _ := OptionsFor(engine.Spec{Source: c.src, Destination: c.dst})
+		want := engine.AutoThreads(runtime.NumCPU(), strings.HasPrefix(c.dst, `\\`))
+		if o.Threads != want {
+			t.Errorf("%s -> %s: threads %d, want %d", c.src, c.dst, o.Threads, want)
+		}
+		args, err := BuildArgs(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Join(args, " "); !strings.Contains(got, fmt.Sprintf(" /MT:%d ", want)) {
+			t.Errorf("%s -> %s: argv %s, want /MT:%d", c.src, c.dst, got, want)
+		}
 	}
 }
 

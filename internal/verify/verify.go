@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -269,7 +270,7 @@ func checksum(ctx context.Context, e *native.Engine, spec engine.Spec, diffs []D
 		return nil, 0, err
 	}
 	defer vfs.Close(dst)
-	threads := max(spec.Threads, 1)
+	threads := spec.ThreadsFor(runtime.GOMAXPROCS(0), vfs.ListAhead(src) > 0 || vfs.ListAhead(dst) > 0)
 	var (
 		mu     sync.Mutex
 		out    []Difference

@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -194,10 +195,7 @@ func (a *applier) phase(p engine.Phase) {
 	if stopped {
 		return
 	}
-	threads := a.spec.Threads
-	if threads < 1 {
-		threads = 1
-	}
+	threads := a.threads()
 	// Workers take whole runs of copies into one directory: creating and
 	// renaming entries takes the directory's lock, and eight workers in
 	// one directory spend much of their time waiting for it. A run is cut
@@ -249,6 +247,13 @@ func (a *applier) phase(p engine.Phase) {
 
 // isCopy says whether c is a file or link copy (the worker pool's), not a
 // structural change.
+// threads is how many copies run at once: the set's threads, or the
+// machine's default (engine.AutoThreads) for its CPUs and whether a side
+// is reached over a network.
+func (a *applier) threads() int {
+	return a.spec.ThreadsFor(runtime.GOMAXPROCS(0), vfs.ListAhead(a.src) > 0 || vfs.ListAhead(a.dst) > 0)
+}
+
 func isCopy(c *engine.Change) bool {
 	return c.Kind != engine.KindDir && (c.Action == engine.Create || c.Action == engine.Update)
 }
@@ -513,7 +518,7 @@ func (a *applier) retryChanging() {
 		)
 		work := make(chan pendingCopy)
 		var wg sync.WaitGroup
-		for range min(max(a.spec.Threads, 1), len(pending)) {
+		for range min(a.threads(), len(pending)) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
