@@ -143,3 +143,46 @@ func TestSFTPRequestsPerNewFile(t *testing.T) {
 		t.Errorf("%g SSH channel writes per new file for %g requests: a request split over several packets", float64(w)/10, float64(total)/10)
 	}
 }
+
+// TestSFTPFilesPastOneBuffer: files of one buffer (1 MiB) and more go
+// through pkg/sftp's pipelined copy from where the first buffer left off
+// and arrive byte for byte, at the buffer's edges too, in 32 KiB WRITEs.
+func TestSFTPFilesPastOneBuffer(t *testing.T) {
+	s := remotetest.StartSFTP(t)
+	var wire *sftpWire
+	restore := remote.SetSFTPWire(func(w io.WriteCloser) io.WriteCloser {
+		wire = &sftpWire{WriteCloser: w}
+		return wire
+	})
+	conn := dial(t, sftpConfig(s))
+	restore()
+	e := nativeOn(conn)(t)
+	dir := t.TempDir()
+	sizes := []int{1<<20 - 1, 1 << 20, 1<<20 + 1, 3<<20 + 123}
+	tree := tt.Dir{}
+	want := 0
+	for i, n := range sizes {
+		b := make([]byte, n)
+		for j := range b {
+			b[j] = byte(j*7 + j>>15 + i)
+		}
+		tree[fmt.Sprintf("f%d.bin", i)] = tt.File{Content: string(b)}
+		want += (n + 32<<10 - 1) / (32 << 10)
+	}
+	src, dst := filepath.Join(dir, "src"), filepath.Join(dir, "dst")
+	tt.Create(t, src, tree)
+	sp := engine.Spec{Name: "t", Source: src, Destination: "offsite:" + filepath.ToSlash(dst), CopyEmptyDirs: true, Threads: 2}
+	sc, err := e.Scan(context.Background(), sp)
+	if err != nil || len(sc.Errors) > 0 {
+		t.Fatalf("scan: %v %v", err, sc.Errors)
+	}
+	wire.take()
+	res, err := e.Apply(context.Background(), engine.Job{Spec: sp, Changes: sc.Changes}, engine.Discard)
+	if err != nil || len(res.Errors) > 0 || len(res.Skipped) > 0 {
+		t.Fatalf("apply: %v %v %v", err, res.Errors, res.Skipped)
+	}
+	tt.Equal(t, src, dst, tt.Options{})
+	if types, _ := wire.take(); types["WRITE"] != want {
+		t.Errorf("%d WRITE requests, want %d (32 KiB each)", types["WRITE"], want)
+	}
+}
