@@ -4,9 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"path"
 	"path/filepath"
@@ -31,21 +28,12 @@ type davCounter struct {
 }
 
 func countWebDAV(t *testing.T, s *remotetest.WebDAV) *davCounter {
-	u, err := url.Parse(s.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = ""
-	rp := httputil.NewSingleHostReverseProxy(u)
 	c := &davCounter{}
-	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	c.URL = proxyTo(t, s.URL, func(r *http.Request) {
 		c.mu.Lock()
 		c.log = append(c.log, r.Method+" "+r.URL.Path)
 		c.mu.Unlock()
-		rp.ServeHTTP(w, r)
-	}))
-	t.Cleanup(proxy.Close)
-	c.URL = proxy.URL + "/"
+	}, nil) + "/"
 	return c
 }
 
