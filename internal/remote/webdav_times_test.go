@@ -17,6 +17,7 @@ import (
 	"github.com/robo-backup/robo/internal/remote"
 	"github.com/robo-backup/robo/internal/remote/remotetest"
 	tt "github.com/robo-backup/robo/internal/testtree"
+	"github.com/robo-backup/robo/internal/vfs"
 )
 
 // davCounter is a proxy in front of a WebDAV test server that records
@@ -90,6 +91,23 @@ func syncTo(t *testing.T, conn *remote.Conn, src string) {
 	if err != nil || len(res.Errors) > 0 || len(res.Skipped) > 0 {
 		t.Fatalf("apply: %v %+v", err, res)
 	}
+}
+
+// wantTimes opens "set" on conn, checks that each file of want has its
+// time there (when says at what point, for the errors) and returns the
+// opened set.
+func wantTimes(t *testing.T, conn *remote.Conn, when string, want map[string]time.Time) vfs.FS {
+	t.Helper()
+	f, err := conn.Open("set")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, mt := range want {
+		if e, err := f.Stat(name); err != nil || !e.ModTime.Equal(mt) {
+			t.Errorf("%s %s: %+v %v, want time %v", name, when, e, err, mt)
+		}
+	}
+	return f
 }
 
 // pending returns the changes a plan of src to remoteName:set finds.
@@ -191,15 +209,7 @@ func TestWebDAVTimesPerFolder(t *testing.T) {
 	if p := pending(t, conn4, src); len(p) != 0 {
 		t.Fatalf("after the changes a new connection plans %v", p)
 	}
-	f, err := conn4.Open("set")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for name, want := range map[string]time.Time{"b/1.txt": mt.Add(time.Hour), "top.txt": mt, "c/d/1.txt": mt} {
-		if e, err := f.Stat(name); err != nil || !e.ModTime.Equal(want) {
-			t.Errorf("%s: %+v %v, want time %v", name, e, err, want)
-		}
-	}
+	f := wantTimes(t, conn4, "after the changes", map[string]time.Time{"b/1.txt": mt.Add(time.Hour), "top.txt": mt, "c/d/1.txt": mt})
 	if _, err := f.Stat("a/2.txt"); err == nil {
 		t.Error("a/2.txt still there")
 	}
@@ -247,15 +257,7 @@ func TestWebDAVTimesMigration(t *testing.T) {
 	}
 
 	conn := dial(t, davConfigVia(s, c))
-	f, err := conn.Open("set")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, name := range []string{"top.txt", "sub/x.txt", "sub/deeper/y.txt"} {
-		if e, err := f.Stat(name); err != nil || !e.ModTime.Equal(mt) {
-			t.Errorf("%s through a version-1 record: %+v %v, want %v", name, e, err, mt)
-		}
-	}
+	wantTimes(t, conn, "through a version-1 record", map[string]time.Time{"top.txt": mt, "sub/x.txt": mt, "sub/deeper/y.txt": mt})
 	if p := pending(t, conn, src); len(p) != 0 {
 		t.Fatalf("plan over a version-1 record: %v", p)
 	}
@@ -286,15 +288,7 @@ func TestWebDAVTimesMigration(t *testing.T) {
 		}
 	}
 	conn3 := dial(t, webdavConfig(s))
-	f3, err := conn3.Open("set")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for name, want := range map[string]time.Time{"top.txt": mt.Add(time.Minute), "sub/x.txt": mt, "sub/deeper/y.txt": mt} {
-		if e, err := f3.Stat(name); err != nil || !e.ModTime.Equal(want) {
-			t.Errorf("%s after the migration: %+v %v, want %v", name, e, err, want)
-		}
-	}
+	wantTimes(t, conn3, "after the migration", map[string]time.Time{"top.txt": mt.Add(time.Minute), "sub/x.txt": mt, "sub/deeper/y.txt": mt})
 	if p := pending(t, conn3, src); len(p) != 0 {
 		t.Fatalf("plan after the migration: %v", p)
 	}
