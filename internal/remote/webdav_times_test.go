@@ -77,9 +77,9 @@ func davConfigVia(s *remotetest.WebDAV, c *davCounter) remote.Config {
 	return cfg
 }
 
-// syncTo mirrors src to remoteName:set on conn and fails the test on any
-// error or skip.
-func syncTo(t *testing.T, conn *remote.Conn, src string) {
+// scanSet plans a mirror of src to remoteName:set on conn with the native
+// engine, and returns the engine, the set's spec and the plan.
+func scanSet(t *testing.T, conn *remote.Conn, src string) (engine.Engine, engine.Spec, *engine.ScanResult) {
 	t.Helper()
 	e := nativeOn(conn)(t)
 	sp := engine.Spec{Name: "t", Source: src, Destination: remoteName + ":set", Mirror: true, CopyEmptyDirs: true, Threads: 2}
@@ -87,6 +87,14 @@ func syncTo(t *testing.T, conn *remote.Conn, src string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return e, sp, sc
+}
+
+// syncTo mirrors src to remoteName:set on conn and fails the test on any
+// error or skip.
+func syncTo(t *testing.T, conn *remote.Conn, src string) {
+	t.Helper()
+	e, sp, sc := scanSet(t, conn, src)
 	res, err := e.Apply(context.Background(), engine.Job{Spec: sp, Changes: sc.Changes}, engine.Discard)
 	if err != nil || len(res.Errors) > 0 || len(res.Skipped) > 0 {
 		t.Fatalf("apply: %v %+v", err, res)
@@ -113,12 +121,7 @@ func wantTimes(t *testing.T, conn *remote.Conn, when string, want map[string]tim
 // pending returns the changes a plan of src to remoteName:set finds.
 func pending(t *testing.T, conn *remote.Conn, src string) []string {
 	t.Helper()
-	e := nativeOn(conn)(t)
-	sp := engine.Spec{Name: "t", Source: src, Destination: remoteName + ":set", Mirror: true, CopyEmptyDirs: true, Threads: 2}
-	sc, err := e.Scan(context.Background(), sp)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, _, sc := scanSet(t, conn, src)
 	var out []string
 	for _, c := range sc.Changes.Slice() {
 		out = append(out, c.Action.String()+" "+c.Path)
