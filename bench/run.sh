@@ -328,13 +328,53 @@ measure() {
 		esac
 		log "  $job/$tool run $r: $(tail -1 "$res")"
 	done
-	local med lo hi cpu rss
+	add_row "$job" "$tool" "$*" "$res"
+}
+
+# add_row JOB TOOL COMMAND RESFILE: a row of the report from the runs in
+# RESFILE (timeit lines): median, min and max wall time, median CPU time
+# (user+sys), peak RSS.
+add_row() {
+	local res=$4 med lo hi cpu rss
 	med=$(field wall_s "$res" | median)
 	lo=$(field wall_s "$res" | sort -g | head -1)
 	hi=$(field wall_s "$res" | sort -g | tail -1)
 	cpu=$(paste -d' ' <(field user_s "$res") <(field sys_s "$res") | awk '{print $1+$2}' | median)
 	rss=$(field maxrss_kb "$res" | sort -g | tail -1)
-	ROWS+=("$job|$tool|$*|$med|$lo|$hi|$cpu|$rss")
+	ROWS+=("$1|$2|$3|$med|$lo|$hi|$cpu|$rss")
+}
+
+# last_run RESFILE: "wall_s,cpu_s,peak_rss_kib" of RESFILE's last run (a
+# CSV row's tail).
+last_run() {
+	local line
+	line=$(tail -1 "$1")
+	echo "$(field wall_s <(echo "$line")),$(paste -d' ' <(field user_s <(echo "$line")) <(field sys_s <(echo "$line")) | awk '{print $1+$2}'),$(field maxrss_kb <(echo "$line"))"
+}
+
+# tree_stamp N MIN MAX: what gen_tree writes to DIR/stamp; tree_current DIR
+# N MIN MAX: DIR's trees were made by gen_tree with these numbers (and the
+# present gentree, PER_DIR, FANOUT and SEED).
+tree_stamp() { echo "files=$1 sizes=$2-$3 perdir=$PER_DIR fanout=$FANOUT seed=$SEED gentree=$GENTREE_SUM"; }
+tree_current() { [[ -f $1/stamp && $(cat "$1/stamp") == "$(tree_stamp "$2" "$3" "$4")" ]]; }
+
+# gen_tree DIR N MIN MAX TREE...: unless tree_current, remove DIR and make
+# in it each TREE (src, dst...) with gentree, N files of MIN-MAX bytes, all
+# alike (same seed), and DIR/stamp.
+gen_tree() {
+	local dir=$1 n=$2 min=$3 max=$4 tree
+	shift 4
+	tree_current "$dir" "$n" "$min" "$max" && return 0
+	log "generating $n files of $min-$max bytes in $dir ($*)"
+	if [[ -e $dir ]]; then
+		rm -rf "$dir"
+		deleted
+	fi
+	mkdir -p "$dir"
+	for tree in "$@"; do
+		"$BIN/gentree" -root "$dir/$tree" -files "$n" -min "$min" -max "$max" -per-dir "$PER_DIR" -dirs "$FANOUT" -seed "$SEED" -q
+	done
+	tree_stamp "$n" "$min" "$max" >"$dir/stamp"
 }
 
 # measure_robo JOB KIND DST STATE CHECK -- ARGS...: measure "robo ARGS" as
@@ -368,21 +408,12 @@ big_trees() {
 # to a CSV and a chart of wall time and peak memory against the file count.
 # Only metadata is warmed: no tool reads a file's contents in this job.
 scale_job() {
-	local n sdir conf stamp save_conf=$CONF save_warm=$WARM
+	local n sdir conf save_conf=$CONF save_warm=$WARM
 	SCALE_CSV=$OUTDIR/scale-$DATE.csv
 	for n in $SCALE; do
 		sdir=$WORK/scale/$n
 		conf=$sdir/conf
-		stamp="files=$n sizes=16-256 perdir=$PER_DIR fanout=$FANOUT seed=$SEED gentree=$GENTREE_SUM"
-		if [[ ! -f $sdir/stamp || $(cat "$sdir/stamp") != "$stamp" ]]; then
-			log "generating two identical trees of $n tiny files in $sdir"
-			rm -rf "$sdir"
-			deleted
-			mkdir -p "$sdir"
-			"$BIN/gentree" -root "$sdir/src" -files "$n" -min 16 -max 256 -per-dir "$PER_DIR" -dirs "$FANOUT" -seed "$SEED" -q
-			"$BIN/gentree" -root "$sdir/dst" -files "$n" -min 16 -max 256 -per-dir "$PER_DIR" -dirs "$FANOUT" -seed "$SEED" -q
-			echo "$stamp" >"$sdir/stamp"
-		fi
+		gen_tree "$sdir" "$n" 16 256 src dst
 		mkdir -p "$conf"
 		cat >"$conf/main.hcl" <<-EOF
 			backup "b" {
@@ -436,14 +467,7 @@ SYSCALL_FILES=${SYSCALL_FILES:-2000}
 syscalls_job() {
 	command -v strace >/dev/null || die "the syscalls job needs strace (apt-get install -y strace)"
 	local sdir=$WORK/syscalls n=$SYSCALL_FILES out=$OUTDIR/syscalls-$DATE.md
-	local stamp="files=$n sizes=$MIN_SIZE-$MAX_SIZE perdir=$PER_DIR fanout=$FANOUT seed=$SEED gentree=$GENTREE_SUM"
-	if [[ ! -f $sdir/stamp || $(cat "$sdir/stamp") != "$stamp" ]]; then
-		log "generating $n files in $sdir/src"
-		rm -rf "$sdir"
-		mkdir -p "$sdir"
-		"$BIN/gentree" -root "$sdir/src" -files "$n" -min "$MIN_SIZE" -max "$MAX_SIZE" -per-dir "$PER_DIR" -dirs "$FANOUT" -seed "$SEED" -q
-		echo "$stamp" >"$sdir/stamp"
-	fi
+	gen_tree "$sdir" "$n" "$MIN_SIZE" "$MAX_SIZE" src
 	sc_conf() { # sc_conf DIR DST: a robo configuration copying $sdir/src to DST
 		rm -rf "$1"
 		mkdir -p "$1"
@@ -559,24 +583,19 @@ syscalls_job() {
 # bench/out/firstmem-<date>.csv. Self-contained: its trees live in
 # $WORK/firstmem/N (kept with KEEP=1) and it checks its own disk space.
 firstmem_job() {
-	local n fdir conf r bin tool res out stamp
+	local n fdir conf r bin tool res out
 	local fmin=${FIRSTMEM_MIN:-16} fmax=${FIRSTMEM_MAX:-256}
 	local csv=$OUTDIR/firstmem-$DATE.csv
 	echo "files,tool,run,wall_s,cpu_s,peak_rss_kib" >"$csv"
 	for n in ${FIRSTMEM:-200000 1000000}; do
 		fdir=$WORK/firstmem/$n
 		conf=$fdir/conf
-		stamp="files=$n sizes=$fmin-$fmax perdir=$PER_DIR fanout=$FANOUT seed=$SEED gentree=$GENTREE_SUM"
-		if [[ ! -f $fdir/stamp || $(cat "$fdir/stamp") != "$stamp" ]]; then
+		if ! tree_current "$fdir" "$n" "$fmin" "$fmax"; then
 			# Two trees of n files (4.5 KiB each in 4 KiB blocks), 20% slack.
 			local have_kb
 			have_kb=$(df -Pk "$WORK" | awk 'NR==2 {print $4}')
 			((have_kb > n * 11)) || die "firstmem $n: $WORK needs about $((n * 11 / 1024)) MiB free"
-			log "generating $n tiny files in $fdir/src"
-			rm -rf "$fdir"
-			mkdir -p "$fdir"
-			"$BIN/gentree" -root "$fdir/src" -files "$n" -min "$fmin" -max "$fmax" -per-dir "$PER_DIR" -dirs "$FANOUT" -seed "$SEED" -q
-			echo "$stamp" >"$fdir/stamp"
+			gen_tree "$fdir" "$n" "$fmin" "$fmax" src
 		fi
 		mkdir -p "$conf"
 		cat >"$conf/main.hcl" <<-EOF
@@ -603,12 +622,11 @@ firstmem_job() {
 				rsync -a -n -i --delete "$fdir/src/" "$fdir/dst/" >"$WORK/meta.out"
 				[[ -s $WORK/meta.out ]] && die "firstmem $n/$tool run $r: the copy differs from the source (see $WORK/meta.out)"
 				log "  firstmem $n/$tool run $r: $(tail -1 "$res")"
-				echo "$n,$tool,$r,$(field wall_s <(tail -1 "$res")),$(tail -1 "$res" | sed -n 's/.*user_s=\([^ ]*\) sys_s=\([^ ]*\).*/\1 \2/p' | awk '{print $1+$2}'),$(field maxrss_kb <(tail -1 "$res"))" >>"$csv"
+				echo "$n,$tool,$r,$(last_run "$res")" >>"$csv"
 			done
 		done
 		for tool in robo-first ${BASE:+base-first}; do
-			res=$LOGS/firstmem-$n.$tool.res
-			ROWS+=("firstmem-$n|$tool|robo -chdir $conf apply -auto-approve (empty destination)|$(field wall_s "$res" | median)|$(field wall_s "$res" | sort -g | head -1)|$(field wall_s "$res" | sort -g | tail -1)|$(paste -d' ' <(field user_s "$res") <(field sys_s "$res") | awk '{print $1+$2}' | median)|$(field maxrss_kb "$res" | sort -g | tail -1)")
+			add_row "firstmem-$n" "$tool" "robo -chdir $conf apply -auto-approve (empty destination)" "$LOGS/firstmem-$n.$tool.res"
 		done
 		rm -rf "$fdir/dst" "$conf/.robo"
 		deleted
@@ -629,19 +647,11 @@ THREADS=${THREADS:-"1 2 4 8 16 32"}
 THREADS_FILES=${THREADS_FILES:-20000}
 threads_job() {
 	local tdir=$WORK/threads n=$THREADS_FILES csv=$OUTDIR/threads-$DATE.csv
-	local stamp="files=$n sizes=$MIN_SIZE-$MAX_SIZE perdir=$PER_DIR fanout=$FANOUT seed=$SEED gentree=$GENTREE_SUM"
 	local medium root conf t r res out dst mnt=""
 	for t in $THREADS; do
 		[[ $t =~ ^[0-9]+$ && $t -ge 1 && $t -le 128 ]] || die "THREADS: $t is not a thread count from 1 to 128"
 	done
-	if [[ ! -f $tdir/stamp || $(cat "$tdir/stamp") != "$stamp" ]]; then
-		log "generating $n files in $tdir/src"
-		rm -rf "$tdir"
-		deleted
-		mkdir -p "$tdir"
-		"$BIN/gentree" -root "$tdir/src" -files "$n" -min "$MIN_SIZE" -max "$MAX_SIZE" -per-dir "$PER_DIR" -dirs "$FANOUT" -seed "$SEED" -q
-		echo "$stamp" >"$tdir/stamp"
-	fi
+	gen_tree "$tdir" "$n" "$MIN_SIZE" "$MAX_SIZE" src
 	rm -rf "$tdir/copies"
 	deleted
 	echo "medium,threads,run,wall_s,cpu_s,peak_rss_kib" >"$csv"
@@ -693,12 +703,11 @@ threads_job() {
 				fi
 				diff -r "$root/src" "$dst" >/dev/null || die "threads $medium/$t run $r: the copy differs from the source"
 				log "  threads $medium/$t run $r: $(tail -1 "$res")"
-				echo "$medium,$t,$r,$(field wall_s <(tail -1 "$res")),$(paste -d' ' <(field user_s <(tail -1 "$res")) <(field sys_s <(tail -1 "$res")) | awk '{print $1+$2}'),$(field maxrss_kb <(tail -1 "$res"))" >>"$csv"
+				echo "$medium,$t,$r,$(last_run "$res")" >>"$csv"
 			done
 		done
 		for t in $THREADS; do
-			res=$LOGS/threads-$medium-$t.res
-			ROWS+=("threads-$medium-$t|robo|robo -chdir $conf apply -auto-approve -var threads=$t|$(field wall_s "$res" | median)|$(field wall_s "$res" | sort -g | head -1)|$(field wall_s "$res" | sort -g | tail -1)|$(paste -d' ' <(field user_s "$res") <(field sys_s "$res") | awk '{print $1+$2}' | median)|$(field maxrss_kb "$res" | sort -g | tail -1)")
+			add_row "threads-$medium-$t" robo "robo -chdir $conf apply -auto-approve -var threads=$t" "$LOGS/threads-$medium-$t.res"
 		done
 		if [[ $medium == tmpfs ]]; then
 			umount "$mnt"

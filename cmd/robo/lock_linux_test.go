@@ -2,45 +2,20 @@ package main
 
 import (
 	"context"
-	"errors"
-	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/robo-backup/robo/internal/state"
+	"github.com/robo-backup/robo/internal/testtree"
 )
 
 // Issue 13: a full disk while taking a set's lock says so, with the path,
 // instead of "being applied by another robo process". Real tmpfs of 64
 // KiB, filled; skipped when not root (mount needs it).
 func TestSetLockFullDisk(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("mounting a small tmpfs needs root")
-	}
-	dir := t.TempDir()
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=64k,mode=0755"); err != nil {
-		t.Skipf("cannot mount a tmpfs: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := syscall.Unmount(dir, syscall.MNT_DETACH); err != nil {
-			t.Errorf("unmount %s: %v", dir, err)
-		}
-	})
-	f, err := os.Create(filepath.Join(dir, "filler"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for buf := make([]byte, 4096); ; {
-		if _, err := f.Write(buf); err != nil {
-			if !errors.Is(err, syscall.ENOSPC) {
-				t.Fatal(err)
-			}
-			break
-		}
-	}
-	f.Close()
+	dir := testtree.Tmpfs(t, "64k")
+	testtree.Fill(t, dir)
 	e, _, _ := testEnv("", false)
 	store := &state.Store{Path: filepath.Join(dir, "state.json")}
 	unlock, err := setLocker(e, store, "apply", 0)(context.Background(), "docs")

@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"math"
 	"os"
 	"sync"
@@ -31,23 +30,15 @@ import (
 // The zero value and nil are empty lists. Add must not run at the same
 // time as any other method; everything else may run concurrently.
 type ChangeList struct {
-	n       int
-	tail    []byte // encoded changes not yet written to the file
-	tailN   int    // the changes in tail
-	blocks  []spillBlock
-	file    *os.File
-	size    int64 // bytes written to file
+	n      int
+	tail   []byte // encoded changes not yet written to the file
+	tailN  int    // the changes in tail
+	blocks []spillBlock
+	blockFile
 	err     error // the first write error: the list is incomplete
 	deletes int   // deletions other than StaleTemp ones
 	phases  [4]int
 	links   [4]int // hard links (LinkTo) by phase
-}
-
-type spillBlock struct {
-	off   int64
-	n     int32
-	count int32
-	crc   uint32
 }
 
 // SpillBlockBytes is the size of a list's blocks: a list whose encoded
@@ -68,8 +59,6 @@ func SetSpillDir(dir string) {
 	spillDir = dir
 	spillMu.Unlock()
 }
-
-var crcTable = crc32.MakeTable(crc32.Castagnoli)
 
 // NewChangeList returns an empty list.
 func NewChangeList() *ChangeList { return &ChangeList{} }
@@ -151,24 +140,12 @@ func (l *ChangeList) Add(c Change) {
 }
 
 func (l *ChangeList) spill() {
-	if l.file == nil {
-		f, err := spillFile()
-		if err != nil {
-			l.err = fmt.Errorf("change list: %w", err)
-			return
-		}
-		l.file = f
-	}
-	if len(l.tail) > math.MaxInt32 {
-		l.err = fmt.Errorf("change list: a block of %d bytes", len(l.tail))
+	b, err := l.writeBlock("change list", l.tail, int32(l.tailN))
+	if err != nil {
+		l.err = err
 		return
 	}
-	if _, err := l.file.WriteAt(l.tail, l.size); err != nil {
-		l.err = fmt.Errorf("change list: write spill file: %w", err)
-		return
-	}
-	l.blocks = append(l.blocks, spillBlock{off: l.size, n: int32(len(l.tail)), count: int32(l.tailN), crc: crc32.Checksum(l.tail, crcTable)})
-	l.size += int64(len(l.tail))
+	l.blocks = append(l.blocks, b)
 	l.tail, l.tailN = l.tail[:0], 0
 }
 
@@ -190,10 +167,7 @@ func (l *ChangeList) Close() error {
 	if l == nil {
 		return nil
 	}
-	var err error
-	if l.file != nil {
-		err = l.file.Close()
-	}
+	err := l.close()
 	*l = ChangeList{}
 	return err
 }
@@ -315,20 +289,14 @@ func (it *ChangeIter) load() bool {
 		return false
 	}
 	if it.block < len(l.blocks) {
-		b := l.blocks[it.block]
+		b := &l.blocks[it.block]
 		it.block++
-		if cap(it.rbuf) < int(b.n) {
-			it.rbuf = make([]byte, b.n)
-		}
-		buf := it.rbuf[:b.n]
-		if _, err := l.file.ReadAt(buf, b.off); err != nil {
-			it.err = fmt.Errorf("change list: read spill file: %w", err)
+		buf, err := l.readBlock("change list", b, it.rbuf)
+		if err != nil {
+			it.err = err
 			return false
 		}
-		if crc32.Checksum(buf, crcTable) != b.crc {
-			it.err = errors.New("change list: the spill file was changed behind robo's back (checksum)")
-			return false
-		}
+		it.rbuf = buf
 		it.buf, it.left = buf, int(b.count)
 		return true
 	}

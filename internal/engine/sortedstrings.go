@@ -4,9 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"math"
-	"os"
 	"slices"
 	"strings"
 )
@@ -37,9 +35,8 @@ type SortedStrings struct {
 	lastN    int64  // counts added to last not yet in cur
 	haveLast bool
 
-	runs   []ssRun
-	file   *os.File
-	size   int64
+	runs []ssRun
+	blockFile
 	err    error
 	frozen bool
 	// Lookup's cache: the last block read.
@@ -51,10 +48,7 @@ type SortedStrings struct {
 type ssRun struct{ blocks []ssBlock }
 
 type ssBlock struct {
-	off   int64
-	n     int32
-	count int32
-	crc   uint32
+	spillBlock
 	first string
 }
 
@@ -205,24 +199,12 @@ func (w *runWriter) flush() {
 	if w.count == 0 || ss.err != nil {
 		return
 	}
-	if ss.file == nil {
-		f, err := spillFile()
-		if err != nil {
-			ss.fail(fmt.Errorf("sorted strings: %w", err))
-			return
-		}
-		ss.file = f
-	}
-	if len(w.buf) > math.MaxInt32 {
-		ss.fail(fmt.Errorf("sorted strings: a block of %d bytes", len(w.buf)))
+	b, err := ss.writeBlock("sorted strings", w.buf, w.count)
+	if err != nil {
+		ss.fail(err)
 		return
 	}
-	if _, err := ss.file.WriteAt(w.buf, ss.size); err != nil {
-		ss.fail(fmt.Errorf("sorted strings: write spill file: %w", err))
-		return
-	}
-	w.run.blocks = append(w.run.blocks, ssBlock{off: ss.size, n: int32(len(w.buf)), count: w.count, crc: crc32.Checksum(w.buf, crcTable), first: w.first})
-	ss.size += int64(len(w.buf))
+	w.run.blocks = append(w.run.blocks, ssBlock{spillBlock: b, first: w.first})
 	w.buf, w.count = w.buf[:0], 0
 }
 
@@ -257,7 +239,7 @@ func (r *runReader) next() bool {
 		if r.block >= len(r.run.blocks) {
 			return false
 		}
-		buf, err := r.ss.readBlock(&r.run.blocks[r.block], r.rbuf)
+		buf, err := r.ss.readBlock("sorted strings", &r.run.blocks[r.block].spillBlock, r.rbuf)
 		if err != nil {
 			r.err = err
 			return false
@@ -280,23 +262,6 @@ func (r *runReader) next() bool {
 	r.buf, r.left = rest, r.left-1
 	r.key, r.val, r.ok = k, v, true
 	return true
-}
-
-func (ss *SortedStrings) readBlock(b *ssBlock, buf []byte) ([]byte, error) {
-	if b.n < 0 || b.count < 0 {
-		return nil, errors.New("sorted strings: a malformed block")
-	}
-	if cap(buf) < int(b.n) {
-		buf = make([]byte, b.n)
-	}
-	buf = buf[:b.n]
-	if _, err := ss.file.ReadAt(buf, b.off); err != nil {
-		return nil, fmt.Errorf("sorted strings: read spill file: %w", err)
-	}
-	if crc32.Checksum(buf, crcTable) != b.crc {
-		return nil, errors.New("sorted strings: the spill file was changed behind robo's back (checksum)")
-	}
-	return buf, nil
 }
 
 func decodeSorted(b []byte) (string, int64, []byte, error) {
@@ -457,10 +422,7 @@ func (ss *SortedStrings) Close() error {
 	if ss == nil {
 		return nil
 	}
-	var err error
-	if ss.file != nil {
-		err = ss.file.Close()
-	}
+	err := ss.close()
 	*ss = SortedStrings{cmp: ss.cmp, check: ss.check, cur: map[string]int64{}, cacheRun: -1}
 	return err
 }

@@ -242,12 +242,11 @@ func TestAzureRequestsPerNewFile(t *testing.T) {
 	})
 }
 
-// testRequestsPerNewFile writes new small files through a counting proxy
-// in front of endpoint; config gives the remote's configuration for the
-// proxy's URL.
-func testRequestsPerNewFile(t *testing.T, endpoint string, config func(proxy string) remote.Config) {
-	var n atomic.Int64
-	var methods methodCount
+// proxyTo starts a reverse proxy to endpoint's host, closed in Cleanup,
+// and returns its URL. before, when not nil, sees each request before it
+// is passed on; after, when not nil, once it was answered.
+func proxyTo(t *testing.T, endpoint string, before, after func(*http.Request)) string {
+	t.Helper()
 	u, err := url.Parse(endpoint)
 	if err != nil {
 		t.Fatal(err)
@@ -255,12 +254,29 @@ func testRequestsPerNewFile(t *testing.T, endpoint string, config func(proxy str
 	u.Path = ""
 	rp := httputil.NewSingleHostReverseProxy(u)
 	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if before != nil {
+			before(r)
+		}
+		rp.ServeHTTP(w, r)
+		if after != nil {
+			after(r)
+		}
+	}))
+	t.Cleanup(proxy.Close)
+	return proxy.URL
+}
+
+// testRequestsPerNewFile writes new small files through a counting proxy
+// in front of endpoint; config gives the remote's configuration for the
+// proxy's URL.
+func testRequestsPerNewFile(t *testing.T, endpoint string, config func(proxy string) remote.Config) {
+	var n atomic.Int64
+	var methods methodCount
+	proxy := proxyTo(t, endpoint, func(r *http.Request) {
 		n.Add(1)
 		methods.add(r.Method)
-		rp.ServeHTTP(w, r)
-	}))
-	defer proxy.Close()
-	conn, err := remote.Dial(context.Background(), config(proxy.URL))
+	}, nil)
+	conn, err := remote.Dial(context.Background(), config(proxy))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,9 +5,6 @@ import (
 	"context"
 	"math"
 	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"runtime/debug"
 	"sync/atomic"
 	"testing"
@@ -60,19 +57,11 @@ func TestAzurePartsFromFirstByte(t *testing.T) {
 
 func testPartsFromFirstByte(t *testing.T, endpoint string, config func(proxy string) remote.Config, isPart func(*http.Request) bool) {
 	var parts atomic.Int64
-	u, err := url.Parse(endpoint)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = ""
-	rp := httputil.NewSingleHostReverseProxy(u)
-	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rp.ServeHTTP(w, r)
+	proxy := proxyTo(t, endpoint, nil, func(r *http.Request) {
 		if isPart(r) {
 			parts.Add(1) // answered
 		}
-	}))
-	defer proxy.Close()
+	})
 	// robo's soft memory limit (internal/memlimit), as cmd/robo sets it:
 	// the part buffers and a small file's whole buffer raise it while
 	// they are held, and give it back.
@@ -82,7 +71,7 @@ func testPartsFromFirstByte(t *testing.T, endpoint string, config func(proxy str
 		debug.SetMemoryLimit(math.MaxInt64)
 	}()
 	limit := func() int64 { return debug.SetMemoryLimit(-1) }
-	cfg := config(proxy.URL)
+	cfg := config(proxy)
 	conn, err := remote.Dial(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -4,9 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"path"
 	"path/filepath"
@@ -20,6 +17,7 @@ import (
 	"github.com/robo-backup/robo/internal/remote"
 	"github.com/robo-backup/robo/internal/remote/remotetest"
 	tt "github.com/robo-backup/robo/internal/testtree"
+	"github.com/robo-backup/robo/internal/vfs"
 )
 
 // davCounter is a proxy in front of a WebDAV test server that records
@@ -31,21 +29,12 @@ type davCounter struct {
 }
 
 func countWebDAV(t *testing.T, s *remotetest.WebDAV) *davCounter {
-	u, err := url.Parse(s.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = ""
-	rp := httputil.NewSingleHostReverseProxy(u)
 	c := &davCounter{}
-	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	c.URL = proxyTo(t, s.URL, func(r *http.Request) {
 		c.mu.Lock()
 		c.log = append(c.log, r.Method+" "+r.URL.Path)
 		c.mu.Unlock()
-		rp.ServeHTTP(w, r)
-	}))
-	t.Cleanup(proxy.Close)
-	c.URL = proxy.URL + "/"
+	}, nil) + "/"
 	return c
 }
 
@@ -88,9 +77,9 @@ func davConfigVia(s *remotetest.WebDAV, c *davCounter) remote.Config {
 	return cfg
 }
 
-// syncTo mirrors src to remoteName:set on conn and fails the test on any
-// error or skip.
-func syncTo(t *testing.T, conn *remote.Conn, src string) {
+// scanSet plans a mirror of src to remoteName:set on conn with the native
+// engine, and returns the engine, the set's spec and the plan.
+func scanSet(t *testing.T, conn *remote.Conn, src string) (engine.Engine, engine.Spec, *engine.ScanResult) {
 	t.Helper()
 	e := nativeOn(conn)(t)
 	sp := engine.Spec{Name: "t", Source: src, Destination: remoteName + ":set", Mirror: true, CopyEmptyDirs: true, Threads: 2}
@@ -98,21 +87,41 @@ func syncTo(t *testing.T, conn *remote.Conn, src string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return e, sp, sc
+}
+
+// syncTo mirrors src to remoteName:set on conn and fails the test on any
+// error or skip.
+func syncTo(t *testing.T, conn *remote.Conn, src string) {
+	t.Helper()
+	e, sp, sc := scanSet(t, conn, src)
 	res, err := e.Apply(context.Background(), engine.Job{Spec: sp, Changes: sc.Changes}, engine.Discard)
 	if err != nil || len(res.Errors) > 0 || len(res.Skipped) > 0 {
 		t.Fatalf("apply: %v %+v", err, res)
 	}
 }
 
-// pending returns the changes a plan of src to remoteName:set finds.
-func pending(t *testing.T, conn *remote.Conn, src string) []string {
+// wantTimes opens "set" on conn, checks that each file of want has its
+// time there (when says at what point, for the errors) and returns the
+// opened set.
+func wantTimes(t *testing.T, conn *remote.Conn, when string, want map[string]time.Time) vfs.FS {
 	t.Helper()
-	e := nativeOn(conn)(t)
-	sp := engine.Spec{Name: "t", Source: src, Destination: remoteName + ":set", Mirror: true, CopyEmptyDirs: true, Threads: 2}
-	sc, err := e.Scan(context.Background(), sp)
+	f, err := conn.Open("set")
 	if err != nil {
 		t.Fatal(err)
 	}
+	for name, mt := range want {
+		if e, err := f.Stat(name); err != nil || !e.ModTime.Equal(mt) {
+			t.Errorf("%s %s: %+v %v, want time %v", name, when, e, err, mt)
+		}
+	}
+	return f
+}
+
+// pending returns the changes a plan of src to remoteName:set finds.
+func pending(t *testing.T, conn *remote.Conn, src string) []string {
+	t.Helper()
+	_, _, sc := scanSet(t, conn, src)
 	var out []string
 	for _, c := range sc.Changes.Slice() {
 		out = append(out, c.Action.String()+" "+c.Path)
@@ -203,15 +212,7 @@ func TestWebDAVTimesPerFolder(t *testing.T) {
 	if p := pending(t, conn4, src); len(p) != 0 {
 		t.Fatalf("after the changes a new connection plans %v", p)
 	}
-	f, err := conn4.Open("set")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for name, want := range map[string]time.Time{"b/1.txt": mt.Add(time.Hour), "top.txt": mt, "c/d/1.txt": mt} {
-		if e, err := f.Stat(name); err != nil || !e.ModTime.Equal(want) {
-			t.Errorf("%s: %+v %v, want time %v", name, e, err, want)
-		}
-	}
+	f := wantTimes(t, conn4, "after the changes", map[string]time.Time{"b/1.txt": mt.Add(time.Hour), "top.txt": mt, "c/d/1.txt": mt})
 	if _, err := f.Stat("a/2.txt"); err == nil {
 		t.Error("a/2.txt still there")
 	}
@@ -259,15 +260,7 @@ func TestWebDAVTimesMigration(t *testing.T) {
 	}
 
 	conn := dial(t, davConfigVia(s, c))
-	f, err := conn.Open("set")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, name := range []string{"top.txt", "sub/x.txt", "sub/deeper/y.txt"} {
-		if e, err := f.Stat(name); err != nil || !e.ModTime.Equal(mt) {
-			t.Errorf("%s through a version-1 record: %+v %v, want %v", name, e, err, mt)
-		}
-	}
+	wantTimes(t, conn, "through a version-1 record", map[string]time.Time{"top.txt": mt, "sub/x.txt": mt, "sub/deeper/y.txt": mt})
 	if p := pending(t, conn, src); len(p) != 0 {
 		t.Fatalf("plan over a version-1 record: %v", p)
 	}
@@ -298,15 +291,7 @@ func TestWebDAVTimesMigration(t *testing.T) {
 		}
 	}
 	conn3 := dial(t, webdavConfig(s))
-	f3, err := conn3.Open("set")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for name, want := range map[string]time.Time{"top.txt": mt.Add(time.Minute), "sub/x.txt": mt, "sub/deeper/y.txt": mt} {
-		if e, err := f3.Stat(name); err != nil || !e.ModTime.Equal(want) {
-			t.Errorf("%s after the migration: %+v %v, want %v", name, e, err, want)
-		}
-	}
+	wantTimes(t, conn3, "after the migration", map[string]time.Time{"top.txt": mt.Add(time.Minute), "sub/x.txt": mt, "sub/deeper/y.txt": mt})
 	if p := pending(t, conn3, src); len(p) != 0 {
 		t.Fatalf("plan after the migration: %v", p)
 	}

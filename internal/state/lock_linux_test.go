@@ -9,45 +9,9 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/robo-backup/robo/internal/testtree"
 )
-
-// tinyFS mounts a 64 KiB tmpfs for the test and unmounts it in Cleanup;
-// it skips when the test cannot mount (not root).
-func tinyFS(t *testing.T) string {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("mounting a small tmpfs needs root")
-	}
-	dir := t.TempDir()
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=64k,mode=0755"); err != nil {
-		t.Skipf("cannot mount a tmpfs: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := syscall.Unmount(dir, syscall.MNT_DETACH); err != nil {
-			t.Errorf("unmount %s: %v", dir, err)
-		}
-	})
-	return dir
-}
-
-// fill writes until the file system is full.
-func fill(t *testing.T, dir string) {
-	t.Helper()
-	f, err := os.Create(filepath.Join(dir, "filler"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	buf := make([]byte, 4096)
-	for {
-		if _, err := f.Write(buf); err != nil {
-			if !errors.Is(err, syscall.ENOSPC) {
-				t.Fatalf("filling %s: %v", dir, err)
-			}
-			return
-		}
-	}
-}
 
 // Issue 13: taking a lock on a full or read-only file system reports the
 // I/O error with the path, never "locked by another robo process".
@@ -62,9 +26,9 @@ func TestLockIOErrorsAreNotContention(t *testing.T) {
 			// runs); the holder file no longer fits.
 			os.MkdirAll(filepath.Join(dir, "locks"), 0o755)
 			os.WriteFile(filepath.Join(dir, "locks", "docs.lock"), nil, 0o600)
-			fill(t, dir)
+			testtree.Fill(t, dir)
 		}, "no space left on device"},
-		{"full, no lock directory yet", func(t *testing.T, dir string) { fill(t, dir) }, "no space left on device"},
+		{"full, no lock directory yet", func(t *testing.T, dir string) { testtree.Fill(t, dir) }, "no space left on device"},
 		{"read-only", func(t *testing.T, dir string) {
 			if err := syscall.Mount("", dir, "", syscall.MS_REMOUNT|syscall.MS_RDONLY, ""); err != nil {
 				t.Skipf("remount read-only: %v", err)
@@ -72,7 +36,7 @@ func TestLockIOErrorsAreNotContention(t *testing.T) {
 		}, "read-only file system"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := tinyFS(t)
+			dir := testtree.Tmpfs(t, "64k")
 			tc.setup(t, dir)
 			st := &Store{Path: filepath.Join(dir, "state.json")}
 			_, err := st.LockSet(context.Background(), "docs", CurrentLockInfo("apply"), 0)

@@ -6,32 +6,13 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
-)
 
-// mountTmpfs mounts a tmpfs of 64 MiB for the test, a file system other
-// than t.TempDir's, and unmounts it in Cleanup. It skips only when the
-// test is not root; a root that cannot mount fails.
-func mountTmpfs(t *testing.T) string {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("mounting a tmpfs needs root")
-	}
-	dir := t.TempDir()
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=64m,mode=0755"); err != nil {
-		t.Fatalf("mount a tmpfs on %s: %v", dir, err)
-	}
-	t.Cleanup(func() {
-		if err := syscall.Unmount(dir, syscall.MNT_DETACH); err != nil {
-			t.Errorf("unmount %s: %v", dir, err)
-		}
-	})
-	return dir
-}
+	"github.com/robo-backup/robo/internal/testtree"
+)
 
 func devOf(t *testing.T, path string) uint64 {
 	t.Helper()
@@ -51,7 +32,7 @@ func devOf(t *testing.T, path string) uint64 {
 // read/write and a sparse file, delivers the bytes exactly.
 func TestCopyRoutes(t *testing.T) {
 	srcRoot := t.TempDir()
-	dstRoot := mountTmpfs(t)
+	dstRoot := testtree.Tmpfs(t, "64m")
 	src, dst := NewLocal(srcRoot), NewLocal(filepath.Join(dstRoot, "d"))
 	if err := os.Mkdir(dst.Path(""), 0o755); err != nil {
 		t.Fatal(err)

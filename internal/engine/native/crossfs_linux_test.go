@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/robo-backup/robo/internal/engine/native"
+	"github.com/robo-backup/robo/internal/testtree"
 )
 
 // TestCopyAcrossFileSystems applies a tree whose destination is on another
@@ -19,18 +19,7 @@ import (
 // the first copy and for an update of some files. It skips only when not
 // root (mounting needs it).
 func TestCopyAcrossFileSystems(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("mounting a tmpfs needs root")
-	}
-	mnt := t.TempDir()
-	if err := syscall.Mount("tmpfs", mnt, "tmpfs", 0, "size=128m,mode=0755"); err != nil {
-		t.Fatalf("mount a tmpfs on %s: %v", mnt, err)
-	}
-	t.Cleanup(func() {
-		if err := syscall.Unmount(mnt, syscall.MNT_DETACH); err != nil {
-			t.Errorf("unmount %s: %v", mnt, err)
-		}
-	})
+	mnt := testtree.Tmpfs(t, "128m")
 	e := native.New()
 	sp, src, _ := metaSpec(t, "DAT")
 	dst := filepath.Join(mnt, "backup")
