@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -60,7 +61,10 @@ func TestUIApplyPlanStale(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.WriteFile(filepath.Join(src, "a.txt"), []byte("changed after the review"), 0o644)
-	err = b.ApplyPlan(context.Background(), p)
+	var dones atomic.Int32
+	done := func() { dones.Add(1) }
+	err = b.ApplyPlan(context.Background(), p, done)
+	p.Close()
 	if !errors.Is(err, web.ErrStale) || !strings.Contains(err.Error(), "a.txt") {
 		t.Fatalf("apply after a source change: %v, want stale", err)
 	}
@@ -72,10 +76,14 @@ func TestUIApplyPlanStale(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := b.ApplyPlan(context.Background(), p); err != nil {
+	if err := b.ApplyPlan(context.Background(), p, done); err != nil {
 		t.Fatalf("apply of a fresh plan: %v", err)
 	}
 	b.wait()
+	if n := dones.Load(); n != 1 {
+		t.Fatalf("done called %d times, want once (after the run, not for the refused plan)", n)
+	}
+	p.Close()
 	if got, _ := os.ReadFile(filepath.Join(dst, "a.txt")); string(got) != "changed after the review" {
 		t.Fatalf("destination a.txt = %q", got)
 	}
