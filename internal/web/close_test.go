@@ -347,13 +347,14 @@ func TestPlansClosedOnceUnderConcurrentRefresh(t *testing.T) {
 		t.Error(err)
 	}
 	be.mu.Lock()
-	defer be.mu.Unlock()
 	for _, e := range be.runErrs {
 		t.Error(e)
 	}
 	if be.runReads == 0 {
 		t.Error("no apply ran")
 	}
+	made, runs := append([]*plan.Plan(nil), be.made...), be.runReads
+	be.mu.Unlock()
 
 	// Still held: the cached plan and the reviews left for later.
 	s.planMu.Lock()
@@ -367,11 +368,11 @@ func TestPlansClosedOnceUnderConcurrentRefresh(t *testing.T) {
 		held[r.plan.p] = true
 	}
 	s.reviews.mu.Unlock()
-	if len(held) == 0 || len(held) == len(be.made) {
-		t.Fatalf("%d plans held of %d made", len(held), len(be.made))
+	if len(held) == 0 || len(held) == len(made) {
+		t.Fatalf("%d plans held of %d made", len(held), len(made))
 	}
 	closesMu.Lock()
-	for _, p := range be.made {
+	for _, p := range made {
 		if want := map[bool]int{true: 0, false: 1}[held[p]]; closes[p] != want {
 			t.Errorf("a plan (held %v) was closed %d times, want %d", held[p], closes[p], want)
 		}
@@ -385,12 +386,33 @@ func TestPlansClosedOnceUnderConcurrentRefresh(t *testing.T) {
 	if n := spillFDs(t); n != before {
 		t.Errorf("%d spill files open after Close (%d before)", n, before)
 	}
+
+	// A request that comes after Close (the HTTP server is meant to be
+	// stopped first) keeps nothing: its plan is closed when it is done.
+	be.ahead = nil
+	hs = httptest.NewServer(s)
+	defer hs.Close()
+	if code, body, err := do("GET", "/api/plan", nil); err != nil || code != 200 || checkPlan("GET /api/plan after Close", json.RawMessage(body)) != nil {
+		t.Errorf("GET /api/plan after Close: %d %v: %.400s", code, err, body)
+	}
+	if code, body, err := do("POST", "/api/sets/docs/plan", url.Values{}); err != nil || code != http.StatusInternalServerError || !strings.Contains(body, "shutting down") {
+		t.Errorf("Run now after Close: %d %v: %.400s", code, err, body)
+	}
+	if n := spillFDs(t); n != before {
+		t.Errorf("%d spill files open after requests after Close (%d before)", n, before)
+	}
+	be.mu.Lock()
+	if len(be.made) != len(made)+2 {
+		t.Errorf("%d plans made after Close, want 2", len(be.made)-len(made))
+	}
+	made = append([]*plan.Plan(nil), be.made...)
+	be.mu.Unlock()
 	closesMu.Lock()
 	defer closesMu.Unlock()
-	for i, p := range be.made {
+	for i, p := range made {
 		if closes[p] != 1 {
-			t.Errorf("plan %d of %d was closed %d times after Close, want once", i, len(be.made), closes[p])
+			t.Errorf("plan %d of %d was closed %d times after Close, want once", i, len(made), closes[p])
 		}
 	}
-	t.Logf("%d plans made, %d applied, %d held before Close", len(be.made), be.runReads, len(held))
+	t.Logf("%d plans made, %d applied, %d held before Close", len(made), runs, len(held))
 }

@@ -73,6 +73,7 @@ func (rs *reviews) add(set, owner string, p *plan.Plan) (*review, *sharedPlan, e
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	if rs.closed {
+		gone = []*review{rv} // closes p
 		return nil, nil, errors.New("the dashboard is shutting down")
 	}
 	gone = rs.expireLocked(now)
