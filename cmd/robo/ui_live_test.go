@@ -16,6 +16,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/robo-backup/robo/internal/engine"
 	"github.com/robo-backup/robo/internal/web"
 )
 
@@ -46,7 +47,20 @@ func TestUITokenFileNotice(t *testing.T) {
 // TestUIApplyPlanStale: a plan made for review is refused, nothing
 // copied, when a source file changes before it is applied (CheckSaved
 // alone does not look at the trees: issue 19); unchanged, it applies.
+// With every change list spilling, no spill file stays open once the run
+// is done and the caller closed its plans (the fresh plan ApplyPlan
+// compares against is its own to close).
 func TestUIApplyPlanStale(t *testing.T) {
+	old := engine.SpillBlockBytes
+	engine.SpillBlockBytes = 1
+	t.Cleanup(func() { engine.SpillBlockBytes = old })
+	fds := func() int {
+		if runtime.GOOS != "linux" {
+			return 0
+		}
+		return spillFDs(t)
+	}
+	before := fds()
 	conf, dst := testConfig(t)
 	src := filepath.Join(filepath.Dir(conf), "src")
 	e, _, _ := testEnv("", false)
@@ -84,6 +98,9 @@ func TestUIApplyPlanStale(t *testing.T) {
 		t.Fatalf("done called %d times, want once (after the run, not for the refused plan)", n)
 	}
 	p.Close()
+	if n := fds(); n != before {
+		t.Fatalf("%d spill files open after the runs (%d before)", n, before)
+	}
 	if got, _ := os.ReadFile(filepath.Join(dst, "a.txt")); string(got) != "changed after the review" {
 		t.Fatalf("destination a.txt = %q", got)
 	}
