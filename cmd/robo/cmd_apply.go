@@ -42,6 +42,7 @@ func runApply(e *env, args []string) error {
 	// configuration and the state under the lock. A refused plan runs no
 	// hook, changes no state and is audited as apply.refused.
 	var p *plan.Plan
+	defer func() { p.Close() }() // the saved or fresh plan's spill files
 	if planFile != "" {
 		if p, err = plan.Read(e.path(planFile)); err != nil {
 			return fatalf("%v", err)

@@ -53,6 +53,7 @@ func runImport(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	defer p.Close()
 	results := adopt.Adopt(p, st, adopt.Options{AllowDifferences: *allowDiff, Now: time.Now()})
 	recorded := false
 	for _, r := range results {

@@ -76,6 +76,7 @@ func runPlan(e *env, args []string) error {
 		e.record("plan.finished", map[string]string{"outcome": "error", "error": err.Error()})
 		return err
 	}
+	defer p.Close()
 	e.record("plan.finished", map[string]string{"outcome": planOutcome(p), "sets": setActions(p)})
 	if err := views.NewPlanView(pf.jsonOut, e.stdout, pf.verbose).Plan(p); err != nil {
 		return err

@@ -19,5 +19,6 @@ func runShow(e *env, args []string) error {
 	if err != nil {
 		return fatalf("%v", err)
 	}
+	defer p.Close()
 	return views.NewPlanView(*jsonOut, e.stdout, *verbose).Plan(p)
 }

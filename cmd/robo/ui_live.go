@@ -203,7 +203,10 @@ func (b *uiBackend) PlanSet(ctx context.Context, set string) (*plan.Plan, error)
 // Then it applies exactly p in the background, as robo watch applies a
 // plan (set locks, per-set commits), with live progress. The engines'
 // guards cover what changes between the check and each file's copy.
-func (b *uiBackend) ApplyPlan(ctx context.Context, p *plan.Plan) error {
+//
+// It calls done when the run no longer reads p (the dashboard then closes
+// it); it does not call done when it returns an error.
+func (b *uiBackend) ApplyPlan(ctx context.Context, p *plan.Plan, done func()) error {
 	if len(p.Targets) != 1 {
 		return fmt.Errorf("%w: a reviewed plan targets one set", web.ErrStale)
 	}
@@ -234,6 +237,7 @@ func (b *uiBackend) ApplyPlan(ctx context.Context, p *plan.Plan) error {
 		var fresh *plan.Plan
 		if fresh, err = buildPlan(ctx, cfg, st, p.Targets, true, p.AllowDeletes, eng); err == nil {
 			err = apply.CheckFresh(p, fresh)
+			fresh.Close()
 		}
 	}
 	unlock()
@@ -254,6 +258,7 @@ func (b *uiBackend) ApplyPlan(ctx context.Context, p *plan.Plan) error {
 		defer b.wg.Done()
 		defer b.release(set)
 		defer eng.Close()
+		defer done()
 		start := time.Now()
 		res, err := applyPlanned(b.e.ctx, &ae, cfg, store, eng, p, st, p.Targets, "ui apply", watchStateLockTimeout, b.log.Named("apply"), live.watchers())
 		live.end(outcomeOf(set, start, res, err, b.e.ctx))

@@ -9,12 +9,14 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/robo-backup/robo/internal/engine"
 	"github.com/robo-backup/robo/internal/web"
 )
 
@@ -45,7 +47,20 @@ func TestUITokenFileNotice(t *testing.T) {
 // TestUIApplyPlanStale: a plan made for review is refused, nothing
 // copied, when a source file changes before it is applied (CheckSaved
 // alone does not look at the trees: issue 19); unchanged, it applies.
+// With every change list spilling, no spill file stays open once the run
+// is done and the caller closed its plans (the fresh plan ApplyPlan
+// compares against is its own to close).
 func TestUIApplyPlanStale(t *testing.T) {
+	old := engine.SpillBlockBytes
+	engine.SpillBlockBytes = 1
+	t.Cleanup(func() { engine.SpillBlockBytes = old })
+	fds := func() int {
+		if runtime.GOOS != "linux" {
+			return 0
+		}
+		return spillFDs(t)
+	}
+	before := fds()
 	conf, dst := testConfig(t)
 	src := filepath.Join(filepath.Dir(conf), "src")
 	e, _, _ := testEnv("", false)
@@ -60,7 +75,10 @@ func TestUIApplyPlanStale(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.WriteFile(filepath.Join(src, "a.txt"), []byte("changed after the review"), 0o644)
-	err = b.ApplyPlan(context.Background(), p)
+	var dones atomic.Int32
+	done := func() { dones.Add(1) }
+	err = b.ApplyPlan(context.Background(), p, done)
+	p.Close()
 	if !errors.Is(err, web.ErrStale) || !strings.Contains(err.Error(), "a.txt") {
 		t.Fatalf("apply after a source change: %v, want stale", err)
 	}
@@ -72,10 +90,17 @@ func TestUIApplyPlanStale(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := b.ApplyPlan(context.Background(), p); err != nil {
+	if err := b.ApplyPlan(context.Background(), p, done); err != nil {
 		t.Fatalf("apply of a fresh plan: %v", err)
 	}
 	b.wait()
+	if n := dones.Load(); n != 1 {
+		t.Fatalf("done called %d times, want once (after the run, not for the refused plan)", n)
+	}
+	p.Close()
+	if n := fds(); n != before {
+		t.Fatalf("%d spill files open after the runs (%d before)", n, before)
+	}
 	if got, _ := os.ReadFile(filepath.Join(dst, "a.txt")); string(got) != "changed after the review" {
 		t.Fatalf("destination a.txt = %q", got)
 	}

@@ -97,3 +97,54 @@ func TestRestoreSpilled(t *testing.T) {
 		t.Fatalf("the restore left %d spill files open (%d before)", n, before)
 	}
 }
+
+// robo apply (with a fresh plan and with a saved one, applied or
+// refused), robo plan -out and robo show close the plan they made or
+// read: with change lists spilling, no spill file stays open after each
+// command (robo runs in the test's process), and the files are copied.
+func TestApplyAndPlanOutClosePlans(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("counts descriptors in /proc/self/fd")
+	}
+	old := engine.SpillBlockBytes
+	engine.SpillBlockBytes = 256
+	t.Cleanup(func() { engine.SpillBlockBytes = old })
+	conf := twoSetConfig(t)
+	for _, set := range []string{"a", "b"} {
+		for i := range 200 {
+			os.WriteFile(filepath.Join(conf, "..", "src-"+set, fmt.Sprintf("f%03d.txt", i)), []byte(set), 0o644)
+		}
+	}
+	before := spillFDs(t)
+	check := func(what string, code, want int, out, errb string) {
+		t.Helper()
+		if code != want {
+			t.Fatalf("%s: exit %d, want %d: %s %s", what, code, want, out, errb)
+		}
+		if n := spillFDs(t); n != before {
+			t.Fatalf("%s left %d spill files open (%d before)", what, n, before)
+		}
+	}
+	code, out, errb := runRobo(t, "", false, "-chdir", conf, "apply", "-auto-approve", "-target", "a")
+	check("robo apply -auto-approve", code, exitOK, out, errb)
+	if b, err := os.ReadFile(filepath.Join(conf, "..", "dst-a", "f199.txt")); err != nil || string(b) != "a" {
+		t.Fatalf("dst-a/f199.txt: %q %v", b, err)
+	}
+	planFile := filepath.Join(t.TempDir(), "b.plan")
+	code, out, errb = runRobo(t, "", false, "-chdir", conf, "plan", "-target", "b", "-out", planFile)
+	check("robo plan -out", code, exitOK, out, errb)
+	code, out, errb = runRobo(t, "", false, "-chdir", conf, "show", planFile)
+	check("robo show PLANFILE", code, exitOK, out, errb)
+	if !strings.Contains(out, "+ New File           1 B  f023.txt") || !strings.Contains(out, "Summary: 201 new files; 201 B to copy") {
+		t.Fatalf("robo show: %s", out)
+	}
+	code, out, errb = runRobo(t, "", false, "-chdir", conf, "apply", planFile)
+	check("robo apply PLANFILE", code, exitOK, out, errb)
+	if b, err := os.ReadFile(filepath.Join(conf, "..", "dst-b", "f199.txt")); err != nil || string(b) != "b" {
+		t.Fatalf("dst-b/f199.txt: %q %v", b, err)
+	}
+	// A refused saved plan (already applied: the state moved on) is
+	// closed too.
+	code, out, errb = runRobo(t, "", false, "-chdir", conf, "apply", planFile)
+	check("robo apply of a stale PLANFILE", code, exitError, out, errb)
+}

@@ -37,7 +37,10 @@ func (d *demoBackend) RunNow(string) error                      { return nil }
 func (d *demoBackend) PlanSet(context.Context, string) (*plan.Plan, error) {
 	return &plan.Plan{}, nil
 }
-func (d *demoBackend) ApplyPlan(context.Context, *plan.Plan) error { return nil }
+func (d *demoBackend) ApplyPlan(_ context.Context, _ *plan.Plan, done func()) error {
+	done()
+	return nil
+}
 
 // demoRun is one seeded run.
 type demoRun struct {

@@ -386,13 +386,15 @@ type planData struct {
 
 func (s *Server) planPage(w http.ResponseWriter, r *http.Request) {
 	extendWrite(w, planWriteTimeout)
-	p, at, err := s.plan(r.Context())
+	sp, at, err := s.plan(r.Context())
 	d := planData{At: at}
 	if err != nil {
 		d.Error = err.Error()
 	} else {
 		var b strings.Builder
-		if err := (&views.PlanHuman{W: &b, MaxChanges: views.DefaultMaxChanges}).Plan(p); err != nil {
+		err := (&views.PlanHuman{W: &b, MaxChanges: views.DefaultMaxChanges}).Plan(sp.p)
+		sp.release()
+		if err != nil {
 			d.Error = err.Error()
 		}
 		d.Text = b.String()
@@ -542,12 +544,13 @@ func (s *Server) apiLogs(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) apiPlan(w http.ResponseWriter, r *http.Request) {
 	extendWrite(w, planWriteTimeout)
-	p, _, err := s.plan(r.Context())
+	sp, _, err := s.plan(r.Context())
 	if err != nil {
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
 		return
 	}
-	writeJSON(w, http.StatusOK, p)
+	defer sp.release()
+	writeJSON(w, http.StatusOK, sp.p)
 }
 
 func (s *Server) apiCSRF(w http.ResponseWriter, r *http.Request) {

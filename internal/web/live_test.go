@@ -338,7 +338,7 @@ func TestReviewThenApply(t *testing.T) {
 	if code, body := c.do("POST", "/api/reviews/"+rv.Review+"/apply", token, nil, csrf); code != http.StatusAccepted {
 		t.Fatalf("apply: %d %s", code, body)
 	}
-	if len(fb.applied) != 1 || fb.applied[0] != fb.plan {
+	if len(fb.applied) != 1 || fb.applied[0] != fb.made[len(fb.made)-1] || fb.appliedChanges[0] != 1 {
 		t.Fatalf("applied %v, want exactly the reviewed plan", fb.applied)
 	}
 	if code, _ := c.do("POST", "/api/reviews/"+rv.Review+"/apply", token, nil, csrf); code != http.StatusNotFound {

@@ -38,31 +38,45 @@ type review struct {
 	Owner   string
 	Created time.Time
 	Expires time.Time
-	Plan    *plan.Plan
+	// plan holds the review's reference while it is kept (sharedPlan);
+	// a reader takes its own with get or add.
+	plan *sharedPlan
 }
 
 type reviews struct {
 	ttl time.Duration
 	now func() time.Time
 
-	mu sync.Mutex
-	m  map[string]*review
+	mu     sync.Mutex
+	m      map[string]*review
+	closed bool
 }
 
 func newReviews(ttl time.Duration, now func() time.Time) *reviews {
 	return &reviews{ttl: ttl, now: now, m: map[string]*review{}}
 }
 
-func (rs *reviews) add(set, owner string, p *plan.Plan) (*review, error) {
+// add keeps p for review; it takes the caller's p and returns the review
+// with a reference to p for the caller, to release when done reading (a
+// plan that is not kept is closed: add failed, or Close ran).
+func (rs *reviews) add(set, owner string, p *plan.Plan) (*review, *sharedPlan, error) {
 	b := make([]byte, 16)
 	if _, err := rand.Read(b); err != nil {
-		return nil, err
+		p.Close()
+		return nil, nil, err
 	}
 	now := rs.now()
-	rv := &review{ID: hex.EncodeToString(b), Set: set, Owner: owner, Created: now, Expires: now.Add(rs.ttl), Plan: p}
+	sp := share(p)
+	rv := &review{ID: hex.EncodeToString(b), Set: set, Owner: owner, Created: now, Expires: now.Add(rs.ttl), plan: sp}
+	var gone []*review
+	defer func() { releaseAll(gone) }()
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
-	rs.expireLocked(now)
+	if rs.closed {
+		gone = []*review{rv} // closes p
+		return nil, nil, errors.New("the dashboard is shutting down")
+	}
+	gone = rs.expireLocked(now)
 	for len(rs.m) >= maxReviews {
 		var oldest *review
 		for _, r := range rs.m {
@@ -71,32 +85,62 @@ func (rs *reviews) add(set, owner string, p *plan.Plan) (*review, error) {
 			}
 		}
 		delete(rs.m, oldest.ID)
+		gone = append(gone, oldest)
 	}
 	rs.m[rv.ID] = rv
-	return rv, nil
+	return rv, sp.acquire(), nil
 }
 
-// get returns the review id of owner; take also removes it (a plan is
-// applied at most once).
-func (rs *reviews) get(id, owner string, take bool) *review {
+// get returns the review id of owner and a reference to its plan for the
+// caller, who releases it when done reading; take also removes the review
+// (a plan is applied at most once) and drops the review's reference.
+func (rs *reviews) get(id, owner string, take bool) (*review, *sharedPlan) {
+	var gone []*review
+	defer func() { releaseAll(gone) }()
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
-	rs.expireLocked(rs.now())
+	gone = rs.expireLocked(rs.now())
 	rv := rs.m[id]
 	if rv == nil || rv.Owner != owner {
-		return nil
+		return nil, nil
 	}
+	sp := rv.plan.acquire()
 	if take {
 		delete(rs.m, id)
+		gone = append(gone, rv)
 	}
-	return rv
+	return rv, sp
 }
 
-func (rs *reviews) expireLocked(now time.Time) {
+// expireLocked removes the expired reviews and returns them, for the
+// caller to release once it has unlocked.
+func (rs *reviews) expireLocked(now time.Time) []*review {
+	var gone []*review
 	for id, r := range rs.m {
 		if !now.Before(r.Expires) {
 			delete(rs.m, id)
+			gone = append(gone, r)
 		}
+	}
+	return gone
+}
+
+// close forgets every review (Server.Close) and keeps no new one.
+func (rs *reviews) close() {
+	rs.mu.Lock()
+	var gone []*review
+	for _, r := range rs.m {
+		gone = append(gone, r)
+	}
+	rs.m, rs.closed = map[string]*review{}, true
+	rs.mu.Unlock()
+	releaseAll(gone)
+}
+
+// releaseAll drops the references of reviews no longer kept.
+func releaseAll(gone []*review) {
+	for _, r := range gone {
+		r.plan.release()
 	}
 }
 
@@ -130,35 +174,46 @@ func planText(p *plan.Plan) (string, error) {
 
 // startRun is Run now: the set's plan, run at once when it changes
 // nothing, else kept for review. It returns the review (nil when the set
-// was started) or an error with its HTTP status.
-func (s *Server) startRun(w http.ResponseWriter, r *http.Request, name string) (*review, int, error) {
+// was started) with a reference to its plan, which the caller releases,
+// or an error with its HTTP status.
+func (s *Server) startRun(w http.ResponseWriter, r *http.Request, name string) (*review, *sharedPlan, int, error) {
 	extendWrite(w, planWriteTimeout)
 	set, _, err := s.setByName(name)
 	if err != nil {
-		return nil, http.StatusInternalServerError, err
+		return nil, nil, http.StatusInternalServerError, err
 	}
 	if set == nil || !set.InConfig {
-		return nil, http.StatusNotFound, ErrUnknownSet
+		return nil, nil, http.StatusNotFound, ErrUnknownSet
 	}
 	p, err := s.o.Backend.PlanSet(r.Context(), name)
 	if err != nil {
 		s.o.Audit("ui.plan", map[string]string{"set": name, "who": who(r), "remote": r.RemoteAddr, "outcome": "failed", "error": err.Error()})
-		return nil, planStatus(err), err
+		p.Close()
+		return nil, nil, planStatus(err), err
 	}
 	if !p.HasChanges() && !p.Failed() {
 		// Nothing to review: the run only records itself.
+		p.Close()
 		if err := s.runNow(r, name); err != nil {
-			return nil, planStatus(err), err
+			return nil, nil, planStatus(err), err
 		}
-		return nil, 0, nil
+		return nil, nil, 0, nil
 	}
-	rv, err := s.reviews.add(name, who(r), p)
+	rv, sp, err := s.reviews.add(name, who(r), p)
 	if err != nil {
-		return nil, http.StatusInternalServerError, err
+		return nil, nil, http.StatusInternalServerError, err
 	}
 	s.o.Audit("ui.plan", map[string]string{"set": name, "who": who(r), "remote": r.RemoteAddr, "outcome": "review", "review": rv.ID,
-		"changes": strconv.Itoa(p.Set(name).Changes.Len())})
-	return rv, 0, nil
+		"changes": strconv.Itoa(changesOf(sp.p, name))})
+	return rv, sp, 0, nil
+}
+
+// changesOf is the number of changes of set in p.
+func changesOf(p *plan.Plan, set string) int {
+	if ps := p.Set(set); ps != nil {
+		return ps.Changes.Len()
+	}
+	return 0
 }
 
 func planStatus(err error) int {
@@ -175,11 +230,12 @@ func planStatus(err error) int {
 
 func (s *Server) runNowForm(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
-	rv, code, err := s.startRun(w, r, name)
+	rv, sp, code, err := s.startRun(w, r, name)
 	if err != nil {
 		s.fail(w, r, false, code, err.Error())
 		return
 	}
+	sp.release()
 	if rv == nil {
 		http.Redirect(w, r, "/sets/"+url.PathEscape(name)+"?requested=1", http.StatusSeeOther)
 		return
@@ -188,13 +244,14 @@ func (s *Server) runNowForm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) reviewPage(w http.ResponseWriter, r *http.Request) {
-	rv := s.reviews.get(r.PathValue("id"), who(r), false)
+	rv, sp := s.reviews.get(r.PathValue("id"), who(r), false)
 	if rv == nil {
 		s.fail(w, r, false, http.StatusNotFound, "no such plan to review: it expired, was applied or discarded, or belongs to another session")
 		return
 	}
-	d := reviewData{ID: rv.ID, Set: rv.Set, Expires: rv.Expires, HasChanges: rv.Plan.HasChanges(), Failed: rv.Plan.Failed()}
-	txt, err := planText(rv.Plan)
+	d := reviewData{ID: rv.ID, Set: rv.Set, Expires: rv.Expires, HasChanges: sp.p.HasChanges(), Failed: sp.p.Failed()}
+	txt, err := planText(sp.p)
+	sp.release()
 	if err != nil {
 		s.fail(w, r, false, http.StatusInternalServerError, err.Error())
 		return
@@ -204,15 +261,18 @@ func (s *Server) reviewPage(w http.ResponseWriter, r *http.Request) {
 }
 
 // applyReview applies the reviewed plan id; the plan is used up whatever
-// the outcome.
+// the outcome, and closed once the run (if any) and every request reading
+// it are done.
 func (s *Server) applyReview(r *http.Request, id string) (*review, int, error) {
-	rv := s.reviews.get(id, who(r), true)
+	rv, sp := s.reviews.get(id, who(r), true)
 	if rv == nil {
 		s.o.Audit("ui.apply", map[string]string{"review": id, "who": who(r), "remote": r.RemoteAddr, "outcome": "refused", "error": "no such review"})
 		return nil, http.StatusNotFound, errors.New("no such plan to apply: it expired, was applied or discarded, or belongs to another session")
 	}
+	done := sync.OnceFunc(sp.release) // the run's reference, from here
 	fields := map[string]string{"set": rv.Set, "review": rv.ID, "who": who(r), "remote": r.RemoteAddr, "outcome": "started"}
-	if rv.Plan.Failed() {
+	if sp.p.Failed() {
+		done()
 		err := errors.New("this plan cannot be applied: a set was refused or could not be planned")
 		fields["outcome"], fields["error"] = "refused", err.Error()
 		s.o.Audit("ui.apply", fields)
@@ -222,9 +282,10 @@ func (s *Server) applyReview(r *http.Request, id string) (*review, int, error) {
 	if s.hub.progressOf(rv.Set) != nil {
 		err = fmt.Errorf("%w: a run of %s is in progress", ErrBusy, rv.Set)
 	} else {
-		err = s.o.Backend.ApplyPlan(r.Context(), rv.Plan)
+		err = s.o.Backend.ApplyPlan(r.Context(), sp.p, done)
 	}
 	if err != nil {
+		done()
 		fields["outcome"], fields["error"] = "refused", err.Error()
 		if errors.Is(err, ErrStale) {
 			fields["outcome"] = "stale"
@@ -252,7 +313,8 @@ func (s *Server) applyReviewForm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) discardReviewForm(w http.ResponseWriter, r *http.Request) {
-	if rv := s.reviews.get(r.PathValue("id"), who(r), true); rv != nil {
+	if rv, sp := s.reviews.get(r.PathValue("id"), who(r), true); rv != nil {
+		sp.release()
 		s.o.Audit("ui.discard", map[string]string{"set": rv.Set, "review": rv.ID, "who": who(r), "remote": r.RemoteAddr})
 		http.Redirect(w, r, "/sets/"+url.PathEscape(rv.Set), http.StatusSeeOther)
 		return
@@ -262,7 +324,7 @@ func (s *Server) discardReviewForm(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) apiPlanSet(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
-	rv, code, err := s.startRun(w, r, name)
+	rv, sp, code, err := s.startRun(w, r, name)
 	if err != nil {
 		writeJSON(w, code, map[string]string{"error": err.Error()})
 		return
@@ -271,9 +333,10 @@ func (s *Server) apiPlanSet(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusAccepted, map[string]any{"set": name, "started": true, "reviewed": false})
 		return
 	}
-	txt, _ := planText(rv.Plan)
+	defer sp.release()
+	txt, _ := planText(sp.p)
 	writeJSON(w, http.StatusCreated, map[string]any{"set": name, "started": false, "review": rv.ID, "expires": rv.Expires,
-		"plan": rv.Plan, "text": txt})
+		"plan": sp.p, "text": txt})
 }
 
 func (s *Server) apiApplyReview(w http.ResponseWriter, r *http.Request) {

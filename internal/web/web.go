@@ -72,18 +72,25 @@ func (r RunView) Counted() bool { return !r.CountsUnknown }
 type Backend interface {
 	// Sets returns every set's status, as robo status computes it.
 	Sets() ([]SetView, error)
-	// Plan returns a fresh plan of the whole configuration.
+	// Plan returns a fresh plan of the whole configuration; the server
+	// owns it and closes it (plan.Plan.Close) once it is neither cached
+	// nor read by a request.
 	Plan(ctx context.Context) (*plan.Plan, error)
 	// RunNow starts a run of set and returns without waiting for it.
 	RunNow(set string) error
 	// PlanSet returns a fresh plan of the one set (robo plan -target
-	// set), to be reviewed and then given to ApplyPlan.
+	// set), to be reviewed and then given to ApplyPlan; the server owns
+	// it and closes it.
 	PlanSet(ctx context.Context, set string) (*plan.Plan, error)
 	// ApplyPlan applies exactly p, a plan PlanSet made, and returns once
 	// it has started. Before anything runs it checks p against the
 	// configuration, the state and the trees as they are now, and
 	// refuses it with an error wrapping ErrStale when anything differs.
-	ApplyPlan(ctx context.Context, p *plan.Plan) error
+	// The server owns p and closes it: when ApplyPlan returns nil, the
+	// run reads p until it calls done (once, when it no longer reads it);
+	// when it returns an error it must not read p afterwards (calling
+	// done then is allowed, and does nothing more).
+	ApplyPlan(ctx context.Context, p *plan.Plan, done func()) error
 }
 
 // ErrUnknownSet is returned by RunNow for a set that is not configured.
@@ -156,11 +163,12 @@ type Server struct {
 	mu   sync.Mutex
 	runs []RunView // runs seen by this process, oldest first
 
-	planMu   sync.Mutex
-	planAt   time.Time
-	planDoc  *plan.Plan
-	planErr  error
-	planBusy chan struct{}
+	planMu     sync.Mutex
+	planAt     time.Time
+	planDoc    *sharedPlan // the cache's reference (sharedPlan)
+	planErr    error
+	planBusy   chan struct{}
+	planClosed bool // Close ran: nothing more is cached
 }
 
 // New returns a server.
@@ -211,10 +219,17 @@ func New(o Options) (*Server, error) {
 
 // Close writes the pending summary of failed sign-ins to the audit trail.
 // The caller calls it after the HTTP server has stopped.
-// It also ends the event streams.
+// It also ends the event streams, and releases the cached plan and the
+// plans kept for review (each closes once no request or run reads it).
 func (s *Server) Close() {
 	s.CloseStreams()
 	s.guard.close()
+	s.planMu.Lock()
+	old := s.planDoc
+	s.planDoc, s.planAt, s.planErr, s.planClosed = nil, time.Time{}, nil, true
+	s.planMu.Unlock()
+	old.release()
+	s.reviews.close()
 }
 
 // RecordRun remembers a finished run (shown in the history) and counts it
@@ -322,8 +337,11 @@ func (s *Server) setByName(name string) (*SetView, []SetView, error) {
 	return nil, sets, nil
 }
 
-// plan returns the cached plan, or builds one; one build at a time.
-func (s *Server) plan(ctx context.Context) (*plan.Plan, time.Time, error) {
+// plan returns the cached plan, or builds one; one build at a time. The
+// plan comes with a reference for the caller, who releases it when done
+// reading (nil with an error). A plan that a newer one replaces is closed
+// once the last request reading it releases it.
+func (s *Server) plan(ctx context.Context) (*sharedPlan, time.Time, error) {
 	select {
 	case s.planBusy <- struct{}{}:
 	case <-ctx.Done():
@@ -331,17 +349,30 @@ func (s *Server) plan(ctx context.Context) (*plan.Plan, time.Time, error) {
 	}
 	defer func() { <-s.planBusy }()
 	s.planMu.Lock()
-	p, at, err := s.planDoc, s.planAt, s.planErr
-	s.planMu.Unlock()
-	if !at.IsZero() && s.o.Now().Sub(at) < s.o.PlanTTL {
-		return p, at, err
+	if at := s.planAt; !at.IsZero() && s.o.Now().Sub(at) < s.o.PlanTTL {
+		sp, err := s.planDoc.acquire(), s.planErr
+		s.planMu.Unlock()
+		return sp, at, err
 	}
-	p, err = s.o.Backend.Plan(ctx)
-	at = s.o.Now()
-	s.planMu.Lock()
-	s.planDoc, s.planAt, s.planErr = p, at, err
 	s.planMu.Unlock()
-	return p, at, err
+	p, err := s.o.Backend.Plan(ctx)
+	var sp *sharedPlan
+	if err != nil {
+		p.Close()
+	} else {
+		sp = share(p) // the caller's reference
+	}
+	at := s.o.Now()
+	s.planMu.Lock()
+	if s.planClosed {
+		s.planMu.Unlock()
+		return sp, at, err
+	}
+	old := s.planDoc
+	s.planDoc, s.planAt, s.planErr = sp.acquire(), at, err // the cache's
+	s.planMu.Unlock()
+	old.release()
+	return sp, at, err
 }
 
 // IsLoopback reports whether the listen address addr (host:port) binds

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/robo-backup/robo/internal/engine"
 	"github.com/robo-backup/robo/internal/plan"
 )
 
@@ -25,12 +26,30 @@ type fakeBackend struct {
 	mu      sync.Mutex
 	runs    []string
 	applied []*plan.Plan
-	// plan is what PlanSet returns (nil: a plan with no changes);
-	// staleErr is what ApplyPlan returns.
+	// appliedChanges is the number of changes of each applied plan's
+	// set, counted while ApplyPlan held it.
+	appliedChanges []int
+	// made are the plans PlanSet returned (the server closes them).
+	made []*plan.Plan
+	// plan is the model of what PlanSet returns, copied each time (nil:
+	// a plan with no changes); staleErr is what ApplyPlan returns.
 	plan     *plan.Plan
 	staleErr error
 	// sets, when set, is what Sets returns.
 	sets []SetView
+}
+
+// copyPlan returns a copy of p with its own change lists (the server
+// closes each plan it is given).
+func copyPlan(p *plan.Plan) *plan.Plan {
+	c := *p
+	c.Sets = nil
+	for _, s := range p.Sets {
+		cs := *s
+		cs.Changes = engine.ChangeListOf(s.Changes.Slice())
+		c.Sets = append(c.Sets, &cs)
+	}
+	return &c
 }
 
 func (f *fakeBackend) PlanSet(_ context.Context, set string) (*plan.Plan, error) {
@@ -39,19 +58,24 @@ func (f *fakeBackend) PlanSet(_ context.Context, set string) (*plan.Plan, error)
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	p := &plan.Plan{Targets: []string{set}, Sets: []*plan.Set{{Name: set, Action: plan.Noop}}}
 	if f.plan != nil {
-		return f.plan, nil
+		p = copyPlan(f.plan)
 	}
-	return &plan.Plan{Targets: []string{set}, Sets: []*plan.Set{{Name: set, Action: plan.Noop}}}, nil
+	f.made = append(f.made, p)
+	return p, nil
 }
 
-func (f *fakeBackend) ApplyPlan(_ context.Context, p *plan.Plan) error {
+// ApplyPlan counts p's changes and ends its "run" at once (done).
+func (f *fakeBackend) ApplyPlan(_ context.Context, p *plan.Plan, done func()) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.staleErr != nil {
 		return f.staleErr
 	}
 	f.applied = append(f.applied, p)
+	f.appliedChanges = append(f.appliedChanges, changesOf(p, "docs"))
+	done()
 	return nil
 }
 
