@@ -25,22 +25,8 @@ import (
 )
 
 // spillFDs counts this process's open descriptors of change-list spill
-// files (nameless: "/.robo-changes-… (deleted)"), as cmd/robo's watch
-// test does.
-func spillFDs(t *testing.T) int {
-	t.Helper()
-	ents, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := 0
-	for _, e := range ents {
-		if l, err := os.Readlink("/proc/self/fd/" + e.Name()); err == nil && strings.Contains(l, ".robo-changes-") {
-			n++
-		}
-	}
-	return n
-}
+// files.
+func spillFDs(t *testing.T) int { t.Helper(); return tt.OpenFDs(t, ".robo-changes-") }
 
 type nativeEngines struct{}
 
