@@ -38,3 +38,11 @@ func SetWebDAVMaxRecord(n int64) (restore func()) {
 	maxTimesFile = n
 	return func() { maxTimesFile = old }
 }
+
+// SetFlatBatch sets how many keys a flat listing reads at most (0: no
+// flat listing), until the returned function restores it.
+func SetFlatBatch(n int) (restore func()) {
+	old := flatBatch
+	flatBatch = n
+	return func() { flatBatch = old }
+}

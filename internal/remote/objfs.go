@@ -129,6 +129,11 @@ type objFS struct {
 	// it made is looked at from here, not from the store (three requests,
 	// one a listing, each time the engine checks it; see statNow).
 	marks map[string]time.Time
+	// flat holds folders' listings read ahead by a flat listing, flatN
+	// their keys, wrote when this FS last wrote (objflat.go).
+	flat  map[string]*flatDir
+	flatN int
+	wrote time.Time
 }
 
 // look is one Stat's answer: the entry and its object, or absent.
@@ -289,10 +294,20 @@ func (f *objFS) takeLook(name string) (look, bool) {
 	return l, ok && time.Since(l.at) <= reuseLook
 }
 
-// touched forgets the look of a name this FS is about to change.
+// touched forgets the look of a name this FS is about to change, and
+// every listing kept.
 func (f *objFS) touched(name string) {
 	f.mu.Lock()
 	delete(f.looks, name)
+	f.dropFlatLocked()
+	f.mu.Unlock()
+}
+
+// wroteDone forgets, once more, every listing kept: one made while this
+// FS wrote may lack what it wrote.
+func (f *objFS) wroteDone() {
+	f.mu.Lock()
+	f.dropFlatLocked()
 	f.mu.Unlock()
 }
 
@@ -348,7 +363,7 @@ func (f *objFS) ReadDir(name string) ([]vfs.Entry, error) {
 	if k := f.key(name); k != "" {
 		prefix = k + "/"
 	}
-	objs, prefixes, err := f.st.list(f.ctx, prefix, 0)
+	objs, prefixes, err := f.listDir(prefix)
 	if err != nil {
 		return nil, f.pathErr("readdir", name, err)
 	}
@@ -724,6 +739,7 @@ func (w *objWriter) Commit(expect func(now *vfs.Entry) string) (skip string, err
 		now, o, err = f.stat(w.name)
 	}
 	f.touched(w.name)
+	defer f.wroteDone()
 	var nowp *vfs.Entry
 	switch {
 	case err == nil:
@@ -825,6 +841,7 @@ func (f *objFS) Rename(oldname, newname string) error {
 	}
 	f.touched(oldname)
 	f.touched(newname)
+	defer f.wroteDone()
 	if err := f.st.copy(f.ctx, f.key(oldname), f.key(newname), o, nil); err != nil {
 		return f.pathErr("rename", oldname, err)
 	}
@@ -849,6 +866,7 @@ func (f *objFS) Chtimes(name string, mtime time.Time) error {
 		return err
 	}
 	f.touched(name)
+	defer f.wroteDone()
 	if e.Kind == vfs.Dir && e.ModTime.Equal(mtime) {
 		return nil // its marker holds that time already
 	}
@@ -876,6 +894,7 @@ func (f *objFS) Chtimes(name string, mtime time.Time) error {
 
 func (f *objFS) putMarker(name string, mtime time.Time) error {
 	f.touched(name)
+	defer f.wroteDone()
 	if err := f.st.put(f.ctx, f.key(name)+"/", nil, mtime, cond{}); err != nil {
 		return f.pathErr("mkdir", name, err)
 	}
@@ -970,6 +989,7 @@ func (f *objFS) MkdirAll(name string) error {
 // keys under it fails with syscall.ENOTEMPTY.
 func (f *objFS) Remove(name string) error {
 	f.touched(name)
+	defer f.wroteDone()
 	// Stat first, while a folder robo made or saw here is still known as
 	// one (the look in a folder robo made does not search for folders).
 	e, o, err := f.stat(name)
