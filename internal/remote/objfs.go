@@ -294,21 +294,21 @@ func (f *objFS) takeLook(name string) (look, bool) {
 	return l, ok && time.Since(l.at) <= reuseLook
 }
 
-// touched forgets the look of a name this FS is about to change, and
-// every listing kept.
-func (f *objFS) touched(name string) {
+// writing forgets the looks of the names this FS is about to change and
+// every listing kept (objflat.go); the returned done forgets the listings
+// once more when the write is over, since one made meanwhile may lack it.
+func (f *objFS) writing(names ...string) (done func()) {
 	f.mu.Lock()
-	delete(f.looks, name)
+	for _, n := range names {
+		delete(f.looks, n)
+	}
 	f.dropFlatLocked()
 	f.mu.Unlock()
-}
-
-// wroteDone forgets, once more, every listing kept: one made while this
-// FS wrote may lack what it wrote.
-func (f *objFS) wroteDone() {
-	f.mu.Lock()
-	f.dropFlatLocked()
-	f.mu.Unlock()
+	return func() {
+		f.mu.Lock()
+		f.dropFlatLocked()
+		f.mu.Unlock()
+	}
 }
 
 // sawDir records a directory: made here (made) or found.
@@ -738,8 +738,7 @@ func (w *objWriter) Commit(expect func(now *vfs.Entry) string) (skip string, err
 	} else {
 		now, o, err = f.stat(w.name)
 	}
-	f.touched(w.name)
-	defer f.wroteDone()
+	defer f.writing(w.name)()
 	var nowp *vfs.Entry
 	switch {
 	case err == nil:
@@ -839,9 +838,7 @@ func (f *objFS) Rename(oldname, newname string) error {
 	if e.Kind != vfs.File {
 		return f.pathErr("rename", oldname, fmt.Errorf("%w: only files are renamed on an object store", errors.ErrUnsupported))
 	}
-	f.touched(oldname)
-	f.touched(newname)
-	defer f.wroteDone()
+	defer f.writing(oldname, newname)()
 	if err := f.st.copy(f.ctx, f.key(oldname), f.key(newname), o, nil); err != nil {
 		return f.pathErr("rename", oldname, err)
 	}
@@ -865,8 +862,7 @@ func (f *objFS) Chtimes(name string, mtime time.Time) error {
 	} else if e, o, err = f.stat(name); err != nil {
 		return err
 	}
-	f.touched(name)
-	defer f.wroteDone()
+	defer f.writing(name)()
 	if e.Kind == vfs.Dir && e.ModTime.Equal(mtime) {
 		return nil // its marker holds that time already
 	}
@@ -893,8 +889,7 @@ func (f *objFS) Chtimes(name string, mtime time.Time) error {
 }
 
 func (f *objFS) putMarker(name string, mtime time.Time) error {
-	f.touched(name)
-	defer f.wroteDone()
+	defer f.writing(name)()
 	if err := f.st.put(f.ctx, f.key(name)+"/", nil, mtime, cond{}); err != nil {
 		return f.pathErr("mkdir", name, err)
 	}
@@ -988,8 +983,7 @@ func (f *objFS) MkdirAll(name string) error {
 // Remove deletes a file, or an empty directory's marker. A directory with
 // keys under it fails with syscall.ENOTEMPTY.
 func (f *objFS) Remove(name string) error {
-	f.touched(name)
-	defer f.wroteDone()
+	defer f.writing(name)()
 	// Stat first, while a folder robo made or saw here is still known as
 	// one (the look in a folder robo made does not search for folders).
 	e, o, err := f.stat(name)
