@@ -415,6 +415,20 @@ func clearReadOnly(sh *smb2.Share, full string) (cleared bool) {
 }
 
 func (f *shareFS) Rename(oldname, newname string) error {
+	return f.rename(oldname, newname, true)
+}
+
+var _ vfs.FreshRenamer = (*shareFS)(nil)
+
+// RenameFresh is Rename that refuses a newname that is taken: the rename
+// request itself says not to replace (ReplaceIfExists cleared), so the
+// server checks the name and renames in one step, and the error matches
+// fs.ErrExist. A read-only file in the way is refused like any other.
+func (f *shareFS) RenameFresh(oldname, newname string) error {
+	return f.rename(oldname, newname, false)
+}
+
+func (f *shareFS) rename(oldname, newname string, replace bool) error {
 	newFull, err := f.full("rename", newname)
 	if err != nil {
 		return err
@@ -427,9 +441,14 @@ func (f *shareFS) Rename(oldname, newname string) error {
 		return err
 	}
 	err = f.do("rename", oldname, func(sh *smb2.Share, oldFull string, retried bool) error {
-		err := sh.Rename(oldFull, newFull)
-		if errors.Is(err, fs.ErrPermission) && clearReadOnly(sh, newFull) {
+		var err error
+		if replace {
 			err = sh.Rename(oldFull, newFull)
+			if errors.Is(err, fs.ErrPermission) && clearReadOnly(sh, newFull) {
+				err = sh.Rename(oldFull, newFull)
+			}
+		} else {
+			err = sh.RenameNoReplace(oldFull, newFull)
 		}
 		if retried && errors.Is(err, fs.ErrNotExist) {
 			// The first attempt may have succeeded before the connection
@@ -747,6 +766,21 @@ var _ vfs.Finisher = (*smbFile)(nil)
 // file is at newname, complete, with the wrong time, and Finish reports
 // the error (the next run sees the time differ and copies it again).
 func (s *smbFile) Finish(mtime time.Time, newname string) error {
+	return s.finish(mtime, newname, true)
+}
+
+var _ vfs.FreshFinisher = (*smbFile)(nil)
+
+// FinishFresh is Finish for a new file: the rename in the compound refuses
+// a newname that is taken (ReplaceIfExists cleared), which makes the
+// destination guard of a create part of the same round trip. When it is
+// refused, the file is closed under its temporary name, its time set, and
+// the error matches fs.ErrExist; nothing is tried by name.
+func (s *smbFile) FinishFresh(mtime time.Time, newname string) error {
+	return s.finish(mtime, newname, false)
+}
+
+func (s *smbFile) finish(mtime time.Time, newname string, replace bool) error {
 	newFull, err := s.f.full("rename", newname)
 	if err == nil && s.f.knownDir(newname) {
 		// A directory robo listed is in the way: the ordinary
@@ -767,11 +801,11 @@ func (s *smbFile) Finish(mtime time.Time, newname string) error {
 		if err := s.f.Chtimes(s.name, mtime); err != nil {
 			return err
 		}
-		return s.f.Rename(s.name, newname)
+		return s.f.rename(s.name, newname, replace)
 	}
 	var derr error
 	ops := []smb2.FileOp{smb2.SetBasicInfoOp(smb2.FileBasicInfo{LastAccessTime: time.Now(), LastWriteTime: mtime}),
-		smb2.RenameOp(newFull, true)}
+		smb2.RenameOp(newFull, replace)}
 	attrs, reset := s.f.takeAttrs(s.name)
 	if reset {
 		// After the rename, which set ARCHIVE; times left as they are.
@@ -798,10 +832,14 @@ func (s *smbFile) Finish(mtime time.Time, newname string) error {
 		// The compound's CLOSE ran after the refused rename; closed
 		// means the handle is gone (a second close is os.ErrInvalid).
 		if cerr := s.file.Close(); cerr == nil || errors.Is(cerr, os.ErrInvalid) {
+			if !replace && errors.Is(derr, fs.ErrExist) {
+				// The name is taken: the caller's guard decides.
+				return s.f.wrap(op, s.name, inner(derr))
+			}
 			if reset {
 				s.f.keepAttrs(s.name, attrs)
 			}
-			return s.f.Rename(s.name, newname)
+			return s.f.rename(s.name, newname, replace)
 		}
 	}
 	return s.f.wrap(op, s.name, inner(derr))

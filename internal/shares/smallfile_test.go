@@ -23,14 +23,15 @@ import (
 // file. Before robo's go-smb2 fork (third_party/go-smb2) a small file cost
 // 10 requests in 10 round trips: lstat of the destination, create the
 // temporary file, write, close, then set its time (open, set info, close)
-// and rename it (open, set info, close). Now 7 in 3: the lstat (open and
-// close in one compound: the open fails, and the close with it); the
-// create and the write in one compound (WriteTemp); then its time, the
-// rename and the close in one compound (Finish), sent once the write was
-// answered.
+// and rename it (open, set info, close). Now 5 in 2: the create and the
+// write in one compound (WriteTemp); then its time, the rename and the
+// close in one compound (FinishFresh), sent once the write was answered.
+// The lstat of the destination that came first (open and close in one
+// compound, 2 requests in 1 round trip) is gone: the rename refuses a
+// name that is taken, which is the destination guard of a new file.
 const (
-	smallFileRequests = 7
-	smallFileFrames   = 3
+	smallFileRequests = 5
+	smallFileFrames   = 2
 )
 
 func TestSmallFileRequests(t *testing.T) {
@@ -166,6 +167,73 @@ func TestFinish(t *testing.T) {
 	}
 	if fi, err := os.Stat(filepath.Join(s.DataDir, "fin", "busy", "x")); err != nil || !fi.IsDir() {
 		t.Fatalf("busy/x after a refused Finish: %v", err)
+	}
+
+	// FinishFresh: a new name is renamed to; a taken one (a file, even
+	// read-only, or a directory) is refused with fs.ErrExist, the target
+	// unchanged and the temporary left complete.
+	fresh := func() (vfs.FreshFinisher, string) {
+		w, tmp := write()
+		ff, ok := w.(vfs.FreshFinisher)
+		if !ok {
+			t.Fatalf("%T is not a vfs.FreshFinisher", w)
+		}
+		return ff, tmp
+	}
+	ff, tmp := fresh()
+	if err := ff.FinishFresh(mt, "new.txt"); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(filepath.Join(s.DataDir, "fin", "new.txt")); err != nil || string(b) != "hello" {
+		t.Fatalf("new.txt: %q %v", b, err)
+	}
+	if fi, err := os.Stat(filepath.Join(s.DataDir, "fin", "new.txt")); err != nil || !fi.ModTime().Equal(mt) {
+		t.Fatalf("new.txt mtime %v, want %v (%v)", fi.ModTime(), mt, err)
+	}
+	if _, err := os.Stat(filepath.Join(s.DataDir, "fin", tmp)); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("temporary %s still there: %v", tmp, err)
+	}
+	if err := os.WriteFile(filepath.Join(s.DataDir, "fin", "theirs"), []byte("theirs"), 0o444); err != nil {
+		t.Fatal(err)
+	}
+	for _, taken := range []string{"theirs", "a.txt", "busy"} {
+		ff, tmp := fresh()
+		err := ff.FinishFresh(mt, taken)
+		if !errors.Is(err, fs.ErrExist) {
+			t.Fatalf("FinishFresh onto %s: %v, want fs.ErrExist", taken, err)
+		}
+		if b, err := os.ReadFile(filepath.Join(s.DataDir, "fin", tmp)); err != nil || string(b) != "hello" {
+			t.Fatalf("temporary after FinishFresh onto %s: %q %v", taken, b, err)
+		}
+		if err := f.Remove(tmp); err != nil {
+			t.Fatalf("removing the temporary after FinishFresh onto %s: %v", taken, err)
+		}
+	}
+	if b, err := os.ReadFile(filepath.Join(s.DataDir, "fin", "theirs")); err != nil || string(b) != "theirs" {
+		t.Fatalf("theirs after a refused FinishFresh: %q %v", b, err)
+	}
+	if b, err := os.ReadFile(filepath.Join(s.DataDir, "fin", "a.txt")); err != nil || string(b) != "hello" {
+		t.Fatalf("a.txt after a refused FinishFresh: %q %v", b, err)
+	}
+
+	// RenameFresh by name: the same refusal.
+	fr := f.(vfs.FreshRenamer)
+	w, tmp2, err := f.CreateTemp("", ".robo-r.", 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	if err := fr.RenameFresh(tmp2, "theirs"); !errors.Is(err, fs.ErrExist) {
+		t.Fatalf("RenameFresh onto theirs: %v, want fs.ErrExist", err)
+	}
+	if err := fr.RenameFresh(tmp2, "fresh2"); err != nil {
+		t.Fatalf("RenameFresh onto a new name: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(s.DataDir, "fin", "fresh2")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(s.DataDir, "fin", tmp2)); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("temporary %s still there: %v", tmp2, err)
 	}
 }
 

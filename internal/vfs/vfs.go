@@ -102,6 +102,25 @@ type Finisher interface {
 	Finish(mtime time.Time, newname string) error
 }
 
+// FreshRenamer is implemented by an FS whose rename can refuse a name that
+// is taken, in the same request (an SMB share: ReplaceIfExists cleared). For
+// a new file that makes the destination guard part of the rename, so the
+// look before it is not needed: one round trip less per new file.
+// RenameFresh renames oldname to newname when nothing is at newname; when
+// something is (a file, a directory or a link), it changes nothing and
+// fails with an error that matches fs.ErrExist.
+type FreshRenamer interface {
+	RenameFresh(oldname, newname string) error
+}
+
+// FreshFinisher is Finisher for a new file: FinishFresh does what Finish
+// does, but the rename refuses a newname that is taken, as RenameFresh does.
+// Then the error matches fs.ErrExist and the file is left complete under
+// its temporary name, closed, where the caller removes it.
+type FreshFinisher interface {
+	FinishFresh(mtime time.Time, newname string) error
+}
+
 // TempWriter is implemented by an FS that can create a temporary file (as
 // CreateTemp does) already holding data in one request (an SMB share: the
 // create and the write compounded, one round trip instead of two).

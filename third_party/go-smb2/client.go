@@ -462,6 +462,17 @@ func (fs *Share) remove(name string) error {
 }
 
 func (fs *Share) Rename(oldpath, newpath string) error {
+	return fs.rename(oldpath, newpath, true)
+}
+
+// RenameNoReplace is Rename that refuses a newpath that exists (robo's
+// fork): the server checks it in the rename itself (ReplaceIfExists
+// cleared), and the error matches os.ErrExist.
+func (fs *Share) RenameNoReplace(oldpath, newpath string) error {
+	return fs.rename(oldpath, newpath, false)
+}
+
+func (fs *Share) rename(oldpath, newpath string, replace bool) error {
 	oldpath = normPath(oldpath)
 	newpath = normPath(newpath)
 
@@ -487,9 +498,9 @@ func (fs *Share) Rename(oldpath, newpath string) error {
 	}
 
 	// CREATE, SET_INFO and CLOSE in one compound (robo's fork); if a file
-	// exists at newpath, overwrite it.
+	// exists at newpath, overwrite it when replace is set.
 	create.Name = oldpath
-	if _, err := fs.openOps(create, RenameOp(newpath, true), CloseOp()); err != nil {
+	if _, err := fs.openOps(create, RenameOp(newpath, replace), CloseOp()); err != nil {
 		return &os.LinkError{Op: "rename", Old: oldpath, New: newpath, Err: err}
 	}
 	return nil

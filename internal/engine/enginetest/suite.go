@@ -43,6 +43,7 @@ func RunWith(t *testing.T, newEngine func(t *testing.T) engine.Engine, o Options
 	run("Symlinks", s.symlinks)
 	run("GuardSourceChanged", s.guardSourceChanged)
 	run("GuardExtraChanged", s.guardExtraChanged)
+	run("GuardDestinationAppeared", s.guardDestinationAppeared)
 	run("CopyErrorSkipsDeletes", s.copyErrorSkipsDeletes)
 	run("SourceMissing", s.sourceMissing)
 	run("StaleTempFiles", s.staleTemp)
@@ -356,6 +357,57 @@ func (s *suite) guardExtraChanged(t *testing.T) {
 	}
 	if len(res.Skipped) != 2 {
 		t.Fatalf("skipped %+v", res.Skipped)
+	}
+}
+
+// guardDestinationAppeared: files written at names the plan saw free, after
+// the plan, are neither overwritten nor deleted; the creates are skipped
+// with the guard's reason, the others go on, and no temporary file is left.
+// An engine may check the name before it writes or let the final rename
+// refuse a taken name (SMB); the outcome must be the same.
+func (s *suite) guardDestinationAppeared(t *testing.T) {
+	e := s.newEngine(t)
+	requireExact(t, e)
+	sp, src, dst := s.spec(t, true)
+	tt.Create(t, src, tt.Dir{"a": tt.File{Content: "source a"}, "b": tt.File{Content: "source b"},
+		"d/c": tt.File{Content: "source c"}, "d/e": tt.File{Content: "source e"}, "d/same": tt.File{Content: "same"}})
+	s.create(t, dst, tt.Dir{"d/same": tt.File{Content: "same"}})
+	sc := scan(t, e, sp)
+	s.writeFile(t, filepath.Join(dst, "a"), "theirs a")
+	s.writeFile(t, filepath.Join(dst, "d", "c"), "theirs c")
+	res := apply(t, e, sp, sc.Changes)
+	if len(res.Errors) > 0 {
+		t.Fatalf("errors %v", res.Errors)
+	}
+	var skipped []string
+	for _, sk := range res.Skipped {
+		skipped = append(skipped, sk.Path)
+		if !strings.Contains(sk.Reason, "destination now has a file here that the plan did not see") {
+			t.Errorf("%s skipped for %q", sk.Path, sk.Reason)
+		}
+	}
+	sort.Strings(skipped)
+	if got := strings.Join(skipped, " "); got != "a d/c" {
+		t.Fatalf("skipped %q, want \"a d/c\"", got)
+	}
+	want := map[string]string{"a": "theirs a", "b": "source b", "d/c": "theirs c", "d/e": "source e", "d/same": "same"}
+	snap := s.snapshot(t, dst)
+	for p, en := range snap {
+		if en.Kind == "dir" {
+			continue
+		}
+		w, ok := want[p]
+		if !ok {
+			t.Errorf("unexpected %s in the destination (%q)", p, en.Content)
+			continue
+		}
+		if string(en.Content) != w {
+			t.Errorf("%s holds %q, want %q", p, en.Content, w)
+		}
+		delete(want, p)
+	}
+	for p := range want {
+		t.Errorf("%s missing from the destination", p)
 	}
 }
 

@@ -803,6 +803,9 @@ func (a *applier) do(c *engine.Change) (skip string, err error) {
 			return skip, err
 		}
 	}
+	if fr, ok := a.dst.(vfs.FreshRenamer); ok && c.Action == engine.Create && c.Kind == engine.KindFile && c.Dst == nil && c.LinkTo == "" {
+		return a.createFresh(c, fr)
+	}
 	now, err := current(a.dst, c.Path)
 	if err != nil {
 		return "", err
@@ -811,6 +814,32 @@ func (a *applier) do(c *engine.Change) (skip string, err error) {
 		return why, nil
 	}
 	return a.create(c)
+}
+
+// createFresh copies a new file to a destination whose rename refuses a
+// name that is taken (vfs.FreshRenamer: an SMB share): the destination
+// guard is the rename itself, so there is no look at the name before the
+// copy. A refused rename is the guard's skip, the copy under its temporary
+// name removed.
+func (a *applier) createFresh(c *engine.Change, fr vfs.FreshRenamer) (skip string, err error) {
+	srcNow, err := current(a.src, c.Path)
+	if err != nil {
+		return "", err
+	}
+	if why := a.sourceGuard(c, srcNow); why != "" {
+		return why, nil
+	}
+	skip, err = a.copyFile(c, fr)
+	if errors.Is(err, fs.ErrExist) {
+		now, cerr := current(a.dst, c.Path)
+		if cerr != nil {
+			return "", cerr
+		}
+		if why := guard("destination", nil, now); why != "" {
+			return why, nil
+		}
+	}
+	return skip, err
 }
 
 // createLocal copies a new file between two local trees without a
@@ -878,10 +907,13 @@ func (a *applier) create(c *engine.Change) (skip string, err error) {
 		}
 		return "", nil
 	}
-	return a.copyFile(c)
+	return a.copyFile(c, nil)
 }
 
-func (a *applier) copyFile(c *engine.Change) (skip string, err error) {
+// copyFile copies the source file of c through a temporary name. With
+// fresh set (a new file, see createFresh), the last step refuses a name
+// that is taken, with an error that matches fs.ErrExist.
+func (a *applier) copyFile(c *engine.Change, fresh vfs.FreshRenamer) (skip string, err error) {
 	if ac, ok := a.dst.(vfs.AtomicCreator); ok {
 		return a.copyFinal(c, ac)
 	}
@@ -914,7 +946,15 @@ func (a *applier) copyFile(c *engine.Change) (skip string, err error) {
 	}
 	// A Writer that can finish the file (time, rename, close) in one
 	// request stays open until then (an SMB share, issue 22).
-	fin, finish := w.(vfs.Finisher)
+	var fin func(mtime time.Time, newname string) error
+	if fresh == nil {
+		if f, ok := w.(vfs.Finisher); ok {
+			fin = f.Finish
+		}
+	} else if f, ok := w.(vfs.FreshFinisher); ok {
+		fin = f.FinishFresh
+	}
+	finish := fin != nil
 	if !finish {
 		if err := w.Close(); err != nil {
 			return "", err
@@ -955,9 +995,12 @@ func (a *applier) copyFile(c *engine.Change) (skip string, err error) {
 		}
 		return skip, err
 	}
-	if finish {
-		err = fin.Finish(c.Src.Time(), c.Path)
-	} else {
+	switch {
+	case finish:
+		err = fin(c.Src.Time(), c.Path)
+	case fresh != nil:
+		err = fresh.RenameFresh(tmp, c.Path)
+	default:
 		err = a.dst.Rename(tmp, c.Path)
 	}
 	if err != nil {
