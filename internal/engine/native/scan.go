@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"sync/atomic"
 
 	"github.com/robo-backup/robo/internal/engine"
 	"github.com/robo-backup/robo/internal/filter"
@@ -64,7 +65,11 @@ func (e *Engine) Scan(ctx context.Context, spec engine.Spec) (*engine.ScanResult
 		s.res.Roots = &engine.Roots{Source: sid, Destination: did}
 	}
 	s.noteUnsupported()
-	if err := s.walk("", s.res.Dest.Exists, engine.PhaseCopy); err != nil {
+	err = s.walk("", s.res.Dest.Exists, engine.PhaseCopy)
+	if scanDone != nil {
+		scanDone(s.held.Load, s.peakHeld.Load())
+	}
+	if err != nil {
 		s.res.Changes.Close()
 		return nil, err
 	}
@@ -109,8 +114,12 @@ type scanner struct {
 	// aheadDirs listings held, read by at most cap(sem) at once.
 	ahead     map[string]*listing
 	aheadDirs int
-	queues    []*dirQueue
-	sem       chan struct{}
+	// held counts the entries of the listings read ahead and not yet
+	// walked or dropped; no read ahead starts at aheadEntries or more.
+	held     atomic.Int64
+	peakHeld atomic.Int64 // the most held when a read ahead started (tests)
+	queues   []*dirQueue
+	sem      chan struct{}
 	// hl groups the source's linked files (hard_links; nil otherwise).
 	hl *hardLinks
 }
@@ -199,8 +208,9 @@ func (s *scanner) walk(dir string, dstExists bool, phase engine.Phase) error {
 	if l != nil {
 		delete(s.ahead, dir)
 		<-l.done
+		s.held.Add(-l.n)
 	}
-	if l == nil || l.dstExists != dstExists {
+	if l == nil || l.skipped || l.dstExists != dstExists {
 		l = s.read(dir, dstExists)
 	}
 	s.prefetch()
@@ -253,6 +263,8 @@ func (s *scanner) walk(dir string, dstExists bool, phase engine.Phase) error {
 // or when the walk reaches it.
 type listing struct {
 	done           chan struct{}
+	n              int64 // entries on both sides, set before done closes
+	skipped        bool  // not read: too many entries were held when its turn came
 	dstExists      bool
 	src, dst       []vfs.Entry
 	srcErr, dstErr error
@@ -260,17 +272,32 @@ type listing struct {
 
 // A directory's source and destination listings are read at once, and the
 // listings of the next directories the walk will enter are read ahead on a
-// small pool: on two cores (and over SMB) the walk of an unchanged tree is
+// pool: on two cores (and over SMB) the walk of an unchanged tree is
 // bound by these reads. The walk itself, and so the change list, stays in
-// one goroutine and in sorted order. The pool is sized to the machine: one
-// more reader than CPUs (at least 3, at most 16), and four listings held per
-// reader (at least 16); so memory stays bounded whatever the tree's size.
+// one goroutine and in sorted order. The pool has four readers per CPU, at
+// least 16 and at most 32, and holds four listings per reader; so memory
+// stays bounded whatever the tree's size. More readers than CPUs because a
+// read of a tree whose inodes are not cached (a cold cache, or a tree too
+// big to stay in it: 20 million entries) sleeps in the kernel on inode
+// tables and memory reclaim, not only on CPUs: on 2 CPUs, a cold scan of
+// 10 million files took 235 s with 3 readers and 172 s with 16 (32: 178 s),
+// and a cached one is no slower (docs/performance.md).
 // A side on a server (vfs.Networked: object stores, SFTP, WebDAV) waits
 // on round trips, not CPUs, and asks for its own number of readers.
 var (
-	readAheadWorkers = min(max(runtime.GOMAXPROCS(0)+1, 3), 16) // directories read at once, at most
-	readAheadDirs    = max(16, 4*readAheadWorkers)              // listings read ahead, at most
+	readAheadWorkers = min(max(4*runtime.GOMAXPROCS(0), 16), 32) // directories read at once, at most
+	readAheadDirs    = 4 * readAheadWorkers                      // listings read ahead, at most
+	// aheadEntries bounds the listings held by their entries too, so a
+	// tree of huge sibling directories (100,000 files each) holds one or
+	// two of them, not aheadDirs: about 14 MB of entries (88 bytes and the
+	// name each), plus the listings being read (at most one per reader).
+	// 64 listings of 100-file directories hold 13,000.
+	aheadEntries int64 = 1 << 17
 )
+
+// scanDone, set by tests, is told after a walk how to read the entries
+// still held ahead and the most held when a read ahead started.
+var scanDone func(held func() int64, peak int64)
 
 // aheadWorkers is the read-ahead pool's size for a scan of src and dst.
 func aheadWorkers(src, dst vfs.FS) int {
@@ -351,15 +378,44 @@ func (s *scanner) prefetch() {
 	}
 	q := s.queues[len(s.queues)-1]
 	for q.next < len(q.subs) && len(s.ahead) < s.aheadDirs {
+		if s.held.Load() >= aheadEntries {
+			break
+		}
 		sd := q.subs[q.next]
 		q.next++
 		l := &listing{done: make(chan struct{}), dstExists: sd.dstExists}
 		s.ahead[sd.rel] = l
 		go func() {
+			defer close(l.done)
 			s.sem <- struct{}{}
+			defer func() { <-s.sem }()
+			// Held entries are checked again when the read's turn
+			// comes: the reads queued at once would otherwise all
+			// be held, however big their directories.
+			h := s.held.Load()
+			if h >= aheadEntries {
+				l.skipped = true // the walk reads it when it gets there
+				return
+			}
+			for p := s.peakHeld.Load(); h > p && !s.peakHeld.CompareAndSwap(p, h); p = s.peakHeld.Load() {
+			}
 			s.fill(l, sd.rel, sd.dstExists)
-			<-s.sem
-			close(l.done)
+			l.n = int64(len(l.src) + len(l.dst))
+			s.held.Add(l.n)
+		}()
+	}
+}
+
+// drop forgets a listing read ahead that the walk will not use; its
+// entries stop counting once its read is done.
+func (s *scanner) drop(l *listing) {
+	select {
+	case <-l.done:
+		s.held.Add(-l.n)
+	default:
+		go func() {
+			<-l.done
+			s.held.Add(-l.n)
 		}()
 	}
 }
@@ -370,7 +426,10 @@ func (s *scanner) popQueue() {
 	q := s.queues[len(s.queues)-1]
 	s.queues = s.queues[:len(s.queues)-1]
 	for _, sd := range q.subs[:q.next] {
-		delete(s.ahead, sd.rel)
+		if l, ok := s.ahead[sd.rel]; ok {
+			delete(s.ahead, sd.rel)
+			s.drop(l)
+		}
 	}
 }
 
