@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 
@@ -30,8 +31,11 @@ func TestAheadWorkersFollowTheNetworkedSide(t *testing.T) {
 	if got := aheadWorkers(local, local); got != readAheadWorkers {
 		t.Errorf("local to local: %d readers, want %d", got, readAheadWorkers)
 	}
-	if got := aheadWorkers(local, networked{local, 8}); got != max(8, readAheadWorkers) {
-		t.Errorf("local to a remote asking for 8: %d readers", got)
+	if got, want := aheadWorkers(local, networked{local, 8}), max(8, min(runtime.GOMAXPROCS(0)+1, 16)); got != want {
+		t.Errorf("local to a remote asking for 8: %d readers, want %d (the remote's number, not the local floor of %d)", got, want, readAheadWorkers)
+	}
+	if readAheadWorkers < 16 {
+		t.Errorf("local to local: %d readers, want at least 16", readAheadWorkers)
 	}
 	if got := aheadWorkers(networked{local, 1000}, local); got != 64 {
 		t.Errorf("a side asking for 1000: %d readers, want the bound 64", got)

@@ -283,7 +283,8 @@ type listing struct {
 // 10 million files took 235 s with 3 readers and 172 s with 16 (32: 178 s),
 // and a cached one is no slower (docs/performance.md).
 // A side on a server (vfs.Networked: object stores, SFTP, WebDAV) waits
-// on round trips, not CPUs, and asks for its own number of readers.
+// on round trips, not CPUs, and asks for its own number of readers (what
+// the server is sent at once is its choice, not the local disk's).
 var (
 	readAheadWorkers = min(max(4*runtime.GOMAXPROCS(0), 16), 32) // directories read at once, at most
 	readAheadDirs    = 4 * readAheadWorkers                      // listings read ahead, at most
@@ -299,9 +300,15 @@ var (
 // still held ahead and the most held when a read ahead started.
 var scanDone func(held func() int64, peak int64)
 
-// aheadWorkers is the read-ahead pool's size for a scan of src and dst.
+// aheadWorkers is the read-ahead pool's size for a scan of src and dst:
+// a side on a server asks for its number, at least one more than CPUs (at
+// least 3, at most 16), at most 64; local and SMB trees get
+// readAheadWorkers.
 func aheadWorkers(src, dst vfs.FS) int {
-	return min(max(readAheadWorkers, vfs.ListAhead(src), vfs.ListAhead(dst)), 64)
+	if n := max(vfs.ListAhead(src), vfs.ListAhead(dst)); n > 0 {
+		return min(max(n, min(max(runtime.GOMAXPROCS(0)+1, 3), 16)), 64)
+	}
+	return readAheadWorkers
 }
 
 // read lists dir on both sides now; dst only when it exists.
