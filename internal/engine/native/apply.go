@@ -830,16 +830,7 @@ func (a *applier) createFresh(c *engine.Change, fr vfs.FreshRenamer) (skip strin
 		return why, nil
 	}
 	skip, err = a.copyFile(c, fr)
-	if errors.Is(err, fs.ErrExist) {
-		now, cerr := current(a.dst, c.Path)
-		if cerr != nil {
-			return "", cerr
-		}
-		if why := guard("destination", nil, now); why != "" {
-			return why, nil
-		}
-	}
-	return skip, err
+	return a.refusedCreate(c, skip, err)
 }
 
 // createLocal copies a new file between two local trees without a
@@ -850,14 +841,22 @@ func (a *applier) createFresh(c *engine.Change, fr vfs.FreshRenamer) (skip strin
 // changed nothing, where the file systems do not allow it.
 func (a *applier) createLocal(c *engine.Change) (skip string, err error) {
 	skip, err = a.ldst.CopyNewFile(a.lsrc, c.Path, a.createPerm(c), c.Src.Time(), a.localChecks(c))
-	if errors.Is(err, fs.ErrExist) {
-		now, cerr := current(a.dst, c.Path)
-		if cerr != nil {
-			return "", cerr
-		}
-		if why := guard("destination", nil, now); why != "" {
-			return why, nil
-		}
+	return a.refusedCreate(c, skip, err)
+}
+
+// refusedCreate is the destination guard of a create whose last step
+// refuses a name that is taken (err is fs.ErrExist): the name is looked at
+// again, and what is there now is the guard's skip. Other results pass.
+func (a *applier) refusedCreate(c *engine.Change, skip string, err error) (string, error) {
+	if !errors.Is(err, fs.ErrExist) {
+		return skip, err
+	}
+	now, cerr := current(a.dst, c.Path)
+	if cerr != nil {
+		return "", cerr
+	}
+	if why := guard("destination", nil, now); why != "" {
+		return why, nil
 	}
 	return skip, err
 }

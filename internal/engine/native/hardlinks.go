@@ -199,16 +199,7 @@ func (a *applier) link(c *engine.Change) (skip string, err error) {
 		if errors.Is(err, fs.ErrNotExist) {
 			return fmt.Sprintf("the destination has no %s to link to (its copy failed or was skipped)", c.LinkTo), nil
 		}
-		if errors.Is(err, fs.ErrExist) {
-			now, cerr := current(a.dst, c.Path)
-			if cerr != nil {
-				return "", cerr
-			}
-			if why := guard("destination", nil, now); why != "" {
-				return why, nil
-			}
-		}
-		return skip, err
+		return a.refusedCreate(c, skip, err)
 	}
 	tmp := a.tempName(c.Path)
 	skip, err = lk.Link(c.LinkTo, tmp, check)
